@@ -1,0 +1,481 @@
+//! The config file: UI settings, app definitions and key bindings, typed and
+//! checked before anything starts, with errors that point at file, line and column.
+
+mod duration;
+mod paths;
+
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use duration::HumanDuration;
+pub use paths::{LOG_PREFIX, LOG_SUFFIX, PathError, Paths};
+
+/// Default interval between two polls of an app's Git source.
+pub const DEFAULT_POLL: HumanDuration = HumanDuration(std::time::Duration::from_secs(60));
+
+/// Everything the config file says, checked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    /// The file it was read from; `None` when no file exists and defaults apply.
+    pub file: Option<PathBuf>,
+    pub ui: UiConfig,
+    pub apps: Vec<AppConfig>,
+    /// Key bindings that replace the defaults, in file order.
+    pub keys: Vec<KeyBinding>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    /// A built-in theme or a file in the config folder's `themes/`.
+    pub theme: Option<String>,
+    /// Hide every action that writes to a cluster or a repository.
+    #[serde(default)]
+    pub readonly: bool,
+}
+
+/// One unit of deployment: where its manifests live and where they go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppConfig {
+    pub name: String,
+    /// A URL or a local path.
+    pub repo: String,
+    /// The tracked branch; `None` means the repository's default (its HEAD).
+    pub branch: Option<String>,
+    /// The app's folder inside the repository, `"."` for the root.
+    pub path: String,
+    /// The kubeconfig context; `None` means the current one.
+    pub context: Option<String>,
+    /// The namespace for namespaced objects that name none.
+    pub namespace: String,
+    pub poll: HumanDuration,
+    /// Helm values files, relative to the app's path.
+    pub values: Vec<String>,
+    /// Differences that are not drift.
+    pub ignore: Vec<IgnoreRule>,
+}
+
+/// Fields to leave out of the comparison, for the objects the rule matches.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreRule {
+    pub group: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    /// RFC 6901 JSON pointers, such as `/spec/replicas`.
+    pub pointers: Vec<String>,
+}
+
+/// `action = "key"` or `action = ["key", "key"]` in the `[keys]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyBinding {
+    pub action: String,
+    pub keys: Vec<String>,
+    /// Where the binding is written, for error messages.
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read the config file: {source}", file.display())]
+    Read { file: PathBuf, source: io::Error },
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Invalid {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// An error at a byte offset of the file's text.
+    fn at(file: &Path, text: &str, offset: usize, message: impl Into<String>) -> Self {
+        let (line, column) = line_column(text, offset);
+        ConfigError::Invalid {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+impl Config {
+    /// Reads the config file. A missing file is an error only when `required`
+    /// (the user named it with `--config` or `DRIFTDECK_CONFIG`).
+    pub fn load(file: &Path, required: bool) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(file) {
+            Ok(text) => Config::parse(file, &text),
+            Err(err) if err.kind() == io::ErrorKind::NotFound && !required => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Read {
+                file: file.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Parses and checks config text; `file` is only used in messages.
+    pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|err| {
+            let offset = err.span().map_or(0, |span| span.start);
+            ConfigError::at(file, text, offset, err.message().trim().replace('`', "\""))
+        })?;
+        let mut names = BTreeSet::new();
+        let mut apps = Vec::with_capacity(raw.app.len());
+        for app in raw.app {
+            let span = app.name.span();
+            let invalid = |message: String| ConfigError::at(file, text, span.start, message);
+            let name = app.name.into_inner();
+            check_app_name(&name).map_err(|why| invalid(format!("app \"{name}\": {why}")))?;
+            if !names.insert(name.clone()) {
+                return Err(invalid(format!("app \"{name}\" is defined twice")));
+            }
+            if app.repo.trim().is_empty() {
+                return Err(invalid(format!("app \"{name}\": repo is empty")));
+            }
+            let path = normalize_app_path(&app.path)
+                .map_err(|why| invalid(format!("app \"{name}\": path \"{}\" {why}", app.path)))?;
+            if app.poll.0 < std::time::Duration::from_secs(1) {
+                return Err(invalid(format!("app \"{name}\": poll must be at least 1s")));
+            }
+            for rule in &app.ignore {
+                if let Some(bad) = rule.pointers.iter().find(|p| !p.starts_with('/')) {
+                    return Err(invalid(format!(
+                        "app \"{name}\": ignore pointer \"{bad}\" must start with \"/\", as in \"/spec/replicas\""
+                    )));
+                }
+            }
+            apps.push(AppConfig {
+                name,
+                repo: app.repo,
+                branch: app.branch,
+                path,
+                context: app.context,
+                namespace: app.namespace,
+                poll: app.poll,
+                values: app.values,
+                ignore: app.ignore,
+            });
+        }
+        let keys = raw
+            .keys
+            .into_iter()
+            .map(|(action, keys)| {
+                let (line, column) = line_column(text, keys.span().start);
+                KeyBinding {
+                    action,
+                    keys: keys.into_inner().0,
+                    line,
+                    column,
+                }
+            })
+            .collect();
+        Ok(Config {
+            file: Some(file.to_path_buf()),
+            ui: raw.ui,
+            apps,
+            keys,
+        })
+    }
+
+    pub fn app(&self, name: &str) -> Option<&AppConfig> {
+        self.apps.iter().find(|app| app.name == name)
+    }
+}
+
+/// App names become label values and parts of file names: a DNS-1123 label.
+fn check_app_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name.len() > 63 {
+        return Err("the name must have 1 to 63 characters");
+    }
+    let valid_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ends_ok = !name.starts_with('-') && !name.ends_with('-');
+    if valid_chars && ends_ok {
+        Ok(())
+    } else {
+        Err(
+            "the name may hold only lower-case letters, digits and '-', and must start and end with a letter or digit",
+        )
+    }
+}
+
+/// An app path is relative to the repository root and stays inside it.
+fn normalize_app_path(path: &str) -> Result<String, &'static str> {
+    if Path::new(path).is_absolute() {
+        return Err("must be relative to the repository root");
+    }
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.contains(&"..") {
+        return Err("must stay inside the repository (no \"..\")");
+    }
+    if parts.is_empty() {
+        Ok(".".to_string())
+    } else {
+        Ok(parts.join("/"))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    ui: UiConfig,
+    #[serde(default)]
+    app: Vec<RawApp>,
+    #[serde(default)]
+    keys: std::collections::BTreeMap<String, Spanned<KeyList>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApp {
+    name: Spanned<String>,
+    repo: String,
+    branch: Option<String>,
+    #[serde(default = "default_path")]
+    path: String,
+    context: Option<String>,
+    #[serde(default = "default_namespace")]
+    namespace: String,
+    #[serde(default = "default_poll")]
+    poll: HumanDuration,
+    #[serde(default)]
+    values: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<IgnoreRule>,
+}
+
+fn default_path() -> String {
+    ".".to_string()
+}
+
+fn default_namespace() -> String {
+    "default".to_string()
+}
+
+fn default_poll() -> HumanDuration {
+    DEFAULT_POLL
+}
+
+/// One key or a list of keys.
+struct KeyList(Vec<String>);
+
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        match OneOrMany::deserialize(deserializer) {
+            Ok(OneOrMany::One(key)) => Ok(KeyList(vec![key])),
+            Ok(OneOrMany::Many(keys)) => Ok(KeyList(keys)),
+            Err(_) => Err(serde::de::Error::custom(
+                "a key binding is a key such as \"s\" or \"ctrl-r\", or a list of them",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("config.toml"), text).map_err(|e| e.to_string())
+    }
+
+    const FULL: &str = r#"
+[ui]
+theme = "light"
+readonly = true
+
+[[app]]
+name = "guestbook"
+repo = "https://example.com/org/deploy.git"
+branch = "main"
+path = "./apps/guestbook/"
+context = "prod-eu"
+namespace = "guestbook"
+poll = "5m"
+values = ["values-prod.yaml"]
+
+[[app.ignore]]
+kind = "Deployment"
+pointers = ["/spec/replicas"]
+
+[[app]]
+name = "podinfo"
+repo = "/srv/git/deploy"
+
+[keys]
+sync = "S"
+quit = ["q", "ctrl-c"]
+"#;
+
+    #[test]
+    fn reads_a_full_config() {
+        let config = parse(FULL).unwrap();
+        assert_eq!(config.ui.theme.as_deref(), Some("light"));
+        assert!(config.ui.readonly);
+        assert_eq!(config.apps.len(), 2);
+        let guestbook = &config.apps[0];
+        assert_eq!(guestbook.path, "apps/guestbook");
+        assert_eq!(guestbook.poll.0.as_secs(), 300);
+        assert_eq!(guestbook.context.as_deref(), Some("prod-eu"));
+        assert_eq!(guestbook.ignore[0].pointers, vec!["/spec/replicas"]);
+        assert_eq!(guestbook.values, vec!["values-prod.yaml"]);
+    }
+
+    #[test]
+    fn fills_in_defaults() {
+        let config = parse(FULL).unwrap();
+        let podinfo = config.app("podinfo").unwrap();
+        assert_eq!(podinfo.path, ".");
+        assert_eq!(podinfo.namespace, "default");
+        assert_eq!(podinfo.branch, None);
+        assert_eq!(podinfo.poll, DEFAULT_POLL);
+        assert!(!parse("").unwrap().ui.readonly);
+    }
+
+    #[test]
+    fn key_bindings_keep_their_line() {
+        let config = parse(FULL).unwrap();
+        let quit = config.keys.iter().find(|k| k.action == "quit").unwrap();
+        assert_eq!(quit.keys, vec!["q", "ctrl-c"]);
+        assert_eq!((quit.line, quit.column), (26, 8));
+        let sync = config.keys.iter().find(|k| k.action == "sync").unwrap();
+        assert_eq!(sync.keys, vec!["S"]);
+    }
+
+    #[test]
+    fn unknown_field_names_line_column_and_choices() {
+        let err = parse("[[app]]\nname = \"a\"\nrepo = \"r\"\nprun = true\n").unwrap_err();
+        assert!(
+            err.starts_with("config.toml:4:1: unknown field \"prun\", expected one of"),
+            "{err}"
+        );
+        assert!(err.contains("\"poll\""), "{err}");
+    }
+
+    #[test]
+    fn unknown_section_is_an_error() {
+        let err = parse("[uii]\ntheme = \"x\"\n").unwrap_err();
+        assert!(
+            err.starts_with("config.toml:1:2: unknown field \"uii\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_points_at_the_line() {
+        let err = parse("[ui]\ntheme = \"dark\n").unwrap_err();
+        assert!(err.starts_with("config.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_an_error() {
+        let err = parse("[ui]\nreadonly = \"yes\"\n").unwrap_err();
+        assert!(err.starts_with("config.toml:2:12:"), "{err}");
+        assert!(err.contains("bool"), "{err}");
+    }
+
+    #[test]
+    fn bad_duration_is_an_error() {
+        let err = parse("[[app]]\nname = \"a\"\nrepo = \"r\"\npoll = \"soon\"\n").unwrap_err();
+        assert!(
+            err.starts_with("config.toml:4:8: invalid duration \"soon\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_required_field_is_an_error() {
+        let err = parse("[[app]]\nname = \"a\"\n").unwrap_err();
+        assert!(err.contains("missing field \"repo\""), "{err}");
+    }
+
+    #[test]
+    fn duplicate_app_names_are_an_error() {
+        let text = "[[app]]\nname = \"a\"\nrepo = \"r\"\n[[app]]\nname = \"a\"\nrepo = \"s\"\n";
+        assert_eq!(
+            parse(text).unwrap_err(),
+            "config.toml:5:8: app \"a\" is defined twice"
+        );
+    }
+
+    #[test]
+    fn app_names_must_be_labels() {
+        let err = parse("[[app]]\nname = \"Guest_Book\"\nrepo = \"r\"\n").unwrap_err();
+        assert!(
+            err.starts_with("config.toml:2:8: app \"Guest_Book\": the name may hold only"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn app_paths_stay_inside_the_repository() {
+        let err = parse("[[app]]\nname = \"a\"\nrepo = \"r\"\npath = \"../x\"\n").unwrap_err();
+        assert!(err.contains("must stay inside the repository"), "{err}");
+        let err = parse("[[app]]\nname = \"a\"\nrepo = \"r\"\npath = \"/etc\"\n").unwrap_err();
+        assert!(err.contains("must be relative"), "{err}");
+    }
+
+    #[test]
+    fn ignore_pointers_must_be_json_pointers() {
+        let text =
+            "[[app]]\nname = \"a\"\nrepo = \"r\"\n[[app.ignore]]\npointers = [\"spec.replicas\"]\n";
+        assert!(parse(text).unwrap_err().contains("must start with \"/\""));
+    }
+
+    #[test]
+    fn key_binding_of_wrong_type_is_an_error() {
+        let err = parse("[keys]\nsync = 5\n").unwrap_err();
+        assert!(
+            err.starts_with("config.toml:2:8: a key binding is"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_optional_file_gives_defaults_and_required_one_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("none.toml");
+        assert_eq!(Config::load(&file, false).unwrap(), Config::default());
+        let err = Config::load(&file, true).unwrap_err().to_string();
+        assert!(
+            err.contains("none.toml: cannot read the config file"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+        assert_eq!(line_column("é\nx", 3), (2, 1));
+        assert_eq!(line_column("", 10), (1, 1));
+    }
+}

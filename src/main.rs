@@ -1,0 +1,8 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use driftdeck::cli::Cli;
+
+fn main() -> ExitCode {
+    driftdeck::commands::run(Cli::parse())
+}
