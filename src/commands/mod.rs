@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> ExitCode {
 fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
     match cli.command {
         None => {
+            load_config(&cli.global)?;
             let help = Cli::command().render_help();
             println!("{help}");
             Ok(ExitCode::SUCCESS)
