@@ -9,8 +9,8 @@ pub mod report;
 pub mod state;
 mod terminal;
 pub mod theme;
-pub mod update;
-pub mod view;
+mod update;
+mod view;
 
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -1,3 +1,6 @@
+//! `update` transitions: keys through the keymap, focus and cursors, help,
+//! and engine replies (stale ones dropped, selections kept).
+
 use std::path::Path;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};

@@ -1,3 +1,6 @@
+//! `view` through `TestBackend`: snapshots at 80x24 and 160x48, every size
+//! down to 1x1 without a panic, and state shown without colour.
+
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -224,10 +227,13 @@ fn no_panic_at_any_size() {
     let mut busy = reported();
     busy.notice = Some("a warning long enough to be cut at small sizes".into());
     press(&mut busy, KeyCode::Char('?'));
+    let mut terminal = Terminal::new(TestBackend::new(1, 1)).unwrap();
     for (width, height) in (1..=100).flat_map(|w| (1..=40).map(move |h| (w, h))) {
+        terminal.backend_mut().resize(width, height);
+        terminal.resize(Rect::new(0, 0, width, height)).unwrap();
         for state in [&empty, &busy] {
             let state = sized(state.clone(), width, height);
-            render(&state, width, height);
+            terminal.draw(|frame| view(frame, &state)).unwrap();
         }
     }
 }
