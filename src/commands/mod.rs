@@ -2,6 +2,7 @@
 //! its exit code; errors become one line on stderr and exit code 2.
 
 mod paths;
+mod tui;
 
 use std::process::ExitCode;
 
@@ -15,6 +16,10 @@ pub enum CommandError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Paths(#[from] PathError),
+    #[error(transparent)]
+    Log(#[from] crate::logging::LogError),
+    #[error(transparent)]
+    Tui(#[from] crate::tui::TuiError),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -32,12 +37,7 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
     match cli.command {
-        None => {
-            load_config(&cli.global)?;
-            let help = Cli::command().render_help();
-            println!("{help}");
-            Ok(ExitCode::SUCCESS)
-        }
+        None => tui::run(&cli.global),
         Some(Command::Paths) => paths::run(&cli.global),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();

@@ -24,7 +24,7 @@ pub struct Config {
     pub file: Option<PathBuf>,
     pub ui: UiConfig,
     pub apps: Vec<AppConfig>,
-    /// Key bindings that replace the defaults, in file order.
+    /// Key bindings that replace the defaults, sorted by action name (each keeps its line).
     pub keys: Vec<KeyBinding>,
 }
 

@@ -1,0 +1,32 @@
+//! `driftdeck` with no command: the TUI. Everything that can fail on bad
+//! input (config, keymap) is checked before the terminal is touched.
+
+use std::process::ExitCode;
+
+use super::CommandError;
+use crate::cli::GlobalArgs;
+use crate::tui::{ColorDepth, Exit, Keymap, State, Theme};
+
+pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {
+    let (paths, config) = super::load_config(global)?;
+    let keymap = Keymap::from_config(&config)?;
+    let (theme, theme_warning) = Theme::load(
+        config.ui.theme.as_deref(),
+        &paths.themes_dir,
+        ColorDepth::from_env(),
+    );
+    let _log = crate::logging::init(&paths, global.verbose)?;
+    if let Some(warning) = &theme_warning {
+        tracing::warn!("{warning}");
+    }
+    let mut state = State::new(&config, &paths.config_file, keymap, theme);
+    state.notice = theme_warning;
+    tracing::info!(apps = state.apps.len(), "starting the TUI");
+    let exit = crate::tui::run(state)?;
+    tracing::info!(?exit, "TUI stopped");
+    Ok(match exit {
+        Exit::Quit => ExitCode::SUCCESS,
+        // The shell's convention for "stopped by signal N".
+        Exit::Signal(signal) => ExitCode::from(u8::try_from(128 + signal).unwrap_or(1)),
+    })
+}

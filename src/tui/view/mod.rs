@@ -1,0 +1,148 @@
+//! Draws the state: a pure function from `State` to a frame, one file per pane.
+
+mod apps;
+mod commits;
+mod diff;
+pub(crate) mod help;
+pub(crate) mod layout;
+mod resources;
+mod status_bar;
+mod symbols;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
+
+use super::state::{Pane, State};
+use layout::{Areas, MIN_HEIGHT, MIN_WIDTH};
+
+/// Draws the whole screen.
+pub fn view(frame: &mut Frame, state: &State) {
+    let screen = frame.area();
+    frame.render_widget(Block::new().style(state.theme.text), screen);
+    let Some(areas) = Areas::of(screen, state.notice.is_some()) else {
+        too_small(frame, screen, state);
+        return;
+    };
+    apps::render(frame, areas.apps, state);
+    resources::render(frame, areas.resources, state);
+    diff::render(frame, areas.diff, state);
+    commits::render(frame, areas.commits, state);
+    if let (Some(area), Some(notice)) = (areas.notice, &state.notice) {
+        status_bar::render_notice(frame, area, state, notice);
+    }
+    status_bar::render(frame, areas.status, state);
+    if let Some(scroll) = state.help {
+        help::render(frame, screen, state, scroll);
+    }
+}
+
+fn too_small(frame: &mut Frame, screen: Rect, state: &State) {
+    let text = format!(
+        "driftdeck needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}",
+        screen.width, screen.height
+    );
+    let line = Rect::new(screen.x, screen.y, screen.width, screen.height.min(1));
+    frame.render_widget(Line::styled(text, state.theme.warning), line);
+}
+
+/// A pane's frame: thick and highlighted when it has the focus, so the focus
+/// shows without colour too. Returns the area inside.
+fn pane_frame(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    pane: Pane,
+    title: Vec<Span<'static>>,
+) -> Rect {
+    let theme = &state.theme;
+    let focused = state.focus == pane;
+    let block = Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        })
+        .title(Line::from(title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+/// A pane's title: its name, then what it shows.
+fn title(state: &State, name: &'static str, detail: Vec<Span<'static>>) -> Vec<Span<'static>> {
+    let mut spans = vec![Span::styled(format!(" {name} "), state.theme.title)];
+    for span in detail {
+        spans.push(Span::styled("· ", state.theme.muted));
+        spans.push(span);
+        spans.push(Span::raw(" "));
+    }
+    spans
+}
+
+/// What an empty pane says: what will appear, or what to do.
+fn hint(frame: &mut Frame, area: Rect, state: &State, lines: Vec<Line<'static>>) {
+    let paragraph = Paragraph::new(lines)
+        .style(state.theme.muted)
+        .wrap(Wrap { trim: false });
+    frame.render_widget(paragraph, area);
+}
+
+/// The style of a selected row: strong in the focused pane, quiet elsewhere.
+fn selection_style(state: &State, pane: Pane) -> Style {
+    if state.focus == pane {
+        state.theme.selected
+    } else {
+        state.theme.selected_unfocused
+    }
+}
+
+/// Draws list rows one per line, from `offset`, the selected one highlighted
+/// across the pane's width.
+fn render_rows(
+    frame: &mut Frame,
+    area: Rect,
+    rows: Vec<Line<'static>>,
+    selected: Option<usize>,
+    style: Style,
+) {
+    for (i, line) in rows.into_iter().enumerate().take(usize::from(area.height)) {
+        let y = area.y.saturating_add(u16::try_from(i).unwrap_or(u16::MAX));
+        let row = Rect::new(area.x, y, area.width, 1);
+        let line = if Some(i) == selected {
+            line.style(style)
+        } else {
+            line
+        };
+        frame.render_widget(line, row);
+    }
+}
+
+/// Pads or cuts `text` to `width` characters, marking a cut with `…`.
+fn fit(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        format!("{text:<width$}")
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut cut: String = text.chars().take(width - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// The short form of a commit id.
+fn short_id(id: &str) -> &str {
+    id.get(..7).unwrap_or(id)
+}
+
+#[cfg(test)]
+mod tests;
