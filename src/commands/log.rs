@@ -23,7 +23,7 @@ pub fn run(global: &GlobalArgs, args: &LogArgs) -> Result<ExitCode, CommandError
         })?;
     let in_app = |source: SourceError| CommandError::Source {
         app: app.name.clone(),
-        source,
+        source: Box::new(source),
     };
     let source = SourceLocation::parse(&app.repo).map_err(in_app)?;
     let runtime = tokio::runtime::Builder::new_current_thread()

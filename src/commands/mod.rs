@@ -29,7 +29,7 @@ pub enum CommandError {
     #[error("app \"{app}\": {source}")]
     Source {
         app: String,
-        source: crate::source::SourceError,
+        source: Box<crate::source::SourceError>,
     },
 }
 

@@ -340,13 +340,13 @@ async fn push(
         .find(|line| line.starts_with('!') && line.contains("[rejected]"))
     {
         return Err(PushFailure::BranchMoved(
-            line.split('\t').last().unwrap_or(line).to_string(),
+            line.rsplit('\t').next().unwrap_or(line).to_string(),
         ));
     }
     let why = stdout
         .lines()
         .find(|line| line.starts_with('!'))
-        .map(|line| line.split('\t').last().unwrap_or(line).to_string())
+        .map(|line| line.rsplit('\t').next().unwrap_or(line).to_string())
         .or_else(|| {
             stderr
                 .lines()
