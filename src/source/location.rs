@@ -42,7 +42,9 @@ impl SourceLocation {
         }
         let has_scheme = text.contains("://");
         if !has_scheme && Path::new(text).exists() {
-            return Ok(SourceLocation::Local(PathBuf::from(text)));
+            // Canonical, so two spellings of one folder share a poller.
+            let path = std::fs::canonicalize(text).unwrap_or_else(|_| PathBuf::from(text));
+            return Ok(SourceLocation::Local(path));
         }
         let url = gix::url::parse(text.as_bytes()).map_err(|e| {
             // gix quotes the input, credentials and all.
@@ -251,10 +253,9 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let here = dir.path().to_str().unwrap();
-        assert_eq!(
-            SourceLocation::parse(here).unwrap(),
-            SourceLocation::Local(dir.path().to_path_buf())
-        );
+        let local = SourceLocation::Local(dir.path().canonicalize().unwrap());
+        assert_eq!(SourceLocation::parse(here).unwrap(), local);
+        assert_eq!(SourceLocation::parse(&format!("{here}/")).unwrap(), local);
         assert!(!SourceLocation::parse("./not/there").unwrap().is_remote());
     }
 

@@ -114,12 +114,15 @@ async fn revert_remote(
         }
         Err(failure) => return Err(keep(clone_dir, request, commit, failure.to_string())),
     };
-    // The clone follows what was pushed, so the app reads it at once.
+    // The clone follows what was pushed, so the app reads it at once. The
+    // push went through either way; if this fails, the next poll fetches it.
     let dir = clone_dir.to_path_buf();
     let branch = request.branch.clone();
-    tokio::task::spawn_blocking(move || set_branch(&dir, &branch, commit, None))
-        .await
-        .map_err(|e| SourceError::Task(e.to_string()))??;
+    match tokio::task::spawn_blocking(move || set_branch(&dir, &branch, commit, None)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::warn!("revert {commit} pushed, clone not moved: {err}"),
+        Err(err) => tracing::warn!("revert {commit} pushed, clone not moved: {err}"),
+    }
     Ok(RevertOutcome {
         commit,
         branch: request.branch.clone(),

@@ -332,3 +332,30 @@ async fn a_local_repository_is_read_without_network() {
     assert_eq!(update.heads[0].commit.to_string(), second);
     assert!(!dir.path().join("cache").exists(), "nothing is cloned");
 }
+
+#[tokio::test]
+async fn a_file_url_is_cloned_like_any_remote() {
+    if !have("git", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (upstream, _, second) = Upstream::new(dir.path());
+    let source = remote(&format!("file://{}", upstream.bare.display()));
+    let cache = dir.path().join("cache");
+    let update = update_source(
+        &source,
+        &cache,
+        &[None],
+        &Arc::default(),
+        NetworkLimits::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(update.heads[0].commit.to_string(), second);
+    let clone = source.git_dir(&cache);
+    assert!(clone.starts_with(&cache), "{}", clone.display());
+    assert_eq!(
+        files_at(&clone, "main", "apps/web").unwrap()[0].bytes,
+        b"image: web:2\n"
+    );
+}
