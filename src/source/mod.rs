@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use history::{BATCH, FIRST_BATCH, HistoryQuery, LogEntry, stream_history, walk_history};
-pub use http::parse_retry_after;
 pub use location::{RemoteUrl, SourceLocation};
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
 pub use revert::{RevertOutcome, RevertRequest, git_revert};

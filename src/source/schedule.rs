@@ -67,10 +67,6 @@ impl PollSchedule {
         self.failures > 0
     }
 
-    pub fn failures(&self) -> u32 {
-        self.failures
-    }
-
     /// A poll succeeded at `now`; `random` is uniform in `[0, 1)`.
     pub fn succeeded(&mut self, now: Instant, random: f64) -> Instant {
         self.failures = 0;

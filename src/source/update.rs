@@ -3,7 +3,7 @@
 //! repository, its refs as they are now. The async edge: gix runs in
 //! `spawn_blocking`, every network step under a timeout.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -234,12 +234,9 @@ fn local_tip(repo: &gix::Repository, branch: &str) -> Option<ObjectId> {
 }
 
 /// A local repository needs no network: its refs are read as they are now.
-fn read_local_heads(
-    path: &PathBuf,
-    tracked: &[Option<String>],
-) -> Result<SourceUpdate, SourceError> {
+fn read_local_heads(path: &Path, tracked: &[Option<String>]) -> Result<SourceUpdate, SourceError> {
     let repo = gix::open(path).map_err(|e| SourceError::Git {
-        repo: path.clone(),
+        repo: path.to_path_buf(),
         what: "cannot open the repository".to_string(),
         cause: e.to_string(),
     })?;
