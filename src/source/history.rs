@@ -2,6 +2,7 @@
 //! published as they are ready, so the first screen shows before a long
 //! walk ends (gitui's revlog does the same).
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -97,7 +98,7 @@ pub fn walk_history(
     let mut batch = Vec::with_capacity(FIRST_BATCH);
     let mut batch_size = FIRST_BATCH;
     let mut commit_buf = Vec::new();
-    let mut tree_buf = Vec::new();
+    let mut filter = (!path.is_empty()).then(|| PathFilter::new(&path));
     for info in walk {
         if listed >= limit {
             break;
@@ -109,8 +110,10 @@ pub fn walk_history(
             .find_commit_iter(&info.id, &mut commit_buf)
             .map_err(|e| read(&e))?;
         let fields = CommitFields::parse(commit).map_err(|e| read(&e))?;
-        if !path.is_empty()
-            && !touches(&repo, &fields, &path, &mut tree_buf).map_err(|e| read(&e))?
+        if let Some(filter) = &mut filter
+            && !filter
+                .touches(&repo, info.id, &fields)
+                .map_err(|e| read(&e))?
         {
             continue;
         }
@@ -124,16 +127,7 @@ pub fn walk_history(
         } else {
             SignatureStatus::Unsigned
         };
-        let hex = info.id.to_hex().to_string();
-        batch.push(LogEntry {
-            short_id: hex[..SHORT_ID_LEN.min(hex.len())].to_string(),
-            id: info.id,
-            author: fields.author_name,
-            email: fields.author_email,
-            time: fields.time,
-            subject: fields.subject,
-            signature,
-        });
+        batch.push(fields.into_entry(info.id, signature));
         listed += 1;
         if batch.len() >= batch_size {
             batch_size = BATCH;
@@ -171,51 +165,61 @@ pub fn stream_history(
     receiver
 }
 
-/// The fields of a commit the log shows, decoded in one pass.
-struct CommitFields {
+/// The fields of a commit the log shows, decoded in one pass; the text is
+/// borrowed, and only made into strings for commits that are listed.
+struct CommitFields<'a> {
     tree: ObjectId,
     parents: Vec<ObjectId>,
-    author_name: String,
-    author_email: String,
-    time: jiff::Timestamp,
-    subject: String,
+    author: Option<gix::actor::SignatureRef<'a>>,
+    message: &'a BStr,
     signed: bool,
 }
 
-impl CommitFields {
-    fn parse(commit: gix::objs::CommitRefIter<'_>) -> Result<CommitFields, gix::Error> {
+impl<'a> CommitFields<'a> {
+    fn parse(commit: gix::objs::CommitRefIter<'a>) -> Result<CommitFields<'a>, gix::Error> {
         use gix::objs::commit::ref_iter::Token;
         let mut fields = CommitFields {
             tree: ObjectId::null(gix::hash::Kind::Sha1),
             parents: Vec::new(),
-            author_name: String::new(),
-            author_email: String::new(),
-            time: jiff::Timestamp::UNIX_EPOCH,
-            subject: String::new(),
+            author: None,
+            message: "".into(),
             signed: false,
         };
         for token in commit {
             match token? {
                 Token::Tree { id } => fields.tree = id,
                 Token::Parent { id } => fields.parents.push(id),
-                Token::Author { signature } => {
-                    fields.author_name = signature.name.to_str_lossy().into_owned();
-                    fields.author_email = signature.email.to_str_lossy().into_owned();
-                    let seconds = signature.time().map(|t| t.seconds).unwrap_or(0);
-                    fields.time = jiff::Timestamp::from_second(seconds)
-                        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-                }
+                Token::Author { signature } => fields.author = Some(signature),
                 Token::ExtraHeader((name, _)) if is_signature_header(name) => fields.signed = true,
-                Token::Message(message) => {
-                    fields.subject = gix::objs::commit::MessageRef::from_bytes(message)
-                        .summary()
-                        .to_str_lossy()
-                        .into_owned();
-                }
+                Token::Message(message) => fields.message = message,
                 Token::Committer { .. } | Token::Encoding(_) | Token::ExtraHeader(_) => {}
             }
         }
         Ok(fields)
+    }
+
+    fn into_entry(self, id: ObjectId, signature: SignatureStatus) -> LogEntry {
+        let hex = id.to_hex().to_string();
+        let (author, email, seconds) = match self.author {
+            Some(author) => (
+                author.name.to_str_lossy().into_owned(),
+                author.email.to_str_lossy().into_owned(),
+                author.time().map(|t| t.seconds).unwrap_or(0),
+            ),
+            None => (String::new(), String::new(), 0),
+        };
+        LogEntry {
+            short_id: hex[..SHORT_ID_LEN.min(hex.len())].to_string(),
+            id,
+            author,
+            email,
+            time: jiff::Timestamp::from_second(seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+            subject: gix::objs::commit::MessageRef::from_bytes(self.message)
+                .summary()
+                .to_str_lossy()
+                .into_owned(),
+            signature,
+        }
     }
 }
 
@@ -223,29 +227,58 @@ fn is_signature_header(name: &BStr) -> bool {
     name == "gpgsig" || name == "gpgsig-sha256"
 }
 
-/// True when the entry at `path` differs from every parent's (git's rule
-/// for listing a commit under a path), or, for a root commit, exists.
-fn touches(
-    repo: &gix::Repository,
-    commit: &CommitFields,
-    path: &[&[u8]],
-    buf: &mut Vec<u8>,
-) -> Result<bool, gix::Error> {
-    let own = entry_at(repo, commit.tree, path, buf)?;
-    if commit.parents.is_empty() {
-        return Ok(own.is_some());
-    }
-    for parent in &commit.parents {
-        let parent_tree = repo
-            .objects
-            .find_commit_iter(parent, buf)?
-            .tree_id()
-            .map_err(gix::Error::from_error)?;
-        if entry_at(repo, parent_tree, path, buf)? == own {
-            return Ok(false);
+/// Decides whether commits touch a path: true when the entry at the path
+/// differs from every parent's (git's rule for listing a commit under a
+/// path), or, for a root commit, exists.
+struct PathFilter<'a> {
+    path: &'a [&'a [u8]],
+    /// The entry at `path` of commits met as parents and not yet walked:
+    /// each commit's entry is looked up once, not again as a parent.
+    pending: HashMap<ObjectId, Option<ObjectId>>,
+    buf: Vec<u8>,
+}
+
+impl<'a> PathFilter<'a> {
+    fn new(path: &'a [&'a [u8]]) -> PathFilter<'a> {
+        PathFilter {
+            path,
+            pending: HashMap::new(),
+            buf: Vec::new(),
         }
     }
-    Ok(true)
+
+    fn touches(
+        &mut self,
+        repo: &gix::Repository,
+        id: ObjectId,
+        commit: &CommitFields,
+    ) -> Result<bool, gix::Error> {
+        let own = match self.pending.remove(&id) {
+            Some(entry) => entry,
+            None => entry_at(repo, commit.tree, self.path, &mut self.buf)?,
+        };
+        if commit.parents.is_empty() {
+            return Ok(own.is_some());
+        }
+        let mut differs_from_all = true;
+        for parent in &commit.parents {
+            let entry = match self.pending.get(parent) {
+                Some(entry) => *entry,
+                None => {
+                    let tree = repo
+                        .objects
+                        .find_commit_iter(parent, &mut self.buf)?
+                        .tree_id()
+                        .map_err(gix::Error::from_error)?;
+                    let entry = entry_at(repo, tree, self.path, &mut self.buf)?;
+                    self.pending.insert(*parent, entry);
+                    entry
+                }
+            };
+            differs_from_all &= entry != own;
+        }
+        Ok(differs_from_all)
+    }
 }
 
 /// The id of the tree entry at `path` under `tree`, if there is one.
