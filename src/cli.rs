@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 #[derive(Debug, Parser)]
@@ -47,6 +47,32 @@ pub enum Command {
         /// The shell to complete for
         shell: Shell,
     },
+    /// Show an app's commit log, newest first, with signature status
+    Log(LogArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// The app, as named in the config
+    pub app: String,
+    /// Show at most this many commits
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Only commits that change the app's path
+    #[arg(long)]
+    pub path_only: bool,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+/// How a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people
+    Table,
+    /// JSON for programs (documented in README.md)
+    Json,
 }
 
 impl Cli {
@@ -79,6 +105,28 @@ mod tests {
         assert_eq!(cli.global.verbose, 2);
         assert_eq!(cli.global.theme.as_deref(), Some("light"));
         assert!(matches!(cli.command, Some(Command::Paths)));
+    }
+
+    #[test]
+    fn log_takes_an_app_and_its_options() {
+        let cli = Cli::try_parse_from([
+            "driftdeck",
+            "log",
+            "guestbook",
+            "--limit",
+            "5",
+            "--path-only",
+            "-o",
+            "json",
+        ])
+        .unwrap();
+        let Some(Command::Log(args)) = cli.command else {
+            panic!("not a log command: {:?}", cli.command);
+        };
+        assert_eq!(args.app, "guestbook");
+        assert_eq!(args.limit, Some(5));
+        assert!(args.path_only);
+        assert_eq!(args.output, OutputFormat::Json);
     }
 
     #[test]

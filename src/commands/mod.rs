@@ -1,6 +1,7 @@
 //! The headless commands and the hand-over to the TUI. Each command returns
 //! its exit code; errors become one line on stderr and exit code 2.
 
+mod log;
 mod paths;
 mod tui;
 
@@ -22,6 +23,19 @@ pub enum CommandError {
     Tui(#[from] crate::tui::TuiError),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error("unknown app \"{app}\"{}", match file {
+        Some(file) => format!(" (not defined in {})", file.display()),
+        None => " (no config file, and not started inside a Git work tree)".to_string(),
+    })]
+    UnknownApp {
+        app: String,
+        file: Option<std::path::PathBuf>,
+    },
+    #[error("app \"{app}\": {source}")]
+    Source {
+        app: String,
+        source: Box<crate::source::SourceError>,
+    },
 }
 
 /// Runs the command line and gives the process exit code.
@@ -39,6 +53,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
     match cli.command {
         None => tui::run(&cli.global),
         Some(Command::Paths) => paths::run(&cli.global),
+        Some(Command::Log(args)) => log::run(&cli.global, &args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "driftdeck", &mut std::io::stdout());

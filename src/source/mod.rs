@@ -1,11 +1,31 @@
-//! Git: where an app's desired state comes from.
+//! Git: where an app's desired state comes from. Local repositories are read
+//! in place; remotes are cloned bare into the cache folder and polled
+//! politely (refs only, fetch only what moved). History, trees at any
+//! revision and Git revert read and write those repositories.
 
+mod history;
+mod http;
+mod location;
+mod poller;
+mod remote;
+mod revert;
+mod schedule;
+mod signature;
 mod tree;
+mod update;
 mod work_tree;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-pub use tree::{TreeFile, files_at, write_files};
+pub use history::{BATCH, FIRST_BATCH, HistoryQuery, LogEntry, stream_history, walk_history};
+pub use location::{RemoteUrl, SourceLocation};
+pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
+pub use revert::{RevertOutcome, RevertRequest, git_revert};
+pub use schedule::{JitterSource, PollPacing, PollSchedule, Refresh};
+pub use signature::{SignatureStatus, signature_of};
+pub use tree::{AppFolder, TreeFile, files_at, materialize, write_files};
+pub use update::{BranchHead, NetworkLimits, SourceUpdate, update_source};
 pub use work_tree::offer_work_tree_app;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,4 +47,69 @@ pub enum SourceError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("repository \"{location}\": {why}")]
+    InvalidLocation { location: String, why: String },
+    /// Talking to a remote failed; `repo` is the URL without credentials.
+    #[error("{repo}: {cause}")]
+    Remote {
+        repo: String,
+        cause: String,
+        /// How long the remote asked us to wait (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    #[error("{repo}: {}", match branch {
+        Some(branch) => format!("branch \"{branch}\" does not exist"),
+        None => "HEAD does not point at a branch".to_string(),
+    })]
+    BranchNotFound {
+        repo: String,
+        /// `None`: the default branch.
+        branch: Option<String>,
+    },
+    #[error("{repo}: no answer within {}s while {what}", after.as_secs())]
+    TimedOut {
+        repo: String,
+        what: &'static str,
+        after: Duration,
+    },
+    #[error("app \"{app}\": \"{path}\" is already as it was at \"{rev}\"; nothing to revert")]
+    NothingToRevert {
+        app: String,
+        path: String,
+        rev: String,
+    },
+    #[error("{}: no {role} configured; set user.name and user.email in git config", repo.display())]
+    NoIdentity { repo: PathBuf, role: String },
+    #[error(
+        "{}: branch \"{branch}\" is checked out in this work tree; commit the revert there",
+        repo.display()
+    )]
+    BranchCheckedOut { repo: PathBuf, branch: String },
+    #[error(
+        "{repo}: the revert was not pushed to \"{branch}\": {cause}{}",
+        match kept {
+            Some(kept) => format!("; the commit is kept on branch \"{kept}\" in {}", clone.display()),
+            None => String::new(),
+        }
+    )]
+    PushFailed {
+        repo: String,
+        branch: String,
+        /// The local branch that holds the unpushed commit.
+        kept: Option<String>,
+        clone: PathBuf,
+        cause: String,
+    },
+    #[error("a background task failed: {0}")]
+    Task(String),
+}
+
+impl SourceError {
+    /// The wait a remote asked for with `Retry-After`, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SourceError::Remote { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }

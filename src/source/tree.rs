@@ -80,6 +80,35 @@ pub fn files_at(repo_dir: &Path, rev: &str, app_path: &str) -> Result<Vec<TreeFi
     Ok(files)
 }
 
+/// An app's folder at a revision, written to a temporary folder for
+/// renderers that need files on disk (kustomize, helm). The folder is
+/// removed when this is dropped.
+#[derive(Debug)]
+pub struct AppFolder {
+    dir: tempfile::TempDir,
+}
+
+impl AppFolder {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Reads `app_path` at `rev` from the object database and writes it to a
+/// fresh temporary folder; see `files_at`.
+pub fn materialize(repo_dir: &Path, rev: &str, app_path: &str) -> Result<AppFolder, SourceError> {
+    let files = files_at(repo_dir, rev, app_path)?;
+    let dir = tempfile::Builder::new()
+        .prefix("driftdeck-")
+        .tempdir()
+        .map_err(|source| SourceError::Write {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    write_files(&files, dir.path())?;
+    Ok(AppFolder { dir })
+}
+
 /// Writes files to a folder, for renderers (kustomize, helm) that need one.
 pub fn write_files(files: &[TreeFile], dest: &Path) -> Result<(), SourceError> {
     for file in files {
@@ -178,6 +207,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("\"README\" does not exist"), "{err}");
+    }
+
+    #[test]
+    fn a_materialized_folder_holds_the_revision_and_goes_away() {
+        let (dir, first) = repo_with_two_commits();
+        let folder = materialize(dir.path(), &first, "apps/web").unwrap();
+        let root = folder.path().to_path_buf();
+        assert_eq!(std::fs::read(root.join("deploy.yaml")).unwrap(), b"v: 1\n");
+        assert_eq!(
+            std::fs::read(root.join("base/svc.yaml")).unwrap(),
+            b"svc: 1\n"
+        );
+        drop(folder);
+        assert!(!root.exists(), "{} is left behind", root.display());
     }
 
     #[test]

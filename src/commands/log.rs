@@ -1,0 +1,153 @@
+//! `driftdeck log APP`: the app's commit log, newest first, printed batch by
+//! batch as the walk goes. A remote is brought up to date first (refs only,
+//! and a fetch if the branch moved).
+
+use std::io::{self, Write};
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::{CommandError, load_config};
+use crate::cli::{GlobalArgs, LogArgs, OutputFormat};
+use crate::source::{
+    HistoryQuery, LogEntry, NetworkLimits, SourceError, SourceLocation, update_source, walk_history,
+};
+
+pub fn run(global: &GlobalArgs, args: &LogArgs) -> Result<ExitCode, CommandError> {
+    let (paths, config) = load_config(global)?;
+    let app = config
+        .app(&args.app)
+        .ok_or_else(|| CommandError::UnknownApp {
+            app: args.app.clone(),
+            file: config.file.clone(),
+        })?;
+    let in_app = |source: SourceError| CommandError::Source {
+        app: app.name.clone(),
+        source: Box::new(source),
+    };
+    let source = SourceLocation::parse(&app.repo).map_err(in_app)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let update = runtime
+        .block_on(update_source(
+            &source,
+            &paths.cache_dir,
+            std::slice::from_ref(&app.branch),
+            &Arc::default(),
+            NetworkLimits::default(),
+        ))
+        .map_err(in_app)?;
+    let Some(head) = update.heads.first() else {
+        return Err(in_app(SourceError::BranchNotFound {
+            repo: source.to_string(),
+            branch: app.branch.clone(),
+        }));
+    };
+    let query = HistoryQuery {
+        rev: head.commit.to_string(),
+        path: args.path_only.then(|| app.path.clone()),
+        limit: args.limit,
+    };
+    let mut out = io::stdout().lock();
+    let mut printer = Printer::new(args.output);
+    let mut write_error = None;
+    walk_history(
+        &source.git_dir(&paths.cache_dir),
+        &query,
+        |batch| match printer.print(&mut out, &batch) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(err) => {
+                write_error = Some(err);
+                ControlFlow::Break(())
+            }
+        },
+    )
+    .map_err(in_app)?;
+    let result = match write_error {
+        Some(err) => Err(err),
+        None => printer.finish(&mut out),
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // `driftdeck log … | head` closes the pipe early; that is not an error.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Writes entries as they come: table rows, or the elements of one JSON array.
+struct Printer {
+    format: OutputFormat,
+    printed: usize,
+    time_zone: jiff::tz::TimeZone,
+}
+
+impl Printer {
+    fn new(format: OutputFormat) -> Printer {
+        Printer {
+            format,
+            printed: 0,
+            time_zone: jiff::tz::TimeZone::system(),
+        }
+    }
+
+    fn print(&mut self, out: &mut impl Write, batch: &[LogEntry]) -> io::Result<()> {
+        for entry in batch {
+            match self.format {
+                OutputFormat::Table => {
+                    let when = entry
+                        .time
+                        .to_zoned(self.time_zone.clone())
+                        .strftime("%Y-%m-%d %H:%M");
+                    writeln!(
+                        out,
+                        "{}  {when}  {:<8}  {:<20}  {}",
+                        entry.short_id,
+                        entry.signature.label(),
+                        truncate(&entry.author, 20),
+                        entry.subject
+                    )?;
+                }
+                OutputFormat::Json => {
+                    out.write_all(if self.printed == 0 {
+                        b"[\n  "
+                    } else {
+                        b",\n  "
+                    })?;
+                    serde_json::to_writer(&mut *out, entry).map_err(io::Error::other)?;
+                }
+            }
+            self.printed += 1;
+        }
+        out.flush()
+    }
+
+    fn finish(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if self.format == OutputFormat::Json {
+            out.write_all(if self.printed == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        out.flush()
+    }
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut short: String = text.chars().take(width.saturating_sub(1)).collect();
+        short.push('…');
+        short
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_are_cut_with_an_ellipsis() {
+        assert_eq!(truncate("Ada", 20), "Ada");
+        assert_eq!(truncate("Bartholomew Fitzgerald-Smythe", 10), "Bartholom…");
+    }
+}

@@ -1,0 +1,316 @@
+//! The commit log of a branch, walked newest first in batches that are
+//! published as they are ready, so the first screen shows before a long
+//! walk ends (gitui's revlog does the same).
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::bstr::{BStr, ByteSlice};
+use gix::prelude::FindExt;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::SourceError;
+use super::signature::{SignatureStatus, verify};
+
+/// Entries in the first batch: a screenful, so it shows at once.
+pub const FIRST_BATCH: usize = 100;
+/// Entries in every later batch.
+pub const BATCH: usize = 2000;
+
+/// Which commits to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    /// Where the walk starts: a branch, a commit id, anything `git rev-parse` takes.
+    pub rev: String,
+    /// Only commits that change this folder or file (`"."` means all).
+    pub path: Option<String>,
+    /// At most this many entries.
+    pub limit: Option<usize>,
+}
+
+/// One commit in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogEntry {
+    #[serde(serialize_with = "hex")]
+    pub id: ObjectId,
+    pub short_id: String,
+    pub author: String,
+    pub email: String,
+    /// The author's time.
+    #[serde(serialize_with = "rfc3339")]
+    pub time: jiff::Timestamp,
+    /// The first paragraph of the message, on one line.
+    pub subject: String,
+    pub signature: SignatureStatus,
+}
+
+/// Length of `short_id`: git's minimum abbreviation. The walk does not look
+/// for ambiguous prefixes, which would cost an object lookup per commit.
+const SHORT_ID_LEN: usize = 7;
+
+/// Walks `query.rev`'s history newest first (by commit time, as `git log`
+/// does), calling `publish` with each batch. `publish` returns
+/// `ControlFlow::Break` to stop early. Returns the number of entries listed.
+pub fn walk_history(
+    repo_dir: &Path,
+    query: &HistoryQuery,
+    mut publish: impl FnMut(Vec<LogEntry>) -> ControlFlow<()>,
+) -> Result<usize, SourceError> {
+    let git = |what: String, cause: &dyn std::fmt::Display| SourceError::Git {
+        repo: repo_dir.to_path_buf(),
+        what,
+        cause: cause.to_string(),
+    };
+    let mut repo = gix::open(repo_dir).map_err(|e| git("cannot open the repository".into(), &e))?;
+    // Each commit is read by the walk and again for its fields; the cache
+    // makes the second read a copy.
+    repo.object_cache_size_if_unset(32 * 1024 * 1024);
+    let rev = &query.rev;
+    let tip = repo
+        .rev_parse_single(rev.as_str())
+        .map_err(|e| git(format!("cannot resolve revision \"{rev}\""), &e))?
+        .object()
+        .map_err(|e| git(format!("cannot read revision \"{rev}\""), &e))?
+        .peel_to_commit()
+        .map_err(|e| git(format!("revision \"{rev}\" is not a commit"), &e))?
+        .id;
+    let path: Vec<&[u8]> = match query.path.as_deref() {
+        None | Some(".") | Some("") => Vec::new(),
+        Some(path) => path
+            .split('/')
+            .filter(|part| !part.is_empty())
+            .map(str::as_bytes)
+            .collect(),
+    };
+    let walk = repo
+        .rev_walk([tip])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
+        ))
+        .all()
+        .map_err(|e| git(format!("cannot walk the history of \"{rev}\""), &e))?;
+
+    let limit = query.limit.unwrap_or(usize::MAX);
+    let mut listed = 0usize;
+    let mut batch = Vec::with_capacity(FIRST_BATCH);
+    let mut batch_size = FIRST_BATCH;
+    let mut commit_buf = Vec::new();
+    let mut filter = (!path.is_empty()).then(|| PathFilter::new(&path));
+    for info in walk {
+        if listed >= limit {
+            break;
+        }
+        let info = info.map_err(|e| git(format!("cannot walk the history of \"{rev}\""), &e))?;
+        let read = |e: &dyn std::fmt::Display| git(format!("cannot read commit {}", info.id), e);
+        let commit = repo
+            .objects
+            .find_commit_iter(&info.id, &mut commit_buf)
+            .map_err(|e| read(&e))?;
+        let fields = CommitFields::parse(commit).map_err(|e| read(&e))?;
+        if let Some(filter) = &mut filter
+            && !filter
+                .touches(&repo, info.id, &fields)
+                .map_err(|e| read(&e))?
+        {
+            continue;
+        }
+        let signature = if fields.signed {
+            match repo.find_commit(info.id) {
+                Ok(commit) => verify(&commit),
+                Err(e) => SignatureStatus::CannotCheck {
+                    reason: e.to_string(),
+                },
+            }
+        } else {
+            SignatureStatus::Unsigned
+        };
+        batch.push(fields.into_entry(info.id, signature));
+        listed += 1;
+        if batch.len() >= batch_size {
+            batch_size = BATCH;
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+            if publish(full).is_break() {
+                return Ok(listed);
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = publish(batch);
+    }
+    Ok(listed)
+}
+
+/// Runs `walk_history` on the blocking pool and sends each batch; the
+/// channel closes when the walk ends, after an error, or early when the
+/// receiver is dropped.
+pub fn stream_history(
+    repo_dir: PathBuf,
+    query: HistoryQuery,
+) -> mpsc::Receiver<Result<Vec<LogEntry>, SourceError>> {
+    let (sender, receiver) = mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let result = walk_history(&repo_dir, &query, |batch| {
+            match sender.blocking_send(Ok(batch)) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(_) => ControlFlow::Break(()),
+            }
+        });
+        if let Err(err) = result {
+            let _ = sender.blocking_send(Err(err));
+        }
+    });
+    receiver
+}
+
+/// The fields of a commit the log shows, decoded in one pass; the text is
+/// borrowed, and only made into strings for commits that are listed.
+struct CommitFields<'a> {
+    tree: ObjectId,
+    parents: Vec<ObjectId>,
+    author: Option<gix::actor::SignatureRef<'a>>,
+    message: &'a BStr,
+    signed: bool,
+}
+
+impl<'a> CommitFields<'a> {
+    fn parse(commit: gix::objs::CommitRefIter<'a>) -> Result<CommitFields<'a>, gix::Error> {
+        use gix::objs::commit::ref_iter::Token;
+        let mut fields = CommitFields {
+            tree: ObjectId::null(gix::hash::Kind::Sha1),
+            parents: Vec::new(),
+            author: None,
+            message: "".into(),
+            signed: false,
+        };
+        for token in commit {
+            match token? {
+                Token::Tree { id } => fields.tree = id,
+                Token::Parent { id } => fields.parents.push(id),
+                Token::Author { signature } => fields.author = Some(signature),
+                Token::ExtraHeader((name, _)) if is_signature_header(name) => fields.signed = true,
+                Token::Message(message) => fields.message = message,
+                Token::Committer { .. } | Token::Encoding(_) | Token::ExtraHeader(_) => {}
+            }
+        }
+        Ok(fields)
+    }
+
+    fn into_entry(self, id: ObjectId, signature: SignatureStatus) -> LogEntry {
+        let hex = id.to_hex().to_string();
+        let (author, email, seconds) = match self.author {
+            Some(author) => (
+                author.name.to_str_lossy().into_owned(),
+                author.email.to_str_lossy().into_owned(),
+                author.time().map(|t| t.seconds).unwrap_or(0),
+            ),
+            None => (String::new(), String::new(), 0),
+        };
+        LogEntry {
+            short_id: hex[..SHORT_ID_LEN.min(hex.len())].to_string(),
+            id,
+            author,
+            email,
+            time: jiff::Timestamp::from_second(seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+            subject: gix::objs::commit::MessageRef::from_bytes(self.message)
+                .summary()
+                .to_str_lossy()
+                .into_owned(),
+            signature,
+        }
+    }
+}
+
+fn is_signature_header(name: &BStr) -> bool {
+    name == "gpgsig" || name == "gpgsig-sha256"
+}
+
+/// Decides whether commits touch a path: true when the entry at the path
+/// differs from every parent's (git's rule for listing a commit under a
+/// path), or, for a root commit, exists.
+struct PathFilter<'a> {
+    path: &'a [&'a [u8]],
+    /// The entry at `path` of commits met as parents and not yet walked:
+    /// each commit's entry is looked up once, not again as a parent.
+    pending: HashMap<ObjectId, Option<ObjectId>>,
+    buf: Vec<u8>,
+}
+
+impl<'a> PathFilter<'a> {
+    fn new(path: &'a [&'a [u8]]) -> PathFilter<'a> {
+        PathFilter {
+            path,
+            pending: HashMap::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    fn touches(
+        &mut self,
+        repo: &gix::Repository,
+        id: ObjectId,
+        commit: &CommitFields,
+    ) -> Result<bool, gix::Error> {
+        let own = match self.pending.remove(&id) {
+            Some(entry) => entry,
+            None => entry_at(repo, commit.tree, self.path, &mut self.buf)?,
+        };
+        if commit.parents.is_empty() {
+            return Ok(own.is_some());
+        }
+        let mut differs_from_all = true;
+        for parent in &commit.parents {
+            let entry = match self.pending.get(parent) {
+                Some(entry) => *entry,
+                None => {
+                    let tree = repo
+                        .objects
+                        .find_commit_iter(parent, &mut self.buf)?
+                        .tree_id()
+                        .map_err(gix::Error::from_error)?;
+                    let entry = entry_at(repo, tree, self.path, &mut self.buf)?;
+                    self.pending.insert(*parent, entry);
+                    entry
+                }
+            };
+            differs_from_all &= entry != own;
+        }
+        Ok(differs_from_all)
+    }
+}
+
+/// The id of the tree entry at `path` under `tree`, if there is one.
+fn entry_at(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    path: &[&[u8]],
+    buf: &mut Vec<u8>,
+) -> Result<Option<ObjectId>, gix::Error> {
+    let mut current = tree;
+    for (depth, component) in path.iter().enumerate() {
+        let mut found = None;
+        for entry in repo.objects.find_tree_iter(&current, buf)? {
+            let entry = entry.map_err(gix::Error::from_error)?;
+            if entry.filename == *component {
+                found = Some((entry.oid.to_owned(), entry.mode.is_tree()));
+                break;
+            }
+        }
+        match found {
+            Some((id, _)) if depth + 1 == path.len() => return Ok(Some(id)),
+            Some((id, true)) => current = id,
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(current))
+}
+
+fn hex<S: serde::Serializer>(id: &ObjectId, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&id.to_hex())
+}
+
+fn rfc3339<S: serde::Serializer>(time: &jiff::Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(time)
+}

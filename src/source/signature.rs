@@ -1,0 +1,155 @@
+//! Whether a commit's signature verifies, through gix's `verify_signature`:
+//! gpg or `ssh-keygen` as git is configured (`gpg.program`,
+//! `gpg.ssh.program`, `gpg.ssh.allowedSignersFile`, `gpg.minTrustLevel`).
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::SourceError;
+use super::remote::chain;
+
+/// A commit's signature, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SignatureStatus {
+    Unsigned,
+    /// Verified, from a key git is configured to trust.
+    Good {
+        signer: String,
+    },
+    /// The signature does not match the commit, or its key expired or was revoked.
+    Bad {
+        reason: String,
+    },
+    /// Signed, but this machine cannot tell whether to believe it.
+    CannotCheck {
+        reason: String,
+    },
+}
+
+impl SignatureStatus {
+    /// A short word for tables: `good`, `bad`, `unsigned`, `unknown`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            SignatureStatus::Unsigned => "unsigned",
+            SignatureStatus::Good { .. } => "good",
+            SignatureStatus::Bad { .. } => "bad",
+            SignatureStatus::CannotCheck { .. } => "unknown",
+        }
+    }
+}
+
+/// Verifies `rev`'s signature in the repository at `repo_dir`, for callers
+/// that need one commit's status (a sync that requires signed commits).
+pub fn signature_of(repo_dir: &Path, rev: &str) -> Result<SignatureStatus, SourceError> {
+    let git = |what: String, cause: String| SourceError::Git {
+        repo: repo_dir.to_path_buf(),
+        what,
+        cause,
+    };
+    let repo =
+        gix::open(repo_dir).map_err(|e| git("cannot open the repository".into(), e.to_string()))?;
+    let commit = repo
+        .rev_parse_single(rev)
+        .map_err(|e| git(format!("cannot resolve revision \"{rev}\""), e.to_string()))?
+        .object()
+        .map_err(|e| git(format!("cannot read revision \"{rev}\""), e.to_string()))?
+        .peel_to_commit()
+        .map_err(|e| git(format!("revision \"{rev}\" is not a commit"), e.to_string()))?;
+    Ok(verify(&commit))
+}
+
+/// Verifies a commit's signature; every failure to verify becomes a status.
+pub(crate) fn verify(commit: &gix::Commit<'_>) -> SignatureStatus {
+    use gix::objs::signature::Format;
+    use gix::objs::signature::verify::{Status, TrustLevel};
+    let outcome = match commit.verify_signature() {
+        Ok(None) => return SignatureStatus::Unsigned,
+        Ok(Some(outcome)) => outcome,
+        Err(err) => {
+            return SignatureStatus::CannotCheck {
+                reason: chain(&err),
+            };
+        }
+    };
+    let text = |value: &Option<gix::bstr::BString>| value.as_ref().map(|v| v.to_string());
+    let who = text(&outcome.signer)
+        .or_else(|| text(&outcome.fingerprint))
+        .or_else(|| text(&outcome.key))
+        .unwrap_or_else(|| "an unknown key".to_string());
+    if outcome.is_valid() {
+        return SignatureStatus::Good { signer: who };
+    }
+    let first_line = || {
+        outcome
+            .output
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .unwrap_or("the verifier gave no reason")
+            .to_string()
+    };
+    match outcome.status {
+        Status::Bad => SignatureStatus::Bad {
+            reason: format!("the signature by {who} does not match the commit"),
+        },
+        Status::Expired => SignatureStatus::Bad {
+            reason: format!("the signature by {who} has expired"),
+        },
+        Status::ExpiredKey => SignatureStatus::Bad {
+            reason: format!("the key of {who} has expired"),
+        },
+        Status::RevokedKey => SignatureStatus::Bad {
+            reason: format!("the key of {who} was revoked"),
+        },
+        Status::Good
+            if outcome.format == Format::Ssh && outcome.trust_level == TrustLevel::Undefined =>
+        {
+            SignatureStatus::CannotCheck {
+                reason: format!("signed by key {who}, which is not in gpg.ssh.allowedSignersFile"),
+            }
+        }
+        Status::Good => SignatureStatus::CannotCheck {
+            reason: format!("signed by {who}, trusted less than gpg.minTrustLevel asks"),
+        },
+        Status::Error => SignatureStatus::CannotCheck {
+            reason: match text(&outcome.key) {
+                Some(key) => format!("no public key for {key}"),
+                None => first_line(),
+            },
+        },
+        Status::Unknown => SignatureStatus::CannotCheck {
+            reason: first_line(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_serialize_with_a_tag() {
+        let good = SignatureStatus::Good {
+            signer: "Alice <a@example.com>".to_string(),
+        };
+        assert_eq!(
+            serde_json::to_string(&good).unwrap(),
+            r#"{"status":"good","signer":"Alice <a@example.com>"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&SignatureStatus::Unsigned).unwrap(),
+            r#"{"status":"unsigned"}"#
+        );
+        let unknown = SignatureStatus::CannotCheck {
+            reason: "no public key".to_string(),
+        };
+        assert_eq!(
+            serde_json::to_string(&unknown).unwrap(),
+            r#"{"status":"cannot_check","reason":"no public key"}"#
+        );
+        assert_eq!(unknown.label(), "unknown");
+    }
+}
