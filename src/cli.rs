@@ -40,6 +40,18 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Load, render and validate an app's manifests: exit 0 clean (warnings
+    /// allowed), 1 errors, 2 could not run
+    Check {
+        /// The app's folder (or one manifest file), possibly inside a Git repository
+        path: PathBuf,
+        /// Check the folder at this revision of its repository instead of the files on disk
+        #[arg(long, value_name = "REV")]
+        rev: Option<String>,
+        /// Output format
+        #[arg(short, long, value_enum, default_value_t = CheckFormat::Text)]
+        output: CheckFormat,
+    },
     /// Print every path driftdeck uses: config, themes, data, cache, log
     Paths,
     /// Print a shell completion script
@@ -47,6 +59,15 @@ pub enum Command {
         /// The shell to complete for
         shell: Shell,
     },
+}
+
+/// How `driftdeck check` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// One `file:line: severity: message` line per problem
+    Text,
+    /// One JSON document with the objects and the problems
+    Json,
 }
 
 impl Cli {
@@ -79,6 +100,26 @@ mod tests {
         assert_eq!(cli.global.verbose, 2);
         assert_eq!(cli.global.theme.as_deref(), Some("light"));
         assert!(matches!(cli.command, Some(Command::Paths)));
+    }
+
+    #[test]
+    fn check_takes_a_path_a_revision_and_a_format() {
+        let cli = Cli::try_parse_from([
+            "driftdeck",
+            "check",
+            "apps/web",
+            "--rev",
+            "v1",
+            "-o",
+            "json",
+        ])
+        .unwrap();
+        let Some(Command::Check { path, rev, output }) = cli.command else {
+            panic!("not check: {:?}", cli.command);
+        };
+        assert_eq!(path, PathBuf::from("apps/web"));
+        assert_eq!(rev.as_deref(), Some("v1"));
+        assert_eq!(output, CheckFormat::Json);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The headless commands and the hand-over to the TUI. Each command returns
 //! its exit code; errors become one line on stderr and exit code 2.
 
+mod check;
 mod paths;
 
 use std::process::ExitCode;
@@ -17,6 +18,12 @@ pub enum CommandError {
     Paths(#[from] PathError),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Manifests(#[from] crate::manifests::ManifestError),
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    #[error("cannot create a temporary folder to render in: {0}")]
+    TempFolder(std::io::Error),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -36,6 +43,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
             let help = Cli::command().render_help();
             println!("{help}");
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Check { path, rev, output }) => {
+            check::run(&cli.global, &path, rev.as_deref(), output)
         }
         Some(Command::Paths) => paths::run(&cli.global),
         Some(Command::Completions { shell }) => {

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,7 @@ use serde_saphyr::{MessageFormatter, Spanned};
 
 use super::ManifestError;
 use super::documents::{DocumentText, split_documents};
+use super::field_lines::SourceDocument;
 use super::limits::{self, NodeBudget};
 use super::problems::{Problem, Problems, Severity};
 use super::render::{self, Renderer};
@@ -56,6 +58,8 @@ impl fmt::Display for Origin {
 pub struct Manifest {
     pub value: Value,
     pub origin: Origin,
+    /// The document it was parsed from, to find the line of a field.
+    pub source: Arc<SourceDocument>,
 }
 
 /// What loading gives: the documents that parsed and the problems of those
@@ -229,6 +233,11 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // JSON is parsed as the YAML it also is; messages call it by its name.
+    let format = match file.path.extension().and_then(|e| e.to_str()) {
+        Some("json") => "JSON",
+        _ => "YAML",
+    };
     let documents = split_documents(text);
     if documents.len() > limits::MAX_DOCUMENTS_PER_FILE {
         let message = format!(
@@ -251,7 +260,7 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
         {
             origin.file = display_path(root, &template);
         }
-        match parse_document(document, budget) {
+        match parse_document(document, format, budget) {
             Ok(None) => {}
             Ok(Some((value, line))) => {
                 origin.line = line;
@@ -270,6 +279,7 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
 /// document. An error gives its line and message.
 fn parse_document(
     document: &DocumentText<'_>,
+    format: &str,
     budget: &NodeBudget,
 ) -> Result<Option<(Value, usize)>, (usize, String)> {
     let allowed = budget.left().min(limits::MAX_NODES_PER_DOCUMENT);
@@ -288,24 +298,38 @@ fn parse_document(
             let location = err.location();
             let line = location.map_or(document.first_line, |l| to_stream_line(l.line()));
             let column = location.map_or(1, |l| l.column().max(1));
-            Err((line, yaml_error_message(&err, column, allowed)))
+            Err((line, yaml_error_message(&err, format, column, allowed)))
         }
     }
 }
 
 /// The parser's message, with the column, and plain words for the limits.
-fn yaml_error_message(err: &serde_saphyr::Error, column: u64, allowed_nodes: usize) -> String {
+fn yaml_error_message(
+    err: &serde_saphyr::Error,
+    format: &str,
+    column: u64,
+    allowed_nodes: usize,
+) -> String {
     use serde_saphyr::budget::BudgetBreach;
     let mut err = err;
     while let serde_saphyr::Error::AliasError { error, .. } = err {
         err = error;
     }
+    let too_deep = || {
+        format!(
+            "nested more than {} levels deep (at column {column})",
+            limits::MAX_NESTING
+        )
+    };
+    if let serde_saphyr::Error::ExternalMessage { source, .. } = err
+        && let serde_saphyr::ExternalMessageSource::Parser(scan) = source.as_ref()
+        && *scan.kind() == serde_saphyr::granit_parser::ErrorKind::RecursionLimitExceeded
+    {
+        return too_deep();
+    }
     if let serde_saphyr::Error::Budget { breach, .. } = err {
         return match breach {
-            BudgetBreach::Depth { .. } => format!(
-                "nested more than {} levels deep (at column {column})",
-                limits::MAX_NESTING
-            ),
+            BudgetBreach::Depth { .. } => too_deep(),
             BudgetBreach::Nodes { .. } if allowed_nodes < limits::MAX_NODES_PER_DOCUMENT => {
                 format!(
                     "the desired state holds more than {} YAML nodes in all; the rest is not read",
@@ -319,10 +343,16 @@ fn yaml_error_message(err: &serde_saphyr::Error, column: u64, allowed_nodes: usi
             other => format!("the document is over a YAML parser limit: {other:?}"),
         };
     }
+    if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = err {
+        let key = key.as_deref().unwrap_or_default();
+        return format!(
+            "invalid {format} at column {column}: the key \"{key}\" appears twice in one mapping"
+        );
+    }
     let message = serde_saphyr::DefaultMessageFormatter.format_message(err);
     let message: String = message.chars().flat_map(char::escape_debug).collect();
     let message = message.replace("\\'", "'").replace("\\\"", "\"");
-    format!("invalid YAML at column {column}: {message}")
+    format!("invalid {format} at column {column}: {message}")
 }
 
 /// A `kind: List` (or `FooList` with `items`) gives its items, each at its
@@ -334,6 +364,10 @@ fn expand_lists(
     manifests: &mut Vec<Manifest>,
     problems: &mut Vec<Problem>,
 ) {
+    let source = Arc::new(SourceDocument {
+        text: document.text.to_string(),
+        first_line: document.first_line,
+    });
     let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
     let has_items = value.get("items").is_some_and(Value::is_array);
     if kind == "List" && !has_items {
@@ -345,7 +379,11 @@ fn expand_lists(
         return;
     }
     if !(kind.ends_with("List") && has_items) {
-        manifests.push(Manifest { value, origin });
+        manifests.push(Manifest {
+            value,
+            origin,
+            source,
+        });
         return;
     }
     let lines = item_lines(document);
@@ -365,6 +403,7 @@ fn expand_lists(
                 line,
                 ..origin.clone()
             },
+            source: Arc::clone(&source),
         });
     }
 }

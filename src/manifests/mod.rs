@@ -4,6 +4,7 @@
 //! that stands in the way of syncing them.
 
 mod documents;
+mod field_lines;
 mod folder;
 mod identity;
 mod limits;
@@ -13,9 +14,11 @@ mod render;
 mod validate;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
+pub use field_lines::SourceDocument;
 pub use identity::{ObjectId, Scope};
 pub use limits::{
     MAX_DOCUMENTS_PER_FILE, MAX_FILE_BYTES, MAX_FILES, MAX_FOLDER_DEPTH, MAX_NESTING,
@@ -42,6 +45,8 @@ pub struct DesiredObject {
     /// The object as written (the namespace is not filled in).
     pub value: Value,
     pub origin: Origin,
+    /// The document it was parsed from.
+    pub source: Arc<SourceDocument>,
 }
 
 /// A desired state and the problems with it.
@@ -86,13 +91,14 @@ pub enum ManifestError {
     Render(#[from] RenderError),
 }
 
-/// The renderer the top files of `files` ask for (paths relative to the app folder).
-pub fn renderer_for_files(files: &[ManifestFile]) -> Option<Renderer> {
+/// The renderer that a folder with these files asks for (paths relative to
+/// the folder, such as those of a Git tree).
+pub fn renderer_for_paths<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Option<Renderer> {
     Renderer::for_folder(
-        files
-            .iter()
-            .filter(|f| f.path.components().count() == 1)
-            .filter_map(|f| f.path.to_str()),
+        paths
+            .into_iter()
+            .filter(|path| path.components().count() == 1)
+            .filter_map(Path::to_str),
     )
 }
 
@@ -129,7 +135,7 @@ pub fn check_folder(
 }
 
 /// Checks files held in memory, such as a Git tree, that need no renderer
-/// (see [`renderer_for_files`]).
+/// (see [`renderer_for_paths`]).
 pub fn check_files(files: &[ManifestFile], display: &Path, namespace: &str) -> Checked {
     finish(load_files(files, display), display, None, namespace)
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::DesiredObject;
 use super::identity::ObjectId;
 use super::load::Origin;
 use super::render::Renderer;
@@ -92,6 +93,20 @@ impl Problem {
         }
     }
 
+    /// A problem with a field of an object, at the field's line.
+    pub fn on_field(
+        severity: Severity,
+        object: &DesiredObject,
+        pointer: &str,
+        message: impl fmt::Display,
+    ) -> Self {
+        let mut problem = Problem::on_object(severity, &object.origin, &object.id, message);
+        if let Some(line) = object.source.line_of(object.origin.line, pointer) {
+            problem.line = Some(line);
+        }
+        problem
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -137,6 +152,10 @@ impl Problems {
 
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    pub fn as_slice(&self) -> &[Problem] {
+        &self.0
     }
 
     pub fn iter(&self) -> std::slice::Iter<'_, Problem> {

@@ -1,10 +1,12 @@
 //! Git: where an app's desired state comes from.
 
+mod locate;
 mod tree;
 mod work_tree;
 
 use std::path::PathBuf;
 
+pub use locate::{RepoPath, locate_in_repo};
 pub use tree::{TreeFile, files_at, write_files};
 pub use work_tree::offer_work_tree_app;
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::kind_of_value;
 use super::pod_template::pod_template;
 use crate::manifests::DesiredObject;
+use crate::manifests::field_lines::pointer as field_pointer;
 use crate::manifests::problems::{Problem, Problems, Severity};
 
 const SUBDOMAIN_RULE: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
@@ -147,76 +148,84 @@ fn name_rule(group: &str, kind: &str) -> fn(&str) -> Result<(), String> {
 /// its pod template.
 pub(super) fn check(object: &DesiredObject, problems: &mut Problems) {
     let id = &object.id;
-    let mut error = |message: String| {
-        problems.push(Problem::on_object(
-            Severity::Error,
-            &object.origin,
-            id,
-            message,
-        ));
+    let mut error = |pointer: &str, message: String| {
+        problems.push(Problem::on_field(Severity::Error, object, pointer, message));
     };
     if let Err(why) = name_rule(&id.group, &id.kind)(&id.name) {
-        error(format!("metadata.name \"{}\" is not valid: {why}", id.name));
+        error(
+            "/metadata/name",
+            format!("metadata.name \"{}\" is not valid: {why}", id.name),
+        );
     }
     if let Some(Value::String(namespace)) = object.value.pointer("/metadata/namespace")
         && !namespace.is_empty()
         && let Err(why) = dns1123_label(namespace)
     {
-        error(format!(
-            "metadata.namespace \"{namespace}\" is not valid: {why}"
-        ));
+        error(
+            "/metadata/namespace",
+            format!("metadata.namespace \"{namespace}\" is not valid: {why}"),
+        );
     }
     let metadata = object.value.get("metadata");
-    check_map(
-        metadata.and_then(|m| m.get("labels")),
-        "metadata.labels",
-        true,
-        &mut error,
-    );
-    check_map(
-        metadata.and_then(|m| m.get("annotations")),
-        "metadata.annotations",
-        false,
-        &mut error,
-    );
+    let mut check = |pointer: &str, labels: bool| {
+        let map = object.value.pointer(pointer);
+        let field = pointer.trim_start_matches('/').replace('/', ".");
+        check_map(map, pointer, &field, labels, &mut error);
+    };
+    if metadata.is_some() {
+        check("/metadata/labels", true);
+        check("/metadata/annotations", false);
+    }
     if let Some(template) = pod_template(object)
         && !template.prefix.is_empty()
     {
-        let field = format!("{}metadata.labels", template.prefix);
-        check_map(template.labels, &field, true, &mut error);
+        let prefix = template.prefix.trim_end_matches('.').replace('.', "/");
+        check(&format!("/{prefix}/metadata/labels"), true);
     }
 }
 
-/// A map of labels (`labels`: values are checked too) or annotations.
-fn check_map(map: Option<&Value>, field: &str, labels: bool, error: &mut impl FnMut(String)) {
+/// A map of labels (`labels`: values are checked too) or annotations at
+/// `pointer`, called `field` in messages.
+fn check_map(
+    map: Option<&Value>,
+    pointer: &str,
+    field: &str,
+    labels: bool,
+    error: &mut impl FnMut(&str, String),
+) {
     let entries = match map {
         None | Some(Value::Null) => return,
         Some(Value::Object(entries)) => entries,
         Some(other) => {
-            error(format!(
-                "{field} is {}, not a mapping",
-                kind_of_value(other)
-            ));
+            error(
+                pointer,
+                format!("{field} is {}, not a mapping", kind_of_value(other)),
+            );
             return;
         }
     };
     for (key, value) in entries {
+        let at = format!("{pointer}{}", field_pointer([key]));
         if let Err(why) = qualified_name(key) {
-            error(format!("{field}: key \"{key}\" is not valid: {why}"));
+            error(&at, format!("{field}: key \"{key}\" is not valid: {why}"));
         }
         match value {
             Value::String(text) if labels => {
                 if let Err(why) = label_value(text) {
-                    error(format!(
-                        "{field}: value \"{text}\" of \"{key}\" is not valid: {why}"
-                    ));
+                    error(
+                        &at,
+                        format!("{field}: value \"{text}\" of \"{key}\" is not valid: {why}"),
+                    );
                 }
             }
             Value::String(_) => {}
-            other => error(format!(
-                "{field}: value of \"{key}\" is {}, not a string (quote it)",
-                kind_of_value(other)
-            )),
+            other => error(
+                &at,
+                format!(
+                    "{field}: value of \"{key}\" is {}, not a string (quote it)",
+                    kind_of_value(other)
+                ),
+            ),
         }
     }
 }

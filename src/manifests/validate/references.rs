@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::pod_template::{PodTemplate, pod_template};
 use crate::manifests::DesiredObject;
+use crate::manifests::field_lines::pointer;
 use crate::manifests::identity::ObjectId;
 use crate::manifests::problems::{
     PortRef, Problem, Problems, ReferenceTarget, Severity, UnresolvedReference,
@@ -76,7 +77,12 @@ pub(super) fn check(objects: &[DesiredObject], problems: &mut Problems) {
                         .pointer("/roleRef/name")
                         .and_then(Value::as_str)
                 {
-                    found.add(RBAC, "Role", name, "roleRef.name".to_string());
+                    found.add(
+                        RBAC,
+                        "Role",
+                        name,
+                        Field::at("roleRef.name", "/roleRef/name"),
+                    );
                 }
             }
             _ => {}
@@ -97,11 +103,13 @@ pub(super) fn check(objects: &[DesiredObject], problems: &mut Problems) {
             };
             let message = format!(
                 "refers to {target}, which Git does not define ({})",
-                named.field
+                named.field.text
             );
+            let problem =
+                Problem::on_field(Severity::Warning, object, &named.field.pointer, message);
             problems.push(Problem {
                 unresolved: Some(UnresolvedReference {
-                    field: named.field,
+                    field: named.field.text,
                     target: ReferenceTarget::Object {
                         group: target.group,
                         kind: target.kind,
@@ -109,9 +117,44 @@ pub(super) fn check(objects: &[DesiredObject], problems: &mut Problems) {
                         name: target.name,
                     },
                 }),
-                ..Problem::on_object(Severity::Warning, &object.origin, &object.id, message)
+                ..problem
             });
         }
+    }
+}
+
+/// A field of an object: as shown (`spec.volumes[config].configMap.name`)
+/// and as a JSON pointer (`/spec/volumes/0/configMap/name`) to find its line.
+#[derive(Clone)]
+struct Field {
+    text: String,
+    pointer: String,
+}
+
+impl Field {
+    fn at(text: &str, pointer: &str) -> Self {
+        Field {
+            text: text.to_string(),
+            pointer: pointer.to_string(),
+        }
+    }
+
+    /// A field inside this one; `label` names it in the text, `segment` in the pointer.
+    fn child(&self, label: &str, segment: &str) -> Self {
+        Field {
+            text: format!("{}{label}", self.text),
+            pointer: format!("{}{}", self.pointer, pointer([segment])),
+        }
+    }
+
+    /// `.key`
+    fn key(&self, key: &str) -> Self {
+        self.child(&format!(".{key}"), key)
+    }
+
+    /// `[label]` for the item at `index` of a list.
+    fn item(&self, label: &str, index: usize) -> Self {
+        self.child(&format!("[{label}]"), &index.to_string())
     }
 }
 
@@ -123,11 +166,11 @@ struct Named<'a> {
     group: &'static str,
     kind: &'static str,
     name: &'a str,
-    field: String,
+    field: Field,
 }
 
 impl<'a> References<'a> {
-    fn add(&mut self, group: &'static str, kind: &'static str, name: &'a str, field: String) {
+    fn add(&mut self, group: &'static str, kind: &'static str, name: &'a str, field: Field) {
         let known = self
             .0
             .iter()
@@ -152,7 +195,7 @@ fn text<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
 }
 
 /// `optional: true` references may be missing by design.
-fn required(reference: &Value) -> bool {
+fn required(reference: &&Value) -> bool {
     reference.get("optional").and_then(Value::as_bool) != Some(true)
 }
 
@@ -167,57 +210,70 @@ fn item_label(item: &Value, index: usize) -> String {
 /// template names.
 fn pod_references<'a>(template: &PodTemplate<'a>, found: &mut References<'a>) {
     let Some(spec) = template.spec else { return };
-    let at = format!("{}spec", template.prefix);
+    let at = Field {
+        text: format!("{}spec", template.prefix),
+        pointer: format!("/{}spec", template.prefix.replace('.', "/")),
+    };
+    let volumes = at.key("volumes");
     for (index, volume) in items(spec.get("volumes")).iter().enumerate() {
-        let volume_at = format!("{at}.volumes[{}]", item_label(volume, index));
-        if let Some(config_map) = volume.get("configMap").filter(|r| required(r))
+        let volume_at = volumes.item(&item_label(volume, index), index);
+        if let Some(config_map) = volume.get("configMap").filter(required)
             && let Some(name) = text(config_map, "/name")
         {
-            found.add("", "ConfigMap", name, format!("{volume_at}.configMap.name"));
+            let field = volume_at.key("configMap").key("name");
+            found.add("", "ConfigMap", name, field);
         }
-        if let Some(secret) = volume.get("secret").filter(|r| required(r))
+        if let Some(secret) = volume.get("secret").filter(required)
             && let Some(name) = text(secret, "/secretName")
         {
-            found.add("", "Secret", name, format!("{volume_at}.secret.secretName"));
+            let field = volume_at.key("secret").key("secretName");
+            found.add("", "Secret", name, field);
         }
         if let Some(claim) = text(volume, "/persistentVolumeClaim/claimName") {
-            let field = format!("{volume_at}.persistentVolumeClaim.claimName");
+            let field = volume_at.key("persistentVolumeClaim").key("claimName");
             found.add("", "PersistentVolumeClaim", claim, field);
         }
+        let sources_at = volume_at.key("projected").key("sources");
         let sources = items(volume.pointer("/projected/sources"));
         for (source_index, source) in sources.iter().enumerate() {
-            let source_at = format!("{volume_at}.projected.sources[{source_index}]");
+            let source_at = sources_at.item(&source_index.to_string(), source_index);
             for (key, kind) in [("configMap", "ConfigMap"), ("secret", "Secret")] {
-                if let Some(reference) = source.get(key).filter(|r| required(r))
+                if let Some(reference) = source.get(key).filter(required)
                     && let Some(name) = text(reference, "/name")
                 {
-                    found.add("", kind, name, format!("{source_at}.{key}.name"));
+                    found.add("", kind, name, source_at.key(key).key("name"));
                 }
             }
         }
     }
     for list in ["initContainers", "containers"] {
+        let containers = at.key(list);
         for (index, container) in items(spec.get(list)).iter().enumerate() {
-            let container_at = format!("{at}.{list}[{}]", item_label(container, index));
+            let container_at = containers.item(&item_label(container, index), index);
+            let env_from = container_at.key("envFrom");
             for (from_index, from) in items(container.get("envFrom")).iter().enumerate() {
+                let from_at = env_from.item(&from_index.to_string(), from_index);
                 for (key, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
-                    if let Some(reference) = from.get(key).filter(|r| required(r))
+                    if let Some(reference) = from.get(key).filter(required)
                         && let Some(name) = text(reference, "/name")
                     {
-                        let field = format!("{container_at}.envFrom[{from_index}].{key}.name");
-                        found.add("", kind, name, field);
+                        found.add("", kind, name, from_at.key(key).key("name"));
                     }
                 }
             }
+            let envs = container_at.key("env");
             for (env_index, env) in items(container.get("env")).iter().enumerate() {
-                let env_at = format!("{container_at}.env[{}]", item_label(env, env_index));
+                let value_from = envs
+                    .item(&item_label(env, env_index), env_index)
+                    .key("valueFrom");
                 for (key, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")] {
                     if let Some(reference) = env
-                        .pointer(&format!("/valueFrom/{key}"))
-                        .filter(|r| required(r))
+                        .get("valueFrom")
+                        .and_then(|v| v.get(key))
+                        .filter(required)
                         && let Some(name) = text(reference, "/name")
                     {
-                        found.add("", kind, name, format!("{env_at}.valueFrom.{key}.name"));
+                        found.add("", kind, name, value_from.key(key).key("name"));
                     }
                 }
             }
@@ -226,7 +282,7 @@ fn pod_references<'a>(template: &PodTemplate<'a>, found: &mut References<'a>) {
     for key in ["serviceAccountName", "serviceAccount"] {
         // Every namespace has a "default" ServiceAccount.
         if let Some(account) = text(spec, &format!("/{key}")).filter(|a| *a != "default") {
-            found.add("", "ServiceAccount", account, format!("{at}.{key}"));
+            found.add("", "ServiceAccount", account, at.key(key));
             break;
         }
     }
@@ -269,6 +325,7 @@ fn service_selector(
         "selector {} matches no pod template in Git (spec.selector)",
         written.join(",")
     );
+    let problem = Problem::on_field(Severity::Warning, service, "/spec/selector", message);
     problems.push(Problem {
         unresolved: Some(UnresolvedReference {
             field: "spec.selector".to_string(),
@@ -277,7 +334,7 @@ fn service_selector(
                 selector,
             },
         }),
-        ..Problem::on_object(Severity::Warning, &service.origin, &service.id, message)
+        ..problem
     });
 }
 
@@ -291,17 +348,25 @@ fn ingress_backends<'a>(
 ) {
     let mut backends = Vec::new();
     if let Some(backend) = ingress.value.pointer("/spec/defaultBackend/service") {
-        backends.push(("spec.defaultBackend.service".to_string(), backend));
+        let at = Field::at(
+            "spec.defaultBackend.service",
+            "/spec/defaultBackend/service",
+        );
+        backends.push((at, backend));
     }
+    let rules = Field::at("spec.rules", "/spec/rules");
     for (rule_index, rule) in items(ingress.value.pointer("/spec/rules"))
         .iter()
         .enumerate()
     {
+        let paths = rules
+            .item(&rule_index.to_string(), rule_index)
+            .key("http")
+            .key("paths");
         for (path_index, path) in items(rule.pointer("/http/paths")).iter().enumerate() {
             if let Some(backend) = path.pointer("/backend/service") {
-                let at =
-                    format!("spec.rules[{rule_index}].http.paths[{path_index}].backend.service");
-                backends.push((at, backend));
+                let at = paths.item(&path_index.to_string(), path_index);
+                backends.push((at.key("backend").key("service"), backend));
             }
         }
     }
@@ -310,15 +375,15 @@ fn ingress_backends<'a>(
             continue;
         };
         let Some(ports) = defined.service_ports.get(&(namespace, service)) else {
-            found.add("", "Service", service, format!("{at}.name"));
+            found.add("", "Service", service, at.key("name"));
             continue;
         };
         let (port, field) = match (
             backend.pointer("/port/number").and_then(Value::as_i64),
             text(backend, "/port/name"),
         ) {
-            (Some(number), _) => (PortRef::Number(number), format!("{at}.port.number")),
-            (None, Some(name)) => (PortRef::Name(name.to_string()), format!("{at}.port.name")),
+            (Some(number), _) => (PortRef::Number(number), at.key("port").key("number")),
+            (None, Some(name)) => (PortRef::Name(name.to_string()), at.key("port").key("name")),
             (None, None) => continue,
         };
         let served = ports.iter().any(|p| match &port {
@@ -329,18 +394,20 @@ fn ingress_backends<'a>(
             continue;
         }
         let message = format!(
-            "refers to port {port} of Service \"{namespace}/{service}\", which Git does not define ({field})"
+            "refers to port {port} of Service \"{namespace}/{service}\", which Git does not define ({})",
+            field.text
         );
+        let problem = Problem::on_field(Severity::Warning, ingress, &field.pointer, message);
         problems.push(Problem {
             unresolved: Some(UnresolvedReference {
-                field,
+                field: field.text,
                 target: ReferenceTarget::ServicePort {
                     namespace: namespace.to_string(),
                     service: service.to_string(),
                     port,
                 },
             }),
-            ..Problem::on_object(Severity::Warning, &ingress.origin, &ingress.id, message)
+            ..problem
         });
     }
 }

@@ -120,20 +120,28 @@ pub(super) fn identify(
         namespace,
         name: name.to_string(),
     };
-    if let (Scope::Cluster, Some(written)) = (scope, written_namespace) {
-        problems.push(Problem::on_object(
-            Severity::Warning,
-            &manifest.origin,
-            &id,
-            format!("metadata.namespace \"{written}\" is ignored: {kind} is not namespaced"),
-        ));
-    }
-    Some(DesiredObject {
+    let warning = match (scope, written_namespace) {
+        (Scope::Cluster, Some(written)) => Some(format!(
+            "metadata.namespace \"{written}\" is ignored: {kind} is not namespaced"
+        )),
+        _ => None,
+    };
+    let object = DesiredObject {
         id,
         scope,
         value: manifest.value,
         origin: manifest.origin,
-    })
+        source: manifest.source,
+    };
+    if let Some(warning) = warning {
+        problems.push(Problem::on_field(
+            Severity::Warning,
+            &object,
+            "/metadata/namespace",
+            warning,
+        ));
+    }
+    Some(object)
 }
 
 /// A non-empty string field, or a reason why not.
