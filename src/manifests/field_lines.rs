@@ -7,8 +7,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use super::limits::MAX_NODES_PER_DOCUMENT;
-use super::limits::NodeBudget;
+use super::limits::{self, MAX_NODES_PER_DOCUMENT, NodeBudget};
 
 /// The text of one YAML document of a file or rendered stream.
 #[derive(Debug, PartialEq, Eq)]
@@ -23,27 +22,41 @@ impl SourceDocument {
     /// object that starts at `object_line`; the line of the nearest parent
     /// that exists when the field itself does not.
     pub fn line_of(&self, object_line: usize, pointer: &str) -> Option<usize> {
+        limits::on_parser_stack(|| self.find_line(object_line, pointer)).flatten()
+    }
+
+    fn find_line(&self, object_line: usize, pointer: &str) -> Option<usize> {
         let (options, _) = NodeBudget::new(MAX_NODES_PER_DOCUMENT).yaml_options();
         let root: Spanned<Node> = serde_saphyr::from_str_with_options(&self.text, options).ok()?;
         let to_stream = |line: u64| self.first_line + (line.max(1) as usize) - 1;
         let object = find_object(&root, &|line| to_stream(line) == object_line)?;
         let mut node = object;
+        // The line of the key of a field, not of its value, which for a
+        // block mapping or list starts on the next line.
+        let mut line = object.referenced.line();
         for segment in pointer.split('/').skip(1) {
             let segment = segment.replace("~1", "/").replace("~0", "~");
             let child = match &node.value {
                 Node::Map(entries) => entries
                     .iter()
-                    .find(|(key, _)| *key == segment)
-                    .map(|(_, v)| v),
-                Node::Seq(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+                    .find(|(key, _)| key.value.0 == segment)
+                    .map(|(key, value)| (key.referenced.line(), value)),
+                Node::Seq(items) => segment
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| items.get(i))
+                    .map(|item| (item.referenced.line(), item)),
                 Node::Leaf => None,
             };
             match child {
-                Some(child) => node = child,
+                Some((at, child)) => {
+                    line = at;
+                    node = child;
+                }
                 None => break,
             }
         }
-        Some(to_stream(node.referenced.line()))
+        Some(to_stream(line))
     }
 }
 
@@ -76,7 +89,7 @@ fn find_object<'a>(
 
 /// A YAML tree that keeps only structure and places.
 enum Node {
-    Map(Vec<(String, Spanned<Node>)>),
+    Map(Vec<(Spanned<Key>, Spanned<Node>)>),
     Seq(Vec<Spanned<Node>>),
     Leaf,
 }
@@ -98,8 +111,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Key>()? {
-            entries.push((key.0, map.next_value()?));
+        while let Some(key) = map.next_key::<Spanned<Key>>()? {
+            entries.push((key, map.next_value()?));
         }
         Ok(Node::Map(entries))
     }

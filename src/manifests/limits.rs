@@ -24,6 +24,9 @@ pub const MAX_NESTING: usize = 128;
 pub const MAX_NODES_PER_DOCUMENT: usize = 250_000;
 /// Nodes in the whole desired state of one app, which bounds its memory.
 pub const MAX_NODES_TOTAL: usize = 2_000_000;
+/// Stack of the threads that parse: deep enough for documents nested
+/// [`MAX_NESTING`] levels in an unoptimized build, with room to spare.
+pub const PARSER_STACK_BYTES: usize = 32 * 1024 * 1024;
 /// How long kustomize or helm may run.
 pub const RENDER_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -73,10 +76,30 @@ impl NodeBudget {
     }
 }
 
+/// A thread builder for parsing, with [`PARSER_STACK_BYTES`] of stack.
+pub fn parser_thread() -> std::thread::Builder {
+    std::thread::Builder::new()
+        .name("manifests-parser".to_string())
+        .stack_size(PARSER_STACK_BYTES)
+}
+
+/// Runs `parse` on a parser thread and waits for it; `None` when no
+/// thread could be started.
+pub fn on_parser_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|scope| {
+        let worker = parser_thread().spawn_scoped(scope, parse).ok()?;
+        Some(
+            worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    })
+}
+
 /// `16 MiB` for limits in messages.
 pub fn human_bytes(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{bytes} bytes")

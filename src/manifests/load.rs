@@ -147,15 +147,14 @@ pub fn load_files(files: &[ManifestFile], root: &Path) -> Loaded {
 
 type FileResult = (Vec<Manifest>, Vec<Problem>);
 
-/// One thread per core takes the next file until none is left.
+/// One thread per core takes the next file until none is left. Parsing
+/// recurses as deep as the documents nest, so it runs on threads with a
+/// stack of known size, never on the caller's.
 fn parse_in_parallel(files: &[&ManifestFile], root: &Path, budget: &NodeBudget) -> Vec<FileResult> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len())
-        .min(8);
-    if threads <= 1 {
-        return files.iter().map(|f| parse_file(f, root, budget)).collect();
-    }
+        .clamp(1, 8);
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
@@ -167,14 +166,14 @@ fn parse_in_parallel(files: &[&ManifestFile], root: &Path, budget: &NodeBudget) 
         done
     };
     let mut results: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads)
-            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+        let workers: Vec<_> = (0..threads)
+            .filter_map(|_| limits::parser_thread().spawn_scoped(scope, work).ok())
             .collect();
-        let mut all = work();
-        for helper in helpers {
-            // A helper that panicked leaves its files unparsed; they are found below.
-            if let Ok(done) = helper.join() {
-                all.extend(done);
+        let mut all = Vec::with_capacity(files.len());
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => all.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
             }
         }
         all
@@ -185,7 +184,14 @@ fn parse_in_parallel(files: &[&ManifestFile], root: &Path, budget: &NodeBudget) 
     for (index, file) in files.iter().enumerate() {
         match results.next_if(|(i, _)| *i == index) {
             Some((_, result)) => ordered.push(result),
-            None => ordered.push(parse_file(file, root, budget)),
+            None => {
+                let display = display_path(root, &file.path);
+                let message = "no thread could be started to parse the file";
+                ordered.push((
+                    Vec::new(),
+                    vec![Problem::in_file(Severity::Error, display, message)],
+                ));
+            }
         }
     }
     ordered

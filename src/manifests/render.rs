@@ -52,7 +52,7 @@ impl Renderer {
 /// on the app's files, which is a problem with the desired state).
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("{}: {wanted} on PATH, needed to render {}", renderer.command(), dir.display())]
+    #[error("{}: {wanted} on PATH, needed for {}", dir.display(), renderer.command())]
     Missing {
         renderer: Renderer,
         wanted: &'static str,
@@ -87,8 +87,8 @@ pub fn render(
     timeout: Duration,
 ) -> Result<Rendering, RenderError> {
     let (program, args) = match renderer {
-        Renderer::Kustomize => kustomize_command(dir)?,
-        Renderer::Helm => helm_command(dir, app)?,
+        Renderer::Kustomize => kustomize_command(dir, display)?,
+        Renderer::Helm => helm_command(dir, display, app)?,
     };
     let run = run_with_timeout(&program, &args, timeout).map_err(|failure| match failure {
         RunFailure::Spawn(source) => RenderError::Spawn {
@@ -128,7 +128,7 @@ pub fn render(
     }))
 }
 
-fn kustomize_command(dir: &Path) -> Result<(PathBuf, Vec<OsString>), RenderError> {
+fn kustomize_command(dir: &Path, display: &Path) -> Result<(PathBuf, Vec<OsString>), RenderError> {
     if let Some(kustomize) = find_on_path("kustomize") {
         return Ok((kustomize, vec!["build".into(), dir.into()]));
     }
@@ -138,18 +138,19 @@ fn kustomize_command(dir: &Path) -> Result<(PathBuf, Vec<OsString>), RenderError
     Err(RenderError::Missing {
         renderer: Renderer::Kustomize,
         wanted: "neither kustomize nor kubectl is",
-        dir: dir.to_path_buf(),
+        dir: display.to_path_buf(),
     })
 }
 
 fn helm_command(
     dir: &Path,
+    display: &Path,
     app: &AppSettings<'_>,
 ) -> Result<(PathBuf, Vec<OsString>), RenderError> {
     let helm = find_on_path("helm").ok_or_else(|| RenderError::Missing {
         renderer: Renderer::Helm,
         wanted: "helm is not",
-        dir: dir.to_path_buf(),
+        dir: display.to_path_buf(),
     })?;
     let mut args: Vec<OsString> = vec![
         "template".into(),
