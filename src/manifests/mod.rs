@@ -20,11 +20,7 @@ use serde_json::Value;
 
 pub use field_lines::SourceDocument;
 pub use identity::{ObjectId, Scope};
-pub use limits::{
-    MAX_DOCUMENTS_PER_FILE, MAX_FILE_BYTES, MAX_FILES, MAX_FOLDER_DEPTH, MAX_NESTING,
-    MAX_NODES_PER_DOCUMENT, MAX_NODES_TOTAL, MAX_TOTAL_BYTES, RENDER_TIMEOUT,
-};
-pub use load::{Loaded, Manifest, ManifestFile, Origin, is_manifest_path, load_file, load_files};
+pub use load::{Loaded, Manifest, ManifestFile, Origin, load_file, load_files};
 pub use problems::{PortRef, Problem, Problems, ReferenceTarget, Severity, UnresolvedReference};
 pub use render::{RenderError, Renderer};
 pub use validate::validate;
