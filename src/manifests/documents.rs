@@ -13,10 +13,12 @@ pub struct DocumentText<'a> {
     pub first_line: usize,
 }
 
-/// The documents of `stream` in order. Comments and directives before the
-/// first `---` belong to the first document; an explicit empty document
-/// (`---` and nothing else) is kept so that indexes match the stream.
-pub fn split_documents(stream: &str) -> Vec<DocumentText<'_>> {
+/// The documents of `stream` in order, at most `limit + 1` of them (so a
+/// caller can tell the limit was passed without holding millions). Comments
+/// and directives before the first `---` belong to the first document; an
+/// explicit empty document (`---` and nothing else) is kept so that indexes
+/// match the stream.
+pub fn split_documents(stream: &str, limit: usize) -> Vec<DocumentText<'_>> {
     let mut documents = Vec::new();
     let mut start = 0;
     let mut start_line = 1;
@@ -24,6 +26,9 @@ pub fn split_documents(stream: &str) -> Vec<DocumentText<'_>> {
     let mut open = false;
     let mut offset = 0;
     for (index, line) in stream.split_inclusive('\n').enumerate() {
+        if documents.len() > limit {
+            return documents;
+        }
         let line_number = index + 1;
         if is_marker(line, "---") {
             if open {
@@ -77,7 +82,7 @@ mod tests {
     use super::*;
 
     fn texts(stream: &str) -> Vec<(&str, usize)> {
-        split_documents(stream)
+        split_documents(stream, 100)
             .into_iter()
             .map(|d| (d.text, d.first_line))
             .collect()
@@ -119,6 +124,11 @@ mod tests {
     fn markers_need_a_separator_after_them() {
         assert_eq!(texts("a: |\n  x\n----\n"), vec![("a: |\n  x\n----\n", 1)]);
         assert_eq!(texts("---\r\na: 1\r\n"), vec![("---\r\na: 1\r\n", 1)]);
+    }
+
+    #[test]
+    fn splitting_stops_past_the_limit() {
+        assert_eq!(split_documents(&"---\n".repeat(1000), 3).len(), 4);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Bytes in one manifest file. The API server stores at most 1.5 MiB per
@@ -34,12 +34,15 @@ pub const RENDER_TIMEOUT: Duration = Duration::from_secs(120);
 #[derive(Debug)]
 pub struct NodeBudget {
     left: AtomicUsize,
+    /// Set by the first parse that finds nothing left, so that only it says so.
+    ran_out: AtomicBool,
 }
 
 impl NodeBudget {
     pub fn new(total: usize) -> Self {
         NodeBudget {
             left: AtomicUsize::new(total),
+            ran_out: AtomicBool::new(false),
         }
     }
 
@@ -64,6 +67,11 @@ impl NodeBudget {
 
     pub fn left(&self) -> usize {
         self.left.load(Ordering::Relaxed)
+    }
+
+    /// True for the first caller only, once the budget is spent.
+    pub fn first_to_run_out(&self) -> bool {
+        self.left() == 0 && !self.ran_out.swap(true, Ordering::Relaxed)
     }
 
     pub fn spend(&self, nodes: usize) {
@@ -115,8 +123,11 @@ mod tests {
         let budget = NodeBudget::new(10);
         budget.spend(4);
         assert_eq!(budget.left(), 6);
+        assert!(!budget.first_to_run_out());
         budget.spend(40);
         assert_eq!(budget.left(), 0);
+        assert!(budget.first_to_run_out());
+        assert!(!budget.first_to_run_out());
     }
 
     #[test]

@@ -244,11 +244,10 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
         Some("json") => "JSON",
         _ => "YAML",
     };
-    let documents = split_documents(text);
+    let documents = split_documents(text, limits::MAX_DOCUMENTS_PER_FILE);
     if documents.len() > limits::MAX_DOCUMENTS_PER_FILE {
         let message = format!(
-            "{} YAML documents, more than the limit of {}",
-            documents.len(),
+            "more than {} YAML documents in one file",
             limits::MAX_DOCUMENTS_PER_FILE
         );
         problems.push(at_line(1, message));
@@ -265,6 +264,12 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
             && let Some(template) = render::helm_template_path(document.text)
         {
             origin.file = display_path(root, &template);
+        }
+        if budget.left() == 0 {
+            if budget.first_to_run_out() {
+                problems.push(Problem::at(Severity::Error, &origin, all_nodes_used()));
+            }
+            break;
         }
         match parse_document(document, format, budget) {
             Ok(None) => {}
@@ -300,22 +305,26 @@ fn parse_document(
             spanned.value,
             to_stream_line(spanned.referenced.line()),
         ))),
+        Err(err) if allowed < limits::MAX_NODES_PER_DOCUMENT && is_nodes_breach(&err) => {
+            // The whole desired state is over budget: said once, by the first.
+            budget.spend(usize::MAX);
+            if budget.first_to_run_out() {
+                Err((document.first_line, all_nodes_used()))
+            } else {
+                Ok(None)
+            }
+        }
         Err(err) => {
             let location = err.location();
             let line = location.map_or(document.first_line, |l| to_stream_line(l.line()));
             let column = location.map_or(1, |l| l.column().max(1));
-            Err((line, yaml_error_message(&err, format, column, allowed)))
+            Err((line, yaml_error_message(&err, format, column)))
         }
     }
 }
 
 /// The parser's message, with the column, and plain words for the limits.
-fn yaml_error_message(
-    err: &serde_saphyr::Error,
-    format: &str,
-    column: u64,
-    allowed_nodes: usize,
-) -> String {
+fn yaml_error_message(err: &serde_saphyr::Error, format: &str, column: u64) -> String {
     use serde_saphyr::budget::BudgetBreach;
     let mut err = err;
     while let serde_saphyr::Error::AliasError { error, .. } = err {
@@ -336,12 +345,6 @@ fn yaml_error_message(
     if let serde_saphyr::Error::Budget { breach, .. } = err {
         return match breach {
             BudgetBreach::Depth { .. } => too_deep(),
-            BudgetBreach::Nodes { .. } if allowed_nodes < limits::MAX_NODES_PER_DOCUMENT => {
-                format!(
-                    "the desired state holds more than {} YAML nodes in all; the rest is not read",
-                    limits::MAX_NODES_TOTAL
-                )
-            }
             BudgetBreach::Nodes { .. } => format!(
                 "the document expands to more than {} YAML nodes (an alias bomb?)",
                 limits::MAX_NODES_PER_DOCUMENT
@@ -359,6 +362,27 @@ fn yaml_error_message(
     let message: String = message.chars().flat_map(char::escape_debug).collect();
     let message = message.replace("\\'", "'").replace("\\\"", "\"");
     format!("invalid {format} at column {column}: {message}")
+}
+
+fn is_nodes_breach(err: &serde_saphyr::Error) -> bool {
+    let mut err = err;
+    while let serde_saphyr::Error::AliasError { error, .. } = err {
+        err = error;
+    }
+    matches!(
+        err,
+        serde_saphyr::Error::Budget {
+            breach: serde_saphyr::budget::BudgetBreach::Nodes { .. },
+            ..
+        }
+    )
+}
+
+fn all_nodes_used() -> String {
+    format!(
+        "the desired state holds more than {} YAML nodes in all; the rest is not read",
+        limits::MAX_NODES_TOTAL
+    )
 }
 
 /// A `kind: List` (or `FooList` with `items`) gives its items, each at its
@@ -446,4 +470,71 @@ fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
         .count()
         + 1;
     (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> ManifestFile {
+        ManifestFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+            rendered_by: None,
+        }
+    }
+
+    const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+
+    #[test]
+    fn documents_keep_their_file_index_and_line() {
+        let text = format!("# lead\n---\n{CONFIG_MAP}---\n---\n\n{CONFIG_MAP}");
+        let loaded = load_files(&[file("a.yaml", &text)], Path::new("apps/web"));
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        let origins: Vec<_> = loaded
+            .manifests
+            .iter()
+            .map(|m| m.origin.to_string())
+            .collect();
+        assert_eq!(origins, vec!["apps/web/a.yaml:3", "apps/web/a.yaml:10"]);
+        let documents: Vec<_> = loaded.manifests.iter().map(|m| m.origin.document).collect();
+        assert_eq!(documents, vec![0, 2]);
+    }
+
+    #[test]
+    fn files_that_are_not_manifests_by_name_are_skipped() {
+        let files = [
+            file("README.md", "# no"),
+            file(".github/ci.yaml", "on: push"),
+            file("base/.hidden.yml", "x: 1"),
+            file("base/a.yml", CONFIG_MAP),
+        ];
+        let loaded = load_files(&files, Path::new(""));
+        assert_eq!(loaded.manifests.len(), 1);
+        assert_eq!(loaded.manifests[0].origin.file, Path::new("base/a.yml"));
+    }
+
+    #[test]
+    fn running_out_of_nodes_is_said_once_and_stops_loading() {
+        let files: Vec<_> = (0..4)
+            .map(|i| {
+                file(
+                    &format!("{i}.yaml"),
+                    &format!("{CONFIG_MAP}---\n{CONFIG_MAP}"),
+                )
+            })
+            .collect();
+        let wanted: Vec<_> = files.iter().collect();
+        // Each document has 6 nodes: room for three of the eight.
+        let budget = NodeBudget::new(20);
+        let results = parse_in_parallel(&wanted, Path::new(""), &budget);
+        let loaded: usize = results.iter().map(|(m, _)| m.len()).sum();
+        let problems: Vec<_> = results.iter().flat_map(|(_, p)| p).collect();
+        assert!(loaded <= 4, "{loaded} loaded");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("YAML nodes in all"),
+            "{problems:?}"
+        );
+    }
 }
