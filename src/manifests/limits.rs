@@ -58,6 +58,9 @@ impl NodeBudget {
         budget.max_nodes = allowed;
         budget.max_documents = 1;
         let mut options = serde_saphyr::options! { with_snippet: false };
+        // kubectl reads YAML 1.1 (sigs.k8s.io/yaml): `defaultMode: 0644` is
+        // octal there, and must be here too or it would read as drift.
+        options.legacy_octal_numbers = true;
         options.budget = Some(budget);
         options.budget_report_cb = Some(Rc::new(std::cell::RefCell::new(
             move |r: serde_saphyr::budget::BudgetReport| report.set(r.nodes),

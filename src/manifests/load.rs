@@ -502,6 +502,19 @@ mod tests {
     }
 
     #[test]
+    fn scalars_read_as_kubectl_reads_them() {
+        let text = format!(
+            "{CONFIG_MAP}data:\n  mode: 0644\n  flag: yes\n  big: 1_000\n  text: \"0644\"\n"
+        );
+        let loaded = load_files(&[file("a.yaml", &text)], Path::new(""));
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert_eq!(
+            loaded.manifests[0].value["data"],
+            serde_json::json!({"mode": 420, "flag": true, "big": 1000, "text": "0644"})
+        );
+    }
+
+    #[test]
     fn files_that_are_not_manifests_by_name_are_skipped() {
         let files = [
             file("README.md", "# no"),
