@@ -90,20 +90,20 @@ fn check_revision(
     Ok(manifests::check_folder(scratch.path(), display, app)?)
 }
 
-/// Name, namespace and values of the app at `path`: from the config when an
-/// app there has this repository and path, else the folder's name and the
-/// `default` namespace.
-struct CheckedApp {
+/// Name, namespace and Helm values files of the app at PATH.
+struct AppAtPath {
     name: String,
     namespace: String,
     values: Vec<String>,
 }
 
+/// The app in the config whose repository and path are PATH's, else one
+/// named after the folder in the `default` namespace.
 fn app_settings(
     global: &GlobalArgs,
     path: &Path,
     repo: Option<&RepoPath>,
-) -> Result<CheckedApp, CommandError> {
+) -> Result<AppAtPath, CommandError> {
     let (_, config) = load_config(global)?;
     let configured = repo.and_then(|repo| {
         config.apps.iter().find(|app| {
@@ -114,7 +114,7 @@ fn app_settings(
         })
     });
     if let Some(app) = configured {
-        return Ok(CheckedApp {
+        return Ok(AppAtPath {
             name: app.name.clone(),
             namespace: app.namespace.clone(),
             values: app.values.clone(),
@@ -127,7 +127,7 @@ fn app_settings(
             Some(absolute.file_name()?.to_string_lossy().into_owned())
         })
         .unwrap_or_else(|| "app".to_string());
-    Ok(CheckedApp {
+    Ok(AppAtPath {
         name,
         namespace: "default".to_string(),
         values: Vec::new(),
