@@ -113,17 +113,36 @@ impl Problem {
 }
 
 /// `file:line: severity: message`, the form compilers use, so editors and CI
-/// logs can jump to the place.
+/// logs can jump to the place. Control characters from the manifests (in
+/// names, labels or file names) are escaped: one problem stays one line, and
+/// a terminal never receives escape sequences from a repository.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        write!(f, "{}", printable(&self.file.display().to_string()))?;
         if let Some(renderer) = self.rendered_by {
             write!(f, " ({})", renderer.command())?;
         }
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        write!(f, ": {}: {}", self.severity, self.message)
+        write!(f, ": {}: {}", self.severity, printable(&self.message))
+    }
+}
+
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
     }
 }
 
@@ -250,5 +269,39 @@ impl fmt::Display for PortRef {
             PortRef::Number(n) => write!(f, "{n}"),
             PortRef::Name(name) => write!(f, "\"{name}\""),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_is_one_line_without_control_characters() {
+        let problem = Problem {
+            line: Some(3),
+            ..Problem::in_file(
+                Severity::Error,
+                "bad\nname.yaml",
+                "label \"\u{1b}[31mred\" is not valid",
+            )
+        };
+        assert_eq!(
+            problem.to_string(),
+            "bad\\nname.yaml:3: error: label \"\\u{1b}[31mred\" is not valid"
+        );
+    }
+
+    #[test]
+    fn rendered_places_name_the_tool() {
+        let problem = Problem {
+            rendered_by: Some(Renderer::Kustomize),
+            line: Some(40),
+            ..Problem::in_file(Severity::Warning, "apps/web", "something")
+        };
+        assert_eq!(
+            problem.to_string(),
+            "apps/web (kustomize build):40: warning: something"
+        );
     }
 }
