@@ -82,10 +82,10 @@ pub fn is_manifest_path(path: &Path) -> bool {
 
 /// `root/relative` as shown to the user: no `./` in front when `root` is `.`.
 pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
-    if root.as_os_str().is_empty() || root == Path::new(".") {
-        relative.to_path_buf()
-    } else if relative.as_os_str().is_empty() {
+    if relative.as_os_str().is_empty() {
         root.to_path_buf()
+    } else if root.as_os_str().is_empty() || root == Path::new(".") {
+        relative.to_path_buf()
     } else {
         root.join(relative)
     }
@@ -511,6 +511,23 @@ mod tests {
         assert_eq!(
             loaded.manifests[0].value["data"],
             serde_json::json!({"mode": 420, "flag": true, "big": 1000, "text": "0644"})
+        );
+    }
+
+    #[test]
+    fn display_paths_read_as_typed() {
+        assert_eq!(
+            display_path(Path::new("."), Path::new("a.yaml")),
+            Path::new("a.yaml")
+        );
+        assert_eq!(display_path(Path::new("."), Path::new("")), Path::new("."));
+        assert_eq!(
+            display_path(Path::new("apps/web"), Path::new("")),
+            Path::new("apps/web")
+        );
+        assert_eq!(
+            display_path(Path::new("apps/web"), Path::new("base/a.yaml")),
+            Path::new("apps/web/base/a.yaml")
         );
     }
 

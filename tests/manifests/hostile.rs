@@ -179,3 +179,31 @@ fn links_inside_the_folder_are_followed_and_links_out_of_it_refused() {
         )
     );
 }
+
+#[test]
+fn folders_too_deep_and_too_many_files_stop_the_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_map =
+        |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    let deep: std::path::PathBuf = std::iter::repeat_n("d", 40).collect();
+    std::fs::create_dir_all(dir.path().join(&deep)).unwrap();
+    std::fs::write(dir.path().join(&deep).join("deep.yaml"), config_map("deep")).unwrap();
+    let many = dir.path().join("many");
+    std::fs::create_dir(&many).unwrap();
+    for i in 0..10_001 {
+        std::fs::write(
+            many.join(format!("{i:05}.yaml")),
+            config_map(&format!("c{i}")),
+        )
+        .unwrap();
+    }
+    let shallow: std::path::PathBuf = std::iter::repeat_n("d", 33).collect();
+    assert_refused(
+        dir.path(),
+        &format!(
+            ".: error: more than 10000 manifest files; the rest is not read\n\
+             {}: error: folders nested more than 32 levels deep are not read\n",
+            shallow.display()
+        ),
+    );
+}
