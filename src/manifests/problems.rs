@@ -169,10 +169,6 @@ impl Problems {
         self.0.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     pub fn as_slice(&self) -> &[Problem] {
         &self.0
     }
@@ -290,6 +286,30 @@ mod tests {
             problem.to_string(),
             "bad\\nname.yaml:3: error: label \"\\u{1b}[31mred\" is not valid"
         );
+    }
+
+    #[test]
+    fn the_engine_can_drop_references_the_live_state_resolves() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/corpus/manifests/pod-references/app.yaml");
+        let mut checked = crate::manifests::check_file(&path, "default").unwrap();
+        let missing: Vec<_> = checked
+            .problems
+            .unresolved_references()
+            .map(|(_, reference)| reference.target.clone())
+            .collect();
+        assert_eq!(missing.len(), 10);
+        let live_secret = ReferenceTarget::Object {
+            group: String::new(),
+            kind: "Secret".into(),
+            namespace: Some("shop".into()),
+            name: "web-tls".into(),
+        };
+        assert!(missing.contains(&live_secret));
+        checked
+            .problems
+            .retain(|p| p.unresolved.as_ref().map(|r| &r.target) != Some(&live_secret));
+        assert_eq!(checked.problems.unresolved_references().count(), 9);
     }
 
     #[test]
