@@ -40,6 +40,18 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Load, render and validate an app's manifests: exit 0 clean (warnings
+    /// allowed), 1 errors, 2 could not run
+    Check {
+        /// The app's folder (or one manifest file), possibly inside a Git repository
+        path: PathBuf,
+        /// Check the folder at this revision of its repository instead of the files on disk
+        #[arg(long, value_name = "REV")]
+        rev: Option<String>,
+        /// Output format
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+        output: OutputFormat,
+    },
     /// Print every path driftdeck uses: config, themes, data, cache, log
     Paths,
     /// Print a shell completion script
@@ -69,7 +81,8 @@ pub struct LogArgs {
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Aligned columns for people
+    /// For people: aligned columns, or one line per finding
+    #[value(alias = "text")]
     Table,
     /// JSON for programs (documented in README.md)
     Json,
@@ -127,6 +140,34 @@ mod tests {
         assert_eq!(args.limit, Some(5));
         assert!(args.path_only);
         assert_eq!(args.output, OutputFormat::Json);
+    }
+
+    #[test]
+    fn check_takes_a_path_a_revision_and_a_format() {
+        let cli = Cli::try_parse_from([
+            "driftdeck",
+            "check",
+            "apps/web",
+            "--rev",
+            "v1",
+            "-o",
+            "json",
+        ])
+        .unwrap();
+        let Some(Command::Check { path, rev, output }) = cli.command else {
+            panic!("not check: {:?}", cli.command);
+        };
+        assert_eq!(path, PathBuf::from("apps/web"));
+        assert_eq!(rev.as_deref(), Some("v1"));
+        assert_eq!(output, OutputFormat::Json);
+        let cli = Cli::try_parse_from(["driftdeck", "check", "apps/web", "-o", "text"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Check {
+                output: OutputFormat::Table,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -5,5 +5,6 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod logging;
+pub mod manifests;
 pub mod source;
 pub mod tui;

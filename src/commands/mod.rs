@@ -1,6 +1,7 @@
 //! The headless commands and the hand-over to the TUI. Each command returns
 //! its exit code; errors become one line on stderr and exit code 2.
 
+mod check;
 mod log;
 mod paths;
 mod tui;
@@ -36,6 +37,12 @@ pub enum CommandError {
         app: String,
         source: Box<crate::source::SourceError>,
     },
+    #[error(transparent)]
+    Manifests(#[from] crate::manifests::ManifestError),
+    #[error(transparent)]
+    Git(#[from] crate::source::SourceError),
+    #[error("cannot create a temporary folder to render in: {0}")]
+    TempFolder(std::io::Error),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -52,6 +59,9 @@ pub fn run(cli: Cli) -> ExitCode {
 fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
     match cli.command {
         None => tui::run(&cli.global),
+        Some(Command::Check { path, rev, output }) => {
+            check::run(&cli.global, &path, rev.as_deref(), output)
+        }
         Some(Command::Paths) => paths::run(&cli.global),
         Some(Command::Log(args)) => log::run(&cli.global, &args),
         Some(Command::Completions { shell }) => {

@@ -5,6 +5,7 @@
 
 mod history;
 mod http;
+mod locate;
 mod location;
 mod poller;
 mod remote;
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use history::{BATCH, FIRST_BATCH, HistoryQuery, LogEntry, stream_history, walk_history};
+pub use locate::{RepoPath, locate_in_repo};
 pub use location::{RemoteUrl, SourceLocation};
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
 pub use revert::{RevertOutcome, RevertRequest, git_revert};

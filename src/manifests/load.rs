@@ -1,0 +1,570 @@
+//! Manifests from bytes: every YAML or JSON document of every file, with the
+//! file, document index and line it came from. Files are parsed in parallel;
+//! the result is in file order whatever the threads do.
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_saphyr::{MessageFormatter, Spanned};
+
+use super::ManifestError;
+use super::documents::{DocumentText, split_documents};
+use super::field_lines::SourceDocument;
+use super::limits::{self, NodeBudget};
+use super::problems::{Problem, Problems, Severity};
+use super::render::{self, Renderer};
+
+/// A file of the app's folder, read from disk or from a Git tree, or the
+/// output of a renderer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestFile {
+    /// Relative to the app's folder; empty for a renderer's output.
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    pub rendered_by: Option<Renderer>,
+}
+
+/// Where an object was written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Origin {
+    /// The file; for a renderer's output, the app folder (kustomize) or the
+    /// chart template it came from (helm).
+    pub file: PathBuf,
+    /// 0-based index of the YAML document in the file or stream.
+    pub document: usize,
+    /// 1-based line where the object starts (in the renderer's output when
+    /// `rendered_by` is set).
+    pub line: usize,
+    pub rendered_by: Option<Renderer>,
+}
+
+/// `deploy.yaml:12`, or `apps/web (kustomize build):40` for rendered output.
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(renderer) = self.rendered_by {
+            write!(f, " ({})", renderer.command())?;
+        }
+        write!(f, ":{}", self.line)
+    }
+}
+
+/// One parsed document (or item of a `kind: List`), not yet checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub value: Value,
+    pub origin: Origin,
+    /// The document it was parsed from, to find the line of a field.
+    pub source: Arc<SourceDocument>,
+}
+
+/// What loading gives: the documents that parsed and the problems of those
+/// that did not.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub manifests: Vec<Manifest>,
+    pub problems: Problems,
+}
+
+/// `.yaml`, `.yml` and `.json` files, outside dot-files and dot-folders.
+pub fn is_manifest_path(path: &Path) -> bool {
+    let hidden = path.components().any(|c| match c {
+        Component::Normal(name) => name.as_encoded_bytes().starts_with(b"."),
+        _ => false,
+    });
+    let extension = path.extension().and_then(|e| e.to_str());
+    !hidden && matches!(extension, Some("yaml" | "yml" | "json"))
+}
+
+/// `root/relative` as shown to the user: no `./` in front when `root` is `.`.
+pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
+    if relative.as_os_str().is_empty() {
+        root.to_path_buf()
+    } else if root.as_os_str().is_empty() || root == Path::new(".") {
+        relative.to_path_buf()
+    } else {
+        root.join(relative)
+    }
+}
+
+/// Reads one file of manifests from disk, such as the files of
+/// `driftdeck diff --desired F`. Paths in origins are `path` as given.
+pub fn load_file(path: &Path) -> Result<Loaded, ManifestError> {
+    let read_error = |source| ManifestError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(read_error)?.len();
+    if size > limits::MAX_FILE_BYTES {
+        let mut loaded = Loaded::default();
+        loaded.problems.push(too_large(path, size));
+        return Ok(loaded);
+    }
+    let bytes = std::fs::read(path).map_err(read_error)?;
+    let file = ManifestFile {
+        path: path.to_path_buf(),
+        bytes,
+        rendered_by: None,
+    };
+    Ok(load_files(&[file], Path::new("")))
+}
+
+/// Parses every manifest file of `files`; origins name `root` joined with
+/// each file's path. Files that are not manifests by name are skipped.
+pub fn load_files(files: &[ManifestFile], root: &Path) -> Loaded {
+    let budget = NodeBudget::new(limits::MAX_NODES_TOTAL);
+    let mut loaded = Loaded::default();
+    let mut total: u64 = 0;
+    let mut wanted = Vec::with_capacity(files.len());
+    for file in files {
+        if file.rendered_by.is_none() && !is_manifest_path(&file.path) {
+            continue;
+        }
+        total += file.bytes.len() as u64;
+        if total > limits::MAX_TOTAL_BYTES {
+            loaded.problems.push(Problem::in_file(
+                Severity::Error,
+                display_path(root, Path::new("")),
+                format!(
+                    "the manifests hold more than {} in all; the rest is not read",
+                    limits::human_bytes(limits::MAX_TOTAL_BYTES)
+                ),
+            ));
+            break;
+        }
+        wanted.push(file);
+    }
+    for (manifests, problems) in parse_in_parallel(&wanted, root, &budget) {
+        loaded.manifests.extend(manifests);
+        loaded.problems.extend(problems);
+    }
+    loaded
+}
+
+type FileResult = (Vec<Manifest>, Vec<Problem>);
+
+/// One thread per core takes the next file until none is left. Parsing
+/// recurses as deep as the documents nest, so it runs on threads with a
+/// stack of known size, never on the caller's.
+fn parse_in_parallel(files: &[&ManifestFile], root: &Path, budget: &NodeBudget) -> Vec<FileResult> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len())
+        .clamp(1, 8);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(file) = files.get(index) else { break };
+            done.push((index, parse_file(file, root, budget)));
+        }
+        done
+    };
+    let mut results: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .filter_map(|_| limits::parser_thread().spawn_scoped(scope, work).ok())
+            .collect();
+        let mut all = Vec::with_capacity(files.len());
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => all.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    results.sort_by_key(|(index, _)| *index);
+    let mut ordered = Vec::with_capacity(files.len());
+    let mut results = results.into_iter().peekable();
+    for (index, file) in files.iter().enumerate() {
+        match results.next_if(|(i, _)| *i == index) {
+            Some((_, result)) => ordered.push(result),
+            None => {
+                let display = display_path(root, &file.path);
+                let message = "no thread could be started to parse the file";
+                ordered.push((
+                    Vec::new(),
+                    vec![Problem::in_file(Severity::Error, display, message)],
+                ));
+            }
+        }
+    }
+    ordered
+}
+
+fn too_large(file: &Path, size: u64) -> Problem {
+    Problem::in_file(
+        Severity::Error,
+        file,
+        format!(
+            "the file is {size} bytes, more than the limit of {}",
+            limits::human_bytes(limits::MAX_FILE_BYTES)
+        ),
+    )
+}
+
+/// The documents of one file.
+fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResult {
+    let display = display_path(root, &file.path);
+    let mut manifests = Vec::new();
+    let mut problems = Vec::new();
+    let at_line = |line: usize, message: String| Problem {
+        line: Some(line),
+        rendered_by: file.rendered_by,
+        ..Problem::in_file(Severity::Error, display.clone(), message)
+    };
+    let bytes = &file.bytes;
+    if file.rendered_by.is_none() && bytes.len() as u64 > limits::MAX_FILE_BYTES {
+        problems.push(too_large(&display, bytes.len() as u64));
+        return (manifests, problems);
+    }
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        let (line, column) = line_column(bytes, nul);
+        let message = format!("binary data (a NUL byte at column {column}), not YAML or JSON");
+        problems.push(at_line(line, message));
+        return (manifests, problems);
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let (line, column) = line_column(bytes, err.valid_up_to());
+            let message = format!("not valid UTF-8 (at column {column}); manifests must be UTF-8");
+            problems.push(at_line(line, message));
+            return (manifests, problems);
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // JSON is parsed as the YAML it also is; messages call it by its name.
+    let format = match file.path.extension().and_then(|e| e.to_str()) {
+        Some("json") => "JSON",
+        _ => "YAML",
+    };
+    let documents = split_documents(text, limits::MAX_DOCUMENTS_PER_FILE);
+    if documents.len() > limits::MAX_DOCUMENTS_PER_FILE {
+        let message = format!(
+            "more than {} YAML documents in one file",
+            limits::MAX_DOCUMENTS_PER_FILE
+        );
+        problems.push(at_line(1, message));
+        return (manifests, problems);
+    }
+    for (index, document) in documents.iter().enumerate() {
+        let mut origin = Origin {
+            file: display.clone(),
+            document: index,
+            line: document.first_line,
+            rendered_by: file.rendered_by,
+        };
+        if file.rendered_by == Some(Renderer::Helm)
+            && let Some(template) = render::helm_template_path(document.text)
+        {
+            origin.file = display_path(root, &template);
+        }
+        if budget.left() == 0 {
+            if budget.first_to_run_out() {
+                problems.push(Problem::at(Severity::Error, &origin, all_nodes_used()));
+            }
+            break;
+        }
+        match parse_document(document, format, budget) {
+            Ok(None) => {}
+            Ok(Some((value, line))) => {
+                origin.line = line;
+                expand_lists(value, origin, document, &mut manifests, &mut problems);
+            }
+            Err((line, message)) => {
+                origin.line = line;
+                problems.push(Problem::at(Severity::Error, &origin, message));
+            }
+        }
+    }
+    (manifests, problems)
+}
+
+/// The document's value and the line where it starts; `None` for an empty
+/// document. An error gives its line and message.
+fn parse_document(
+    document: &DocumentText<'_>,
+    format: &str,
+    budget: &NodeBudget,
+) -> Result<Option<(Value, usize)>, (usize, String)> {
+    let allowed = budget.left().min(limits::MAX_NODES_PER_DOCUMENT);
+    let (options, used) = budget.yaml_options();
+    let parsed: Result<Option<Spanned<Value>>, _> =
+        serde_saphyr::from_str_with_options(document.text, options);
+    budget.spend(used.get());
+    let to_stream_line = |line: u64| document.first_line + (line.max(1) as usize) - 1;
+    match parsed {
+        Ok(None) => Ok(None),
+        Ok(Some(spanned)) => Ok(Some((
+            spanned.value,
+            to_stream_line(spanned.referenced.line()),
+        ))),
+        Err(err) if allowed < limits::MAX_NODES_PER_DOCUMENT && is_nodes_breach(&err) => {
+            // The whole desired state is over budget: said once, by the first.
+            budget.spend(usize::MAX);
+            if budget.first_to_run_out() {
+                Err((document.first_line, all_nodes_used()))
+            } else {
+                Ok(None)
+            }
+        }
+        Err(err) => {
+            let location = err.location();
+            let line = location.map_or(document.first_line, |l| to_stream_line(l.line()));
+            let column = location.map_or(1, |l| l.column().max(1));
+            Err((line, yaml_error_message(&err, format, column)))
+        }
+    }
+}
+
+/// The parser's message, with the column, and plain words for the limits.
+fn yaml_error_message(err: &serde_saphyr::Error, format: &str, column: u64) -> String {
+    use serde_saphyr::budget::BudgetBreach;
+    let mut err = err;
+    while let serde_saphyr::Error::AliasError { error, .. } = err {
+        err = error;
+    }
+    let too_deep = || {
+        format!(
+            "nested more than {} levels deep (at column {column})",
+            limits::MAX_NESTING
+        )
+    };
+    if let serde_saphyr::Error::ExternalMessage { source, .. } = err
+        && let serde_saphyr::ExternalMessageSource::Parser(scan) = source.as_ref()
+        && *scan.kind() == serde_saphyr::granit_parser::ErrorKind::RecursionLimitExceeded
+    {
+        return too_deep();
+    }
+    if let serde_saphyr::Error::Budget { breach, .. } = err {
+        return match breach {
+            BudgetBreach::Depth { .. } => too_deep(),
+            BudgetBreach::Nodes { .. } => format!(
+                "the document expands to more than {} YAML nodes (an alias bomb?)",
+                limits::MAX_NODES_PER_DOCUMENT
+            ),
+            other => format!("the document is over a YAML parser limit: {other:?}"),
+        };
+    }
+    if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = err {
+        let key = key.as_deref().unwrap_or_default();
+        return format!(
+            "invalid {format} at column {column}: the key \"{key}\" appears twice in one mapping"
+        );
+    }
+    let message = serde_saphyr::DefaultMessageFormatter.format_message(err);
+    let message: String = message.chars().flat_map(char::escape_debug).collect();
+    let message = message.replace("\\'", "'").replace("\\\"", "\"");
+    format!("invalid {format} at column {column}: {message}")
+}
+
+fn is_nodes_breach(err: &serde_saphyr::Error) -> bool {
+    let mut err = err;
+    while let serde_saphyr::Error::AliasError { error, .. } = err {
+        err = error;
+    }
+    matches!(
+        err,
+        serde_saphyr::Error::Budget {
+            breach: serde_saphyr::budget::BudgetBreach::Nodes { .. },
+            ..
+        }
+    )
+}
+
+fn all_nodes_used() -> String {
+    format!(
+        "the desired state holds more than {} YAML nodes in all; the rest is not read",
+        limits::MAX_NODES_TOTAL
+    )
+}
+
+/// A `kind: List` (or `FooList` with `items`) gives its items, each at its
+/// own line; anything else is one manifest.
+fn expand_lists(
+    value: Value,
+    origin: Origin,
+    document: &DocumentText<'_>,
+    manifests: &mut Vec<Manifest>,
+    problems: &mut Vec<Problem>,
+) {
+    let source = Arc::new(SourceDocument {
+        text: document.text.to_string(),
+        first_line: document.first_line,
+    });
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    let has_items = value.get("items").is_some_and(Value::is_array);
+    if kind == "List" && !has_items {
+        problems.push(Problem::at(
+            Severity::Error,
+            &origin,
+            "a List without an \"items\" list",
+        ));
+        return;
+    }
+    if !(kind.ends_with("List") && has_items) {
+        manifests.push(Manifest {
+            value,
+            origin,
+            source,
+        });
+        return;
+    }
+    let lines = item_lines(document);
+    let Value::Object(mut list) = value else {
+        return;
+    };
+    let Some(Value::Array(items)) = list.remove("items") else {
+        return;
+    };
+    for (index, item) in items.into_iter().enumerate() {
+        let line = lines
+            .get(index)
+            .map_or(origin.line, |line| line + document.first_line - 1);
+        manifests.push(Manifest {
+            value: item,
+            origin: Origin {
+                line,
+                ..origin.clone()
+            },
+            source: Arc::clone(&source),
+        });
+    }
+}
+
+/// The line of each item of a List document, read again with spans.
+fn item_lines(document: &DocumentText<'_>) -> Vec<usize> {
+    #[derive(Deserialize)]
+    struct ListLines {
+        #[serde(default)]
+        items: Vec<Spanned<serde::de::IgnoredAny>>,
+    }
+    let (options, _) = NodeBudget::new(limits::MAX_NODES_PER_DOCUMENT).yaml_options();
+    serde_saphyr::from_str_with_options::<ListLines>(document.text, options)
+        .map(|list| {
+            list.items
+                .iter()
+                .map(|item| item.referenced.line() as usize)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// 1-based line and column (in characters) of a byte offset in possibly
+/// broken UTF-8.
+fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = bytes.get(..offset).unwrap_or(bytes);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> ManifestFile {
+        ManifestFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+            rendered_by: None,
+        }
+    }
+
+    const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+
+    #[test]
+    fn documents_keep_their_file_index_and_line() {
+        let text = format!("# lead\n---\n{CONFIG_MAP}---\n---\n\n{CONFIG_MAP}");
+        let loaded = load_files(&[file("a.yaml", &text)], Path::new("apps/web"));
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        let origins: Vec<_> = loaded
+            .manifests
+            .iter()
+            .map(|m| m.origin.to_string())
+            .collect();
+        assert_eq!(origins, vec!["apps/web/a.yaml:3", "apps/web/a.yaml:10"]);
+        let documents: Vec<_> = loaded.manifests.iter().map(|m| m.origin.document).collect();
+        assert_eq!(documents, vec![0, 2]);
+    }
+
+    #[test]
+    fn scalars_read_as_kubectl_reads_them() {
+        let text = format!(
+            "{CONFIG_MAP}data:\n  mode: 0644\n  flag: yes\n  big: 1_000\n  text: \"0644\"\n"
+        );
+        let loaded = load_files(&[file("a.yaml", &text)], Path::new(""));
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert_eq!(
+            loaded.manifests[0].value["data"],
+            serde_json::json!({"mode": 420, "flag": true, "big": 1000, "text": "0644"})
+        );
+    }
+
+    #[test]
+    fn display_paths_read_as_typed() {
+        assert_eq!(
+            display_path(Path::new("."), Path::new("a.yaml")),
+            Path::new("a.yaml")
+        );
+        assert_eq!(display_path(Path::new("."), Path::new("")), Path::new("."));
+        assert_eq!(
+            display_path(Path::new("apps/web"), Path::new("")),
+            Path::new("apps/web")
+        );
+        assert_eq!(
+            display_path(Path::new("apps/web"), Path::new("base/a.yaml")),
+            Path::new("apps/web/base/a.yaml")
+        );
+    }
+
+    #[test]
+    fn files_that_are_not_manifests_by_name_are_skipped() {
+        let files = [
+            file("README.md", "# no"),
+            file(".github/ci.yaml", "on: push"),
+            file("base/.hidden.yml", "x: 1"),
+            file("base/a.yml", CONFIG_MAP),
+        ];
+        let loaded = load_files(&files, Path::new(""));
+        assert_eq!(loaded.manifests.len(), 1);
+        assert_eq!(loaded.manifests[0].origin.file, Path::new("base/a.yml"));
+    }
+
+    #[test]
+    fn running_out_of_nodes_is_said_once_and_stops_loading() {
+        let files: Vec<_> = (0..4)
+            .map(|i| {
+                file(
+                    &format!("{i}.yaml"),
+                    &format!("{CONFIG_MAP}---\n{CONFIG_MAP}"),
+                )
+            })
+            .collect();
+        let wanted: Vec<_> = files.iter().collect();
+        // Each document has 6 nodes: room for three of the eight.
+        let budget = NodeBudget::new(20);
+        let results = parse_in_parallel(&wanted, Path::new(""), &budget);
+        let loaded: usize = results.iter().map(|(m, _)| m.len()).sum();
+        let problems: Vec<_> = results.iter().flat_map(|(_, p)| p).collect();
+        assert!(loaded <= 4, "{loaded} loaded");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("YAML nodes in all"),
+            "{problems:?}"
+        );
+    }
+}
