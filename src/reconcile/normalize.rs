@@ -1,0 +1,163 @@
+//! What the comparison leaves out on both sides: status, bookkeeping the API
+//! server writes, annotations controllers write, what driftdeck stamps on
+//! apply, and fields a controller owns for certain kinds.
+
+use serde_json::{Map, Value};
+
+use super::evidence::LAST_APPLIED_ANNOTATION;
+use super::field_path::Segment;
+use super::stamp::{APP_LABEL, MANAGED_BY_LABEL, REVISION_ANNOTATION};
+
+/// Top-level fields that are not configuration. `apiVersion` and `kind` are
+/// the pairing's business: the API server answers in the version asked for.
+const IGNORED_TOP_LEVEL: &[&str] = &["apiVersion", "kind", "status"];
+
+/// Metadata the API server writes; name and namespace are the pairing's.
+const IGNORED_METADATA: &[&str] = &[
+    "managedFields",
+    "resourceVersion",
+    "uid",
+    "generation",
+    "creationTimestamp",
+    "selfLink",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "name",
+    "namespace",
+];
+
+/// Annotations that controllers and tools write, never Git.
+const CONTROLLER_ANNOTATIONS: &[&str] = &[
+    LAST_APPLIED_ANNOTATION,
+    REVISION_ANNOTATION,
+    "deployment.kubernetes.io/revision",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "autoscaling.alpha.kubernetes.io/conditions",
+    "autoscaling.alpha.kubernetes.io/current-metrics",
+    "endpoints.kubernetes.io/last-change-trigger-time",
+    "control-plane.alpha.kubernetes.io/leader",
+    "pv.kubernetes.io/bind-completed",
+    "pv.kubernetes.io/bound-by-controller",
+    "pv.kubernetes.io/provisioned-by",
+    "volume.beta.kubernetes.io/storage-provisioner",
+    "volume.kubernetes.io/storage-provisioner",
+    "volume.kubernetes.io/selected-node",
+    "kubernetes.io/service-account.uid",
+];
+
+/// Labels driftdeck stamps on apply: not drift unless Git sets them itself.
+const STAMPED_LABELS: &[&str] = &[APP_LABEL, MANAGED_BY_LABEL];
+
+/// The rules for one desired/live pair.
+pub(crate) struct Normalization<'a> {
+    desired_labels: Option<&'a Map<String, Value>>,
+    /// The rules of an aggregated ClusterRole are written by a controller
+    /// from the roles its selectors match.
+    aggregated_cluster_role: bool,
+}
+
+impl<'a> Normalization<'a> {
+    pub(crate) fn for_pair(desired: &'a Value, live: &Value) -> Normalization<'a> {
+        let is_aggregated = |object: &Value| {
+            object.get("kind").and_then(Value::as_str) == Some("ClusterRole")
+                && object.get("aggregationRule").is_some_and(|rule| !rule.is_null())
+        };
+        Normalization {
+            desired_labels: desired
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object),
+            aggregated_cluster_role: is_aggregated(desired) || is_aggregated(live),
+        }
+    }
+
+    /// Whether the child `key` of the map at `parents` is left out.
+    pub(crate) fn is_ignored(&self, parents: &[Segment], key: &str) -> bool {
+        match parents {
+            [] => {
+                IGNORED_TOP_LEVEL.contains(&key) || (key == "rules" && self.aggregated_cluster_role)
+            }
+            [Segment::Field(metadata)] if metadata == "metadata" => IGNORED_METADATA.contains(&key),
+            [Segment::Field(metadata), Segment::Field(map)] if metadata == "metadata" => {
+                match map.as_str() {
+                    "annotations" => CONTROLLER_ANNOTATIONS.contains(&key),
+                    "labels" => {
+                        STAMPED_LABELS.contains(&key)
+                            && !self.desired_labels.is_some_and(|l| l.contains_key(key))
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// A copy of `object` without what is left out.
+    pub(crate) fn strip(&self, object: &Value) -> Value {
+        let mut path = Vec::new();
+        self.strip_at(object, &mut path)
+    }
+
+    fn strip_at(&self, value: &Value, path: &mut Vec<Segment>) -> Value {
+        // Every rule lives in the first three levels of maps.
+        let (Value::Object(map), true) = (value, path.len() < 3) else {
+            return value.clone();
+        };
+        let mut out = Map::with_capacity(map.len());
+        for (key, child) in map {
+            if self.is_ignored(path, key) {
+                continue;
+            }
+            path.push(Segment::Field(key.clone()));
+            out.insert(key.clone(), self.strip_at(child, path));
+            path.pop();
+        }
+        Value::Object(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn status_bookkeeping_and_controller_annotations_are_stripped() {
+        let live = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "uid": "1", "resourceVersion": "2", "generation": 3,
+                "annotations": {"deployment.kubernetes.io/revision": "4", "team": "a"},
+                "labels": {"driftdeck.dev/app": "shop", "tier": "web"}},
+            "spec": {"replicas": 1, "status": "kept below the top level"},
+            "status": {"replicas": 1}
+        });
+        let desired = json!({"metadata": {"labels": {"tier": "web"}}});
+        let stripped = Normalization::for_pair(&desired, &live).strip(&live);
+        assert_eq!(
+            stripped,
+            json!({
+                "metadata": {"annotations": {"team": "a"}, "labels": {"tier": "web"}},
+                "spec": {"replicas": 1, "status": "kept below the top level"}
+            })
+        );
+    }
+
+    #[test]
+    fn stamped_labels_count_when_git_sets_them() {
+        let live = json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "driftdeck"}}});
+        let desired = json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "helm"}}});
+        let stripped = Normalization::for_pair(&desired, &live).strip(&live);
+        assert_eq!(stripped, live);
+    }
+
+    #[test]
+    fn aggregated_cluster_role_rules_are_the_controllers() {
+        let live = json!({"kind": "ClusterRole", "aggregationRule": {}, "rules": [{"verbs": ["get"]}]});
+        let desired = json!({"kind": "ClusterRole", "rules": []});
+        let stripped = Normalization::for_pair(&desired, &live).strip(&live);
+        assert_eq!(stripped, json!({"aggregationRule": {}}));
+        let plain = json!({"kind": "ClusterRole", "rules": [{"verbs": ["get"]}]});
+        let stripped = Normalization::for_pair(&plain, &plain).strip(&plain);
+        assert_eq!(stripped, json!({"rules": [{"verbs": ["get"]}]}));
+    }
+}
