@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 #[derive(Debug, Parser)]
@@ -47,6 +47,46 @@ pub enum Command {
         /// The shell to complete for
         shell: Shell,
     },
+    /// Compare desired objects with live ones saved from a cluster, offline
+    #[command(
+        long_about = "Compare desired objects (as written in Git) with live objects saved from a \
+                      cluster (kubectl get -o yaml), offline. Prints the drift as a unified YAML \
+                      diff per object. Exit code: 0 no drift, 1 drift, 2 error."
+    )]
+    Diff(DiffArgs),
+    /// Health of live objects saved from a cluster, offline
+    Health(HealthArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The desired objects: YAML or JSON, one or several documents
+    #[arg(long, value_name = "FILE")]
+    pub desired: PathBuf,
+    /// The live objects, as read from a cluster
+    #[arg(long, value_name = "FILE")]
+    pub live: PathBuf,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    /// The live objects: YAML or JSON, one or several documents
+    #[arg(short, long, value_name = "FILE")]
+    pub file: PathBuf,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// How a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people: a table or a diff
+    #[value(alias = "table")]
+    Text,
+    /// Stable JSON, documented in README.md
+    Json,
 }
 
 impl Cli {
@@ -79,6 +119,20 @@ mod tests {
         assert_eq!(cli.global.verbose, 2);
         assert_eq!(cli.global.theme.as_deref(), Some("light"));
         assert!(matches!(cli.command, Some(Command::Paths)));
+    }
+
+    #[test]
+    fn diff_needs_both_files_and_health_reads_one() {
+        let cli = Cli::try_parse_from(["driftdeck", "diff", "--desired", "d.yaml", "--live", "l.yaml", "-o", "json"])
+            .unwrap();
+        let Some(Command::Diff(args)) = cli.command else {
+            panic!("not a diff: {:?}", cli.command)
+        };
+        assert_eq!(args.desired, PathBuf::from("d.yaml"));
+        assert_eq!(args.output, OutputFormat::Json);
+        assert!(Cli::try_parse_from(["driftdeck", "diff", "--desired", "d.yaml"]).is_err());
+        let cli = Cli::try_parse_from(["driftdeck", "health", "-f", "live.yaml", "-o", "table"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Health(HealthArgs { output: OutputFormat::Text, .. }))));
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! The headless commands and the hand-over to the TUI. Each command returns
 //! its exit code; errors become one line on stderr and exit code 2.
 
+mod diff;
+mod health;
+mod object_file;
 mod paths;
+mod table;
 
 use std::process::ExitCode;
 
@@ -15,8 +19,12 @@ pub enum CommandError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Paths(#[from] PathError),
+    #[error(transparent)]
+    ObjectFile(#[from] object_file::ObjectFileError),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error("cannot write the output as JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -38,6 +46,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Paths) => paths::run(&cli.global),
+        Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Health(args)) => health::run(&args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "driftdeck", &mut std::io::stdout());

@@ -106,7 +106,7 @@ pub fn summarize(resources: &[ResourceResult]) -> AppSummary {
     }
 }
 
-/// `2 of 5 resources differ: Deployment shop/web (spec.replicas differs), ConfigMap shop/a (missing)`.
+/// `2 of 5 resources differ: Deployment shop/web: spec.replicas changed; ConfigMap shop/a: missing`.
 fn reason_line(
     resources: &[ResourceResult],
     counts: impl Fn(ResourceStatus) -> bool,
@@ -124,19 +124,17 @@ fn reason_line(
                 }
                 other => other.to_string().to_lowercase(),
             };
-            format!("{} ({why})", r.key)
+            format!("{}: {why}", r.key)
         })
         .collect();
-    let more = how_many.saturating_sub(RESOURCES_IN_REASON);
-    let tail = if more > 0 {
-        format!(" and {more} more")
-    } else {
-        String::new()
+    let more = match how_many.saturating_sub(RESOURCES_IN_REASON) {
+        0 => String::new(),
+        more => format!("; and {more} more"),
     };
     format!(
-        "{how_many} of {} resources {what}: {}{tail}",
+        "{how_many} of {} resources {what}: {}{more}",
         resources.len(),
-        named.join(", ")
+        named.join("; ")
     )
 }
 
@@ -154,4 +152,76 @@ fn deployed_revision(resources: &[ResourceResult]) -> Option<String> {
         .into_iter()
         .find(|(_, count)| *count == best)
         .map(|(revision, _)| revision.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::{HealthAssessment, ResourceKey};
+
+    fn resource(name: &str, status: ResourceStatus, health: Health, revision: Option<&str>) -> ResourceResult {
+        ResourceResult {
+            key: ResourceKey {
+                group: String::new(),
+                kind: "ConfigMap".to_string(),
+                namespace: Some("shop".to_string()),
+                name: name.to_string(),
+            },
+            status,
+            health: HealthAssessment::new(health, ""),
+            revision: revision.map(str::to_string),
+            reason: (status == ResourceStatus::OutOfSync).then(|| "data.a changed".to_string()),
+            changes: Vec::new(),
+            diff: String::new(),
+        }
+    }
+
+    #[test]
+    fn app_is_synced_and_healthy_when_every_resource_is() {
+        let summary = summarize(&[
+            resource("a", ResourceStatus::Synced, Health::Healthy, Some("c1")),
+            resource("b", ResourceStatus::Synced, Health::Healthy, Some("c1")),
+        ]);
+        assert_eq!(summary.status, AppStatus::Synced);
+        assert_eq!(summary.health, Health::Healthy);
+        assert_eq!(summary.revision.as_deref(), Some("c1"));
+        assert_eq!(summary.reason, None);
+        assert_eq!(summary.counts.synced, 2);
+        assert_eq!(summarize(&[]).status, AppStatus::Synced);
+    }
+
+    #[test]
+    fn app_out_of_sync_says_why_and_takes_the_worst_health() {
+        let summary = summarize(&[
+            resource("a", ResourceStatus::Synced, Health::Suspended, Some("c1")),
+            resource("b", ResourceStatus::OutOfSync, Health::Progressing, Some("c2")),
+            resource("c", ResourceStatus::Missing, Health::Missing, None),
+            resource("d", ResourceStatus::Extra, Health::Healthy, Some("c2")),
+            resource("e", ResourceStatus::Unknown, Health::Unknown, None),
+            resource("f", ResourceStatus::Missing, Health::Missing, None),
+        ]);
+        assert_eq!(summary.status, AppStatus::OutOfSync);
+        assert_eq!(summary.health, Health::Unknown);
+        assert_eq!(summary.revision.as_deref(), Some("c2"));
+        assert_eq!(
+            summary.counts,
+            StatusCounts { synced: 1, out_of_sync: 1, missing: 2, extra: 1, unknown: 1 }
+        );
+        assert_eq!(
+            summary.reason.as_deref(),
+            Some("4 of 6 resources differ: ConfigMap shop/b: data.a changed; ConfigMap shop/c: missing; ConfigMap shop/d: extra; and 1 more")
+        );
+    }
+
+    #[test]
+    fn app_is_unknown_when_nothing_differs_but_something_could_not_be_read() {
+        let mut unreadable = resource("b", ResourceStatus::Unknown, Health::Unknown, None);
+        unreadable.reason = Some("connection refused".to_string());
+        let summary = summarize(&[resource("a", ResourceStatus::Synced, Health::Healthy, None), unreadable]);
+        assert_eq!(summary.status, AppStatus::Unknown);
+        assert_eq!(
+            summary.reason.as_deref(),
+            Some("1 of 2 resources could not be read: ConfigMap shop/b: connection refused")
+        );
+    }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::compare::{FieldChange, compare, diff_label};
+use super::compare::{ChangeKind, FieldChange, compare, diff_label};
 use super::health::{Health, HealthAssessment, health};
 use super::normalize::Normalization;
 use super::resource_key::ResourceKey;
@@ -134,18 +134,92 @@ fn whole_object(object: &Value) -> Value {
     Normalization::for_pair(&object, &object).strip(&object)
 }
 
-/// `spec.replicas, spec.template.spec.containers[web].image and 2 more differ`.
+/// `spec.replicas changed, spec.ports[53/UDP] added in Git and 2 more fields differ`.
 fn changes_reason(changes: &[FieldChange]) -> String {
-    let named: Vec<&str> = changes
+    let named: Vec<String> = changes
         .iter()
         .take(FIELDS_IN_REASON)
-        .map(|c| c.path.as_str())
+        .map(|c| {
+            let what = match c.change {
+                ChangeKind::Changed => "changed",
+                ChangeKind::Added => "added in Git",
+                ChangeKind::Removed => "removed from Git",
+            };
+            format!("{} {what}", c.path)
+        })
         .collect();
-    let more = changes.len().saturating_sub(FIELDS_IN_REASON);
-    let verb = if changes.len() == 1 { "differs" } else { "differ" };
-    if more > 0 {
-        format!("{} and {more} more {verb}", named.join(", "))
-    } else {
-        format!("{} {verb}", named.join(", "))
+    match changes.len().saturating_sub(FIELDS_IN_REASON) {
+        0 => named.join(", "),
+        1 => format!("{} and 1 more field differ", named.join(", ")),
+        more => format!("{} and {more} more fields differ", named.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key(kind: &str, name: &str) -> ResourceKey {
+        ResourceKey {
+            group: String::new(),
+            kind: kind.to_string(),
+            namespace: Some("shop".to_string()),
+            name: name.to_string(),
+        }
+    }
+
+    fn config_map(data: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "settings", "namespace": "shop",
+                "annotations": {"driftdeck.dev/revision": "abc123"}},
+            "data": data})
+    }
+
+    #[test]
+    fn out_of_sync_says_which_fields_and_how() {
+        let desired = config_map(json!({"a": "1", "b": "2", "c": "3", "d": "4", "e": "5"}));
+        let live = config_map(json!({"a": "0"}));
+        let result = ResourceResult::compared(key("ConfigMap", "settings"), &desired, &live, &[]);
+        assert_eq!(result.status, ResourceStatus::OutOfSync);
+        assert_eq!(result.revision.as_deref(), Some("abc123"));
+        assert_eq!(
+            result.reason.as_deref(),
+            Some("data.a changed, data.b added in Git, data.c added in Git and 2 more fields differ")
+        );
+        assert_eq!(result.changes.len(), 5);
+    }
+
+    #[test]
+    fn synced_has_no_reason_no_changes_and_no_diff() {
+        let object = config_map(json!({"a": "1"}));
+        let result = ResourceResult::compared(key("ConfigMap", "settings"), &object, &object, &[]);
+        assert_eq!(result.status, ResourceStatus::Synced);
+        assert_eq!((result.reason, result.changes.len(), result.diff.as_str()), (None, 0, ""));
+    }
+
+    #[test]
+    fn missing_shows_the_whole_desired_object_and_is_missing_health() {
+        let result = ResourceResult::missing(key("ConfigMap", "settings"), &config_map(json!({"a": "1"})));
+        assert_eq!(result.health.status, Health::Missing);
+        assert!(result.diff.contains("+data:\n+  a: \"1\"\n"), "{}", result.diff);
+        assert!(!result.diff.contains("revision"), "{}", result.diff);
+    }
+
+    #[test]
+    fn extra_secret_is_shown_masked() {
+        let live = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "db", "namespace": "shop"}, "data": {"password": "c2VjcmV0"}});
+        let result = ResourceResult::extra(key("Secret", "db"), &live);
+        assert_eq!(result.status, ResourceStatus::Extra);
+        assert!(result.diff.contains("-  password: (hidden)"), "{}", result.diff);
+        assert!(!result.diff.contains("c2VjcmV0"), "{}", result.diff);
+    }
+
+    #[test]
+    fn unknown_carries_the_cause() {
+        let result = ResourceResult::unknown(key("Service", "web"), "connection refused");
+        assert_eq!(result.health, HealthAssessment::new(Health::Unknown, "connection refused"));
+        assert_eq!(result.reason.as_deref(), Some("connection refused"));
     }
 }
