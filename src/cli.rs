@@ -123,16 +123,32 @@ mod tests {
 
     #[test]
     fn diff_needs_both_files_and_health_reads_one() {
-        let cli = Cli::try_parse_from(["driftdeck", "diff", "--desired", "d.yaml", "--live", "l.yaml", "-o", "json"])
-            .unwrap();
+        let cli = Cli::try_parse_from([
+            "driftdeck",
+            "diff",
+            "--desired",
+            "d.yaml",
+            "--live",
+            "l.yaml",
+            "-o",
+            "json",
+        ])
+        .unwrap();
         let Some(Command::Diff(args)) = cli.command else {
             panic!("not a diff: {:?}", cli.command)
         };
         assert_eq!(args.desired, PathBuf::from("d.yaml"));
         assert_eq!(args.output, OutputFormat::Json);
         assert!(Cli::try_parse_from(["driftdeck", "diff", "--desired", "d.yaml"]).is_err());
-        let cli = Cli::try_parse_from(["driftdeck", "health", "-f", "live.yaml", "-o", "table"]).unwrap();
-        assert!(matches!(cli.command, Some(Command::Health(HealthArgs { output: OutputFormat::Text, .. }))));
+        let cli =
+            Cli::try_parse_from(["driftdeck", "health", "-f", "live.yaml", "-o", "table"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Health(HealthArgs {
+                output: OutputFormat::Text,
+                ..
+            }))
+        ));
     }
 
     #[test]

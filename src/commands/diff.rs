@@ -52,7 +52,10 @@ fn write_text<W: Write>(
     resources: &[ResourceResult],
     summary: &AppSummary,
 ) -> std::io::Result<()> {
-    for resource in resources.iter().filter(|r| r.status != ResourceStatus::Synced) {
+    for resource in resources
+        .iter()
+        .filter(|r| r.status != ResourceStatus::Synced)
+    {
         let reason = resource.reason.as_deref().unwrap_or_default();
         writeln!(out, "{}: {}: {reason}", resource.key, resource.status)?;
         for change in &resource.changes {

@@ -56,7 +56,11 @@ pub fn run(args: &HealthArgs) -> Result<ExitCode, CommandError> {
                     ]
                 })
                 .collect();
-            write_table(&mut out, &["KIND", "NAMESPACE", "NAME", "HEALTH", "MESSAGE"], &rows)?;
+            write_table(
+                &mut out,
+                &["KIND", "NAMESPACE", "NAME", "HEALTH", "MESSAGE"],
+                &rows,
+            )?;
         }
         OutputFormat::Json => {
             let report = HealthReport {

@@ -91,13 +91,12 @@ fn parse_documents(file: &Path, text: &str) -> Result<Vec<Value>, ObjectFileErro
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
     };
-    let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options).map_err(|err| {
-        let (line, column) = err
-            .location()
-            .map_or((0, 0), |at| (at.line(), at.column()));
-        let plain = serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off };
-        syntax(line, column, yaml_message(&err.render_with_options(plain)))
-    })?;
+    let documents: Vec<Value> =
+        serde_saphyr::from_multiple_with_options(text, options).map_err(|err| {
+            let (line, column) = err.location().map_or((0, 0), |at| (at.line(), at.column()));
+            let plain = serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off };
+            syntax(line, column, yaml_message(&err.render_with_options(plain)))
+        })?;
     Ok(documents.into_iter().filter(|d| !d.is_null()).collect())
 }
 
@@ -143,7 +142,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("objects.yaml");
         std::fs::write(&file, text).unwrap();
-        read_objects(&file).map_err(|e| e.to_string().replace(&dir.path().display().to_string(), "DIR"))
+        read_objects(&file).map_err(|e| {
+            e.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        })
     }
 
     #[test]
@@ -159,7 +161,8 @@ mod tests {
 
     #[test]
     fn the_last_of_repeated_keys_wins() {
-        let objects = read("kind: ConfigMap\nmetadata: {name: a}\ndata: {k: '1'}\ndata: {k: '2'}\n").unwrap();
+        let objects =
+            read("kind: ConfigMap\nmetadata: {name: a}\ndata: {k: '1'}\ndata: {k: '2'}\n").unwrap();
         assert_eq!(objects[0].object["data"]["k"], "2");
     }
 
@@ -178,7 +181,8 @@ mod tests {
 
     #[test]
     fn json_syntax_error_names_file_line_and_column() {
-        let err = read("{\"kind\": \"Secret\",\n \"data\": {\"password\": \"s3cret\"\n").unwrap_err();
+        let err =
+            read("{\"kind\": \"Secret\",\n \"data\": {\"password\": \"s3cret\"\n").unwrap_err();
         assert!(err.starts_with("DIR/objects.yaml:3:"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
     }
@@ -186,16 +190,26 @@ mod tests {
     #[test]
     fn object_without_identity_or_twice_is_an_error() {
         let err = read("kind: ConfigMap\nmetadata: {}\n").unwrap_err();
-        assert_eq!(err, "DIR/objects.yaml: object 1: ConfigMap has no metadata.name");
-        let err = read("kind: A\nmetadata: {name: x}\n---\nkind: A\nmetadata: {name: x}\n").unwrap_err();
+        assert_eq!(
+            err,
+            "DIR/objects.yaml: object 1: ConfigMap has no metadata.name"
+        );
+        let err =
+            read("kind: A\nmetadata: {name: x}\n---\nkind: A\nmetadata: {name: x}\n").unwrap_err();
         assert_eq!(err, "DIR/objects.yaml: A x appears twice (objects 1 and 2)");
         let err = read("just text\n").unwrap_err();
-        assert_eq!(err, "DIR/objects.yaml: object 1: the object is not a mapping");
+        assert_eq!(
+            err,
+            "DIR/objects.yaml: object 1: the object is not a mapping"
+        );
     }
 
     #[test]
     fn missing_file_is_an_error() {
         let err = read_objects(Path::new("/nonexistent/objects.yaml")).unwrap_err();
-        assert!(err.to_string().starts_with("/nonexistent/objects.yaml: cannot read the file:"));
+        assert!(
+            err.to_string()
+                .starts_with("/nonexistent/objects.yaml: cannot read the file:")
+        );
     }
 }

@@ -36,8 +36,16 @@ mod tests {
     fn columns_line_up_and_the_last_is_not_padded() {
         let mut out = Vec::new();
         let rows = vec![
-            vec!["Deployment".to_string(), "Healthy".to_string(), String::new()],
-            vec!["Pod".to_string(), "Degraded".to_string(), "back-off".to_string()],
+            vec![
+                "Deployment".to_string(),
+                "Healthy".to_string(),
+                String::new(),
+            ],
+            vec![
+                "Pod".to_string(),
+                "Degraded".to_string(),
+                "back-off".to_string(),
+            ],
         ];
         write_table(&mut out, &["KIND", "HEALTH", "MESSAGE"], &rows).unwrap();
         assert_eq!(

@@ -159,7 +159,12 @@ mod tests {
     use super::*;
     use crate::reconcile::{HealthAssessment, ResourceKey};
 
-    fn resource(name: &str, status: ResourceStatus, health: Health, revision: Option<&str>) -> ResourceResult {
+    fn resource(
+        name: &str,
+        status: ResourceStatus,
+        health: Health,
+        revision: Option<&str>,
+    ) -> ResourceResult {
         ResourceResult {
             key: ResourceKey {
                 group: String::new(),
@@ -194,7 +199,12 @@ mod tests {
     fn app_out_of_sync_says_why_and_takes_the_worst_health() {
         let summary = summarize(&[
             resource("a", ResourceStatus::Synced, Health::Suspended, Some("c1")),
-            resource("b", ResourceStatus::OutOfSync, Health::Progressing, Some("c2")),
+            resource(
+                "b",
+                ResourceStatus::OutOfSync,
+                Health::Progressing,
+                Some("c2"),
+            ),
             resource("c", ResourceStatus::Missing, Health::Missing, None),
             resource("d", ResourceStatus::Extra, Health::Healthy, Some("c2")),
             resource("e", ResourceStatus::Unknown, Health::Unknown, None),
@@ -205,11 +215,19 @@ mod tests {
         assert_eq!(summary.revision.as_deref(), Some("c2"));
         assert_eq!(
             summary.counts,
-            StatusCounts { synced: 1, out_of_sync: 1, missing: 2, extra: 1, unknown: 1 }
+            StatusCounts {
+                synced: 1,
+                out_of_sync: 1,
+                missing: 2,
+                extra: 1,
+                unknown: 1
+            }
         );
         assert_eq!(
             summary.reason.as_deref(),
-            Some("4 of 6 resources differ: ConfigMap shop/b: data.a changed; ConfigMap shop/c: missing; ConfigMap shop/d: extra; and 1 more")
+            Some(
+                "4 of 6 resources differ: ConfigMap shop/b: data.a changed; ConfigMap shop/c: missing; ConfigMap shop/d: extra; and 1 more"
+            )
         );
     }
 
@@ -217,7 +235,10 @@ mod tests {
     fn app_is_unknown_when_nothing_differs_but_something_could_not_be_read() {
         let mut unreadable = resource("b", ResourceStatus::Unknown, Health::Unknown, None);
         unreadable.reason = Some("connection refused".to_string());
-        let summary = summarize(&[resource("a", ResourceStatus::Synced, Health::Healthy, None), unreadable]);
+        let summary = summarize(&[
+            resource("a", ResourceStatus::Synced, Health::Healthy, None),
+            unreadable,
+        ]);
         assert_eq!(summary.status, AppStatus::Unknown);
         assert_eq!(
             summary.reason.as_deref(),

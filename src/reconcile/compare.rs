@@ -11,7 +11,7 @@ use super::evidence::Evidence;
 use super::field_path::{self, Item, Locator, Segment};
 use super::ignore_rules::{pointers_for, remove_pointer};
 use super::merge_keys::{ListKind, item_key, keys_match, list_kind};
-use super::normalize::Normalization;
+use super::normalize::{Normalization, display_form};
 use super::quantity::is_quantity_path;
 use super::resource_key::ResourceKey;
 use super::secret_mask;
@@ -88,8 +88,11 @@ pub fn compare(desired: &Value, live: &Value, ignore: &[IgnoreRule]) -> Resource
     // Drift: walk again, building what live would be after a sync, for the diff.
     let mut walk = Walk::new(&rules, &evidence, true);
     let after_sync = walk.both(&desired, &live).unwrap_or(Value::Null);
-    let label = diff_label(&live);
-    let diff = yaml_diff::unified(&label, &rules.strip(&live), &after_sync);
+    let diff = yaml_diff::unified(
+        &diff_label(&live),
+        &display_form(rules.strip(&live), &live),
+        &display_form(after_sync, &live),
+    );
     ResourceDiff {
         changes: walk.changes,
         diff,
@@ -254,7 +257,9 @@ impl<'a> Walk<'a> {
                 }
                 self.build.then_some(Value::Array(after))
             }
-            ListKind::Atomic if live.is_empty() => self.desired_only(&Value::from(desired.to_vec())),
+            ListKind::Atomic if live.is_empty() => {
+                self.desired_only(&Value::from(desired.to_vec()))
+            }
             ListKind::Atomic => {
                 let (live, desired) = (Value::from(live.to_vec()), Value::from(desired.to_vec()));
                 self.record(ChangeKind::Changed, Some(&live), Some(&desired));
@@ -392,14 +397,26 @@ mod tests {
         let live = deployment(json!({"replicas": 2, "template": {"spec": {"containers": [
             {"name": "sidecar", "image": "envoy"}, {"name": "web", "image": "nginx:1.25"}]}}}));
         let diff = compare(&desired, &live, &[]);
-        assert_eq!(paths(&diff), vec!["spec.replicas", "spec.template.spec.containers[web].image"]);
+        assert_eq!(
+            paths(&diff),
+            vec!["spec.replicas", "spec.template.spec.containers[web].image"]
+        );
         let image = &diff.changes[1];
         assert_eq!(image.pointer, "/spec/template/spec/containers/1/image");
         assert_eq!(image.change, ChangeKind::Changed);
         assert_eq!(image.live, Some(json!("nginx:1.25")));
         assert_eq!(image.desired, Some(json!("nginx:1.27")));
-        assert!(diff.diff.contains("-        image: nginx:1.25\n+        image: nginx:1.27\n"), "{}", diff.diff);
-        assert!(diff.diff.contains("-  replicas: 2\n+  replicas: 3\n"), "{}", diff.diff);
+        assert!(
+            diff.diff
+                .contains("-        image: nginx:1.25\n+        image: nginx:1.27\n"),
+            "{}",
+            diff.diff
+        );
+        assert!(
+            diff.diff.contains("-  replicas: 2\n+  replicas: 3\n"),
+            "{}",
+            diff.diff
+        );
     }
 
     #[test]
@@ -413,9 +430,15 @@ mod tests {
         let applied = deployment(json!({"paused": true, "template": {"spec": {"containers": [
             {"name": "web", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}]}}}));
         let diff = compare(&desired, &with_last_applied(live.clone(), &applied), &[]);
-        assert_eq!(paths(&diff), vec!["spec.paused", "spec.template.spec.containers[web].env[B]"]);
+        assert_eq!(
+            paths(&diff),
+            vec!["spec.paused", "spec.template.spec.containers[web].env[B]"]
+        );
         assert!(diff.changes.iter().all(|c| c.change == ChangeKind::Removed));
-        assert_eq!(diff.changes[1].pointer, "/spec/template/spec/containers/0/env/0");
+        assert_eq!(
+            diff.changes[1].pointer,
+            "/spec/template/spec/containers/0/env/0"
+        );
 
         let mut owned = live;
         owned["metadata"]["managedFields"] = json!([{"manager": "driftdeck", "operation": "Apply",
@@ -433,15 +456,18 @@ mod tests {
 
     #[test]
     fn numbers_and_quantities_compare_by_meaning() {
-        let desired = deployment(json!({"replicas": 1.0, "template": {"spec": {"containers": [
+        let desired = deployment(
+            json!({"replicas": 1.0, "template": {"spec": {"containers": [
             {"name": "web", "resources": {"limits": {"cpu": 1, "memory": "1Gi"},
-                "requests": {"cpu": "0.5"}}}]}}}));
+                "requests": {"cpu": "0.5"}}}]}}}),
+        );
         let live = deployment(json!({"replicas": 1, "template": {"spec": {"containers": [
             {"name": "web", "resources": {"limits": {"cpu": "1000m", "memory": "1024Mi"},
                 "requests": {"cpu": "500m"}}}]}}}));
         assert!(!compare(&desired, &live, &[]).is_drift());
         let mut more = live.clone();
-        more["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] = json!("2");
+        more["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] =
+            json!("2");
         assert_eq!(
             paths(&compare(&desired, &more, &[])),
             vec!["spec.template.spec.containers[web].resources.limits.cpu"]
@@ -450,8 +476,10 @@ mod tests {
 
     #[test]
     fn int_or_string_compares_as_written() {
-        let service = |target: Value| json!({"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80, "targetPort": target}]}});
+        let service = |target: Value| {
+            json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80, "targetPort": target}]}})
+        };
         let diff = compare(&service(json!("8080")), &service(json!(8080)), &[]);
         assert_eq!(paths(&diff), vec!["spec.ports[80/TCP].targetPort"]);
     }
@@ -467,8 +495,10 @@ mod tests {
 
     #[test]
     fn items_added_in_git_are_drift() {
-        let service = |ports: Value| json!({"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": "s"}, "spec": {"ports": ports}});
+        let service = |ports: Value| {
+            json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "s"}, "spec": {"ports": ports}})
+        };
         let desired = service(json!([{"port": 53}, {"port": 53, "protocol": "UDP"}]));
         let live = service(json!([{"port": 53, "protocol": "TCP"}]));
         let diff = compare(&desired, &live, &[]);
@@ -487,13 +517,18 @@ mod tests {
         let longer = deployment(json!({"template": {"spec": {"containers": [
             {"name": "web", "args": ["--a", "--b", "--c"]}]}}}));
         let diff = compare(&desired, &longer, &[]);
-        assert_eq!(paths(&diff), vec!["spec.template.spec.containers[web].args"]);
+        assert_eq!(
+            paths(&diff),
+            vec!["spec.template.spec.containers[web].args"]
+        );
     }
 
     #[test]
     fn finalizers_compare_as_a_set() {
-        let object = |finalizers: Value| json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": "c", "finalizers": finalizers}});
+        let object = |finalizers: Value| {
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "c", "finalizers": finalizers}})
+        };
         let desired = object(json!(["example.com/a"]));
         let live = object(json!(["kubernetes.io/pvc-protection", "example.com/a"]));
         assert!(!compare(&desired, &live, &[]).is_drift());
@@ -522,7 +557,8 @@ mod tests {
     fn driftdeck_stamps_are_not_drift() {
         let desired = deployment(json!({"replicas": 1}));
         let mut live = deployment(json!({"replicas": 1}));
-        live["metadata"]["labels"] = json!({"driftdeck.dev/app": "shop", "app.kubernetes.io/managed-by": "driftdeck"});
+        live["metadata"]["labels"] =
+            json!({"driftdeck.dev/app": "shop", "app.kubernetes.io/managed-by": "driftdeck"});
         live["metadata"]["annotations"] = json!({"driftdeck.dev/revision": "3f2a91c"});
         live["metadata"]["managedFields"] = json!([{"manager": "driftdeck", "fieldsV1": {"f:metadata": {
             "f:labels": {"f:driftdeck.dev/app": {}, "f:app.kubernetes.io/managed-by": {}},
@@ -539,20 +575,36 @@ mod tests {
     fn secret_diff_names_keys_never_values() {
         let mut desired = secret(json!({"password": "bmV3LXBhc3N3b3Jk", "user": "YWRtaW4="}));
         desired["stringData"] = json!({"token": "plain-token-value"});
-        let applied = secret(json!({"password": "b2xkLXBhc3N3b3Jk", "user": "YWRtaW4=", "old": "Z29uZQ=="}));
+        let applied =
+            secret(json!({"password": "b2xkLXBhc3N3b3Jk", "user": "YWRtaW4=", "old": "Z29uZQ=="}));
         let live = with_last_applied(
             secret(json!({"password": "b2xkLXBhc3N3b3Jk", "user": "YWRtaW4=", "old": "Z29uZQ=="})),
             &applied,
         );
         let diff = compare(&desired, &live, &[]);
-        assert_eq!(paths(&diff), vec!["data.password", "data.old", "data.token"]);
+        assert_eq!(
+            paths(&diff),
+            vec!["data.password", "data.old", "data.token"]
+        );
         let kinds: Vec<ChangeKind> = diff.changes.iter().map(|c| c.change).collect();
-        assert_eq!(kinds, vec![ChangeKind::Changed, ChangeKind::Removed, ChangeKind::Added]);
+        assert_eq!(
+            kinds,
+            vec![ChangeKind::Changed, ChangeKind::Removed, ChangeKind::Added]
+        );
         assert_eq!(diff.changes[0].live, Some(json!(MASK_LIVE_DIFFERS)));
         assert_eq!(diff.changes[0].desired, Some(json!(MASK_GIT_DIFFERS)));
         let everything = format!("{}{}", serde_json::to_string(&diff).unwrap(), diff.diff);
-        for value in ["bmV3LXBhc3N3b3Jk", "new-password", "b2xkLXBhc3N3b3Jk", "old-password",
-            "YWRtaW4=", "admin", "Z29uZQ==", "gone", "plain-token-value"] {
+        for value in [
+            "bmV3LXBhc3N3b3Jk",
+            "new-password",
+            "b2xkLXBhc3N3b3Jk",
+            "old-password",
+            "YWRtaW4=",
+            "admin",
+            "Z29uZQ==",
+            "gone",
+            "plain-token-value",
+        ] {
             assert!(!everything.contains(value), "{value} leaked:\n{everything}");
         }
         assert!(diff.diff.contains("password"), "{}", diff.diff);
@@ -571,16 +623,30 @@ mod tests {
         let desired = deployment(json!({"replicas": 3}));
         let live = deployment(json!({"replicas": 2, "revisionHistoryLimit": 10}));
         let diff = compare(&desired, &live, &[]);
-        assert!(diff.diff.contains(" spec:\n-  replicas: 2\n+  replicas: 3\n   revisionHistoryLimit: 10\n"), "{}", diff.diff);
-        assert!(!diff.diff.contains("-  revisionHistoryLimit"), "{}", diff.diff);
+        assert!(
+            diff.diff
+                .contains(" spec:\n-  replicas: 2\n+  replicas: 3\n   revisionHistoryLimit: 10\n"),
+            "{}",
+            diff.diff
+        );
+        assert!(
+            !diff.diff.contains("-  revisionHistoryLimit"),
+            "{}",
+            diff.diff
+        );
     }
 
     #[test]
     fn compare_never_panics_on_odd_shapes() {
-        let odd = [json!(null), json!(1), json!("x"), json!([1, {"a": null}]),
+        let odd = [
+            json!(null),
+            json!(1),
+            json!("x"),
+            json!([1, {"a": null}]),
             json!({"spec": {"containers": [1, "x", {"name": null}]}}),
             json!({"kind": "Secret", "apiVersion": "v1", "data": [1], "stringData": "x"}),
-            json!({"metadata": {"annotations": {LAST_APPLIED_ANNOTATION: 5}, "managedFields": "x"}})];
+            json!({"metadata": {"annotations": {LAST_APPLIED_ANNOTATION: 5}, "managedFields": "x"}}),
+        ];
         for desired in &odd {
             for live in &odd {
                 let _ = compare(desired, live, &[]);

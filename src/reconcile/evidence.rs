@@ -105,13 +105,11 @@ fn managed_fields_have(fields: &Value, path: &[Segment]) -> bool {
         let next = match segment {
             Segment::Field(name) => entries.get(&format!("f:{name}")),
             Segment::Item(item) => match &item.locator {
-                Locator::Keyed { fields, values } => {
-                    entries.iter().find_map(|(entry, owned)| {
-                        let key: Value = serde_json::from_str(entry.strip_prefix("k:")?).ok()?;
-                        let key = item_key(fields, &key)?;
-                        keys_match(&key, values).then_some(owned)
-                    })
-                }
+                Locator::Keyed { fields, values } => entries.iter().find_map(|(entry, owned)| {
+                    let key: Value = serde_json::from_str(entry.strip_prefix("k:")?).ok()?;
+                    let key = item_key(fields, &key)?;
+                    keys_match(&key, values).then_some(owned)
+                }),
                 Locator::Member(value) => entries.iter().find_map(|(entry, owned)| {
                     let member: Value = serde_json::from_str(entry.strip_prefix("v:")?).ok()?;
                     values_equal(&member, value).then_some(owned)

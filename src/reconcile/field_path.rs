@@ -137,7 +137,14 @@ mod tests {
         let path = vec![field("spec"), field("ports"), item];
         assert_eq!(display(&path), "spec.ports[443/TCP]");
         assert_eq!(pointer(&path), "/spec/ports/1");
-        let labels = vec![field("metadata"), field("labels"), field("app.kubernetes.io/name")];
-        assert_eq!(display(&labels), "metadata.labels.\"app.kubernetes.io/name\"");
+        let labels = vec![
+            field("metadata"),
+            field("labels"),
+            field("app.kubernetes.io/name"),
+        ];
+        assert_eq!(
+            display(&labels),
+            "metadata.labels.\"app.kubernetes.io/name\""
+        );
     }
 }

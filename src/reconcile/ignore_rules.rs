@@ -78,7 +78,10 @@ mod tests {
             rule(Some("Deployment"), Some("other"), &["/spec/paused"]),
             rule(Some("Service"), None, &["/spec/clusterIP"]),
         ];
-        assert_eq!(pointers_for(&key("Deployment", "web"), &rules), vec!["/spec/replicas"]);
+        assert_eq!(
+            pointers_for(&key("Deployment", "web"), &rules),
+            vec!["/spec/replicas"]
+        );
         let mut namespaced = rule(None, None, &["/x"]);
         namespaced.namespace = Some("other".to_string());
         assert!(!rule_matches(&namespaced, &key("Deployment", "web")));
@@ -93,6 +96,9 @@ mod tests {
         remove_pointer(&mut object, "/spec/missing/deeper");
         remove_pointer(&mut object, "/spec/items/9");
         remove_pointer(&mut object, "no-slash");
-        assert_eq!(object, json!({"metadata": {"annotations": {"c": "2"}}, "spec": {"items": [1, 3]}}));
+        assert_eq!(
+            object,
+            json!({"metadata": {"annotations": {"c": "2"}}, "spec": {"items": [1, 3]}})
+        );
     }
 }

@@ -33,7 +33,10 @@ const KEYED_LISTS: &[(&str, &[&str])] = &[
     ("hostAliases", &["ip"]),
     ("readinessGates", &["conditionType"]),
     ("resizePolicy", &["resourceName"]),
-    ("topologySpreadConstraints", &["topologyKey", "whenUnsatisfiable"]),
+    (
+        "topologySpreadConstraints",
+        &["topologyKey", "whenUnsatisfiable"],
+    ),
     ("ownerReferences", &["uid"]),
     ("conditions", &["type"]),
 ];
@@ -135,17 +138,29 @@ mod tests {
     #[test]
     fn containers_and_env_are_keyed_by_name() {
         let list = items(json!([{"name": "a"}, {"name": "b"}]));
-        assert_eq!(list_kind("containers", &list, &list), ListKind::Keyed(&["name"]));
+        assert_eq!(
+            list_kind("containers", &list, &list),
+            ListKind::Keyed(&["name"])
+        );
         assert_eq!(list_kind("env", &list, &[]), ListKind::Keyed(&["name"]));
     }
 
     #[test]
     fn ports_are_keyed_by_port_and_protocol_with_tcp_default() {
         let container = items(json!([{"containerPort": 80}]));
-        assert_eq!(list_kind("ports", &container, &[]), ListKind::Keyed(CONTAINER_PORT_KEY));
+        assert_eq!(
+            list_kind("ports", &container, &[]),
+            ListKind::Keyed(CONTAINER_PORT_KEY)
+        );
         let service = items(json!([{"port": 53, "protocol": "UDP"}, {"port": 53}]));
-        assert_eq!(list_kind("ports", &service, &[]), ListKind::Keyed(SERVICE_PORT_KEY));
-        assert_eq!(item_key(SERVICE_PORT_KEY, &service[1]), Some(vec![json!(53), json!("TCP")]));
+        assert_eq!(
+            list_kind("ports", &service, &[]),
+            ListKind::Keyed(SERVICE_PORT_KEY)
+        );
+        assert_eq!(
+            item_key(SERVICE_PORT_KEY, &service[1]),
+            Some(vec![json!(53), json!("TCP")])
+        );
     }
 
     #[test]
@@ -162,7 +177,10 @@ mod tests {
             {"name": "config", "mountPath": "/a"},
             {"name": "config", "mountPath": "/b"}
         ]));
-        assert_eq!(list_kind("volumeMounts", &mounts, &mounts), ListKind::Keyed(&["mountPath"]));
+        assert_eq!(
+            list_kind("volumeMounts", &mounts, &mounts),
+            ListKind::Keyed(&["mountPath"])
+        );
     }
 
     #[test]

@@ -61,7 +61,9 @@ impl<'a> Normalization<'a> {
     pub(crate) fn for_pair(desired: &'a Value, live: &Value) -> Normalization<'a> {
         let is_aggregated = |object: &Value| {
             object.get("kind").and_then(Value::as_str) == Some("ClusterRole")
-                && object.get("aggregationRule").is_some_and(|rule| !rule.is_null())
+                && object
+                    .get("aggregationRule")
+                    .is_some_and(|rule| !rule.is_null())
         };
         Normalization {
             desired_labels: desired
@@ -116,6 +118,46 @@ impl<'a> Normalization<'a> {
     }
 }
 
+/// An object as people read it in a diff: the compared fields of `compared`
+/// under the identity of `original` (apiVersion, kind, name, namespace,
+/// which pairing settles and comparison leaves out), without the empty
+/// annotations and labels that normalizing leaves behind.
+pub(crate) fn display_form(compared: Value, original: &Value) -> Value {
+    let Value::Object(mut fields) = compared else {
+        return compared;
+    };
+    let mut metadata = match fields.shift_remove("metadata") {
+        Some(Value::Object(metadata)) => metadata,
+        _ => Map::new(),
+    };
+    for map in ["annotations", "labels"] {
+        if metadata
+            .get(map)
+            .is_some_and(|m| m.as_object().is_some_and(Map::is_empty))
+        {
+            metadata.shift_remove(map);
+        }
+    }
+    let mut shown = Map::with_capacity(fields.len() + 3);
+    for key in ["apiVersion", "kind"] {
+        if let Some(value) = original.get(key) {
+            shown.insert(key.to_string(), value.clone());
+        }
+    }
+    let mut identity = Map::with_capacity(metadata.len() + 2);
+    for key in ["name", "namespace"] {
+        if let Some(value) = original.pointer(&format!("/metadata/{key}")) {
+            identity.insert(key.to_string(), value.clone());
+        }
+    }
+    identity.extend(metadata);
+    if !identity.is_empty() {
+        shown.insert("metadata".to_string(), Value::Object(identity));
+    }
+    shown.extend(fields);
+    Value::Object(shown)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +185,19 @@ mod tests {
     }
 
     #[test]
+    fn display_form_shows_identity_first_and_drops_emptied_maps() {
+        let original = json!({"spec": {}, "kind": "ConfigMap", "apiVersion": "v1",
+            "metadata": {"namespace": "shop", "name": "a", "annotations": {"x": "y"}}});
+        let compared =
+            json!({"metadata": {"annotations": {}, "labels": {"k": "v"}}, "data": {"k": "v"}});
+        let shown = display_form(compared, &original);
+        assert_eq!(
+            serde_json::to_string(&shown).unwrap(),
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"shop","labels":{"k":"v"}},"data":{"k":"v"}}"#
+        );
+    }
+
+    #[test]
     fn stamped_labels_count_when_git_sets_them() {
         let live = json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "driftdeck"}}});
         let desired = json!({"metadata": {"labels": {"app.kubernetes.io/managed-by": "helm"}}});
@@ -152,7 +207,8 @@ mod tests {
 
     #[test]
     fn aggregated_cluster_role_rules_are_the_controllers() {
-        let live = json!({"kind": "ClusterRole", "aggregationRule": {}, "rules": [{"verbs": ["get"]}]});
+        let live =
+            json!({"kind": "ClusterRole", "aggregationRule": {}, "rules": [{"verbs": ["get"]}]});
         let desired = json!({"kind": "ClusterRole", "rules": []});
         let stripped = Normalization::for_pair(&desired, &live).strip(&live);
         assert_eq!(stripped, json!({"aggregationRule": {}}));

@@ -57,11 +57,7 @@ pub fn assess_objects(
 }
 
 fn find_live(key: &ResourceKey, live: &[KeyedObject], paired: &[bool]) -> Option<usize> {
-    let unpaired = || {
-        live.iter()
-            .enumerate()
-            .filter(|(index, _)| !paired[*index])
-    };
+    let unpaired = || live.iter().enumerate().filter(|(index, _)| !paired[*index]);
     if let Some((index, _)) = unpaired().find(|(_, l)| l.key == *key) {
         return Some(index);
     }
@@ -93,7 +89,10 @@ mod tests {
     }
 
     fn statuses(results: &[ResourceResult]) -> Vec<(String, ResourceStatus)> {
-        results.iter().map(|r| (r.key.to_string(), r.status)).collect()
+        results
+            .iter()
+            .map(|r| (r.key.to_string(), r.status))
+            .collect()
     }
 
     #[test]
@@ -126,7 +125,10 @@ mod tests {
         let one = [config_map(Some("shop"), "settings", "1")];
         assert_eq!(
             statuses(&assess_objects(&desired, &one, &[])),
-            vec![("ConfigMap shop/settings".to_string(), ResourceStatus::Synced)]
+            vec![(
+                "ConfigMap shop/settings".to_string(),
+                ResourceStatus::Synced
+            )]
         );
         let two = [
             config_map(Some("shop"), "settings", "1"),

@@ -173,13 +173,19 @@ mod tests {
 
     #[test]
     fn huge_quantity_does_not_overflow() {
-        assert_eq!(Quantity::parse("999999999999999999999999999999999999999999Ei"), None);
+        assert_eq!(
+            Quantity::parse("999999999999999999999999999999999999999999Ei"),
+            None
+        );
     }
 
     #[test]
     fn quantity_paths_follow_the_schema() {
         let path = |names: &[&str]| -> Vec<Segment> {
-            names.iter().map(|n| Segment::Field(n.to_string())).collect()
+            names
+                .iter()
+                .map(|n| Segment::Field(n.to_string()))
+                .collect()
         };
         assert!(is_quantity_path(&path(&["resources", "limits", "cpu"])));
         assert!(is_quantity_path(&path(&["emptyDir", "sizeLimit"])));

@@ -109,9 +109,14 @@ mod tests {
     #[test]
     fn key_names_what_is_missing() {
         assert_eq!(ResourceKey::of(&json!([1])), Err(KeyError::NotAnObject));
-        assert_eq!(ResourceKey::of(&json!({"metadata": {"name": "x"}})), Err(KeyError::NoKind));
         assert_eq!(
-            ResourceKey::of(&json!({"kind": "Service", "metadata": {}})).unwrap_err().to_string(),
+            ResourceKey::of(&json!({"metadata": {"name": "x"}})),
+            Err(KeyError::NoKind)
+        );
+        assert_eq!(
+            ResourceKey::of(&json!({"kind": "Service", "metadata": {}}))
+                .unwrap_err()
+                .to_string(),
             "Service has no metadata.name"
         );
     }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::compare::{ChangeKind, FieldChange, compare, diff_label};
 use super::health::{Health, HealthAssessment, health};
-use super::normalize::Normalization;
+use super::normalize::{Normalization, display_form};
 use super::resource_key::ResourceKey;
 use super::stamp::revision_of;
 use super::{secret_mask, yaml_diff};
@@ -131,7 +131,10 @@ fn whole_object(object: &Value) -> Value {
     } else {
         object.clone()
     };
-    Normalization::for_pair(&object, &object).strip(&object)
+    display_form(
+        Normalization::for_pair(&object, &object).strip(&object),
+        &object,
+    )
 }
 
 /// `spec.replicas changed, spec.ports[53/UDP] added in Git and 2 more fields differ`.
@@ -185,7 +188,9 @@ mod tests {
         assert_eq!(result.revision.as_deref(), Some("abc123"));
         assert_eq!(
             result.reason.as_deref(),
-            Some("data.a changed, data.b added in Git, data.c added in Git and 2 more fields differ")
+            Some(
+                "data.a changed, data.b added in Git, data.c added in Git and 2 more fields differ"
+            )
         );
         assert_eq!(result.changes.len(), 5);
     }
@@ -195,14 +200,22 @@ mod tests {
         let object = config_map(json!({"a": "1"}));
         let result = ResourceResult::compared(key("ConfigMap", "settings"), &object, &object, &[]);
         assert_eq!(result.status, ResourceStatus::Synced);
-        assert_eq!((result.reason, result.changes.len(), result.diff.as_str()), (None, 0, ""));
+        assert_eq!(
+            (result.reason, result.changes.len(), result.diff.as_str()),
+            (None, 0, "")
+        );
     }
 
     #[test]
     fn missing_shows_the_whole_desired_object_and_is_missing_health() {
-        let result = ResourceResult::missing(key("ConfigMap", "settings"), &config_map(json!({"a": "1"})));
+        let result =
+            ResourceResult::missing(key("ConfigMap", "settings"), &config_map(json!({"a": "1"})));
         assert_eq!(result.health.status, Health::Missing);
-        assert!(result.diff.contains("+data:\n+  a: \"1\"\n"), "{}", result.diff);
+        assert!(
+            result.diff.contains("+data:\n+  a: \"1\"\n"),
+            "{}",
+            result.diff
+        );
         assert!(!result.diff.contains("revision"), "{}", result.diff);
     }
 
@@ -212,14 +225,21 @@ mod tests {
             "metadata": {"name": "db", "namespace": "shop"}, "data": {"password": "c2VjcmV0"}});
         let result = ResourceResult::extra(key("Secret", "db"), &live);
         assert_eq!(result.status, ResourceStatus::Extra);
-        assert!(result.diff.contains("-  password: (hidden)"), "{}", result.diff);
+        assert!(
+            result.diff.contains("-  password: (hidden)"),
+            "{}",
+            result.diff
+        );
         assert!(!result.diff.contains("c2VjcmV0"), "{}", result.diff);
     }
 
     #[test]
     fn unknown_carries_the_cause() {
         let result = ResourceResult::unknown(key("Service", "web"), "connection refused");
-        assert_eq!(result.health, HealthAssessment::new(Health::Unknown, "connection refused"));
+        assert_eq!(
+            result.health,
+            HealthAssessment::new(Health::Unknown, "connection refused")
+        );
         assert_eq!(result.reason.as_deref(), Some("connection refused"));
     }
 }

@@ -125,7 +125,10 @@ mod tests {
         let live = json!({"kind": "Secret", "data": {"a": "c2FtZQ==", "b": "b2xk", "c": "eA=="}});
         let (d, l) = mask_pair(&desired, &live);
         assert_eq!(d["data"], json!({"a": MASK, "b": MASK_GIT_DIFFERS}));
-        assert_eq!(l["data"], json!({"a": MASK, "b": MASK_LIVE_DIFFERS, "c": MASK}));
+        assert_eq!(
+            l["data"],
+            json!({"a": MASK, "b": MASK_LIVE_DIFFERS, "c": MASK})
+        );
     }
 
     #[test]
@@ -154,7 +157,13 @@ mod tests {
             "metadata": {"annotations": {LAST_APPLIED_ANNOTATION: applied}}});
         let (d, l) = mask_pair(&desired, &live);
         let text = format!("{d}{l}");
-        for value in ["dG9wc2VjcmV0", "topsecret", "plain-secret", "b3RoZXI=", "bm9wZQ=="] {
+        for value in [
+            "dG9wc2VjcmV0",
+            "topsecret",
+            "plain-secret",
+            "b3RoZXI=",
+            "bm9wZQ==",
+        ] {
             assert!(!text.contains(value), "{value} leaked: {text}");
         }
     }
@@ -162,7 +171,11 @@ mod tests {
     #[test]
     fn only_core_secrets_are_masked() {
         assert!(is_secret(&json!({"apiVersion": "v1", "kind": "Secret"})));
-        assert!(!is_secret(&json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "Secret"})));
-        assert!(!is_secret(&json!({"apiVersion": "v1", "kind": "ConfigMap"})));
+        assert!(!is_secret(
+            &json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "Secret"})
+        ));
+        assert!(!is_secret(
+            &json!({"apiVersion": "v1", "kind": "ConfigMap"})
+        ));
     }
 }

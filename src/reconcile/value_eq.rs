@@ -8,9 +8,7 @@ use super::quantity::Quantity;
 /// Whether two scalars mean the same; `quantity` says the field holds a
 /// Kubernetes quantity, so `"1000m"`, `"1"` and `1` are one amount.
 pub(crate) fn scalars_equal(a: &Value, b: &Value, quantity: bool) -> bool {
-    if quantity
-        && let (Some(x), Some(y)) = (Quantity::from_value(a), Quantity::from_value(b))
-    {
+    if quantity && let (Some(x), Some(y)) = (Quantity::from_value(a), Quantity::from_value(b)) {
         return x == y;
     }
     match (a, b) {
@@ -84,7 +82,10 @@ mod tests {
 
     #[test]
     fn deep_equality_uses_number_meaning() {
-        assert!(values_equal(&json!({"a": [1, {"b": 2.0}]}), &json!({"a": [1.0, {"b": 2}]})));
+        assert!(values_equal(
+            &json!({"a": [1, {"b": 2.0}]}),
+            &json!({"a": [1.0, {"b": 2}]})
+        ));
         assert!(!values_equal(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
     }
 }

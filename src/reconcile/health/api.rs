@@ -8,7 +8,11 @@ use super::{Health, HealthAssessment, condition, condition_list, text};
 pub(super) fn api_service(live: &Value) -> HealthAssessment {
     match condition(live, "Available") {
         Some(available) => {
-            let message = format!("{}: {}", text(available, "/reason"), text(available, "/message"));
+            let message = format!(
+                "{}: {}",
+                text(available, "/reason"),
+                text(available, "/message")
+            );
             if text(available, "/status") == "True" {
                 HealthAssessment::new(Health::Healthy, message)
             } else {
@@ -57,18 +61,35 @@ mod tests {
     #[test]
     fn crd_health_follows_its_conditions() {
         let established = json!({"type": "Established", "status": "True"});
-        assert_eq!(custom_resource_definition(&crd(json!([established]))).status, Health::Healthy);
-        assert_eq!(custom_resource_definition(&crd(json!([]))).status, Health::Progressing);
+        assert_eq!(
+            custom_resource_definition(&crd(json!([established]))).status,
+            Health::Healthy
+        );
+        assert_eq!(
+            custom_resource_definition(&crd(json!([]))).status,
+            Health::Progressing
+        );
         let not_established = json!([{"type": "Established", "status": "False"}]);
-        assert_eq!(custom_resource_definition(&crd(not_established)).status, Health::Degraded);
-        let names = json!([{"type": "NamesAccepted", "status": "False", "message": "taken"}, established]);
+        assert_eq!(
+            custom_resource_definition(&crd(not_established)).status,
+            Health::Degraded
+        );
+        let names =
+            json!([{"type": "NamesAccepted", "status": "False", "message": "taken"}, established]);
         assert_eq!(
             custom_resource_definition(&crd(names)),
             HealthAssessment::new(Health::Degraded, "names not accepted: taken")
         );
-        let violations = json!([{"type": "NonStructuralSchema", "status": "True", "message": "x"}, established]);
-        assert_eq!(custom_resource_definition(&crd(violations)).status, Health::Degraded);
+        let violations =
+            json!([{"type": "NonStructuralSchema", "status": "True", "message": "x"}, established]);
+        assert_eq!(
+            custom_resource_definition(&crd(violations)).status,
+            Health::Degraded
+        );
         let terminating = json!([{"type": "Terminating", "status": "True", "message": "bye"}]);
-        assert_eq!(custom_resource_definition(&crd(terminating)).status, Health::Progressing);
+        assert_eq!(
+            custom_resource_definition(&crd(terminating)).status,
+            Health::Progressing
+        );
     }
 }

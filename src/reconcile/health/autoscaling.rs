@@ -66,7 +66,10 @@ mod tests {
             {"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric", "message": "no metrics"},
             {"type": "AbleToScale", "status": "True", "message": "ok"}]);
         let live = json!({"apiVersion": "autoscaling/v2", "status": {"conditions": conditions}});
-        assert_eq!(horizontal_pod_autoscaler(&live), HealthAssessment::new(Health::Degraded, "no metrics"));
+        assert_eq!(
+            horizontal_pod_autoscaler(&live),
+            HealthAssessment::new(Health::Degraded, "no metrics")
+        );
     }
 
     #[test]
@@ -79,6 +82,9 @@ mod tests {
         assert_eq!(horizontal_pod_autoscaler(&broken).status, Health::Unknown);
         let empty = json!({"apiVersion": "autoscaling/v1", "metadata": {"annotations": {
             V1_CONDITIONS_ANNOTATION: "[]"}}});
-        assert_eq!(horizontal_pod_autoscaler(&empty).status, Health::Progressing);
+        assert_eq!(
+            horizontal_pod_autoscaler(&empty).status,
+            Health::Progressing
+        );
     }
 }

@@ -45,8 +45,12 @@ mod tests {
     #[test]
     fn ready_condition_decides() {
         let ready = with_conditions(json!([{"type": "Ready", "status": "True", "message": "up"}]));
-        assert_eq!(from_conditions(&ready), HealthAssessment::new(Health::Healthy, "up"));
-        let failed = with_conditions(json!([{"type": "Ready", "status": "False", "message": "down"}]));
+        assert_eq!(
+            from_conditions(&ready),
+            HealthAssessment::new(Health::Healthy, "up")
+        );
+        let failed =
+            with_conditions(json!([{"type": "Ready", "status": "False", "message": "down"}]));
         assert_eq!(from_conditions(&failed).status, Health::Degraded);
         let unknown = with_conditions(json!([{"type": "Ready", "status": "Unknown"}]));
         assert_eq!(from_conditions(&unknown).status, Health::Progressing);

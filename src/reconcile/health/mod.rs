@@ -86,7 +86,10 @@ pub fn health(live: &Value) -> HealthAssessment {
 
 /// The string at a pointer, `""` when absent.
 fn text<'v>(object: &'v Value, pointer: &str) -> &'v str {
-    object.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// The integer at a pointer, 0 when absent (as Go's typed structs read it).
@@ -152,8 +155,12 @@ mod tests {
 
     #[test]
     fn a_kind_without_health_signals_is_healthy() {
-        let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
-        assert_eq!(health(&config_map), HealthAssessment::new(Health::Healthy, ""));
+        let config_map =
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
+        assert_eq!(
+            health(&config_map),
+            HealthAssessment::new(Health::Healthy, "")
+        );
     }
 
     #[test]

@@ -37,7 +37,10 @@ mod tests {
         let ready = json!({"spec": {"type": "LoadBalancer"},
             "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}]}}});
         assert_eq!(service(&ready).status, Health::Healthy);
-        assert_eq!(service(&json!({"spec": {"type": "ClusterIP"}})).status, Health::Healthy);
+        assert_eq!(
+            service(&json!({"spec": {"type": "ClusterIP"}})).status,
+            Health::Healthy
+        );
         assert_eq!(ingress(&waiting).status, Health::Progressing);
         assert_eq!(ingress(&ready).status, Health::Healthy);
     }

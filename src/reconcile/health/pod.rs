@@ -73,7 +73,9 @@ fn failure_message(live: &Value) -> String {
                 Some(reason.to_string())
             } else if exit_code != 0 {
                 let name = text(container, "/name");
-                Some(format!("container \"{name}\" failed with exit code {exit_code}"))
+                Some(format!(
+                    "container \"{name}\" failed with exit code {exit_code}"
+                ))
             } else {
                 None
             }
@@ -92,7 +94,10 @@ mod tests {
             "containerStatuses": [{"name": "main", "state": {"terminated": {"exitCode": 3}}}]}});
         assert_eq!(
             pod(&live),
-            HealthAssessment::new(Health::Degraded, "container \"main\" failed with exit code 3")
+            HealthAssessment::new(
+                Health::Degraded,
+                "container \"main\" failed with exit code 3"
+            )
         );
     }
 
@@ -101,7 +106,10 @@ mod tests {
         let status = json!({"phase": "Pending", "containerStatuses": [
             {"name": "main", "state": {"waiting": {"reason": "ImagePullBackOff", "message": "no image"}}}]});
         let always = json!({"spec": {"restartPolicy": "Always"}, "status": status});
-        assert_eq!(pod(&always), HealthAssessment::new(Health::Degraded, "no image"));
+        assert_eq!(
+            pod(&always),
+            HealthAssessment::new(Health::Degraded, "no image")
+        );
         let hook = json!({"spec": {"restartPolicy": "Never"}, "status": status});
         assert_eq!(pod(&hook).status, Health::Progressing);
     }

@@ -28,9 +28,18 @@ mod tests {
     #[test]
     fn claim_health_follows_its_phase() {
         let claim = |phase: &str| json!({"status": {"phase": phase}});
-        assert_eq!(persistent_volume_claim(&claim("Bound")).status, Health::Healthy);
-        assert_eq!(persistent_volume_claim(&claim("Pending")).status, Health::Progressing);
-        assert_eq!(persistent_volume_claim(&claim("Lost")).status, Health::Degraded);
+        assert_eq!(
+            persistent_volume_claim(&claim("Bound")).status,
+            Health::Healthy
+        );
+        assert_eq!(
+            persistent_volume_claim(&claim("Pending")).status,
+            Health::Progressing
+        );
+        assert_eq!(
+            persistent_volume_claim(&claim("Lost")).status,
+            Health::Degraded
+        );
         assert_eq!(persistent_volume_claim(&json!({})).status, Health::Unknown);
     }
 }

@@ -20,12 +20,15 @@ pub(super) fn deployment(live: &Value) -> HealthAssessment {
         return HealthAssessment::new(Health::Suspended, "the Deployment is paused");
     }
     if generation_not_observed(live) {
-        return waiting("rollout: the controller has not observed the latest generation yet".into());
+        return waiting(
+            "rollout: the controller has not observed the latest generation yet".into(),
+        );
     }
     let updated = int(live, "/status/updatedReplicas");
     let replicas = int(live, "/status/replicas");
     let available = int(live, "/status/availableReplicas");
-    if condition(live, "Progressing").is_some_and(|c| text(c, "/reason") == "ProgressDeadlineExceeded")
+    if condition(live, "Progressing")
+        .is_some_and(|c| text(c, "/reason") == "ProgressDeadlineExceeded")
     {
         let name = text(live, "/metadata/name");
         return HealthAssessment::new(
@@ -43,14 +46,18 @@ pub(super) fn deployment(live: &Value) -> HealthAssessment {
         return waiting(format!("rollout: {old} old replicas waiting to terminate"));
     }
     if available < updated {
-        return waiting(format!("rollout: {available} of {updated} updated replicas available"));
+        return waiting(format!(
+            "rollout: {available} of {updated} updated replicas available"
+        ));
     }
     HealthAssessment::new(Health::Healthy, "")
 }
 
 pub(super) fn stateful_set(live: &Value) -> HealthAssessment {
     if int(live, "/status/observedGeneration") == 0 || generation_not_observed(live) {
-        return waiting("rollout: the controller has not observed the latest generation yet".into());
+        return waiting(
+            "rollout: the controller has not observed the latest generation yet".into(),
+        );
     }
     let ready = int(live, "/status/readyReplicas");
     let updated = int(live, "/status/updatedReplicas");
@@ -67,9 +74,10 @@ pub(super) fn stateful_set(live: &Value) -> HealthAssessment {
     if strategy == "RollingUpdate"
         && let Some(rolling_update) = rolling_update
     {
-        if let (Some(wanted), Some(partition)) =
-            (wanted, rolling_update.get("partition").and_then(Value::as_i64))
-            && updated < wanted - partition
+        if let (Some(wanted), Some(partition)) = (
+            wanted,
+            rolling_update.get("partition").and_then(Value::as_i64),
+        ) && updated < wanted - partition
         {
             return waiting(format!(
                 "partitioned rollout: {updated} of {} pods updated",
@@ -102,7 +110,9 @@ pub(super) fn stateful_set(live: &Value) -> HealthAssessment {
 
 pub(super) fn daemon_set(live: &Value) -> HealthAssessment {
     if generation_not_observed(live) {
-        return waiting("rollout: the controller has not observed the latest generation yet".into());
+        return waiting(
+            "rollout: the controller has not observed the latest generation yet".into(),
+        );
     }
     let scheduled = int(live, "/status/desiredNumberScheduled");
     let updated = int(live, "/status/updatedNumberScheduled");
@@ -117,14 +127,18 @@ pub(super) fn daemon_set(live: &Value) -> HealthAssessment {
         return waiting(format!("rollout: {updated} of {scheduled} pods updated"));
     }
     if available < scheduled {
-        return waiting(format!("rollout: {available} of {scheduled} updated pods available"));
+        return waiting(format!(
+            "rollout: {available} of {scheduled} updated pods available"
+        ));
     }
     HealthAssessment::new(Health::Healthy, "")
 }
 
 pub(super) fn replica_set(live: &Value) -> HealthAssessment {
     if generation_not_observed(live) {
-        return waiting("rollout: the controller has not observed the latest generation yet".into());
+        return waiting(
+            "rollout: the controller has not observed the latest generation yet".into(),
+        );
     }
     if let Some(failure) = condition(live, "ReplicaFailure")
         && text(failure, "/status") == "True"
@@ -135,7 +149,9 @@ pub(super) fn replica_set(live: &Value) -> HealthAssessment {
     if let Some(wanted) = optional_int(live, "/spec/replicas")
         && available < wanted
     {
-        return waiting(format!("rollout: {available} of {wanted} replicas available"));
+        return waiting(format!(
+            "rollout: {available} of {wanted} replicas available"
+        ));
     }
     HealthAssessment::new(Health::Healthy, "")
 }
@@ -202,7 +218,10 @@ mod tests {
     fn replica_set_failure_is_degraded() {
         let failed = json!({"spec": {"replicas": 1}, "status": {"conditions": [
             {"type": "ReplicaFailure", "status": "True", "message": "quota exceeded"}]}});
-        assert_eq!(replica_set(&failed), HealthAssessment::new(Health::Degraded, "quota exceeded"));
+        assert_eq!(
+            replica_set(&failed),
+            HealthAssessment::new(Health::Degraded, "quota exceeded")
+        );
         let short = json!({"spec": {"replicas": 2}, "status": {"availableReplicas": 1}});
         assert_eq!(replica_set(&short).status, Health::Progressing);
     }
