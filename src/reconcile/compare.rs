@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 use super::evidence::Evidence;
 use super::field_path::{self, Item, Locator, Segment};
 use super::ignore_rules::{pointers_for, remove_pointer};
-use super::merge_keys::{ListKind, item_key, keys_match, list_kind};
+use super::lookup::field;
+use super::merge_keys::{ListKind, list_kind, same_key};
 use super::normalize::{Normalization, display_form};
 use super::quantity::is_quantity_path;
 use super::resource_key::ResourceKey;
@@ -73,7 +74,9 @@ pub fn compare(desired: &Value, live: &Value, ignore: &[IgnoreRule]) -> Resource
     } else {
         (Cow::Borrowed(desired), Cow::Borrowed(live))
     };
-    if let Ok(key) = ResourceKey::of(&live).or_else(|_| ResourceKey::of(&desired)) {
+    if !ignore.is_empty()
+        && let Ok(key) = ResourceKey::of(&live).or_else(|_| ResourceKey::of(&desired))
+    {
         for pointer in pointers_for(&key, ignore) {
             remove_pointer(desired.to_mut(), pointer);
             remove_pointer(live.to_mut(), pointer);
@@ -113,23 +116,61 @@ pub(crate) fn diff_label(object: &Value) -> String {
 /// One walk over a desired/live pair. Each step returns what the live value
 /// becomes after a sync when `build` is set (`None`: the field goes away),
 /// and nothing otherwise, so a pair in sync costs no copies.
-struct Walk<'a> {
+struct Walk<'a, 'v> {
     rules: &'a Normalization<'a>,
     evidence: &'a Evidence<'a>,
     build: bool,
-    path: Vec<Segment>,
+    /// Where the walk is; field names borrow from the objects.
+    path: Vec<Segment<'v>>,
+    /// Where the path is in driftdeck's field sets, level by level, as deep
+    /// as evidence was last asked for, so that each level is looked up once:
+    /// the nodes for `path[..i]` start at `owned_levels[i]` in `owned_nodes`.
+    owned_nodes: Vec<&'a Value>,
+    owned_levels: Vec<usize>,
     changes: Vec<FieldChange>,
 }
 
-impl<'a> Walk<'a> {
+impl<'a, 'v> Walk<'a, 'v> {
     fn new(rules: &'a Normalization<'a>, evidence: &'a Evidence<'a>, build: bool) -> Self {
         Walk {
             rules,
             evidence,
             build,
             path: Vec::new(),
+            owned_nodes: evidence.owned_roots().to_vec(),
+            owned_levels: vec![0],
             changes: Vec::new(),
         }
+    }
+
+    fn enter(&mut self, segment: Segment<'v>) {
+        self.path.push(segment);
+    }
+
+    fn leave(&mut self) {
+        self.path.pop();
+        if let Some(&cut) = self.owned_levels.get(self.path.len() + 1) {
+            self.owned_levels.truncate(self.path.len() + 1);
+            self.owned_nodes.truncate(cut);
+        }
+    }
+
+    /// Whether Git once set the field being walked.
+    fn has_evidence(&mut self) -> bool {
+        while self.owned_levels.len() <= self.path.len() {
+            let depth = self.owned_levels.len() - 1;
+            let (start, end) = (self.owned_levels[depth], self.owned_nodes.len());
+            self.owned_levels.push(end);
+            for index in start..end {
+                if let Some(child) =
+                    Evidence::owned_child(self.owned_nodes[index], &self.path[depth])
+                {
+                    self.owned_nodes.push(child);
+                }
+            }
+        }
+        let owned = self.owned_nodes.len() > self.owned_levels[self.path.len()];
+        self.evidence.has_at(&self.path, owned)
     }
 
     fn keep(&self, value: &Value) -> Option<Value> {
@@ -155,13 +196,13 @@ impl<'a> Walk<'a> {
     }
 
     /// A value Git sets (or leaves empty, which means unset) against live.
-    fn both(&mut self, desired: &Value, live: &Value) -> Option<Value> {
+    fn both(&mut self, desired: &'v Value, live: &'v Value) -> Option<Value> {
         if is_empty_like(desired) {
             return self.live_only(live);
         }
         match (desired, live) {
             (_, Value::Null) => self.desired_only(desired),
-            (Value::Object(d), Value::Object(l)) => self.maps(d, l),
+            (Value::Object(d), Value::Object(l)) => self.maps(Some(d), l),
             (Value::Array(d), Value::Array(l)) => self.lists(d, l),
             _ => {
                 if scalars_equal(desired, live, is_quantity_path(&self.path)) {
@@ -184,12 +225,19 @@ impl<'a> Walk<'a> {
     }
 
     /// A value only live has: drift only where there is evidence.
-    fn live_only(&mut self, live: &Value) -> Option<Value> {
+    fn live_only(&mut self, live: &'v Value) -> Option<Value> {
         if is_empty_like(live) {
             return self.keep(live);
         }
         match live {
-            Value::Object(map) => self.maps(&Map::new(), map),
+            Value::Object(map) => {
+                // A field Git set has every parent in the evidence too.
+                if self.rules.has_rules_below(&self.path) || self.has_evidence() {
+                    self.maps(None, map)
+                } else {
+                    self.keep(live)
+                }
+            }
             Value::Array(items) => match list_kind(self.field_name(), &[], items) {
                 ListKind::Keyed(fields) => self.keyed_lists(fields, &[], items),
                 ListKind::Set => self.sets(&[], items),
@@ -200,8 +248,8 @@ impl<'a> Walk<'a> {
     }
 
     /// A scalar, an atomic list or a list item only live has.
-    fn live_only_leaf(&mut self, live: &Value) -> Option<Value> {
-        if self.evidence.has(&self.path) {
+    fn live_only_leaf(&mut self, live: &'v Value) -> Option<Value> {
+        if self.has_evidence() {
             self.record(ChangeKind::Removed, Some(live), None);
             None
         } else {
@@ -209,29 +257,33 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn maps(&mut self, desired: &Map<String, Value>, live: &Map<String, Value>) -> Option<Value> {
+    fn maps(
+        &mut self,
+        desired: Option<&'v Map<String, Value>>,
+        live: &'v Map<String, Value>,
+    ) -> Option<Value> {
         let mut after = Map::new();
         for (key, live_value) in live {
             if self.rules.is_ignored(&self.path, key) {
                 continue;
             }
-            self.path.push(Segment::Field(key.clone()));
-            let kept = match desired.get(key) {
+            self.enter(Segment::Field(key));
+            let kept = match desired.and_then(|d| field(d, key)) {
                 Some(desired_value) => self.both(desired_value, live_value),
                 None => self.live_only(live_value),
             };
-            self.path.pop();
+            self.leave();
             if let Some(value) = kept {
                 after.insert(key.clone(), value);
             }
         }
-        for (key, desired_value) in desired {
-            if live.contains_key(key) || self.rules.is_ignored(&self.path, key) {
+        for (key, desired_value) in desired.into_iter().flatten() {
+            if field(live, key).is_some() || self.rules.is_ignored(&self.path, key) {
                 continue;
             }
-            self.path.push(Segment::Field(key.clone()));
+            self.enter(Segment::Field(key));
             let added = self.desired_only(desired_value);
-            self.path.pop();
+            self.leave();
             if let Some(value) = added {
                 after.insert(key.clone(), value);
             }
@@ -239,20 +291,20 @@ impl<'a> Walk<'a> {
         self.build.then_some(Value::Object(after))
     }
 
-    fn lists(&mut self, desired: &[Value], live: &[Value]) -> Option<Value> {
+    fn lists(&mut self, desired: &'v [Value], live: &'v [Value]) -> Option<Value> {
         match list_kind(self.field_name(), desired, live) {
             ListKind::Keyed(fields) => self.keyed_lists(fields, desired, live),
             ListKind::Set => self.sets(desired, live),
             ListKind::Atomic if desired.len() == live.len() => {
                 let mut after = Vec::new();
                 for (index, (d, l)) in desired.iter().zip(live).enumerate() {
-                    self.path.push(Segment::Item(Item {
+                    self.enter(Segment::Item(Item {
                         locator: Locator::Position(index),
                         live_index: Some(index),
                         desired_index: Some(index),
                     }));
                     let kept = self.both(d, l);
-                    self.path.pop();
+                    self.leave();
                     after.push(kept.unwrap_or(Value::Null));
                 }
                 self.build.then_some(Value::Array(after))
@@ -272,22 +324,19 @@ impl<'a> Walk<'a> {
     fn keyed_lists(
         &mut self,
         fields: &'static [&'static str],
-        desired: &[Value],
-        live: &[Value],
+        desired: &'v [Value],
+        live: &'v [Value],
     ) -> Option<Value> {
-        let desired_keys: Vec<Option<Vec<Value>>> =
-            desired.iter().map(|item| item_key(fields, item)).collect();
         let mut paired = vec![false; desired.len()];
         let mut after = Vec::new();
         for (live_index, live_item) in live.iter().enumerate() {
-            let key = item_key(fields, live_item).unwrap_or_default();
-            let desired_index = desired_keys
+            let desired_index = desired
                 .iter()
-                .position(|k| k.as_ref().is_some_and(|k| keys_match(k, &key)));
-            self.path.push(Segment::Item(Item {
+                .position(|desired_item| same_key(fields, desired_item, live_item));
+            self.enter(Segment::Item(Item {
                 locator: Locator::Keyed {
                     fields,
-                    values: key,
+                    item: live_item,
                 },
                 live_index: Some(live_index),
                 desired_index,
@@ -299,34 +348,34 @@ impl<'a> Walk<'a> {
                 }
                 None => self.live_only_leaf(live_item),
             };
-            self.path.pop();
+            self.leave();
             after.extend(kept);
         }
         for (desired_index, desired_item) in desired.iter().enumerate() {
             if paired[desired_index] {
                 continue;
             }
-            self.path.push(Segment::Item(Item {
+            self.enter(Segment::Item(Item {
                 locator: Locator::Keyed {
                     fields,
-                    values: item_key(fields, desired_item).unwrap_or_default(),
+                    item: desired_item,
                 },
                 live_index: None,
                 desired_index: Some(desired_index),
             }));
             after.extend(self.desired_only(desired_item));
-            self.path.pop();
+            self.leave();
         }
         self.build.then_some(Value::Array(after))
     }
 
     /// Scalars as a set: order does not matter.
-    fn sets(&mut self, desired: &[Value], live: &[Value]) -> Option<Value> {
+    fn sets(&mut self, desired: &'v [Value], live: &'v [Value]) -> Option<Value> {
         let mut after = Vec::new();
         for (live_index, member) in live.iter().enumerate() {
             let desired_index = desired.iter().position(|d| values_equal(d, member));
-            self.path.push(Segment::Item(Item {
-                locator: Locator::Member(member.clone()),
+            self.enter(Segment::Item(Item {
+                locator: Locator::Member(member),
                 live_index: Some(live_index),
                 desired_index,
             }));
@@ -334,20 +383,20 @@ impl<'a> Walk<'a> {
                 Some(_) => self.keep(member),
                 None => self.live_only_leaf(member),
             };
-            self.path.pop();
+            self.leave();
             after.extend(kept);
         }
         for (desired_index, member) in desired.iter().enumerate() {
             if live.iter().any(|l| values_equal(l, member)) {
                 continue;
             }
-            self.path.push(Segment::Item(Item {
-                locator: Locator::Member(member.clone()),
+            self.enter(Segment::Item(Item {
+                locator: Locator::Member(member),
                 live_index: None,
                 desired_index: Some(desired_index),
             }));
             after.extend(self.desired_only(member));
-            self.path.pop();
+            self.leave();
         }
         self.build.then_some(Value::Array(after))
     }
@@ -631,6 +680,36 @@ mod tests {
         );
         assert!(
             !diff.diff.contains("-  revisionHistoryLimit"),
+            "{}",
+            diff.diff
+        );
+    }
+
+    #[test]
+    fn diff_never_shows_what_is_left_out() {
+        let desired = deployment(json!({"replicas": 3}));
+        let mut live = deployment(json!({"replicas": 2}));
+        live["metadata"]["annotations"] = json!({"driftdeck.dev/revision": "abc",
+            "deployment.kubernetes.io/revision": "4"});
+        live["metadata"]["managedFields"] = json!([{"manager": "kubectl", "fieldsV1": {}}]);
+        live["metadata"]["resourceVersion"] = json!("99");
+        live["status"] = json!({"replicas": 2});
+        let diff = compare(&desired, &live, &[]);
+        for hidden in [
+            "revision",
+            "managedFields",
+            "resourceVersion",
+            "status",
+            "annotations",
+        ] {
+            assert!(
+                !diff.diff.contains(hidden),
+                "{hidden} shown:\n{}",
+                diff.diff
+            );
+        }
+        assert!(
+            diff.diff.contains("-  replicas: 2\n+  replicas: 3\n"),
             "{}",
             diff.diff
         );

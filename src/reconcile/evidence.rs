@@ -8,7 +8,8 @@ use std::cell::OnceCell;
 use serde_json::Value;
 
 use super::field_path::{Locator, Segment};
-use super::merge_keys::{find_item, item_key, keys_match};
+use super::lookup::{field, metadata_field};
+use super::merge_keys::{find_same_key, key_json, same_key};
 use super::stamp::FIELD_MANAGER;
 use super::value_eq::{is_empty_like, values_equal};
 
@@ -26,12 +27,10 @@ pub(crate) struct Evidence<'a> {
 
 impl<'a> Evidence<'a> {
     pub(crate) fn of(live: &'a Value) -> Evidence<'a> {
-        let last_applied_text = live
-            .pointer("/metadata/annotations")
+        let last_applied_text = metadata_field(live, "annotations")
             .and_then(|a| a.get(LAST_APPLIED_ANNOTATION))
             .and_then(Value::as_str);
-        let owned_by_driftdeck = live
-            .pointer("/metadata/managedFields")
+        let owned_by_driftdeck = metadata_field(live, "managedFields")
             .and_then(Value::as_array)
             .map(|entries| {
                 entries
@@ -49,13 +48,68 @@ impl<'a> Evidence<'a> {
     }
 
     /// Whether Git once set the field at `path`.
-    pub(crate) fn has(&self, path: &[Segment]) -> bool {
-        self.owned_by_driftdeck
-            .iter()
-            .any(|fields| managed_fields_have(fields, path))
-            || self
-                .last_applied()
-                .is_some_and(|applied| last_applied_has(applied, path))
+    #[cfg(test)]
+    pub(crate) fn has(&self, path: &[Segment<'_>]) -> bool {
+        let mut owned = self.owned_roots().to_vec();
+        for segment in path {
+            owned = owned
+                .iter()
+                .filter_map(|node| Evidence::owned_child(node, segment))
+                .collect();
+        }
+        self.has_at(path, !owned.is_empty())
+    }
+
+    /// Whether Git once set the field at `path`, given whether driftdeck's
+    /// field sets have it (`owned_child` from `owned_roots`, step by step).
+    pub(crate) fn has_at(&self, path: &[Segment<'_>], owned_by_driftdeck: bool) -> bool {
+        owned_by_driftdeck
+            || (self.last_applied_may_have(path)
+                && self
+                    .last_applied()
+                    .is_some_and(|applied| last_applied_has(applied, path)))
+    }
+
+    /// The top of every driftdeck field set.
+    pub(crate) fn owned_roots(&self) -> &[&'a Value] {
+        &self.owned_by_driftdeck
+    }
+
+    /// One step down a field set: `f:<field>` for fields, `k:{…}` for list
+    /// items by key, `v:<json>` for set members. Items of atomic lists have
+    /// no entries of their own: the list is owned whole.
+    pub(crate) fn owned_child(node: &'a Value, segment: &Segment<'_>) -> Option<&'a Value> {
+        managed_fields_child(node, segment)
+    }
+
+    /// A quick look at the annotation's text before parsing it: a field whose
+    /// name is not there as a JSON key cannot be in it. Most live-only fields
+    /// are server defaults, so most objects never need the parse.
+    fn last_applied_may_have(&self, path: &[Segment<'_>]) -> bool {
+        let Some(text) = self.last_applied_text else {
+            return false;
+        };
+        let Some(name) = path.iter().rev().find_map(|segment| match segment {
+            Segment::Field(name) => Some(*name),
+            Segment::Item(_) => None,
+        }) else {
+            return true;
+        };
+        // Names JSON may write with escapes, and long ones, are left to the parse.
+        let mut needle = [b'"'; 66];
+        if name.is_empty()
+            || name.len() > needle.len() - 2
+            || name
+                .bytes()
+                .any(|b| !b.is_ascii_graphic() || b"\\\"<>&".contains(&b))
+        {
+            return true;
+        }
+        needle[1..=name.len()].copy_from_slice(name.as_bytes());
+        match std::str::from_utf8(&needle[..name.len() + 2]) {
+            Ok(quoted) => text.contains(quoted),
+            Err(_) => true,
+        }
     }
 
     fn last_applied(&self) -> Option<&Value> {
@@ -69,7 +123,7 @@ impl<'a> Evidence<'a> {
 }
 
 /// Walks the applied object along `path`; a value that is set there counts.
-fn last_applied_has(applied: &Value, path: &[Segment]) -> bool {
+fn last_applied_has(applied: &Value, path: &[Segment<'_>]) -> bool {
     let mut here = applied;
     for segment in path {
         let next = match segment {
@@ -77,9 +131,7 @@ fn last_applied_has(applied: &Value, path: &[Segment]) -> bool {
             Segment::Item(item) => {
                 let items = here.as_array().map(Vec::as_slice).unwrap_or_default();
                 match &item.locator {
-                    Locator::Keyed { fields, values } => {
-                        find_item(fields, values, items).map(|(_, found)| found)
-                    }
+                    Locator::Keyed { fields, item } => find_same_key(fields, item, items),
                     Locator::Position(index) => items.get(*index),
                     Locator::Member(value) => items.iter().find(|v| values_equal(v, value)),
                 }
@@ -93,36 +145,35 @@ fn last_applied_has(applied: &Value, path: &[Segment]) -> bool {
     !is_empty_like(here)
 }
 
-/// Walks a `fieldsV1` set: `f:<field>` for fields, `k:{…}` for list items by
-/// key, `v:<json>` for set members. Items of atomic lists have no entries of
-/// their own: the list is owned as a whole.
-fn managed_fields_have(fields: &Value, path: &[Segment]) -> bool {
-    let mut here = fields;
-    for segment in path {
-        let Some(entries) = here.as_object() else {
-            return false;
-        };
-        let next = match segment {
-            Segment::Field(name) => entries.get(&format!("f:{name}")),
-            Segment::Item(item) => match &item.locator {
-                Locator::Keyed { fields, values } => entries.iter().find_map(|(entry, owned)| {
-                    let key: Value = serde_json::from_str(entry.strip_prefix("k:")?).ok()?;
-                    let key = item_key(fields, &key)?;
-                    keys_match(&key, values).then_some(owned)
+fn managed_fields_child<'a>(node: &'a Value, segment: &Segment<'_>) -> Option<&'a Value> {
+    let entries = node.as_object()?;
+    match segment {
+        Segment::Field(name) => {
+            let mut entry = String::with_capacity(name.len() + 2);
+            entry.push_str("f:");
+            entry.push_str(name);
+            field(entries, &entry)
+        }
+        Segment::Item(item) => match &item.locator {
+            // The API server writes keys one way; reading every entry is
+            // the fallback for other writers.
+            Locator::Keyed { fields, item } => entries
+                .get(&format!("k:{}", key_json(fields, item)))
+                .or_else(|| {
+                    entries.iter().find_map(|(entry, owned)| {
+                        let key: Value = serde_json::from_str(entry.strip_prefix("k:")?).ok()?;
+                        same_key(fields, &key, item).then_some(owned)
+                    })
                 }),
-                Locator::Member(value) => entries.iter().find_map(|(entry, owned)| {
+            Locator::Member(value) => entries.get(&format!("v:{value}")).or_else(|| {
+                entries.iter().find_map(|(entry, owned)| {
                     let member: Value = serde_json::from_str(entry.strip_prefix("v:")?).ok()?;
                     values_equal(&member, value).then_some(owned)
-                }),
-                Locator::Position(_) => None,
-            },
-        };
-        match next {
-            Some(value) => here = value,
-            None => return false,
-        }
+                })
+            }),
+            Locator::Position(_) => None,
+        },
     }
-    true
 }
 
 #[cfg(test)]
@@ -131,13 +182,13 @@ mod tests {
     use crate::reconcile::field_path::Item;
     use serde_json::json;
 
-    fn field(name: &str) -> Segment {
-        Segment::Field(name.to_string())
+    fn field(name: &str) -> Segment<'_> {
+        Segment::Field(name)
     }
 
-    fn keyed(fields: &'static [&'static str], values: Vec<Value>) -> Segment {
+    fn keyed<'v>(fields: &'static [&'static str], item: &'v Value) -> Segment<'v> {
         Segment::Item(Item {
-            locator: Locator::Keyed { fields, values },
+            locator: Locator::Keyed { fields, item },
             live_index: Some(0),
             desired_index: None,
         })
@@ -156,12 +207,15 @@ mod tests {
         let evidence = Evidence::of(&live);
         assert!(evidence.has(&[field("spec"), field("replicas")]));
         assert!(!evidence.has(&[field("spec"), field("paused")]));
-        let port = keyed(&["port", "protocol"], vec![json!(443), json!("TCP")]);
+        let https = json!({"port": 443});
+        let port = keyed(&["port", "protocol"], &https);
         assert!(evidence.has(&[field("spec"), field("ports"), port]));
-        let other_port = keyed(&["port", "protocol"], vec![json!(80), json!("TCP")]);
+        let http = json!({"port": 80, "protocol": "TCP"});
+        let other_port = keyed(&["port", "protocol"], &http);
         assert!(!evidence.has(&[field("spec"), field("ports"), other_port]));
+        let finalizer = json!("example.com/x");
         let member = Segment::Item(Item {
-            locator: Locator::Member(json!("example.com/x")),
+            locator: Locator::Member(&finalizer),
             live_index: Some(0),
             desired_index: None,
         });
@@ -177,8 +231,31 @@ mod tests {
         let evidence = Evidence::of(&live);
         assert!(evidence.has(&[field("spec"), field("replicas")]));
         assert!(!evidence.has(&[field("spec"), field("paused")]));
-        let port = keyed(&["port", "protocol"], vec![json!(443), json!("TCP")]);
+        let https = json!({"port": 443.0, "protocol": "TCP"});
+        let port = keyed(&["port", "protocol"], &https);
         assert!(evidence.has(&[field("spec"), field("ports"), port]));
+    }
+
+    #[test]
+    fn keys_written_another_way_are_still_found() {
+        let live = json!({"metadata": {"managedFields": [{"manager": "driftdeck", "fieldsV1": {
+            "f:ports": {"k:{\"protocol\": \"TCP\", \"port\": 443}": {}}}}]}});
+        let https = json!({"port": 443});
+        assert!(Evidence::of(&live).has(&[field("ports"), keyed(&["port", "protocol"], &https)]));
+    }
+
+    #[test]
+    fn quick_look_finds_only_whole_quoted_keys() {
+        let applied = json!({"spec": {"containerPort": 80, "a/b": 1, "x<y": 2}});
+        let live =
+            json!({"metadata": {"annotations": {LAST_APPLIED_ANNOTATION: applied.to_string()}}});
+        let evidence = Evidence::of(&live);
+        assert!(evidence.last_applied_may_have(&[field("spec"), field("containerPort")]));
+        assert!(!evidence.last_applied_may_have(&[field("spec"), field("port")]));
+        assert!(!evidence.last_applied_may_have(&[field("spec"), field("Port")]));
+        assert!(evidence.last_applied_may_have(&[field("spec"), field("a/b")]));
+        assert!(evidence.last_applied_may_have(&[field("spec"), field("x<y")]));
+        assert!(evidence.has(&[field("spec"), field("x<y")]));
     }
 
     #[test]

@@ -6,38 +6,40 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use super::merge_keys::key_field;
+
 /// One step from a value to one of its children.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Segment {
-    Field(String),
-    Item(Item),
+pub(crate) enum Segment<'a> {
+    Field(&'a str),
+    Item(Item<'a>),
 }
 
 /// A list item, with its index on each side that has it.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Item {
-    pub(crate) locator: Locator,
+pub(crate) struct Item<'a> {
+    pub(crate) locator: Locator<'a>,
     pub(crate) live_index: Option<usize>,
     pub(crate) desired_index: Option<usize>,
 }
 
 /// How a list item is found again in another copy of the list.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Locator {
-    /// By the values of the list's merge-key fields.
+pub(crate) enum Locator<'a> {
+    /// By the values of the list's merge-key fields in `item`.
     Keyed {
         fields: &'static [&'static str],
-        values: Vec<Value>,
+        item: &'a Value,
     },
     /// By position, in a list compared as a whole.
     Position(usize),
     /// By value, in a list that is a set of scalars (finalizers).
-    Member(Value),
+    Member(&'a Value),
 }
 
 /// The JSON pointer: list indexes are the item's index in the live list, or
 /// in the desired list for an item only Git has.
-pub(crate) fn pointer(path: &[Segment]) -> String {
+pub(crate) fn pointer(path: &[Segment<'_>]) -> String {
     let mut out = String::new();
     for segment in path {
         out.push('/');
@@ -53,7 +55,7 @@ pub(crate) fn pointer(path: &[Segment]) -> String {
 }
 
 /// The dotted path for people: `spec.ports[443/TCP].targetPort`.
-pub(crate) fn display(path: &[Segment]) -> String {
+pub(crate) fn display(path: &[Segment<'_>]) -> String {
     let mut out = String::new();
     for segment in path {
         match segment {
@@ -70,8 +72,13 @@ pub(crate) fn display(path: &[Segment]) -> String {
             Segment::Item(item) => {
                 out.push('[');
                 match &item.locator {
-                    Locator::Keyed { values, .. } => {
-                        let parts: Vec<String> = values.iter().map(scalar_text).collect();
+                    Locator::Keyed { fields, item } => {
+                        let parts: Vec<String> = fields
+                            .iter()
+                            .map(|field| {
+                                key_field(item, field).map(scalar_text).unwrap_or_default()
+                            })
+                            .collect();
                         out.push_str(&parts.join("/"));
                     }
                     Locator::Position(index) => {
@@ -99,8 +106,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn field(name: &str) -> Segment {
-        Segment::Field(name.to_string())
+    fn field(name: &str) -> Segment<'_> {
+        Segment::Field(name)
     }
 
     #[test]
@@ -111,10 +118,11 @@ mod tests {
             field("example.com/a~b"),
         ];
         assert_eq!(pointer(&path), "/metadata/annotations/example.com~1a~0b");
+        let container = json!({"name": "web"});
         let item = Segment::Item(Item {
             locator: Locator::Keyed {
                 fields: &["name"],
-                values: vec![json!("web")],
+                item: &container,
             },
             live_index: Some(2),
             desired_index: Some(0),
@@ -126,10 +134,11 @@ mod tests {
 
     #[test]
     fn display_names_items_by_key_values() {
+        let port = json!({"port": 443});
         let item = Segment::Item(Item {
             locator: Locator::Keyed {
                 fields: &["port", "protocol"],
-                values: vec![json!(443), json!("TCP")],
+                item: &port,
             },
             live_index: None,
             desired_index: Some(1),

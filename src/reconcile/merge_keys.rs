@@ -1,6 +1,9 @@
 //! How lists are compared: item by item by a merge key (the Kubernetes
 //! strategic-merge metadata of the common kinds), as a set, or as a whole.
 
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
 use serde_json::Value;
 
 use super::value_eq::values_equal;
@@ -79,51 +82,61 @@ pub(crate) fn list_kind(field: &str, desired: &[Value], live: &[Value]) -> ListK
     }
 }
 
-/// The values of an item's key fields, with the API server's defaults for
-/// fields left out (`protocol: TCP`); `None` when a key field is missing.
-pub(crate) fn item_key(fields: &[&str], item: &Value) -> Option<Vec<Value>> {
+/// The value of one key field of an item, with the API server's default for
+/// a field left out (`protocol: TCP`); `None` when it has neither.
+pub(crate) fn key_field<'v>(item: &'v Value, field: &str) -> Option<&'v Value> {
+    match item.get(field) {
+        Some(value) if !value.is_null() => Some(value),
+        _ if field == "protocol" => Some(&DEFAULT_PROTOCOL),
+        _ => None,
+    }
+}
+
+/// Whether two items have the same key.
+pub(crate) fn same_key(fields: &[&str], a: &Value, b: &Value) -> bool {
     fields
         .iter()
-        .map(|field| match item.get(*field) {
-            Some(value) if !value.is_null() => Some(value.clone()),
-            _ => default_key_value(field),
+        .all(|field| match (key_field(a, field), key_field(b, field)) {
+            (Some(x), Some(y)) => values_equal(x, y),
+            _ => false,
         })
-        .collect()
 }
 
-/// Whether two keys name the same item.
-pub(crate) fn keys_match(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| values_equal(x, y))
-}
-
-/// The item of `items` with this key, and its index.
-pub(crate) fn find_item<'v>(
+/// The item of `items` with the same key as `item`.
+pub(crate) fn find_same_key<'v>(
     fields: &[&str],
-    key: &[Value],
+    item: &Value,
     items: &'v [Value],
-) -> Option<(usize, &'v Value)> {
-    items
-        .iter()
-        .enumerate()
-        .find(|(_, item)| item_key(fields, item).is_some_and(|k| keys_match(&k, key)))
+) -> Option<&'v Value> {
+    items.iter().find(|other| same_key(fields, item, other))
 }
 
-fn default_key_value(field: &str) -> Option<Value> {
-    (field == "protocol").then(|| Value::String("TCP".to_string()))
+/// The key as `managedFields` writes it: `{"port":80,"protocol":"TCP"}`,
+/// fields in name order.
+pub(crate) fn key_json(fields: &[&str], item: &Value) -> String {
+    let mut sorted: Vec<&str> = fields.to_vec();
+    sorted.sort_unstable();
+    let mut json = String::from("{");
+    for (index, field) in sorted.iter().enumerate() {
+        if index > 0 {
+            json.push(',');
+        }
+        let value = key_field(item, field).unwrap_or(&Value::Null);
+        let _ = write!(json, "{}:{value}", Value::from(*field));
+    }
+    json.push('}');
+    json
 }
+
+static DEFAULT_PROTOCOL: LazyLock<Value> = LazyLock::new(|| Value::from("TCP"));
 
 fn keys_are_unique(fields: &[&str], items: &[Value]) -> bool {
-    let mut seen: Vec<Vec<Value>> = Vec::with_capacity(items.len());
-    for item in items {
-        let Some(key) = item_key(fields, item) else {
-            return false;
-        };
-        if seen.iter().any(|other| keys_match(other, &key)) {
-            return false;
-        }
-        seen.push(key);
-    }
-    true
+    items.iter().enumerate().all(|(index, item)| {
+        fields.iter().all(|field| key_field(item, field).is_some())
+            && !items[..index]
+                .iter()
+                .any(|earlier| same_key(fields, earlier, item))
+    })
 }
 
 #[cfg(test)]
@@ -157,9 +170,11 @@ mod tests {
             list_kind("ports", &service, &[]),
             ListKind::Keyed(SERVICE_PORT_KEY)
         );
+        assert_eq!(key_field(&service[1], "protocol"), Some(&json!("TCP")));
+        assert!(!same_key(SERVICE_PORT_KEY, &service[0], &service[1]));
         assert_eq!(
-            item_key(SERVICE_PORT_KEY, &service[1]),
-            Some(vec![json!(53), json!("TCP")])
+            key_json(SERVICE_PORT_KEY, &service[1]),
+            r#"{"port":53,"protocol":"TCP"}"#
         );
     }
 
@@ -191,9 +206,19 @@ mod tests {
     }
 
     #[test]
-    fn find_item_matches_numbers_by_value() {
+    fn keys_match_numbers_by_value() {
         let list = items(json!([{"port": 80}, {"port": 443.0, "protocol": "TCP"}]));
-        let (index, _) = find_item(SERVICE_PORT_KEY, &[json!(443), json!("TCP")], &list).unwrap();
-        assert_eq!(index, 1);
+        let found = find_same_key(SERVICE_PORT_KEY, &json!({"port": 443}), &list).unwrap();
+        assert_eq!(found, &list[1]);
+    }
+
+    #[test]
+    fn key_json_sorts_fields_by_name() {
+        let item =
+            json!({"whenUnsatisfiable": "DoNotSchedule", "topologyKey": "zone", "maxSkew": 1});
+        assert_eq!(
+            key_json(&["whenUnsatisfiable", "topologyKey"], &item),
+            r#"{"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}"#
+        );
     }
 }

@@ -8,6 +8,7 @@ mod evidence;
 mod field_path;
 mod health;
 mod ignore_rules;
+mod lookup;
 mod merge_keys;
 mod normalize;
 mod pairing;

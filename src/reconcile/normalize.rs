@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::evidence::LAST_APPLIED_ANNOTATION;
 use super::field_path::Segment;
+use super::lookup::metadata_field;
 use super::stamp::{APP_LABEL, MANAGED_BY_LABEL, REVISION_ANNOTATION};
 
 /// Top-level fields that are not configuration. `apiVersion` and `kind` are
@@ -66,32 +67,34 @@ impl<'a> Normalization<'a> {
                     .is_some_and(|rule| !rule.is_null())
         };
         Normalization {
-            desired_labels: desired
-                .pointer("/metadata/labels")
-                .and_then(Value::as_object),
+            desired_labels: metadata_field(desired, "labels").and_then(Value::as_object),
             aggregated_cluster_role: is_aggregated(desired) || is_aggregated(live),
         }
     }
 
     /// Whether the child `key` of the map at `parents` is left out.
-    pub(crate) fn is_ignored(&self, parents: &[Segment], key: &str) -> bool {
+    pub(crate) fn is_ignored(&self, parents: &[Segment<'_>], key: &str) -> bool {
         match parents {
             [] => {
                 IGNORED_TOP_LEVEL.contains(&key) || (key == "rules" && self.aggregated_cluster_role)
             }
-            [Segment::Field(metadata)] if metadata == "metadata" => IGNORED_METADATA.contains(&key),
-            [Segment::Field(metadata), Segment::Field(map)] if metadata == "metadata" => {
-                match map.as_str() {
-                    "annotations" => CONTROLLER_ANNOTATIONS.contains(&key),
-                    "labels" => {
-                        STAMPED_LABELS.contains(&key)
-                            && !self.desired_labels.is_some_and(|l| l.contains_key(key))
-                    }
-                    _ => false,
+            [Segment::Field("metadata")] => IGNORED_METADATA.contains(&key),
+            [Segment::Field("metadata"), Segment::Field(map)] => match *map {
+                "annotations" => CONTROLLER_ANNOTATIONS.contains(&key),
+                "labels" => {
+                    STAMPED_LABELS.contains(&key)
+                        && !self.desired_labels.is_some_and(|l| l.contains_key(key))
                 }
-            }
+                _ => false,
+            },
             _ => false,
         }
+    }
+
+    /// Whether fields below `path` can be left out: every rule lives in the
+    /// first three levels of maps.
+    pub(crate) fn has_rules_below(&self, path: &[Segment<'_>]) -> bool {
+        path.len() < 3
     }
 
     /// A copy of `object` without what is left out.
@@ -100,9 +103,8 @@ impl<'a> Normalization<'a> {
         self.strip_at(object, &mut path)
     }
 
-    fn strip_at(&self, value: &Value, path: &mut Vec<Segment>) -> Value {
-        // Every rule lives in the first three levels of maps.
-        let (Value::Object(map), true) = (value, path.len() < 3) else {
+    fn strip_at<'v>(&self, value: &'v Value, path: &mut Vec<Segment<'v>>) -> Value {
+        let (Value::Object(map), true) = (value, self.has_rules_below(path)) else {
             return value.clone();
         };
         let mut out = Map::with_capacity(map.len());
@@ -110,7 +112,7 @@ impl<'a> Normalization<'a> {
             if self.is_ignored(path, key) {
                 continue;
             }
-            path.push(Segment::Field(key.clone()));
+            path.push(Segment::Field(key));
             out.insert(key.clone(), self.strip_at(child, path));
             path.pop();
         }
@@ -146,7 +148,7 @@ pub(crate) fn display_form(compared: Value, original: &Value) -> Value {
     }
     let mut identity = Map::with_capacity(metadata.len() + 2);
     for key in ["name", "namespace"] {
-        if let Some(value) = original.pointer(&format!("/metadata/{key}")) {
+        if let Some(value) = metadata_field(original, key) {
             identity.insert(key.to_string(), value.clone());
         }
     }

@@ -1,6 +1,8 @@
 //! Pairs desired objects with live ones by identity and judges every pair,
 //! every desired object without a live one and every live one left over.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::resource_key::ResourceKey;
@@ -33,10 +35,34 @@ pub fn assess_objects(
     live: &[KeyedObject],
     ignore: &[IgnoreRule],
 ) -> Vec<ResourceResult> {
+    let by_key: HashMap<&ResourceKey, usize> = live
+        .iter()
+        .enumerate()
+        .map(|(index, object)| (&object.key, index))
+        .collect();
+    let mut by_name: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    for (index, object) in live.iter().enumerate() {
+        let key = &object.key;
+        by_name
+            .entry((&key.group, &key.kind, &key.name))
+            .or_default()
+            .push(index);
+    }
     let mut paired = vec![false; live.len()];
     let mut results = Vec::with_capacity(desired.len());
     for wanted in desired {
-        match find_live(&wanted.key, live, &paired) {
+        let key = &wanted.key;
+        let found = match by_key.get(key) {
+            Some(index) => Some(*index),
+            None if key.namespace.is_none() => {
+                match by_name.get(&(key.group.as_str(), key.kind.as_str(), key.name.as_str())) {
+                    Some(candidates) if candidates.len() == 1 => Some(candidates[0]),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        match found.filter(|index| !paired[*index]) {
             Some(index) => {
                 paired[index] = true;
                 let found = &live[index];
@@ -47,30 +73,13 @@ pub fn assess_objects(
                     ignore,
                 ));
             }
-            None => results.push(ResourceResult::missing(wanted.key.clone(), &wanted.object)),
+            None => results.push(ResourceResult::missing(key.clone(), &wanted.object)),
         }
     }
     for (found, _) in live.iter().zip(&paired).filter(|(_, paired)| !**paired) {
         results.push(ResourceResult::extra(found.key.clone(), &found.object));
     }
     results
-}
-
-fn find_live(key: &ResourceKey, live: &[KeyedObject], paired: &[bool]) -> Option<usize> {
-    let unpaired = || live.iter().enumerate().filter(|(index, _)| !paired[*index]);
-    if let Some((index, _)) = unpaired().find(|(_, l)| l.key == *key) {
-        return Some(index);
-    }
-    if key.namespace.is_some() {
-        return None;
-    }
-    let mut same_name = unpaired().filter(|(_, l)| {
-        l.key.group == key.group && l.key.kind == key.kind && l.key.name == key.name
-    });
-    match (same_name.next(), same_name.next()) {
-        (Some((index, _)), None) => Some(index),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -34,12 +34,12 @@ const QUANTITY_MAPS: &[&str] = &[
 const QUANTITY_FIELDS: &[&str] = &["sizeLimit", "divisor"];
 
 /// Whether the value at this path is a quantity by the Kubernetes schema.
-pub(crate) fn is_quantity_path(path: &[Segment]) -> bool {
+pub(crate) fn is_quantity_path(path: &[Segment<'_>]) -> bool {
     match path {
         [.., Segment::Field(parent), Segment::Field(field)] => {
-            QUANTITY_FIELDS.contains(&field.as_str()) || QUANTITY_MAPS.contains(&parent.as_str())
+            QUANTITY_FIELDS.contains(field) || QUANTITY_MAPS.contains(parent)
         }
-        [Segment::Field(field)] => QUANTITY_FIELDS.contains(&field.as_str()),
+        [Segment::Field(field)] => QUANTITY_FIELDS.contains(field),
         _ => false,
     }
 }
@@ -181,11 +181,8 @@ mod tests {
 
     #[test]
     fn quantity_paths_follow_the_schema() {
-        let path = |names: &[&str]| -> Vec<Segment> {
-            names
-                .iter()
-                .map(|n| Segment::Field(n.to_string()))
-                .collect()
+        let path = |names: &[&'static str]| -> Vec<Segment<'static>> {
+            names.iter().map(|n| Segment::Field(n)).collect()
         };
         assert!(is_quantity_path(&path(&["resources", "limits", "cpu"])));
         assert!(is_quantity_path(&path(&["emptyDir", "sizeLimit"])));

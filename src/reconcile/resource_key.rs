@@ -41,14 +41,16 @@ impl ResourceKey {
             .filter(|k| !k.is_empty())
             .ok_or(KeyError::NoKind)?;
         let name = object
-            .pointer("/metadata/name")
+            .get("metadata")
+            .and_then(|m| m.get("name"))
             .and_then(Value::as_str)
             .filter(|n| !n.is_empty())
             .ok_or_else(|| KeyError::NoName {
                 kind: kind.to_string(),
             })?;
         let namespace = object
-            .pointer("/metadata/namespace")
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
             .and_then(Value::as_str)
             .filter(|n| !n.is_empty())
             .map(str::to_string);

@@ -42,7 +42,8 @@ pub(crate) fn mask_pair(desired: &Value, live: &Value) -> (Value, Value) {
         // The annotation holds the applied values; evidence reads it from the
         // original, so the masked copy can go without it.
         if let Some(annotations) = copy
-            .pointer_mut("/metadata/annotations")
+            .get_mut("metadata")
+            .and_then(|m| m.get_mut("annotations"))
             .and_then(Value::as_object_mut)
         {
             annotations.shift_remove(LAST_APPLIED_ANNOTATION);

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::lookup::metadata_field;
+
 /// The field manager driftdeck applies with; its entries in `managedFields`
 /// are evidence of what Git set.
 pub const FIELD_MANAGER: &str = "driftdeck";
@@ -14,7 +16,7 @@ pub const REVISION_ANNOTATION: &str = "driftdeck.dev/revision";
 
 /// The revision recorded on a live object, if any.
 pub fn revision_of(live: &Value) -> Option<&str> {
-    live.pointer("/metadata/annotations")?
+    metadata_field(live, "annotations")?
         .get(REVISION_ANNOTATION)?
         .as_str()
 }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Health, HealthAssessment, condition, condition_list, text};
+use super::{Health, HealthAssessment, at, condition, condition_list, text};
 
 pub(super) fn api_service(live: &Value) -> HealthAssessment {
     match condition(live, "Available") {
@@ -24,7 +24,7 @@ pub(super) fn api_service(live: &Value) -> HealthAssessment {
 }
 
 pub(super) fn custom_resource_definition(live: &Value) -> HealthAssessment {
-    let conditions = condition_list(live.pointer("/status/conditions"));
+    let conditions = condition_list(at(live, "/status/conditions"));
     if conditions.is_empty() {
         return HealthAssessment::new(Health::Progressing, "no status conditions yet");
     }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Health, HealthAssessment, condition_list, text};
+use super::{Health, HealthAssessment, at, condition_list, text};
 
 const V1_CONDITIONS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/conditions";
 const WAITING: &str = "waiting to autoscale";
@@ -22,7 +22,8 @@ const WORKING: &[&str] = &["AbleToScale", "ScalingLimited"];
 pub(super) fn horizontal_pod_autoscaler(live: &Value) -> HealthAssessment {
     if live.get("apiVersion").and_then(Value::as_str) == Some("autoscaling/v1") {
         let Some(annotation) = live
-            .pointer("/metadata/annotations")
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
             .and_then(|a| a.get(V1_CONDITIONS_ANNOTATION))
             .and_then(Value::as_str)
         else {
@@ -36,7 +37,7 @@ pub(super) fn horizontal_pod_autoscaler(live: &Value) -> HealthAssessment {
             ),
         };
     }
-    from_conditions(condition_list(live.pointer("/status/conditions")))
+    from_conditions(condition_list(at(live, "/status/conditions")))
 }
 
 /// The first condition that says failure or health decides, in list order.

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Health, HealthAssessment, condition, int, text};
+use super::{Health, HealthAssessment, at, condition, int, text};
 
 pub(super) fn job(live: &Value) -> HealthAssessment {
     // A condition counts while it holds; a resumed Job keeps a `Suspended`
@@ -22,7 +22,7 @@ pub(super) fn job(live: &Value) -> HealthAssessment {
 }
 
 pub(super) fn cron_job(live: &Value) -> HealthAssessment {
-    if live.pointer("/spec/suspend") == Some(&Value::Bool(true)) {
+    if at(live, "/spec/suspend") == Some(&Value::Bool(true)) {
         return HealthAssessment::new(Health::Suspended, "the CronJob is suspended");
     }
     let Some(status) = live.get("status").filter(|s| s.is_object()) else {

@@ -4,14 +4,14 @@
 
 use serde_json::Value;
 
-use super::{Health, HealthAssessment, condition, int, text};
+use super::{Health, HealthAssessment, at, condition, int, text};
 
 pub(super) fn from_conditions(live: &Value) -> HealthAssessment {
     let holds = |kind: &str| condition(live, kind).filter(|c| text(c, "/status") == "True");
     if let Some(stalled) = holds("Stalled") {
         return HealthAssessment::new(Health::Degraded, text(stalled, "/message"));
     }
-    if live.pointer("/status/observedGeneration").is_some()
+    if at(live, "/status/observedGeneration").is_some()
         && int(live, "/metadata/generation") > int(live, "/status/observedGeneration")
     {
         return HealthAssessment::new(

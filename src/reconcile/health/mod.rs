@@ -16,6 +16,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::lookup::at;
 use super::resource_key::group_of;
 
 /// How healthy an object is. The order is from best to worst, so an app's
@@ -58,7 +59,8 @@ impl fmt::Display for Health {
 /// The health of a live object.
 pub fn health(live: &Value) -> HealthAssessment {
     if live
-        .pointer("/metadata/deletionTimestamp")
+        .get("metadata")
+        .and_then(|m| m.get("deletionTimestamp"))
         .is_some_and(|t| !t.is_null())
     {
         return HealthAssessment::new(Health::Progressing, "pending deletion");
@@ -84,22 +86,19 @@ pub fn health(live: &Value) -> HealthAssessment {
     }
 }
 
-/// The string at a pointer, `""` when absent.
-fn text<'v>(object: &'v Value, pointer: &str) -> &'v str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
+/// The string at a path, `""` when absent.
+fn text<'v>(object: &'v Value, path: &str) -> &'v str {
+    at(object, path).and_then(Value::as_str).unwrap_or("")
 }
 
-/// The integer at a pointer, 0 when absent (as Go's typed structs read it).
-fn int(object: &Value, pointer: &str) -> i64 {
-    object.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
+/// The integer at a path, 0 when absent (as Go's typed structs read it).
+fn int(object: &Value, path: &str) -> i64 {
+    at(object, path).and_then(Value::as_i64).unwrap_or(0)
 }
 
-/// The integer at a pointer, `None` when absent.
-fn optional_int(object: &Value, pointer: &str) -> Option<i64> {
-    object.pointer(pointer).and_then(Value::as_i64)
+/// The integer at a path, `None` when absent.
+fn optional_int(object: &Value, path: &str) -> Option<i64> {
+    at(object, path).and_then(Value::as_i64)
 }
 
 /// The entries of `status.conditions` (or of another list of conditions).
@@ -111,7 +110,7 @@ fn condition_list(list: Option<&Value>) -> &[Value] {
 
 /// The condition of the given type in `status.conditions`.
 fn condition<'v>(object: &'v Value, kind: &str) -> Option<&'v Value> {
-    condition_list(object.pointer("/status/conditions"))
+    condition_list(at(object, "/status/conditions"))
         .iter()
         .find(|c| text(c, "/type") == kind)
 }

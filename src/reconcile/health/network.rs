@@ -2,10 +2,10 @@
 
 use serde_json::Value;
 
-use super::{Health, HealthAssessment, text};
+use super::{Health, HealthAssessment, at, text};
 
 fn has_load_balancer_address(live: &Value) -> bool {
-    live.pointer("/status/loadBalancer/ingress")
+    at(live, "/status/loadBalancer/ingress")
         .and_then(Value::as_array)
         .is_some_and(|addresses| !addresses.is_empty())
 }

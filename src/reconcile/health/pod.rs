@@ -2,12 +2,12 @@
 
 use serde_json::Value;
 
-use super::{Health, HealthAssessment, condition, condition_list, int, text};
+use super::{Health, HealthAssessment, at, condition, condition_list, int, text};
 
 pub(super) fn pod(live: &Value) -> HealthAssessment {
     let restart_policy = text(live, "/spec/restartPolicy");
     let message = text(live, "/status/message");
-    let containers = condition_list(live.pointer("/status/containerStatuses"));
+    let containers = condition_list(at(live, "/status/containerStatuses"));
     // Only for pods that restart forever: a hook pod (OnFailure, Never) that
     // waits on an image must not fail its sync early.
     if restart_policy == "Always" {
@@ -15,7 +15,7 @@ pub(super) fn pod(live: &Value) -> HealthAssessment {
             .iter()
             .filter(|c| {
                 let reason = text(c, "/state/waiting/reason");
-                c.pointer("/state/waiting").is_some_and(|w| w.is_object())
+                at(c, "/state/waiting").is_some_and(|w| w.is_object())
                     && (reason.starts_with("Err")
                         || reason.ends_with("Error")
                         || reason.ends_with("BackOff"))
@@ -35,10 +35,10 @@ pub(super) fn pod(live: &Value) -> HealthAssessment {
                 let ready = condition(live, "Ready").is_some_and(|c| text(c, "/status") == "True");
                 if ready {
                     HealthAssessment::new(Health::Healthy, message)
-                } else if containers.iter().any(|c| {
-                    c.pointer("/lastState/terminated")
-                        .is_some_and(|t| t.is_object())
-                }) {
+                } else if containers
+                    .iter()
+                    .any(|c| at(c, "/lastState/terminated").is_some_and(|t| t.is_object()))
+                {
                     HealthAssessment::new(Health::Degraded, message)
                 } else {
                     HealthAssessment::new(Health::Progressing, message)
@@ -58,12 +58,12 @@ fn failure_message(live: &Value) -> String {
     if !message.is_empty() {
         return message.to_string();
     }
-    let init = condition_list(live.pointer("/status/initContainerStatuses"));
-    let main = condition_list(live.pointer("/status/containerStatuses"));
+    let init = condition_list(at(live, "/status/initContainerStatuses"));
+    let main = condition_list(at(live, "/status/containerStatuses"));
     init.iter()
         .chain(main)
         .find_map(|container| {
-            let terminated = container.pointer("/state/terminated")?;
+            let terminated = at(container, "/state/terminated")?;
             let message = text(terminated, "/message");
             let reason = text(terminated, "/reason");
             let exit_code = int(terminated, "/exitCode");

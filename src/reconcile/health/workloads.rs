@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Health, HealthAssessment, condition, int, optional_int, text};
+use super::{Health, HealthAssessment, at, condition, int, optional_int, text};
 
 /// The controller has not caught up with the latest spec yet.
 fn generation_not_observed(object: &Value) -> bool {
@@ -16,7 +16,7 @@ fn waiting(message: String) -> HealthAssessment {
 }
 
 pub(super) fn deployment(live: &Value) -> HealthAssessment {
-    if live.pointer("/spec/paused") == Some(&Value::Bool(true)) {
+    if at(live, "/spec/paused") == Some(&Value::Bool(true)) {
         return HealthAssessment::new(Health::Suspended, "the Deployment is paused");
     }
     if generation_not_observed(live) {
@@ -68,9 +68,7 @@ pub(super) fn stateful_set(live: &Value) -> HealthAssessment {
         return waiting(format!("{} pods not ready yet", wanted - ready));
     }
     let strategy = text(live, "/spec/updateStrategy/type");
-    let rolling_update = live
-        .pointer("/spec/updateStrategy/rollingUpdate")
-        .filter(|r| !r.is_null());
+    let rolling_update = at(live, "/spec/updateStrategy/rollingUpdate").filter(|r| !r.is_null());
     if strategy == "RollingUpdate"
         && let Some(rolling_update) = rolling_update
     {
