@@ -71,6 +71,7 @@ fn write_text<W: Write>(
     }
     match &summary.reason {
         Some(reason) => writeln!(out, "{reason}"),
+        None if resources.len() == 1 => writeln!(out, "no drift: 1 object in sync"),
         None => writeln!(out, "no drift: {} objects in sync", resources.len()),
     }
 }

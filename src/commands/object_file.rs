@@ -87,9 +87,11 @@ fn parse_documents(file: &Path, text: &str) -> Result<Vec<Value>, ObjectFileErro
         });
     }
     // The last of repeated keys wins, as in kubectl's YAML-to-JSON reading:
-    // objects saved from clusters and tools do carry repeats.
+    // objects saved from clusters and tools do carry repeats. `.inf` and
+    // `.nan`, which JSON cannot hold, stay text rather than fail the file.
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString,
     };
     let documents: Vec<Value> =
         serde_saphyr::from_multiple_with_options(text, options).map_err(|err| {
@@ -164,6 +166,13 @@ mod tests {
         let objects =
             read("kind: ConfigMap\nmetadata: {name: a}\ndata: {k: '1'}\ndata: {k: '2'}\n").unwrap();
         assert_eq!(objects[0].object["data"]["k"], "2");
+    }
+
+    #[test]
+    fn non_finite_numbers_stay_text() {
+        let objects =
+            read("kind: ConfigMap\nmetadata: {name: a}\ndata: {x: .inf, y: .nan}\n").unwrap();
+        assert_eq!(objects[0].object["data"]["x"], ".inf");
     }
 
     #[test]
