@@ -62,9 +62,9 @@ impl ResourceDiff {
     }
 }
 
-/// Compares a desired object with its live counterpart. Ignore rules whose
-/// group, kind, name and namespace match the object drop their pointers from
-/// both sides first.
+/// Compares a desired object with its live counterpart. The app's ignore
+/// rules that match the object (group, kind, name, namespace) take their
+/// pointers out of both sides, whatever the other rules would say.
 pub fn compare(desired: &Value, live: &Value, ignore: &[IgnoreRule]) -> ResourceDiff {
     let evidence = Evidence::of(live);
     let (mut desired, mut live) = if secret_mask::is_secret(desired) || secret_mask::is_secret(live)
