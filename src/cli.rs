@@ -61,6 +61,15 @@ pub enum Command {
     },
     /// Show an app's commit log, newest first, with signature status
     Log(LogArgs),
+    /// Compare desired objects with live ones saved from a cluster, offline
+    #[command(
+        long_about = "Compare desired objects (as written in Git) with live objects saved from a \
+                      cluster (kubectl get -o yaml), offline. Prints the drift as a unified YAML \
+                      diff per object. Exit code: 0 no drift, 1 drift, 2 error."
+    )]
+    Diff(DiffArgs),
+    /// Health of live objects saved from a cluster, offline
+    Health(HealthArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -75,6 +84,27 @@ pub struct LogArgs {
     pub path_only: bool,
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The desired objects: YAML or JSON, one or several documents
+    #[arg(long, value_name = "FILE")]
+    pub desired: PathBuf,
+    /// The live objects, as read from a cluster
+    #[arg(long, value_name = "FILE")]
+    pub live: PathBuf,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    /// The live objects: YAML or JSON, one or several documents
+    #[arg(short, long, value_name = "FILE")]
+    pub file: PathBuf,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }
 
@@ -167,6 +197,36 @@ mod tests {
                 output: OutputFormat::Table,
                 ..
             })
+        ));
+    }
+
+    #[test]
+    fn diff_needs_both_files_and_health_reads_one() {
+        let cli = Cli::try_parse_from([
+            "driftdeck",
+            "diff",
+            "--desired",
+            "d.yaml",
+            "--live",
+            "l.yaml",
+            "-o",
+            "json",
+        ])
+        .unwrap();
+        let Some(Command::Diff(args)) = cli.command else {
+            panic!("not a diff: {:?}", cli.command)
+        };
+        assert_eq!(args.desired, PathBuf::from("d.yaml"));
+        assert_eq!(args.output, OutputFormat::Json);
+        assert!(Cli::try_parse_from(["driftdeck", "diff", "--desired", "d.yaml"]).is_err());
+        let cli =
+            Cli::try_parse_from(["driftdeck", "health", "-f", "live.yaml", "-o", "table"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Health(HealthArgs {
+                output: OutputFormat::Table,
+                ..
+            }))
         ));
     }
 

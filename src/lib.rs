@@ -6,5 +6,6 @@ pub mod commands;
 pub mod config;
 pub mod logging;
 pub mod manifests;
+pub mod reconcile;
 pub mod source;
 pub mod tui;

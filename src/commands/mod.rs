@@ -2,8 +2,12 @@
 //! its exit code; errors become one line on stderr and exit code 2.
 
 mod check;
+mod diff;
+mod health;
 mod log;
+mod object_file;
 mod paths;
+mod table;
 mod tui;
 
 use std::process::ExitCode;
@@ -43,6 +47,10 @@ pub enum CommandError {
     Git(#[from] crate::source::SourceError),
     #[error("cannot create a temporary folder to render in: {0}")]
     TempFolder(std::io::Error),
+    #[error(transparent)]
+    ObjectFile(#[from] object_file::ObjectFileError),
+    #[error("cannot write the output as JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -64,6 +72,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         }
         Some(Command::Paths) => paths::run(&cli.global),
         Some(Command::Log(args)) => log::run(&cli.global, &args),
+        Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Health(args)) => health::run(&args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "driftdeck", &mut std::io::stdout());

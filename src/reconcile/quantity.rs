@@ -1,0 +1,192 @@
+//! Kubernetes resource quantities (`500m`, `1Gi`, `1e3`), compared by the
+//! amount they stand for rather than by how they are written.
+
+use serde_json::Value;
+
+use super::field_path::Segment;
+
+/// An exact amount: `mantissa × 10^exponent`, with trailing zeros moved into
+/// the exponent so that equal amounts have equal representations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quantity {
+    mantissa: i128,
+    exponent: i32,
+}
+
+/// Maps whose values are quantities: container resources, quotas, limit
+/// ranges, capacities.
+const QUANTITY_MAPS: &[&str] = &[
+    "limits",
+    "requests",
+    "hard",
+    "used",
+    "capacity",
+    "allocatable",
+    "overhead",
+    "max",
+    "min",
+    "default",
+    "defaultRequest",
+    "maxLimitRequestRatio",
+];
+
+/// Fields that are quantities themselves.
+const QUANTITY_FIELDS: &[&str] = &["sizeLimit", "divisor"];
+
+/// Whether the value at this path is a quantity by the Kubernetes schema.
+pub(crate) fn is_quantity_path(path: &[Segment<'_>]) -> bool {
+    match path {
+        [.., Segment::Field(parent), Segment::Field(field)] => {
+            QUANTITY_FIELDS.contains(field) || QUANTITY_MAPS.contains(parent)
+        }
+        [Segment::Field(field)] => QUANTITY_FIELDS.contains(field),
+        _ => false,
+    }
+}
+
+impl Quantity {
+    /// A quantity from a YAML/JSON value: a string such as `"250m"` or a
+    /// number such as `1` or `0.5`.
+    pub fn from_value(value: &Value) -> Option<Quantity> {
+        match value {
+            Value::String(text) => Quantity::parse(text),
+            Value::Number(number) => Quantity::parse(&number.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Parses `<sign><digits>[.<digits>]<suffix>` where the suffix is a binary
+    /// (`Ki`…`Ei`) or decimal (`n`…`E`) multiplier or an exponent (`e3`).
+    pub fn parse(text: &str) -> Option<Quantity> {
+        let text = text.trim();
+        let (negative, unsigned) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let number_end = unsigned
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(unsigned.len());
+        let (number, suffix) = unsigned.split_at(number_end);
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
+            return None;
+        }
+        let mut mantissa: i128 = 0;
+        for digit in whole.bytes().chain(fraction.bytes()) {
+            mantissa = mantissa
+                .checked_mul(10)?
+                .checked_add(i128::from(digit - b'0'))?;
+        }
+        let mut exponent = -i32::try_from(fraction.len()).ok()?;
+        match suffix {
+            "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
+                let power = match suffix {
+                    "Ki" => 1,
+                    "Mi" => 2,
+                    "Gi" => 3,
+                    "Ti" => 4,
+                    "Pi" => 5,
+                    _ => 6,
+                };
+                mantissa = mantissa.checked_mul(1024_i128.checked_pow(power)?)?;
+            }
+            "n" => exponent -= 9,
+            "u" => exponent -= 6,
+            "m" => exponent -= 3,
+            "" => {}
+            "k" => exponent += 3,
+            "M" => exponent += 6,
+            "G" => exponent += 9,
+            "T" => exponent += 12,
+            "P" => exponent += 15,
+            "E" => exponent += 18,
+            _ => {
+                let power = suffix
+                    .strip_prefix('e')
+                    .or_else(|| suffix.strip_prefix('E'))?;
+                exponent = exponent.checked_add(power.parse::<i32>().ok()?)?;
+            }
+        }
+        if negative {
+            mantissa = -mantissa;
+        }
+        Some(Quantity::normalized(mantissa, exponent))
+    }
+
+    fn normalized(mut mantissa: i128, mut exponent: i32) -> Quantity {
+        if mantissa == 0 {
+            return Quantity {
+                mantissa: 0,
+                exponent: 0,
+            };
+        }
+        while mantissa % 10 == 0 {
+            mantissa /= 10;
+            exponent += 1;
+        }
+        Quantity { mantissa, exponent }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn q(text: &str) -> Quantity {
+        Quantity::parse(text).unwrap()
+    }
+
+    #[test]
+    fn quantity_1000m_equals_1() {
+        assert_eq!(q("1000m"), q("1"));
+        assert_eq!(Quantity::from_value(&json!(1)), Some(q("1000m")));
+        assert_eq!(Quantity::from_value(&json!(0.5)), Some(q("500m")));
+    }
+
+    #[test]
+    fn quantity_1gi_equals_1024mi() {
+        assert_eq!(q("1Gi"), q("1024Mi"));
+        assert_eq!(q("1Ki"), q("1024"));
+        assert_ne!(q("1Gi"), q("1G"));
+    }
+
+    #[test]
+    fn decimal_and_exponent_forms_agree() {
+        assert_eq!(q("1k"), q("1e3"));
+        assert_eq!(q("1.5"), q("1500m"));
+        assert_eq!(q("0.1"), q("100m"));
+        assert_eq!(q("1E"), q("1e18"));
+        assert_eq!(q("+2"), q("2"));
+        assert_ne!(q("-2"), q("2"));
+        assert_eq!(q("0"), q("0m"));
+    }
+
+    #[test]
+    fn not_a_quantity_is_none() {
+        for text in ["", "abc", "1.2.3", "1Xi", "Mi", "1e", "1ee3", "."] {
+            assert_eq!(Quantity::parse(text), None, "{text}");
+        }
+        assert_eq!(Quantity::from_value(&json!(true)), None);
+    }
+
+    #[test]
+    fn huge_quantity_does_not_overflow() {
+        assert_eq!(
+            Quantity::parse("999999999999999999999999999999999999999999Ei"),
+            None
+        );
+    }
+
+    #[test]
+    fn quantity_paths_follow_the_schema() {
+        let path = |names: &[&'static str]| -> Vec<Segment<'static>> {
+            names.iter().map(|n| Segment::Field(n)).collect()
+        };
+        assert!(is_quantity_path(&path(&["resources", "limits", "cpu"])));
+        assert!(is_quantity_path(&path(&["emptyDir", "sizeLimit"])));
+        assert!(!is_quantity_path(&path(&["spec", "replicas"])));
+        assert!(!is_quantity_path(&path(&["env"])));
+    }
+}

@@ -1,0 +1,125 @@
+//! The identity desired and live objects are paired by: group, kind,
+//! namespace and name.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Which object a result is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ResourceKey {
+    /// The API group, `""` for the core group (`v1`).
+    pub group: String,
+    pub kind: String,
+    /// `None` for cluster-scoped objects and for desired objects that name no
+    /// namespace (they go to the app's default one).
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+/// Why an object has no usable identity.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("the object is not a mapping")]
+    NotAnObject,
+    #[error("the object has no kind")]
+    NoKind,
+    #[error("{kind} has no metadata.name")]
+    NoName { kind: String },
+}
+
+impl ResourceKey {
+    /// The identity of an object, or what is missing from it.
+    pub fn of(object: &Value) -> Result<ResourceKey, KeyError> {
+        if !object.is_object() {
+            return Err(KeyError::NotAnObject);
+        }
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+            .ok_or(KeyError::NoKind)?;
+        let name = object
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| KeyError::NoName {
+                kind: kind.to_string(),
+            })?;
+        let namespace = object
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        Ok(ResourceKey {
+            group: group_of(api_version).to_string(),
+            kind: kind.to_string(),
+            namespace,
+            name: name.to_string(),
+        })
+    }
+}
+
+/// The group part of an `apiVersion`: `apps/v1` → `apps`, `v1` → `""`.
+pub fn group_of(api_version: &str) -> &str {
+    api_version
+        .rsplit_once('/')
+        .map_or("", |(group, _version)| group)
+}
+
+/// `Deployment default/nginx`, `ClusterRole admin`.
+impl fmt::Display for ResourceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(namespace) => write!(f, "{} {namespace}/{}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_reads_group_kind_namespace_and_name() {
+        let object = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop"}});
+        let key = ResourceKey::of(&object).unwrap();
+        assert_eq!(key.group, "apps");
+        assert_eq!(key.namespace.as_deref(), Some("shop"));
+        assert_eq!(key.to_string(), "Deployment shop/web");
+    }
+
+    #[test]
+    fn core_group_is_empty_and_cluster_scope_has_no_namespace() {
+        let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
+        let key = ResourceKey::of(&object).unwrap();
+        assert_eq!(key.group, "");
+        assert_eq!(key.namespace, None);
+        assert_eq!(key.to_string(), "Namespace shop");
+    }
+
+    #[test]
+    fn key_names_what_is_missing() {
+        assert_eq!(ResourceKey::of(&json!([1])), Err(KeyError::NotAnObject));
+        assert_eq!(
+            ResourceKey::of(&json!({"metadata": {"name": "x"}})),
+            Err(KeyError::NoKind)
+        );
+        assert_eq!(
+            ResourceKey::of(&json!({"kind": "Service", "metadata": {}}))
+                .unwrap_err()
+                .to_string(),
+            "Service has no metadata.name"
+        );
+    }
+}
