@@ -2,6 +2,7 @@
 //! the binary in `main.rs` only parses the command line and hands over.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod logging;

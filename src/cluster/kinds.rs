@@ -1,0 +1,143 @@
+//! The kinds an API server serves, from discovery, cached per context.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use kube::discovery::{ApiResource, Discovery, Scope, verbs};
+
+use super::{ClusterClient, ClusterError};
+
+/// One kind at one version, as the server serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedKind {
+    pub resource: ApiResource,
+    pub namespaced: bool,
+    /// Supports list and watch, so it can be cached by a watch.
+    pub watchable: bool,
+    /// The version the server recommends for this group.
+    pub preferred: bool,
+}
+
+/// Kinds that carry no app's objects but change all the time; never watched.
+const NOT_WATCHED: &[(&str, &str)] = &[
+    ("", "Event"),
+    ("events.k8s.io", "Event"),
+    ("coordination.k8s.io", "Lease"),
+];
+
+/// The result of discovery for one context.
+#[derive(Debug, Clone)]
+pub struct KindCatalog {
+    /// By (group, version, kind).
+    kinds: HashMap<(String, String, String), ServedKind>,
+    discovered_at: Instant,
+}
+
+/// Unknown kinds trigger a new discovery, but not more often than this.
+const REDISCOVERY_INTERVAL: Duration = Duration::from_secs(10);
+
+impl KindCatalog {
+    /// Asks the server which kinds it serves: the aggregated discovery
+    /// endpoints (2 requests) when it has them, else one request per group version.
+    pub async fn discover(client: &ClusterClient) -> Result<KindCatalog, ClusterError> {
+        let discovery = match Discovery::new(client.kube().clone()).run_aggregated().await {
+            Ok(discovery) => discovery,
+            Err(aggregated) => {
+                tracing::debug!(context = client.context(), %aggregated, "aggregated discovery refused, asking each group");
+                Discovery::new(client.kube().clone())
+                    .run()
+                    .await
+                    .map_err(|e| ClusterError::api(client.context(), "discovery", e))?
+            }
+        };
+        let mut kinds = HashMap::new();
+        for group in discovery.groups() {
+            let preferred = group.preferred_version_or_latest().to_string();
+            for version in group.versions() {
+                for (resource, caps) in group.versioned_resources(version) {
+                    let key = (
+                        resource.group.clone(),
+                        resource.version.clone(),
+                        resource.kind.clone(),
+                    );
+                    let not_watched = NOT_WATCHED
+                        .iter()
+                        .any(|(g, k)| *g == resource.group && *k == resource.kind);
+                    let kind = ServedKind {
+                        namespaced: caps.scope == Scope::Namespaced,
+                        watchable: !not_watched
+                            && caps.supports_operation(verbs::LIST)
+                            && caps.supports_operation(verbs::WATCH),
+                        preferred: version == preferred,
+                        resource,
+                    };
+                    kinds.insert(key, kind);
+                }
+            }
+        }
+        Ok(KindCatalog {
+            kinds,
+            discovered_at: Instant::now(),
+        })
+    }
+
+    /// The kind for an object's `apiVersion` and `kind`.
+    pub fn find(&self, api_version: &str, kind: &str) -> Option<&ServedKind> {
+        let (group, version) = split_api_version(api_version);
+        self.kinds
+            .get(&(group.to_string(), version.to_string(), kind.to_string()))
+    }
+
+    /// Like `find`, but runs discovery again (at most every few seconds) when
+    /// the kind is unknown: a CRD may have been created since.
+    pub async fn find_or_rediscover(
+        &mut self,
+        client: &ClusterClient,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<Option<ServedKind>, ClusterError> {
+        if self.find(api_version, kind).is_none()
+            && self.discovered_at.elapsed() >= REDISCOVERY_INTERVAL
+        {
+            *self = KindCatalog::discover(client).await?;
+        }
+        Ok(self.find(api_version, kind).cloned())
+    }
+
+    /// One version of every kind that can be watched: where an app's objects
+    /// can be found by their label.
+    pub fn watchable(&self) -> Vec<&ServedKind> {
+        let mut kinds: Vec<&ServedKind> = self
+            .kinds
+            .values()
+            .filter(|k| k.watchable && k.preferred)
+            .collect();
+        kinds.sort_by(|a, b| {
+            (&a.resource.group, &a.resource.kind).cmp(&(&b.resource.group, &b.resource.kind))
+        });
+        kinds
+    }
+}
+
+/// `apps/v1` → (`apps`, `v1`); `v1` → (``, `v1`).
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    match api_version.split_once('/') {
+        Some((group, version)) => (group, version),
+        None => ("", api_version),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_versions_split_into_group_and_version() {
+        assert_eq!(split_api_version("apps/v1"), ("apps", "v1"));
+        assert_eq!(split_api_version("v1"), ("", "v1"));
+        assert_eq!(
+            split_api_version("example.com/v1beta1"),
+            ("example.com", "v1beta1")
+        );
+    }
+}

@@ -1,0 +1,415 @@
+//! The live cache's contents: what the watches have reported, kept by the
+//! engine task that owns it. Pure: updates in, app views out.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use super::live::{LiveRead, Unreadable, Wanted, kind_label};
+use super::{APP_LABEL, ObjectKey};
+
+/// What a watch covers: every labelled object of a kind, or one object by name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WatchId {
+    Kind { group: String, kind: String },
+    Object(ObjectKey),
+}
+
+impl WatchId {
+    fn covers(&self, key: &ObjectKey) -> bool {
+        match self {
+            WatchId::Kind { group, kind } => *group == key.group && *kind == key.kind,
+            WatchId::Object(object) => object == key,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            WatchId::Kind { group, kind } => kind_label(group, kind),
+            WatchId::Object(key) => key.to_string(),
+        }
+    }
+}
+
+/// What a watch task reports.
+#[derive(Debug, Clone)]
+pub enum LiveUpdate {
+    /// The full set of objects the watch covers, after a (re-)list.
+    Listed {
+        watch: WatchId,
+        objects: Vec<Value>,
+    },
+    Applied {
+        watch: WatchId,
+        object: Value,
+    },
+    Deleted {
+        watch: WatchId,
+        key: ObjectKey,
+    },
+    /// The watch failed; what it reported before stays, marked stale.
+    Failed {
+        watch: WatchId,
+        cause: String,
+        at: jiff::Timestamp,
+    },
+    /// The watch is connected again after a failure, with nothing missed.
+    Recovered {
+        watch: WatchId,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+struct WatchState {
+    keys: BTreeSet<ObjectKey>,
+    listed: bool,
+    failure: Option<(jiff::Timestamp, String)>,
+}
+
+/// Everything the watches of one context have seen.
+#[derive(Debug, Default)]
+pub struct LiveStore {
+    objects: HashMap<ObjectKey, Value>,
+    watches: BTreeMap<WatchId, WatchState>,
+}
+
+impl LiveStore {
+    /// Applies one update; returns the keys whose object changed.
+    pub fn apply(&mut self, update: LiveUpdate) -> Vec<ObjectKey> {
+        match update {
+            LiveUpdate::Listed { watch, objects } => {
+                let mut fresh = BTreeSet::new();
+                let mut changed = Vec::new();
+                for object in objects {
+                    if let Some(key) = ObjectKey::of(&object) {
+                        if self.objects.get(&key) != Some(&object) {
+                            changed.push(key.clone());
+                        }
+                        self.objects.insert(key.clone(), object);
+                        fresh.insert(key);
+                    }
+                }
+                let state = self.watches.entry(watch.clone()).or_default();
+                let gone: Vec<ObjectKey> = state.keys.difference(&fresh).cloned().collect();
+                state.keys = fresh;
+                state.listed = true;
+                state.failure = None;
+                for key in gone {
+                    if self.release(&watch, &key) {
+                        changed.push(key);
+                    }
+                }
+                changed
+            }
+            LiveUpdate::Applied { watch, object } => {
+                let Some(key) = ObjectKey::of(&object) else {
+                    return Vec::new();
+                };
+                let state = self.watches.entry(watch).or_default();
+                state.keys.insert(key.clone());
+                state.failure = None;
+                if self.objects.get(&key) == Some(&object) {
+                    return Vec::new();
+                }
+                self.objects.insert(key.clone(), object);
+                vec![key]
+            }
+            LiveUpdate::Deleted { watch, key } => {
+                if let Some(state) = self.watches.get_mut(&watch) {
+                    state.keys.remove(&key);
+                }
+                if self.release(&watch, &key) {
+                    vec![key]
+                } else {
+                    Vec::new()
+                }
+            }
+            LiveUpdate::Failed { watch, cause, at } => {
+                let state = self.watches.entry(watch).or_default();
+                // Keep the time the trouble started, with the latest cause.
+                let since = state.failure.as_ref().map_or(at, |(since, _)| *since);
+                state.failure = Some((since, cause));
+                Vec::new()
+            }
+            LiveUpdate::Recovered { watch } => {
+                if let Some(state) = self.watches.get_mut(&watch) {
+                    state.failure = None;
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Drops an object a watch no longer reports, unless another watch still
+    /// reports it. True when the object is gone.
+    fn release(&mut self, from: &WatchId, key: &ObjectKey) -> bool {
+        let still_held = self
+            .watches
+            .iter()
+            .any(|(id, state)| id != from && state.keys.contains(key));
+        !still_held && self.objects.remove(key).is_some()
+    }
+
+    /// Forgets a watch that was stopped (an object no longer wanted by name).
+    pub fn forget(&mut self, watch: &WatchId) {
+        if let Some(state) = self.watches.remove(watch) {
+            for key in state.keys {
+                let held = self.watches.values().any(|s| s.keys.contains(&key));
+                if !held {
+                    self.objects.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// The app's live state as the watches know it: its labelled objects,
+    /// the wanted ones found by name, and which parts are unknown or stale.
+    pub fn app_view(&self, app: &str, wanted: &[Wanted]) -> LiveRead {
+        let mut read = LiveRead::default();
+        for (key, object) in &self.objects {
+            let labelled = object
+                .pointer("/metadata/labels")
+                .and_then(|labels| labels.get(APP_LABEL))
+                .and_then(Value::as_str)
+                == Some(app);
+            if labelled {
+                read.objects.insert(key.clone(), object.clone());
+            }
+        }
+        for item in wanted {
+            let key = ObjectKey::new(
+                &item.api_version,
+                &item.kind,
+                item.namespace.as_deref(),
+                &item.name,
+            );
+            if let Some(object) = self.objects.get(&key) {
+                read.objects.insert(key, object.clone());
+            }
+        }
+        for (id, state) in &self.watches {
+            let relevant = match id {
+                WatchId::Kind { .. } => true,
+                WatchId::Object(key) => wanted.iter().any(|w| {
+                    ObjectKey::new(&w.api_version, &w.kind, w.namespace.as_deref(), &w.name) == *key
+                }),
+            };
+            if !relevant {
+                continue;
+            }
+            let (group, kind) = match id {
+                WatchId::Kind { group, kind } => (group.clone(), kind.clone()),
+                WatchId::Object(key) => (key.group.clone(), key.kind.clone()),
+            };
+            match (&state.failure, state.listed) {
+                (Some((since, cause)), true) => {
+                    read.stale_since = Some(
+                        read.stale_since
+                            .map_or(*since, |s: jiff::Timestamp| s.min(*since)),
+                    );
+                    read.stale_cause
+                        .get_or_insert_with(|| format!("{}: {cause}", id.describe()));
+                }
+                (Some((_, cause)), false) => read.unreadable.push(Unreadable {
+                    what: id.describe(),
+                    group,
+                    kind,
+                    cause: cause.clone(),
+                }),
+                (None, false) => read.unreadable.push(Unreadable {
+                    what: id.describe(),
+                    group,
+                    kind,
+                    cause: "not read yet".to_string(),
+                }),
+                (None, true) => {}
+            }
+        }
+        read
+    }
+
+    /// True when every watch has listed once: the cache has a first picture.
+    pub fn is_primed(&self) -> bool {
+        self.watches.values().all(|w| w.listed)
+    }
+
+    /// Registers a watch before its first report, so that it counts as unread.
+    pub fn expect(&mut self, watch: WatchId) {
+        self.watches.entry(watch).or_default();
+    }
+
+    pub fn covers(&self, key: &ObjectKey) -> bool {
+        self.watches.keys().any(|id| id.covers(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deployment(name: &str, app: &str, image: &str) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "web", "labels": {APP_LABEL: app}},
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": image}]}}}
+        })
+    }
+
+    fn deployments() -> WatchId {
+        WatchId::Kind {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+        }
+    }
+
+    fn wanted(name: &str) -> Wanted {
+        Wanted {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: Some("web".into()),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn a_relist_replaces_what_the_watch_reported() {
+        let mut store = LiveStore::default();
+        store.apply(LiveUpdate::Listed {
+            watch: deployments(),
+            objects: vec![
+                deployment("a", "shop", "x:1"),
+                deployment("b", "shop", "x:1"),
+            ],
+        });
+        let changed = store.apply(LiveUpdate::Listed {
+            watch: deployments(),
+            objects: vec![deployment("a", "shop", "x:2")],
+        });
+        assert_eq!(changed.len(), 2, "a changed, b went away: {changed:?}");
+        let view = store.app_view("shop", &[]);
+        assert_eq!(view.objects.len(), 1);
+        assert!(view.unreadable.is_empty() && view.stale_since.is_none());
+    }
+
+    #[test]
+    fn app_view_holds_only_the_apps_objects_and_wanted_ones() {
+        let mut store = LiveStore::default();
+        store.apply(LiveUpdate::Listed {
+            watch: deployments(),
+            objects: vec![
+                deployment("a", "shop", "x:1"),
+                deployment("b", "blog", "x:1"),
+            ],
+        });
+        let mut unlabelled = deployment("c", "shop", "x:1");
+        unlabelled["metadata"]["labels"] = json!({});
+        let by_name = WatchId::Object(ObjectKey::of(&unlabelled).unwrap());
+        store.apply(LiveUpdate::Listed {
+            watch: by_name,
+            objects: vec![unlabelled],
+        });
+        let view = store.app_view("shop", &[wanted("c")]);
+        let names: Vec<&str> = view.objects.keys().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, vec!["a", "c"]);
+    }
+
+    #[test]
+    fn a_failed_watch_keeps_its_objects_marked_stale_until_it_recovers() {
+        let mut store = LiveStore::default();
+        store.apply(LiveUpdate::Listed {
+            watch: deployments(),
+            objects: vec![deployment("a", "shop", "x:1")],
+        });
+        let first = jiff::Timestamp::from_second(1_000).unwrap();
+        let later = jiff::Timestamp::from_second(2_000).unwrap();
+        store.apply(LiveUpdate::Failed {
+            watch: deployments(),
+            cause: "connection refused".into(),
+            at: first,
+        });
+        store.apply(LiveUpdate::Failed {
+            watch: deployments(),
+            cause: "timed out".into(),
+            at: later,
+        });
+        let view = store.app_view("shop", &[]);
+        assert_eq!(view.objects.len(), 1, "the last state is kept");
+        assert_eq!(
+            view.stale_since,
+            Some(first),
+            "stale since the first failure"
+        );
+        assert_eq!(
+            view.stale_cause.as_deref(),
+            Some("apps/Deployment: timed out")
+        );
+        store.apply(LiveUpdate::Recovered {
+            watch: deployments(),
+        });
+        assert_eq!(store.app_view("shop", &[]).stale_since, None);
+    }
+
+    #[test]
+    fn a_watch_that_never_listed_is_unreadable() {
+        let mut store = LiveStore::default();
+        store.expect(deployments());
+        assert_eq!(
+            store.app_view("shop", &[]).unreadable[0].cause,
+            "not read yet"
+        );
+        assert!(!store.is_primed());
+        let at = jiff::Timestamp::from_second(1).unwrap();
+        store.apply(LiveUpdate::Failed {
+            watch: deployments(),
+            cause: "403 forbidden".into(),
+            at,
+        });
+        let view = store.app_view("shop", &[]);
+        assert_eq!(view.unreadable[0].what, "apps/Deployment");
+        assert_eq!(view.unreadable[0].cause, "403 forbidden");
+    }
+
+    #[test]
+    fn an_object_held_by_two_watches_stays_until_both_let_go() {
+        let mut store = LiveStore::default();
+        let object = deployment("a", "shop", "x:1");
+        let by_name = WatchId::Object(ObjectKey::of(&object).unwrap());
+        store.apply(LiveUpdate::Listed {
+            watch: deployments(),
+            objects: vec![object.clone()],
+        });
+        store.apply(LiveUpdate::Listed {
+            watch: by_name.clone(),
+            objects: vec![object.clone()],
+        });
+        store.apply(LiveUpdate::Listed {
+            watch: deployments(),
+            objects: vec![],
+        });
+        assert_eq!(store.app_view("x", &[wanted("a")]).objects.len(), 1);
+        store.forget(&by_name);
+        assert!(store.app_view("x", &[wanted("a")]).objects.is_empty());
+    }
+
+    #[test]
+    fn deleted_objects_leave_the_view() {
+        let mut store = LiveStore::default();
+        let object = deployment("a", "shop", "x:1");
+        store.apply(LiveUpdate::Applied {
+            watch: deployments(),
+            object: object.clone(),
+        });
+        let key = ObjectKey::of(&object).unwrap();
+        assert_eq!(
+            store
+                .apply(LiveUpdate::Deleted {
+                    watch: deployments(),
+                    key
+                })
+                .len(),
+            1
+        );
+        assert!(store.app_view("shop", &[]).objects.is_empty());
+    }
+}

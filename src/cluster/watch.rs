@@ -1,0 +1,328 @@
+//! The watches behind the live cache: one per kind with the app label, one
+//! per wanted object that carries no label yet. Each is a task that lists
+//! once, then watches from the last resourceVersion; it lists again only when
+//! the server says that version expired (410 Gone).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject, ListParams, WatchEvent, WatchParams};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::live::{REQUEST_TIMEOUT, to_value};
+use super::store::{LiveUpdate, WatchId};
+use super::{APP_LABEL, ClusterClient, ObjectKey, ServedKind, describe_kube_error};
+
+/// How long the server keeps one watch open before it is renewed.
+const WATCH_SECONDS: u32 = 290;
+/// Retry delays after errors: doubling from the first to the last.
+const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+const BACKOFF_LAST: Duration = Duration::from_secs(30);
+
+/// The watch tasks of one context. Dropping it stops them.
+pub struct LiveCache {
+    client: ClusterClient,
+    updates: mpsc::UnboundedSender<LiveUpdate>,
+    tasks: HashMap<WatchId, JoinHandle<()>>,
+}
+
+impl LiveCache {
+    /// Starts one watch per kind, for objects that carry the app label
+    /// (any app): together they see every object driftdeck applied.
+    pub fn start(
+        client: ClusterClient,
+        kinds: &[&ServedKind],
+        updates: mpsc::UnboundedSender<LiveUpdate>,
+    ) -> LiveCache {
+        let mut cache = LiveCache {
+            client,
+            updates,
+            tasks: HashMap::new(),
+        };
+        for kind in kinds {
+            let id = WatchId::Kind {
+                group: kind.resource.group.clone(),
+                kind: kind.resource.kind.clone(),
+            };
+            let api = Api::all_with(cache.client.kube().clone(), &kind.resource);
+            let selection = Selection {
+                labels: Some(APP_LABEL.to_string()),
+                fields: None,
+            };
+            cache.spawn(id, api, (*kind).clone(), selection);
+        }
+        cache
+    }
+
+    /// Watches these objects by name (those the desired state names, whose
+    /// kind's label watch does not show them), and stops watching any other
+    /// object watched by name before.
+    pub fn track(&mut self, objects: &[(ServedKind, ObjectKey)]) -> Vec<WatchId> {
+        let wanted: Vec<WatchId> = objects
+            .iter()
+            .map(|(_, key)| WatchId::Object(key.clone()))
+            .collect();
+        let stale: Vec<WatchId> = self
+            .tasks
+            .keys()
+            .filter(|id| matches!(id, WatchId::Object(_)) && !wanted.contains(id))
+            .cloned()
+            .collect();
+        for id in &stale {
+            if let Some(task) = self.tasks.remove(id) {
+                task.abort();
+            }
+        }
+        for (kind, key) in objects {
+            let id = WatchId::Object(key.clone());
+            if self.tasks.contains_key(&id) {
+                continue;
+            }
+            let api = match (&key.namespace, kind.namespaced) {
+                (Some(ns), true) => {
+                    Api::namespaced_with(self.client.kube().clone(), ns, &kind.resource)
+                }
+                _ => Api::all_with(self.client.kube().clone(), &kind.resource),
+            };
+            let selection = Selection {
+                labels: None,
+                fields: Some(format!("metadata.name={}", key.name)),
+            };
+            self.spawn(id, api, kind.clone(), selection);
+        }
+        stale
+    }
+
+    pub fn client(&self) -> &ClusterClient {
+        &self.client
+    }
+
+    fn spawn(
+        &mut self,
+        id: WatchId,
+        api: Api<DynamicObject>,
+        kind: ServedKind,
+        selection: Selection,
+    ) {
+        let task = WatchTask {
+            id: id.clone(),
+            api,
+            kind,
+            selection,
+            updates: self.updates.clone(),
+        };
+        self.tasks.insert(id, tokio::spawn(task.run()));
+    }
+}
+
+impl Drop for LiveCache {
+    fn drop(&mut self) {
+        for task in self.tasks.values() {
+            task.abort();
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Selection {
+    labels: Option<String>,
+    fields: Option<String>,
+}
+
+struct WatchTask {
+    id: WatchId,
+    api: Api<DynamicObject>,
+    kind: ServedKind,
+    selection: Selection,
+    updates: mpsc::UnboundedSender<LiveUpdate>,
+}
+
+/// Why a watch stopped.
+enum WatchEnd {
+    /// The server closed it (timeout) or the connection dropped: resume.
+    Resume,
+    /// The resourceVersion is too old: list again.
+    Expired,
+    /// The owner went away: stop.
+    Closed,
+}
+
+impl WatchTask {
+    async fn run(self) {
+        let mut failures = 0u32;
+        'list: loop {
+            let version = match self.list().await {
+                Ok(version) => version,
+                Err(cause) => {
+                    if !self.fail(cause) {
+                        return;
+                    }
+                    tokio::time::sleep(backoff(failures)).await;
+                    failures = failures.saturating_add(1);
+                    continue 'list;
+                }
+            };
+            let Some(version) = version else { return };
+            failures = 0;
+            let mut version = version;
+            let mut stale = false;
+            loop {
+                let params = self.watch_params();
+                match self.api.watch(&params, &version).await {
+                    Ok(stream) => {
+                        if stale {
+                            stale = false;
+                            if self
+                                .updates
+                                .send(LiveUpdate::Recovered {
+                                    watch: self.id.clone(),
+                                })
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        failures = 0;
+                        match self.follow(stream, &mut version).await {
+                            WatchEnd::Resume => {}
+                            WatchEnd::Expired => continue 'list,
+                            WatchEnd::Closed => return,
+                        }
+                    }
+                    Err(kube::Error::Api(status)) if status.code == 410 => continue 'list,
+                    Err(err) => {
+                        stale = true;
+                        if !self.fail(describe_kube_error(&err)) {
+                            return;
+                        }
+                        tokio::time::sleep(backoff(failures)).await;
+                        failures = failures.saturating_add(1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Lists everything the watch covers and reports it. `Ok(None)` when
+    /// the owner is gone.
+    async fn list(&self) -> Result<Option<String>, String> {
+        let params = ListParams {
+            label_selector: self.selection.labels.clone(),
+            field_selector: self.selection.fields.clone(),
+            ..ListParams::default()
+        };
+        let list = tokio::time::timeout(REQUEST_TIMEOUT, self.api.list(&params))
+            .await
+            .map_err(|_| format!("no answer within {}s", REQUEST_TIMEOUT.as_secs()))?
+            .map_err(|e| describe_kube_error(&e))?;
+        let version = list.metadata.resource_version.clone().unwrap_or_default();
+        let objects = list
+            .items
+            .into_iter()
+            .filter_map(|o| to_value(o, &self.kind.resource))
+            .collect();
+        let sent = self.updates.send(LiveUpdate::Listed {
+            watch: self.id.clone(),
+            objects,
+        });
+        Ok(sent.ok().map(|_| version))
+    }
+
+    fn watch_params(&self) -> WatchParams {
+        let mut params = WatchParams::default().timeout(WATCH_SECONDS);
+        params.label_selector = self.selection.labels.clone();
+        params.field_selector = self.selection.fields.clone();
+        params.bookmarks = true;
+        params
+    }
+
+    /// Reports every event of one watch, keeping `version` current.
+    async fn follow(
+        &self,
+        stream: impl futures::Stream<Item = kube::Result<WatchEvent<DynamicObject>>>,
+        version: &mut String,
+    ) -> WatchEnd {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(event) = stream.next().await {
+            let update = match event {
+                Ok(WatchEvent::Added(object)) | Ok(WatchEvent::Modified(object)) => {
+                    remember_version(version, &object);
+                    to_value(object, &self.kind.resource).map(|object| LiveUpdate::Applied {
+                        watch: self.id.clone(),
+                        object,
+                    })
+                }
+                Ok(WatchEvent::Deleted(object)) => {
+                    remember_version(version, &object);
+                    to_value(object, &self.kind.resource)
+                        .and_then(|object| ObjectKey::of(&object))
+                        .map(|key| LiveUpdate::Deleted {
+                            watch: self.id.clone(),
+                            key,
+                        })
+                }
+                Ok(WatchEvent::Bookmark(bookmark)) => {
+                    *version = bookmark.metadata.resource_version;
+                    None
+                }
+                Ok(WatchEvent::Error(status)) if status.code == 410 => return WatchEnd::Expired,
+                Ok(WatchEvent::Error(status)) => {
+                    tracing::debug!(watch = ?self.id, code = status.code, message = %status.message, "watch error event");
+                    return WatchEnd::Resume;
+                }
+                // A broken stream is resumed from the last version seen.
+                Err(err) => {
+                    tracing::debug!(watch = ?self.id, error = %err, "watch stream broke");
+                    return WatchEnd::Resume;
+                }
+            };
+            if let Some(update) = update
+                && self.updates.send(update).is_err()
+            {
+                return WatchEnd::Closed;
+            }
+        }
+        WatchEnd::Resume
+    }
+
+    /// Reports a failure; false when the owner is gone.
+    fn fail(&self, cause: String) -> bool {
+        tracing::info!(watch = ?self.id, %cause, "watch failed, keeping the last state");
+        self.updates
+            .send(LiveUpdate::Failed {
+                watch: self.id.clone(),
+                cause,
+                at: jiff::Timestamp::now(),
+            })
+            .is_ok()
+    }
+}
+
+fn remember_version(version: &mut String, object: &DynamicObject) {
+    if let Some(v) = &object.metadata.resource_version {
+        version.clone_from(v);
+    }
+}
+
+/// The delay before retry number `failures` (0-based): doubling, capped.
+fn backoff(failures: u32) -> Duration {
+    BACKOFF_FIRST
+        .saturating_mul(2u32.saturating_pow(failures.min(16)))
+        .min(BACKOFF_LAST)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        assert_eq!(backoff(0), Duration::from_millis(500));
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(3), Duration::from_secs(4));
+        assert_eq!(backoff(10), BACKOFF_LAST);
+        assert_eq!(backoff(u32::MAX), BACKOFF_LAST);
+    }
+}
