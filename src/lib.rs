@@ -8,5 +8,6 @@ pub mod config;
 pub mod logging;
 pub mod manifests;
 pub mod reconcile;
+pub mod resource;
 pub mod source;
 pub mod tui;

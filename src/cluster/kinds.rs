@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use kube::discovery::{ApiResource, Discovery, Scope, verbs};
 
 use super::{ClusterClient, ClusterError};
+use crate::resource::split_api_version;
 
 /// One kind at one version, as the server serves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,28 +117,5 @@ impl KindCatalog {
             (&a.resource.group, &a.resource.kind).cmp(&(&b.resource.group, &b.resource.kind))
         });
         kinds
-    }
-}
-
-/// `apps/v1` → (`apps`, `v1`); `v1` → (``, `v1`).
-pub fn split_api_version(api_version: &str) -> (&str, &str) {
-    match api_version.split_once('/') {
-        Some((group, version)) => (group, version),
-        None => ("", api_version),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_versions_split_into_group_and_version() {
-        assert_eq!(split_api_version("apps/v1"), ("apps", "v1"));
-        assert_eq!(split_api_version("v1"), ("", "v1"));
-        assert_eq!(
-            split_api_version("example.com/v1beta1"),
-            ("example.com", "v1beta1")
-        );
     }
 }

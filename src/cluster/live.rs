@@ -7,7 +7,8 @@ use futures::{StreamExt, stream};
 use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 
-use super::{APP_LABEL, ClusterClient, ClusterError, KindCatalog, ObjectKey, ServedKind};
+use super::{ClusterClient, ClusterError, KindCatalog, ServedKind};
+use crate::resource::{APP_LABEL, ResourceKey};
 
 /// How long one list or get may take before the kind counts as unreadable.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -28,7 +29,7 @@ pub struct Wanted {
 #[derive(Debug, Clone, Default)]
 pub struct LiveRead {
     /// Objects labelled as the app's, and the wanted objects found by name.
-    pub objects: BTreeMap<ObjectKey, Value>,
+    pub objects: BTreeMap<ResourceKey, Value>,
     /// Kinds or objects that could not be read: their resources are Unknown.
     pub unreadable: Vec<Unreadable>,
     /// Wanted objects whose kind the server does not serve (a CRD not installed).
@@ -69,7 +70,7 @@ pub async fn read_app(
             Ok(objects) => {
                 all_failed = false;
                 for object in objects {
-                    if let Some(key) = ObjectKey::of(&object) {
+                    if let Ok(key) = ResourceKey::of(&object) {
                         read.objects.insert(key, object);
                     }
                 }
@@ -94,7 +95,7 @@ pub async fn read_app(
 
     let mut missing_by_name = Vec::new();
     for item in wanted {
-        let key = ObjectKey::new(
+        let key = ResourceKey::new(
             &item.api_version,
             &item.kind,
             item.namespace.as_deref(),

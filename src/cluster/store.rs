@@ -6,17 +6,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use super::live::{LiveRead, Unreadable, Wanted, kind_label};
-use super::{APP_LABEL, ObjectKey};
+use crate::resource::{APP_LABEL, ResourceKey};
 
 /// What a watch covers: every labelled object of a kind, or one object by name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WatchId {
     Kind { group: String, kind: String },
-    Object(ObjectKey),
+    Object(ResourceKey),
 }
 
 impl WatchId {
-    fn covers(&self, key: &ObjectKey) -> bool {
+    fn covers(&self, key: &ResourceKey) -> bool {
         match self {
             WatchId::Kind { group, kind } => *group == key.group && *kind == key.kind,
             WatchId::Object(object) => object == key,
@@ -45,7 +45,7 @@ pub enum LiveUpdate {
     },
     Deleted {
         watch: WatchId,
-        key: ObjectKey,
+        key: ResourceKey,
     },
     /// The watch failed; what it reported before stays, marked stale.
     Failed {
@@ -61,7 +61,7 @@ pub enum LiveUpdate {
 
 #[derive(Debug, Clone, Default)]
 struct WatchState {
-    keys: BTreeSet<ObjectKey>,
+    keys: BTreeSet<ResourceKey>,
     listed: bool,
     failure: Option<(jiff::Timestamp, String)>,
 }
@@ -69,19 +69,19 @@ struct WatchState {
 /// Everything the watches of one context have seen.
 #[derive(Debug, Default)]
 pub struct LiveStore {
-    objects: HashMap<ObjectKey, Value>,
+    objects: HashMap<ResourceKey, Value>,
     watches: BTreeMap<WatchId, WatchState>,
 }
 
 impl LiveStore {
     /// Applies one update; returns the keys whose object changed.
-    pub fn apply(&mut self, update: LiveUpdate) -> Vec<ObjectKey> {
+    pub fn apply(&mut self, update: LiveUpdate) -> Vec<ResourceKey> {
         match update {
             LiveUpdate::Listed { watch, objects } => {
                 let mut fresh = BTreeSet::new();
                 let mut changed = Vec::new();
                 for object in objects {
-                    if let Some(key) = ObjectKey::of(&object) {
+                    if let Ok(key) = ResourceKey::of(&object) {
                         if self.objects.get(&key) != Some(&object) {
                             changed.push(key.clone());
                         }
@@ -90,7 +90,7 @@ impl LiveStore {
                     }
                 }
                 let state = self.watches.entry(watch.clone()).or_default();
-                let gone: Vec<ObjectKey> = state.keys.difference(&fresh).cloned().collect();
+                let gone: Vec<ResourceKey> = state.keys.difference(&fresh).cloned().collect();
                 state.keys = fresh;
                 state.listed = true;
                 state.failure = None;
@@ -102,7 +102,7 @@ impl LiveStore {
                 changed
             }
             LiveUpdate::Applied { watch, object } => {
-                let Some(key) = ObjectKey::of(&object) else {
+                let Ok(key) = ResourceKey::of(&object) else {
                     return Vec::new();
                 };
                 let state = self.watches.entry(watch).or_default();
@@ -142,7 +142,7 @@ impl LiveStore {
 
     /// Drops an object a watch no longer reports, unless another watch still
     /// reports it. True when the object is gone.
-    fn release(&mut self, from: &WatchId, key: &ObjectKey) -> bool {
+    fn release(&mut self, from: &WatchId, key: &ResourceKey) -> bool {
         let still_held = self
             .watches
             .iter()
@@ -177,7 +177,7 @@ impl LiveStore {
             }
         }
         for item in wanted {
-            let key = ObjectKey::new(
+            let key = ResourceKey::new(
                 &item.api_version,
                 &item.kind,
                 item.namespace.as_deref(),
@@ -191,7 +191,8 @@ impl LiveStore {
             let relevant = match id {
                 WatchId::Kind { .. } => true,
                 WatchId::Object(key) => wanted.iter().any(|w| {
-                    ObjectKey::new(&w.api_version, &w.kind, w.namespace.as_deref(), &w.name) == *key
+                    ResourceKey::new(&w.api_version, &w.kind, w.namespace.as_deref(), &w.name)
+                        == *key
                 }),
             };
             if !relevant {
@@ -238,7 +239,7 @@ impl LiveStore {
         self.watches.entry(watch).or_default();
     }
 
-    pub fn covers(&self, key: &ObjectKey) -> bool {
+    pub fn covers(&self, key: &ResourceKey) -> bool {
         self.watches.keys().any(|id| id.covers(key))
     }
 }
@@ -304,7 +305,7 @@ mod tests {
         });
         let mut unlabelled = deployment("c", "shop", "x:1");
         unlabelled["metadata"]["labels"] = json!({});
-        let by_name = WatchId::Object(ObjectKey::of(&unlabelled).unwrap());
+        let by_name = WatchId::Object(ResourceKey::of(&unlabelled).unwrap());
         store.apply(LiveUpdate::Listed {
             watch: by_name,
             objects: vec![unlabelled],
@@ -374,7 +375,7 @@ mod tests {
     fn an_object_held_by_two_watches_stays_until_both_let_go() {
         let mut store = LiveStore::default();
         let object = deployment("a", "shop", "x:1");
-        let by_name = WatchId::Object(ObjectKey::of(&object).unwrap());
+        let by_name = WatchId::Object(ResourceKey::of(&object).unwrap());
         store.apply(LiveUpdate::Listed {
             watch: deployments(),
             objects: vec![object.clone()],
@@ -400,7 +401,7 @@ mod tests {
             watch: deployments(),
             object: object.clone(),
         });
-        let key = ObjectKey::of(&object).unwrap();
+        let key = ResourceKey::of(&object).unwrap();
         assert_eq!(
             store
                 .apply(LiveUpdate::Deleted {

@@ -13,7 +13,8 @@ use tokio::task::JoinHandle;
 
 use super::live::{REQUEST_TIMEOUT, to_value};
 use super::store::{LiveUpdate, WatchId};
-use super::{APP_LABEL, ClusterClient, ObjectKey, ServedKind, describe_kube_error};
+use super::{ClusterClient, ServedKind, describe_kube_error};
+use crate::resource::{APP_LABEL, ResourceKey};
 
 /// How long the server keeps one watch open before it is renewed.
 const WATCH_SECONDS: u32 = 290;
@@ -59,7 +60,7 @@ impl LiveCache {
     /// Watches these objects by name (those the desired state names, whose
     /// kind's label watch does not show them), and stops watching any other
     /// object watched by name before.
-    pub fn track(&mut self, objects: &[(ServedKind, ObjectKey)]) -> Vec<WatchId> {
+    pub fn track(&mut self, objects: &[(ServedKind, ResourceKey)]) -> Vec<WatchId> {
         let wanted: Vec<WatchId> = objects
             .iter()
             .map(|(_, key)| WatchId::Object(key.clone()))
@@ -257,7 +258,7 @@ impl WatchTask {
                 Ok(WatchEvent::Deleted(object)) => {
                     remember_version(version, &object);
                     to_value(object, &self.kind.resource)
-                        .and_then(|object| ObjectKey::of(&object))
+                        .and_then(|object| ResourceKey::of(&object).ok())
                         .map(|key| LiveUpdate::Deleted {
                             watch: self.id.clone(),
                             key,

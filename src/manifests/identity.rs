@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::resource::ResourceKey;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct ObjectId {
     /// `""` for the core group (`apiVersion: v1`).
@@ -16,11 +18,6 @@ pub struct ObjectId {
 }
 
 impl ObjectId {
-    /// Splits `apps/v1` into `("apps", "v1")` and `v1` into `("", "v1")`.
-    pub fn split_api_version(api_version: &str) -> (&str, &str) {
-        api_version.rsplit_once('/').unwrap_or(("", api_version))
-    }
-
     /// Two objects with the same key are the same object in the cluster,
     /// whatever version of the API they are written in.
     pub fn key(&self) -> (&str, &str, Option<&str>, &str) {
@@ -30,6 +27,16 @@ impl ObjectId {
             self.namespace.as_deref(),
             &self.name,
         )
+    }
+
+    /// The identity the cluster and the comparison pair objects by.
+    pub fn resource_key(&self) -> ResourceKey {
+        ResourceKey {
+            group: self.group.clone(),
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
     }
 }
 
@@ -150,16 +157,6 @@ pub fn built_in_scope(group: &str, kind: &str) -> Option<Scope> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn api_versions_split_into_group_and_version() {
-        assert_eq!(ObjectId::split_api_version("apps/v1"), ("apps", "v1"));
-        assert_eq!(ObjectId::split_api_version("v1"), ("", "v1"));
-        assert_eq!(
-            ObjectId::split_api_version("cert-manager.io/v1"),
-            ("cert-manager.io", "v1")
-        );
-    }
 
     #[test]
     fn built_in_kinds_have_a_scope() {

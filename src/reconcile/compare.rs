@@ -14,11 +14,11 @@ use super::lookup::field;
 use super::merge_keys::{ListKind, list_kind, same_key};
 use super::normalize::{Normalization, display_form};
 use super::quantity::is_quantity_path;
-use super::resource_key::ResourceKey;
 use super::secret_mask;
 use super::value_eq::{is_empty_like, scalars_equal, values_equal};
 use super::yaml_diff;
 use crate::config::IgnoreRule;
+use crate::resource::ResourceKey;
 
 /// One field that differs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

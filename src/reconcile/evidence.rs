@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::field_path::{Locator, Segment};
 use super::lookup::{field, metadata_field};
 use super::merge_keys::{find_same_key, key_json, same_key};
-use super::stamp::FIELD_MANAGER;
 use super::value_eq::{is_empty_like, values_equal};
+use crate::resource::FIELD_MANAGER;
 
 /// The annotation `kubectl apply` keeps the applied object in.
 pub const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::resource_key::ResourceKey;
 use crate::config::IgnoreRule;
+use crate::resource::ResourceKey;
 
 /// Whether a rule applies to an object: every field it names must match.
 pub(crate) fn rule_matches(rule: &IgnoreRule, key: &ResourceKey) -> bool {

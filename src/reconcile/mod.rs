@@ -13,20 +13,22 @@ mod merge_keys;
 mod normalize;
 mod pairing;
 mod quantity;
-mod resource_key;
 mod resource_result;
 mod secret_mask;
 mod stamp;
 mod value_eq;
 mod yaml_diff;
 
+pub use crate::resource::{
+    APP_LABEL, FIELD_MANAGER, KeyError, MANAGED_BY_LABEL, REVISION_ANNOTATION, ResourceKey,
+    group_of,
+};
 pub use app_summary::{AppStatus, AppSummary, StatusCounts, summarize};
 pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare};
 pub use evidence::LAST_APPLIED_ANNOTATION;
 pub use health::{Health, HealthAssessment, health};
 pub use pairing::{KeyedObject, assess_objects};
 pub use quantity::Quantity;
-pub use resource_key::{KeyError, ResourceKey, group_of};
 pub use resource_result::{ResourceResult, ResourceStatus};
 pub use secret_mask::{MASK, MASK_GIT_DIFFERS, MASK_LIVE_DIFFERS};
-pub use stamp::{APP_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL, REVISION_ANNOTATION, revision_of};
+pub use stamp::revision_of;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::evidence::LAST_APPLIED_ANNOTATION;
 use super::field_path::Segment;
 use super::lookup::metadata_field;
-use super::stamp::{APP_LABEL, MANAGED_BY_LABEL, REVISION_ANNOTATION};
+use crate::resource::{APP_LABEL, MANAGED_BY_LABEL, REVISION_ANNOTATION};
 
 /// Top-level fields that are not configuration. `apiVersion` and `kind` are
 /// the pairing's business: the API server answers in the version asked for.

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::resource_key::ResourceKey;
 use super::resource_result::ResourceResult;
 use crate::config::IgnoreRule;
+use crate::resource::ResourceKey;
 
 /// An object with its identity already read.
 #[derive(Debug, Clone, PartialEq)]

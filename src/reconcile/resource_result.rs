@@ -9,10 +9,10 @@ use serde_json::Value;
 use super::compare::{ChangeKind, FieldChange, compare, diff_label};
 use super::health::{Health, HealthAssessment, health};
 use super::normalize::{Normalization, display_form};
-use super::resource_key::ResourceKey;
 use super::stamp::revision_of;
 use super::{secret_mask, yaml_diff};
 use crate::config::IgnoreRule;
+use crate::resource::ResourceKey;
 
 /// Whether a resource matches Git.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

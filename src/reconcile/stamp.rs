@@ -1,18 +1,9 @@
-//! What driftdeck writes on every object it applies, and how to read it back.
+//! Reading back what driftdeck wrote on an object it applied.
 
 use serde_json::Value;
 
 use super::lookup::metadata_field;
-
-/// The field manager driftdeck applies with; its entries in `managedFields`
-/// are evidence of what Git set.
-pub const FIELD_MANAGER: &str = "driftdeck";
-/// Label naming the app an object belongs to.
-pub const APP_LABEL: &str = "driftdeck.dev/app";
-/// Label marking objects that driftdeck manages.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-/// Annotation holding the commit id an object was applied from.
-pub const REVISION_ANNOTATION: &str = "driftdeck.dev/revision";
+use crate::resource::REVISION_ANNOTATION;
 
 /// The revision recorded on a live object, if any.
 pub fn revision_of(live: &Value) -> Option<&str> {

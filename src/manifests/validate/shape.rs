@@ -84,7 +84,7 @@ pub(super) fn identify(
         problems.push(not_an_object(reasons.join("; ")));
         return None;
     };
-    let (group, version) = ObjectId::split_api_version(api_version);
+    let (group, version) = crate::resource::split_api_version(api_version);
     let scope = built_in_scope(group, kind)
         .or_else(|| {
             crd_scopes

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::lookup::at;
-use super::resource_key::group_of;
+use crate::resource::group_of;
 
 /// How healthy an object is. The order is from best to worst, so an app's
 /// health is the `max` of its resources'.

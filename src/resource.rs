@@ -1,5 +1,7 @@
-//! The identity desired and live objects are paired by: group, kind,
-//! namespace and name.
+//! Kubernetes objects as driftdeck names them: the identity desired and live
+//! objects are paired by (group, kind, namespace, name), and the stamps
+//! driftdeck writes on every object it applies. Shared by the manifests, the
+//! cluster and the comparison, so all three mean the same object.
 
 use std::fmt;
 
@@ -29,7 +31,26 @@ pub enum KeyError {
     NoName { kind: String },
 }
 
+/// The field manager driftdeck applies with; its entries in `managedFields`
+/// are evidence of what Git set.
+pub const FIELD_MANAGER: &str = "driftdeck";
+/// Label naming the app an object belongs to.
+pub const APP_LABEL: &str = "driftdeck.dev/app";
+/// Label marking objects that driftdeck manages.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// Annotation holding the commit id an object was applied from.
+pub const REVISION_ANNOTATION: &str = "driftdeck.dev/revision";
+
 impl ResourceKey {
+    pub fn new(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> ResourceKey {
+        ResourceKey {
+            group: group_of(api_version).to_string(),
+            kind: kind.to_string(),
+            namespace: namespace.filter(|ns| !ns.is_empty()).map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+
     /// The identity of an object, or what is missing from it.
     pub fn of(object: &Value) -> Result<ResourceKey, KeyError> {
         if !object.is_object() {
@@ -69,9 +90,12 @@ impl ResourceKey {
 
 /// The group part of an `apiVersion`: `apps/v1` → `apps`, `v1` → `""`.
 pub fn group_of(api_version: &str) -> &str {
-    api_version
-        .rsplit_once('/')
-        .map_or("", |(group, _version)| group)
+    split_api_version(api_version).0
+}
+
+/// `apps/v1` → (`apps`, `v1`); `v1` → (``, `v1`).
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    api_version.rsplit_once('/').unwrap_or(("", api_version))
 }
 
 /// `Deployment default/nginx`, `ClusterRole admin`.
@@ -106,6 +130,21 @@ mod tests {
         assert_eq!(key.group, "");
         assert_eq!(key.namespace, None);
         assert_eq!(key.to_string(), "Namespace shop");
+    }
+
+    #[test]
+    fn api_versions_split_into_group_and_version() {
+        assert_eq!(split_api_version("apps/v1"), ("apps", "v1"));
+        assert_eq!(split_api_version("v1"), ("", "v1"));
+        assert_eq!(
+            split_api_version("example.com/v1beta1"),
+            ("example.com", "v1beta1")
+        );
+        let key = ResourceKey::new("networking.k8s.io/v1", "Ingress", Some(""), "web");
+        assert_eq!(
+            (key.group.as_str(), key.namespace),
+            ("networking.k8s.io", None)
+        );
     }
 
     #[test]
