@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use kube::api::{Api, DynamicObject};
 use kube::discovery::{ApiResource, Discovery, Scope, verbs};
 
 use super::{ClusterClient, ClusterError};
@@ -25,6 +26,18 @@ const NOT_WATCHED: &[(&str, &str)] = &[
     ("events.k8s.io", "Event"),
     ("coordination.k8s.io", "Lease"),
 ];
+
+impl ServedKind {
+    /// The API for objects of this kind in `namespace` (ignored when the kind
+    /// is cluster-scoped).
+    pub fn api_for(&self, client: &ClusterClient, namespace: Option<&str>) -> Api<DynamicObject> {
+        match (self.namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(client.kube().clone(), ns, &self.resource),
+            (true, None) => Api::default_namespaced_with(client.kube().clone(), &self.resource),
+            (false, _) => Api::all_with(client.kube().clone(), &self.resource),
+        }
+    }
+}
 
 /// The result of discovery for one context.
 #[derive(Debug, Clone)]
@@ -89,20 +102,37 @@ impl KindCatalog {
             .get(&(group.to_string(), version.to_string(), kind.to_string()))
     }
 
-    /// Like `find`, but runs discovery again (at most every few seconds) when
-    /// the kind is unknown: a CRD may have been created since.
-    pub async fn find_or_rediscover(
+    /// The version of a kind the server recommends.
+    pub fn preferred(&self, group: &str, kind: &str) -> Option<&ServedKind> {
+        self.kinds
+            .values()
+            .find(|k| k.preferred && k.resource.group == group && k.resource.kind == kind)
+    }
+
+    /// The kind at `version` (or the preferred one), running discovery again
+    /// (at most every few seconds) when it is unknown: a CRD may have been
+    /// created since.
+    pub async fn resolve(
         &mut self,
         client: &ClusterClient,
-        api_version: &str,
+        group: &str,
+        version: Option<&str>,
         kind: &str,
     ) -> Result<Option<ServedKind>, ClusterError> {
-        if self.find(api_version, kind).is_none()
-            && self.discovered_at.elapsed() >= REDISCOVERY_INTERVAL
-        {
+        let lookup = |catalog: &KindCatalog| match version {
+            Some(version) => catalog
+                .kinds
+                .get(&(group.to_string(), version.to_string(), kind.to_string()))
+                .cloned(),
+            None => catalog.preferred(group, kind).cloned(),
+        };
+        if let Some(found) = lookup(self) {
+            return Ok(Some(found));
+        }
+        if self.discovered_at.elapsed() >= REDISCOVERY_INTERVAL {
             *self = KindCatalog::discover(client).await?;
         }
-        Ok(self.find(api_version, kind).cloned())
+        Ok(lookup(self))
     }
 
     /// One version of every kind that can be watched: where an app's objects

@@ -10,19 +10,36 @@ use serde_json::Value;
 use super::{ClusterClient, ClusterError, KindCatalog, ServedKind};
 use crate::resource::{APP_LABEL, ResourceKey};
 
-/// How long one list or get may take before the kind counts as unreadable.
+/// How long one list or get may take before it counts as unreadable.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Lists and gets in flight at once against one server.
 const CONCURRENCY: usize = 8;
 
-/// An object the desired state names, to be found live by name when it
-/// carries no app label yet.
+/// An object to find live by name: one the desired state names (it may carry
+/// no app label yet), or one it refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wanted {
-    pub api_version: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
+    pub key: ResourceKey,
+    /// The version Git writes it in; `None` for the server's preferred one.
+    pub version: Option<String>,
+}
+
+/// Pods in a namespace with these labels: does any exist? (A Service whose
+/// selector matches no pod template in Git may still select pods live.)
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PodQuery {
+    pub namespace: String,
+    pub selector: BTreeMap<String, String>,
+}
+
+impl PodQuery {
+    fn label_selector(&self) -> String {
+        self.selector
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// What could be read of one app's objects.
@@ -33,28 +50,55 @@ pub struct LiveRead {
     /// Kinds or objects that could not be read: their resources are Unknown.
     pub unreadable: Vec<Unreadable>,
     /// Wanted objects whose kind the server does not serve (a CRD not installed).
-    pub unserved: Vec<Wanted>,
+    pub unserved: Vec<ResourceKey>,
+    /// For each pod query: whether pods match it; absent when it could not be asked.
+    pub pods_found: BTreeMap<PodQuery, bool>,
     /// Set when a watch failed and what it reported is the last known state.
     pub stale_since: Option<jiff::Timestamp>,
     pub stale_cause: Option<String>,
 }
 
+/// A part of the live state that could not be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable {
-    /// The kind (`apps/Deployment`) or the object (`apps/Deployment ns/name`).
-    pub what: String,
     pub group: String,
     pub kind: String,
+    /// One object, or `None` for every object of the kind.
+    pub object: Option<ResourceKey>,
     pub cause: String,
 }
 
+impl Unreadable {
+    /// True when this covers the object with `key`.
+    pub fn covers(&self, key: &ResourceKey) -> bool {
+        match &self.object {
+            Some(object) => object == key,
+            None => self.group == key.group && self.kind == key.kind,
+        }
+    }
+
+    /// `apps/Deployment`, or the object.
+    pub fn what(&self) -> String {
+        match &self.object {
+            Some(object) => format!(
+                "{} {}",
+                kind_label(&object.group, &object.kind),
+                qualified_name(object)
+            ),
+            None => kind_label(&self.group, &self.kind),
+        }
+    }
+}
+
 /// Reads every object labelled `driftdeck.dev/app=<app>`, one list per
-/// watchable kind, then gets by name the wanted objects that no list returned.
+/// watchable kind; then gets by name the wanted objects no list returned,
+/// and asks once per pod query whether any pod matches.
 pub async fn read_app(
     client: &ClusterClient,
     catalog: &mut KindCatalog,
     app: &str,
     wanted: &[Wanted],
+    pod_queries: &[PodQuery],
 ) -> Result<LiveRead, ClusterError> {
     let mut read = LiveRead::default();
     let selector = format!("{APP_LABEL}={app}");
@@ -78,9 +122,9 @@ pub async fn read_app(
             Err(cause) => {
                 first_cause.get_or_insert_with(|| cause.clone());
                 read.unreadable.push(Unreadable {
-                    what: kind_label(&kind.resource.group, &kind.resource.kind),
                     group: kind.resource.group.clone(),
                     kind: kind.resource.kind.clone(),
+                    object: None,
                     cause,
                 });
             }
@@ -93,51 +137,79 @@ pub async fn read_app(
         });
     }
 
-    let mut missing_by_name = Vec::new();
+    let mut by_name = Vec::new();
     for item in wanted {
-        let key = ResourceKey::new(
-            &item.api_version,
-            &item.kind,
-            item.namespace.as_deref(),
-            &item.name,
-        );
-        if read.objects.contains_key(&key) {
+        if read.objects.contains_key(&item.key) {
             continue;
         }
         match catalog
-            .find_or_rediscover(client, &item.api_version, &item.kind)
+            .resolve(
+                client,
+                &item.key.group,
+                item.version.as_deref(),
+                &item.key.kind,
+            )
             .await?
         {
-            Some(kind) => missing_by_name.push((key, kind, item)),
-            None => read.unserved.push(item.clone()),
+            Some(kind) => by_name.push((item.key.clone(), kind)),
+            None => read.unserved.push(item.key.clone()),
         }
     }
-    let gets =
-        stream::iter(missing_by_name.iter().map(|(_, kind, item)| {
-            get_by_name(client, kind, item.namespace.as_deref(), &item.name)
-        }))
-        .buffered(CONCURRENCY)
-        .collect::<Vec<_>>()
-        .await;
-    for ((key, kind, item), result) in missing_by_name.into_iter().zip(gets) {
+    let gets = stream::iter(
+        by_name
+            .iter()
+            .map(|(key, kind)| get_by_name(client, kind, key)),
+    )
+    .buffered(CONCURRENCY)
+    .collect::<Vec<_>>()
+    .await;
+    for ((key, kind), result) in by_name.into_iter().zip(gets) {
         match result {
             Ok(Some(object)) => {
                 read.objects.insert(key, object);
             }
             Ok(None) => {}
             Err(cause) => read.unreadable.push(Unreadable {
-                what: format!(
-                    "{} {}",
-                    kind_label(&kind.resource.group, &kind.resource.kind),
-                    qualified_name(item.namespace.as_deref(), &item.name)
-                ),
                 group: kind.resource.group.clone(),
                 kind: kind.resource.kind.clone(),
+                object: Some(key),
                 cause,
             }),
         }
     }
+    read.pods_found = probe_pods(client, catalog, pod_queries).await;
     Ok(read)
+}
+
+/// Asks, for each query, whether any pod matches (one list with limit 1 each).
+pub async fn probe_pods(
+    client: &ClusterClient,
+    catalog: &KindCatalog,
+    queries: &[PodQuery],
+) -> BTreeMap<PodQuery, bool> {
+    let Some(pods) = catalog.preferred("", "Pod") else {
+        return BTreeMap::new();
+    };
+    let answers = stream::iter(queries.iter().map(|query| async {
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(client.kube().clone(), &query.namespace, &pods.resource);
+        let params = ListParams::default()
+            .labels(&query.label_selector())
+            .limit(1);
+        let found = tokio::time::timeout(REQUEST_TIMEOUT, api.list_metadata(&params))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|list| !list.items.is_empty());
+        (query.clone(), found)
+    }))
+    .buffered(CONCURRENCY)
+    .collect::<Vec<_>>()
+    .await;
+    answers
+        .into_iter()
+        .filter_map(|(query, found)| found.map(|found| (query, found)))
+        .collect()
 }
 
 /// `Deployment` for the core group, `apps/Deployment` otherwise.
@@ -149,10 +221,10 @@ pub fn kind_label(group: &str, kind: &str) -> String {
     }
 }
 
-fn qualified_name(namespace: Option<&str>, name: &str) -> String {
-    match namespace {
-        Some(ns) => format!("{ns}/{name}"),
-        None => name.to_string(),
+fn qualified_name(key: &ResourceKey) -> String {
+    match &key.namespace {
+        Some(ns) => format!("{ns}/{}", key.name),
+        None => key.name.clone(),
     }
 }
 
@@ -177,22 +249,17 @@ async fn list_kind(
 async fn get_by_name(
     client: &ClusterClient,
     kind: &ServedKind,
-    namespace: Option<&str>,
-    name: &str,
+    key: &ResourceKey,
 ) -> Result<Option<Value>, String> {
-    let api: Api<DynamicObject> = match (kind.namespaced, namespace) {
-        (true, Some(ns)) => Api::namespaced_with(client.kube().clone(), ns, &kind.resource),
-        (true, None) => Api::default_namespaced_with(client.kube().clone(), &kind.resource),
-        (false, _) => Api::all_with(client.kube().clone(), &kind.resource),
-    };
-    let object = tokio::time::timeout(REQUEST_TIMEOUT, api.get_opt(name))
+    let api = kind.api_for(client, key.namespace.as_deref());
+    let object = tokio::time::timeout(REQUEST_TIMEOUT, api.get_opt(&key.name))
         .await
         .map_err(|_| format!("no answer within {}s", REQUEST_TIMEOUT.as_secs()))?
         .map_err(|e| super::describe_kube_error(&e))?;
     Ok(object.and_then(|o| to_value(o, &kind.resource)))
 }
 
-/// A listed object as JSON, with the apiVersion and kind a list leaves out.
+/// A read object as JSON, with the apiVersion and kind a list leaves out.
 pub(super) fn to_value(
     object: DynamicObject,
     resource: &kube::discovery::ApiResource,

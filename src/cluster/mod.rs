@@ -9,7 +9,7 @@ mod watch;
 
 pub use client::{ClusterClient, RequestTally};
 pub use kinds::{KindCatalog, ServedKind};
-pub use live::{LiveRead, Unreadable, Wanted, kind_label, read_app};
+pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_app};
 pub use store::{LiveStore, LiveUpdate, WatchId};
 pub use watch::LiveCache;
 

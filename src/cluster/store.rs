@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use super::live::{LiveRead, Unreadable, Wanted, kind_label};
+use super::live::{LiveRead, Unreadable, Wanted};
 use crate::resource::{APP_LABEL, ResourceKey};
 
 /// What a watch covers: every labelled object of a kind, or one object by name.
@@ -20,13 +20,6 @@ impl WatchId {
         match self {
             WatchId::Kind { group, kind } => *group == key.group && *kind == key.kind,
             WatchId::Object(object) => object == key,
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            WatchId::Kind { group, kind } => kind_label(group, kind),
-            WatchId::Object(key) => key.to_string(),
         }
     }
 }
@@ -177,52 +170,32 @@ impl LiveStore {
             }
         }
         for item in wanted {
-            let key = ResourceKey::new(
-                &item.api_version,
-                &item.kind,
-                item.namespace.as_deref(),
-                &item.name,
-            );
-            if let Some(object) = self.objects.get(&key) {
-                read.objects.insert(key, object.clone());
+            if let Some(object) = self.objects.get(&item.key) {
+                read.objects.insert(item.key.clone(), object.clone());
             }
         }
         for (id, state) in &self.watches {
-            let relevant = match id {
-                WatchId::Kind { .. } => true,
-                WatchId::Object(key) => wanted.iter().any(|w| {
-                    ResourceKey::new(&w.api_version, &w.kind, w.namespace.as_deref(), &w.name)
-                        == *key
-                }),
+            let (group, kind, object) = match id {
+                WatchId::Kind { group, kind } => (group, kind, None),
+                WatchId::Object(key) if wanted.iter().any(|w| w.key == *key) => {
+                    (&key.group, &key.kind, Some(key.clone()))
+                }
+                WatchId::Object(_) => continue,
             };
-            if !relevant {
-                continue;
-            }
-            let (group, kind) = match id {
-                WatchId::Kind { group, kind } => (group.clone(), kind.clone()),
-                WatchId::Object(key) => (key.group.clone(), key.kind.clone()),
+            let unreadable = |cause: &str| Unreadable {
+                group: group.clone(),
+                kind: kind.clone(),
+                object: object.clone(),
+                cause: cause.to_string(),
             };
             match (&state.failure, state.listed) {
                 (Some((since, cause)), true) => {
-                    read.stale_since = Some(
-                        read.stale_since
-                            .map_or(*since, |s: jiff::Timestamp| s.min(*since)),
-                    );
+                    read.stale_since = Some(read.stale_since.map_or(*since, |s| s.min(*since)));
                     read.stale_cause
-                        .get_or_insert_with(|| format!("{}: {cause}", id.describe()));
+                        .get_or_insert_with(|| format!("{}: {cause}", unreadable(cause).what()));
                 }
-                (Some((_, cause)), false) => read.unreadable.push(Unreadable {
-                    what: id.describe(),
-                    group,
-                    kind,
-                    cause: cause.clone(),
-                }),
-                (None, false) => read.unreadable.push(Unreadable {
-                    what: id.describe(),
-                    group,
-                    kind,
-                    cause: "not read yet".to_string(),
-                }),
+                (Some((_, cause)), false) => read.unreadable.push(unreadable(cause)),
+                (None, false) => read.unreadable.push(unreadable("not read yet")),
                 (None, true) => {}
             }
         }
@@ -266,10 +239,8 @@ mod tests {
 
     fn wanted(name: &str) -> Wanted {
         Wanted {
-            api_version: "apps/v1".into(),
-            kind: "Deployment".into(),
-            namespace: Some("web".into()),
-            name: name.into(),
+            key: ResourceKey::new("apps/v1", "Deployment", Some("web"), name),
+            version: Some("v1".into()),
         }
     }
 
@@ -367,7 +338,7 @@ mod tests {
             at,
         });
         let view = store.app_view("shop", &[]);
-        assert_eq!(view.unreadable[0].what, "apps/Deployment");
+        assert_eq!(view.unreadable[0].what(), "apps/Deployment");
         assert_eq!(view.unreadable[0].cause, "403 forbidden");
     }
 

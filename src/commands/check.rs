@@ -11,9 +11,8 @@ use serde::Serialize;
 
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat};
-use crate::manifests::{
-    self, AppSettings, Checked, ManifestFile, ObjectId, Origin, Problem, Scope, Severity,
-};
+use crate::manifests::{self, AppSettings, Checked, ObjectId, Origin, Problem, Scope, Severity};
+use crate::reconcile::desired_at;
 use crate::source::{self, RepoPath};
 
 pub fn run(
@@ -30,7 +29,10 @@ pub fn run(
         values: &app.values,
     };
     let checked = match rev {
-        Some(rev) => check_revision(&repo?, rev, path, &settings)?,
+        Some(rev) => {
+            let repo = repo?;
+            desired_at(&repo.repo_dir, rev, &repo.app_path, path, &settings)?
+        }
         None if path.is_file() => manifests::check_file(path, &app.namespace)?,
         None => manifests::check_folder(path, path, &settings)?,
     };
@@ -60,34 +62,6 @@ pub fn run(
     } else {
         ExitCode::from(1)
     })
-}
-
-/// The app folder at `rev`, read from the object database; written to a
-/// temporary folder only when kustomize or helm must render it.
-fn check_revision(
-    repo: &RepoPath,
-    rev: &str,
-    display: &Path,
-    app: &AppSettings<'_>,
-) -> Result<Checked, CommandError> {
-    let tree = source::files_at(&repo.repo_dir, rev, &repo.app_path)?;
-    if manifests::renderer_for_paths(tree.iter().map(|file| file.path.as_path())).is_none() {
-        let files: Vec<ManifestFile> = tree
-            .into_iter()
-            .map(|file| ManifestFile {
-                path: file.path,
-                bytes: file.bytes,
-                rendered_by: None,
-            })
-            .collect();
-        return Ok(manifests::check_files(&files, display, app.namespace));
-    }
-    let scratch = tempfile::Builder::new()
-        .prefix("driftdeck-check-")
-        .tempdir()
-        .map_err(CommandError::TempFolder)?;
-    source::write_files(&tree, scratch.path())?;
-    Ok(manifests::check_folder(scratch.path(), display, app)?)
 }
 
 /// Name, namespace and Helm values files of the app at PATH.

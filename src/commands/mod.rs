@@ -45,8 +45,8 @@ pub enum CommandError {
     Manifests(#[from] crate::manifests::ManifestError),
     #[error(transparent)]
     Git(#[from] crate::source::SourceError),
-    #[error("cannot create a temporary folder to render in: {0}")]
-    TempFolder(std::io::Error),
+    #[error(transparent)]
+    Desired(#[from] crate::reconcile::DesiredError),
     #[error(transparent)]
     ObjectFile(#[from] object_file::ObjectFileError),
     #[error("cannot write the output as JSON: {0}")]

@@ -3,7 +3,9 @@
 //! functions over `serde_json::Value` objects; no I/O.
 
 mod app_summary;
+mod assess;
 mod compare;
+mod desired;
 mod evidence;
 mod field_path;
 mod health;
@@ -24,7 +26,9 @@ pub use crate::resource::{
     group_of,
 };
 pub use app_summary::{AppStatus, AppSummary, StatusCounts, summarize};
+pub use assess::{AppReport, assess, is_synced, live_queries};
 pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare};
+pub use desired::{DesiredError, desired_at};
 pub use evidence::LAST_APPLIED_ANNOTATION;
 pub use health::{Health, HealthAssessment, health};
 pub use pairing::{KeyedObject, assess_objects};

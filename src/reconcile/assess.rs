@@ -1,0 +1,242 @@
+//! An app's verdict from its desired state and what could be read of its
+//! live state: one result per resource, the app summary, and the manifest
+//! problems that still stand once the live state is known. Pure.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::app_summary::{AppStatus, AppSummary, summarize};
+use super::resource_result::{ResourceResult, ResourceStatus};
+use crate::cluster::{LiveRead, PodQuery, Wanted, kind_label};
+use crate::config::AppConfig;
+use crate::manifests::{Checked, Problem, ReferenceTarget, Severity};
+use crate::resource::{APP_LABEL, ResourceKey};
+
+/// Everything known about one app at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppReport {
+    pub app: String,
+    /// The commit of the tracked branch that was compared, if Git could be read.
+    pub desired_revision: Option<String>,
+    #[serde(flatten)]
+    pub summary: AppSummary,
+    pub resources: Vec<ResourceResult>,
+    /// Manifest problems at the desired revision; reference warnings only
+    /// while the live state does not resolve them either.
+    pub problems: Vec<Problem>,
+    /// Set when the live state shown is the last known one, because a watch
+    /// failed at that time.
+    pub stale_since: Option<jiff::Timestamp>,
+    pub stale_cause: Option<String>,
+}
+
+impl AppReport {
+    /// An app whose state could not be established at all: Git or the
+    /// cluster could not be read.
+    pub fn unknown(
+        app: &str,
+        desired_revision: Option<String>,
+        cause: impl Into<String>,
+    ) -> AppReport {
+        AppReport {
+            app: app.to_string(),
+            desired_revision,
+            summary: AppSummary {
+                status: AppStatus::Unknown,
+                health: super::Health::Unknown,
+                revision: None,
+                counts: Default::default(),
+                reason: Some(cause.into()),
+            },
+            resources: Vec::new(),
+            problems: Vec::new(),
+            stale_since: None,
+            stale_cause: None,
+        }
+    }
+}
+
+/// What to read live for a desired state: its objects by name (they may
+/// carry no app label yet) and the targets of references Git leaves
+/// unresolved, so they can be looked for in the cluster.
+pub fn live_queries(checked: &Checked) -> (Vec<Wanted>, Vec<PodQuery>) {
+    let mut wanted: Vec<Wanted> = checked
+        .desired
+        .objects
+        .iter()
+        .map(|object| Wanted {
+            key: object.id.resource_key(),
+            version: Some(object.id.version.clone()),
+        })
+        .collect();
+    let mut pods = BTreeSet::new();
+    for (_, reference) in checked.problems.unresolved_references() {
+        match &reference.target {
+            ReferenceTarget::Object {
+                group,
+                kind,
+                namespace,
+                name,
+            } => wanted.push(Wanted {
+                key: ResourceKey {
+                    group: group.clone(),
+                    kind: kind.clone(),
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                },
+                version: None,
+            }),
+            ReferenceTarget::Pods {
+                namespace,
+                selector,
+            } => {
+                pods.insert(PodQuery {
+                    namespace: namespace.clone(),
+                    selector: selector.clone(),
+                });
+            }
+            // The Service is in Git: a live port would be overwritten anyway.
+            ReferenceTarget::ServicePort { .. } => {}
+        }
+    }
+    (wanted, pods.into_iter().collect())
+}
+
+/// Compares the desired state at `revision` with the live state.
+pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRead) -> AppReport {
+    let mut resources = Vec::with_capacity(checked.desired.objects.len());
+    let mut desired_keys = BTreeSet::new();
+    for object in &checked.desired.objects {
+        let key = object.id.resource_key();
+        if !desired_keys.insert(key.clone()) {
+            continue; // defined twice: an error the problems already name
+        }
+        let result = if let Some(live_object) = live.objects.get(&key) {
+            ResourceResult::compared(key, &object.value, live_object, &app.ignore)
+        } else if let Some(unreadable) = live.unreadable.iter().find(|u| u.covers(&key)) {
+            ResourceResult::unknown(
+                key,
+                format!("cannot read {}: {}", unreadable.what(), unreadable.cause),
+            )
+        } else if live.unserved.contains(&key) {
+            let mut missing = ResourceResult::missing(key, &object.value);
+            missing.reason = Some(format!(
+                "the cluster does not serve {} {} (is its CustomResourceDefinition installed?)",
+                kind_label(&object.id.group, &object.id.kind),
+                object.id.version
+            ));
+            missing
+        } else {
+            ResourceResult::missing(key, &object.value)
+        };
+        resources.push(result);
+    }
+
+    // Extra only against a complete desired state: with errors, objects of a
+    // broken file would look removed from Git.
+    let complete = checked.can_sync();
+    if complete {
+        for (key, object) in &live.objects {
+            if !desired_keys.contains(key) && labelled_for(object, &app.name) {
+                resources.push(ResourceResult::extra(key.clone(), object));
+            }
+        }
+    }
+    resources.sort_by(|a, b| a.key.cmp(&b.key));
+
+    let mut summary = summarize(&resources);
+    if !complete {
+        let errors = checked.problems.count(Severity::Error);
+        let first = checked
+            .problems
+            .iter()
+            .find(|p| p.is_error())
+            .map(ToString::to_string);
+        summary.status = AppStatus::Unknown;
+        summary.reason = Some(format!(
+            "the manifests at {} have {errors} error{}{}",
+            short(revision),
+            if errors == 1 { "" } else { "s" },
+            first.map(|p| format!(", first: {p}")).unwrap_or_default()
+        ));
+    }
+    AppReport {
+        app: app.name.clone(),
+        desired_revision: Some(revision.to_string()),
+        summary,
+        resources,
+        problems: standing_problems(checked, live),
+        stale_since: live.stale_since,
+        stale_cause: live.stale_cause.clone(),
+    }
+}
+
+fn labelled_for(object: &Value, app: &str) -> bool {
+    object
+        .pointer("/metadata/labels")
+        .and_then(|labels| labels.get(APP_LABEL))
+        .and_then(Value::as_str)
+        == Some(app)
+}
+
+fn short(revision: &str) -> &str {
+    revision.get(..7).unwrap_or(revision)
+}
+
+/// The problems, minus the reference warnings the live state resolves; the
+/// others say they were looked for in the cluster too.
+fn standing_problems(checked: &Checked, live: &LiveRead) -> Vec<Problem> {
+    checked
+        .problems
+        .iter()
+        .filter_map(|problem| {
+            let Some(reference) = &problem.unresolved else {
+                return Some(problem.clone());
+            };
+            let found_live = match &reference.target {
+                ReferenceTarget::Object {
+                    group,
+                    kind,
+                    namespace,
+                    name,
+                } => Some(live.objects.keys().any(|key| {
+                    key.group == *group
+                        && key.kind == *kind
+                        && key.namespace == *namespace
+                        && key.name == *name
+                })),
+                ReferenceTarget::Pods {
+                    namespace,
+                    selector,
+                } => live
+                    .pods_found
+                    .get(&PodQuery {
+                        namespace: namespace.clone(),
+                        selector: selector.clone(),
+                    })
+                    .copied(),
+                ReferenceTarget::ServicePort { .. } => Some(false),
+            };
+            match found_live {
+                Some(true) => None,
+                Some(false) => {
+                    let mut problem = problem.clone();
+                    problem.message.push_str(", nor does the cluster have it");
+                    Some(problem)
+                }
+                None => Some(problem.clone()),
+            }
+        })
+        .collect()
+}
+
+/// True when every resource of the report is Synced and nothing is unknown.
+pub fn is_synced(report: &AppReport) -> bool {
+    report.summary.status == AppStatus::Synced
+        && report
+            .resources
+            .iter()
+            .all(|r| r.status == ResourceStatus::Synced)
+}

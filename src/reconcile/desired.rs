@@ -1,0 +1,50 @@
+//! The desired state of an app at a revision: its folder read from the Git
+//! object database, rendered by kustomize or helm when it must be, loaded
+//! and checked. Blocking (gix and the renderers): call it from
+//! `spawn_blocking` in async code.
+
+use std::path::Path;
+
+use crate::manifests::{self, AppSettings, Checked, ManifestError, ManifestFile};
+use crate::source::{self, SourceError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DesiredError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Manifests(#[from] ManifestError),
+    #[error("cannot create a temporary folder to render in: {0}")]
+    TempFolder(std::io::Error),
+}
+
+/// The app folder `app_path` of the repository at `repo_dir` at `rev`,
+/// checked. The files are written to a temporary folder (removed after) only
+/// when kustomize or helm must render them; `display` names the folder in
+/// problems.
+pub fn desired_at(
+    repo_dir: &Path,
+    rev: &str,
+    app_path: &str,
+    display: &Path,
+    app: &AppSettings<'_>,
+) -> Result<Checked, DesiredError> {
+    let tree = source::files_at(repo_dir, rev, app_path)?;
+    if manifests::renderer_for_paths(tree.iter().map(|file| file.path.as_path())).is_none() {
+        let files: Vec<ManifestFile> = tree
+            .into_iter()
+            .map(|file| ManifestFile {
+                path: file.path,
+                bytes: file.bytes,
+                rendered_by: None,
+            })
+            .collect();
+        return Ok(manifests::check_files(&files, display, app.namespace));
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix("driftdeck-render-")
+        .tempdir()
+        .map_err(DesiredError::TempFolder)?;
+    source::write_files(&tree, scratch.path())?;
+    Ok(manifests::check_folder(scratch.path(), display, app)?)
+}
