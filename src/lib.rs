@@ -5,4 +5,5 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod logging;
+pub mod simcluster;
 pub mod source;
