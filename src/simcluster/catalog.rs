@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use serde_json::Value;
 
 use super::schema::{self, Shape};
@@ -97,6 +98,25 @@ impl ResourceType {
 
     pub fn is_custom(&self) -> bool {
         self.crd.is_some()
+    }
+
+    /// Stored JSON as served at this version: a custom resource stored at
+    /// another version takes this one's apiVersion (conversion `None`).
+    pub fn present(&self, json: &Bytes) -> Bytes {
+        if self.crd.is_none() {
+            return json.clone();
+        }
+        let Ok(mut value) = serde_json::from_slice::<Value>(json) else {
+            return json.clone();
+        };
+        let api_version = self.api_version();
+        if value.get("apiVersion").and_then(Value::as_str) == Some(api_version.as_str()) {
+            return json.clone();
+        }
+        if let Some(map) = value.as_object_mut() {
+            map.insert("apiVersion".into(), Value::String(api_version));
+        }
+        Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
     }
 }
 

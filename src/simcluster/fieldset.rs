@@ -130,17 +130,6 @@ impl FieldSet {
         !self.member && self.children.values().all(FieldSet::is_empty)
     }
 
-    /// Whether any member lies strictly below `path`.
-    pub fn has_members_below(&self, path: &[PathElement]) -> bool {
-        match path.split_first() {
-            None => self.children.values().any(|child| !child.is_empty()),
-            Some((first, rest)) => self
-                .children
-                .get(first)
-                .is_some_and(|child| child.has_members_below(rest)),
-        }
-    }
-
     pub fn union(&self, other: &FieldSet) -> FieldSet {
         let mut out = self.clone();
         out.add_all(other);

@@ -364,10 +364,6 @@ impl Comparison {
     pub fn changed(&self) -> FieldSet {
         self.added.union(&self.modified)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty() && self.modified.is_empty()
-    }
 }
 
 /// Compares two versions of an object: new paths, removed paths and changed

@@ -42,16 +42,6 @@ pub enum ChangeKind {
     Deleted,
 }
 
-impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::Added => "ADDED",
-            ChangeKind::Modified => "MODIFIED",
-            ChangeKind::Deleted => "DELETED",
-        }
-    }
-}
-
 /// One change, as watches see it; `previous` lets a watch with a label
 /// selector turn a change of labels into ADDED or DELETED.
 #[derive(Debug)]
@@ -119,13 +109,6 @@ impl State {
             .map(|(_, object)| object)
     }
 
-    pub fn count(&self, key: &ResourceKey, namespace: Option<&str>) -> usize {
-        match namespace {
-            None => self.collections.get(key).map_or(0, BTreeMap::len),
-            Some(_) => self.list(key, namespace, None).count(),
-        }
-    }
-
     /// Stores a new version of an object, giving it the next
     /// resourceVersion.
     pub fn put(&mut self, key: &ResourceKey, mut object: Value) -> Arc<StoredObject> {
@@ -186,6 +169,13 @@ impl State {
             .entry(key.clone())
             .or_default()
             .insert((stored.namespace.clone(), stored.name.clone()), stored);
+    }
+
+    /// Moves the counter to at least `revision` (a loaded state's), with no
+    /// history before it.
+    pub fn advance_revision(&mut self, revision: u64) {
+        self.revision = self.revision.max(revision);
+        self.compacted_through = self.revision;
     }
 
     fn record(

@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The simulated cluster through real clients: kube-rs over HTTP and the
+//! real kubectl 1.33, as users' tools would talk to a cluster.
+
+#[path = "simcluster/support.rs"]
+mod support;
+
+#[path = "simcluster/kube_client.rs"]
+mod kube_client;
