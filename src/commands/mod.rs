@@ -2,6 +2,7 @@
 //! its exit code; errors become one line on stderr and exit code 2.
 
 mod paths;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,10 @@ pub enum CommandError {
     Paths(#[from] PathError),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Sim(#[from] crate::simcluster::SimError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -38,6 +43,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Paths) => paths::run(&cli.global),
+        Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "driftdeck", &mut std::io::stdout());

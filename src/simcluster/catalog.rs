@@ -51,6 +51,8 @@ pub struct ResourceType {
     pub short_names: Vec<String>,
     pub categories: Vec<String>,
     pub status_subresource: bool,
+    /// Serves `/scale` (autoscaling/v1 Scale over `spec.replicas`).
+    pub scale_subresource: bool,
     pub tracks_generation: bool,
     pub name_rule: NameRule,
     pub field_selectors: Vec<String>,
@@ -129,6 +131,7 @@ struct Builtin {
     short_names: &'static [&'static str],
     in_all: bool,
     status: bool,
+    scale: bool,
     generation: bool,
     name_rule: NameRule,
     field_selectors: &'static [&'static str],
@@ -150,6 +153,7 @@ const fn builtin(
         short_names,
         in_all: false,
         status: false,
+        scale: false,
         generation: false,
         name_rule: NameRule::Subdomain,
         field_selectors: &[],
@@ -167,6 +171,10 @@ impl Builtin {
     }
     const fn with_status(mut self) -> Self {
         self.status = true;
+        self
+    }
+    const fn with_scale(mut self) -> Self {
+        self.scale = true;
         self
     }
     const fn generation(mut self) -> Self {
@@ -235,10 +243,12 @@ const BUILTINS: &[Builtin] = &[
     builtin("apps", "v1", "Deployment", "deployments", &["deploy"])
         .in_all()
         .with_status()
+        .with_scale()
         .generation(),
     builtin("apps", "v1", "StatefulSet", "statefulsets", &["sts"])
         .in_all()
         .with_status()
+        .with_scale()
         .generation(),
     builtin("apps", "v1", "DaemonSet", "daemonsets", &["ds"])
         .in_all()
@@ -247,6 +257,7 @@ const BUILTINS: &[Builtin] = &[
     builtin("apps", "v1", "ReplicaSet", "replicasets", &["rs"])
         .in_all()
         .with_status()
+        .with_scale()
         .generation(),
     builtin("batch", "v1", "Job", "jobs", &[])
         .in_all()
@@ -341,6 +352,7 @@ impl Catalog {
                         Vec::new()
                     },
                     status_subresource: b.status,
+                    scale_subresource: b.scale,
                     tracks_generation: b.generation,
                     name_rule: b.name_rule,
                     field_selectors: b.field_selectors.iter().map(|s| s.to_string()).collect(),
@@ -545,6 +557,7 @@ impl Catalog {
                 short_names: strings("/spec/names/shortNames"),
                 categories: strings("/spec/names/categories"),
                 status_subresource: version.pointer("/subresources/status").is_some(),
+                scale_subresource: false,
                 tracks_generation: true,
                 name_rule: NameRule::Subdomain,
                 field_selectors: Vec::new(),

@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
 use super::catalog::{ResourceKey, ResourceType};
-use super::lifecycle::{self, Endpoint, WriteContext, now};
+use super::lifecycle::{self, Endpoint, FieldValidation, WriteContext, now};
 use super::status::ApiError;
 use super::store::{ChangeKind, State, Store};
 
@@ -544,6 +544,7 @@ fn write_status(
     let ctx = WriteContext {
         manager: MANAGER,
         dry_run: false,
+        field_validation: FieldValidation::Ignore,
         admit: &allow,
     };
     let namespace = current
@@ -780,6 +781,7 @@ fn claim(
     let ctx = WriteContext {
         manager: MANAGER,
         dry_run: false,
+        field_validation: FieldValidation::Ignore,
         admit: &allow,
     };
     let Ok(_) = lifecycle::update(state, rt, &namespace, &name, bound, Endpoint::Main, &ctx) else {
@@ -805,6 +807,7 @@ fn furnish_namespace(state: &mut State, namespace: &str) -> bool {
     let ctx = WriteContext {
         manager: MANAGER,
         dry_run: false,
+        field_validation: FieldValidation::Ignore,
         admit: &allow,
     };
     let objects = [

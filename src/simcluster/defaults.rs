@@ -585,6 +585,56 @@ pub fn apply_schema(schema: &Value, object: &mut Value) {
     }
 }
 
+/// Fields of a custom resource its schema does not declare, as paths
+/// (`spec.bogus`), in document order.
+pub fn unknown_fields(schema: &Value, object: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(map) = object.as_object() {
+        for (key, value) in map {
+            if matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+                continue;
+            }
+            match schema.pointer(&format!("/properties/{key}")) {
+                Some(property) => collect_unknown(property, value, key, &mut out),
+                None if declares_fields(schema) => out.push(key.clone()),
+                None => {}
+            }
+        }
+    }
+    out
+}
+
+fn declares_fields(schema: &Value) -> bool {
+    schema.get("properties").is_some()
+        && schema.get("x-kubernetes-preserve-unknown-fields") != Some(&Value::Bool(true))
+}
+
+fn collect_unknown(schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let elements = schema.get("additionalProperties").filter(|a| a.is_object());
+            for (key, child) in map {
+                let child_path = format!("{path}.{key}");
+                match (properties.and_then(|p| p.get(key)), elements) {
+                    (Some(property), _) => collect_unknown(property, child, &child_path, out),
+                    (None, Some(element)) => collect_unknown(element, child, &child_path, out),
+                    (None, None) if declares_fields(schema) => out.push(child_path),
+                    (None, None) => {}
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (index, item) in items.iter().enumerate() {
+                    collect_unknown(item_schema, item, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn fill_defaults(schema: &Value, map: &mut Map<String, Value>) {
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         for (name, property) in properties {
@@ -707,6 +757,10 @@ mod tests {
             "size": {"type": "integer", "default": 3}, "name": {"type": "string"}
         }}}});
         let mut object = json!({"apiVersion": "x/v1", "kind": "Thing", "metadata": {}, "spec": {"name": "a", "bogus": 1}, "extra": true});
+        assert_eq!(
+            unknown_fields(&schema, &object),
+            vec!["spec.bogus", "extra"]
+        );
         apply_schema(&schema, &mut object);
         assert_eq!(object["spec"], json!({"name": "a", "size": 3}));
         assert!(object.get("extra").is_none());

@@ -128,6 +128,17 @@ pub fn resources(catalog: &Catalog, group: &str, version: &str) -> Option<Value>
                 "verbs": STATUS_VERBS,
             }));
         }
+        if t.scale_subresource {
+            resources.push(json!({
+                "name": format!("{}/scale", t.plural),
+                "singularName": "",
+                "namespaced": t.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": STATUS_VERBS,
+            }));
+        }
     }
     if resources.is_empty() {
         return None;
@@ -155,6 +166,10 @@ fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Valu
                     let mut subresources = Vec::new();
                     if t.status_subresource {
                         subresources.push(json!({"subresource": "status", "responseKind": kind, "verbs": STATUS_VERBS}));
+                    }
+                    if t.scale_subresource {
+                        let scale = json!({"group": "autoscaling", "version": "v1", "kind": "Scale"});
+                        subresources.push(json!({"subresource": "scale", "responseKind": scale, "verbs": STATUS_VERBS}));
                     }
                     json!({
                         "resource": t.plural,

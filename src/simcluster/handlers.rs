@@ -23,7 +23,8 @@ use super::catalog::ResourceType;
 use super::discovery;
 use super::faults::{FaultSettings, Faults};
 use super::lifecycle::{
-    self, DeleteRequest, Deleted, Endpoint, PatchFormat, Propagation, WriteContext, Written,
+    self, DeleteRequest, Deleted, Endpoint, FieldValidation, PatchFormat, Propagation,
+    WriteContext, Written,
 };
 use super::metrics::Metrics;
 use super::openapi;
@@ -311,14 +312,17 @@ async fn resource(
     let endpoint = match target.subresource.as_deref() {
         None => Endpoint::Main,
         Some("status") if rt.status_subresource => Endpoint::Status,
+        Some("scale") if rt.scale_subresource => Endpoint::Scale,
         Some(_) => return Err(ApiError::no_such_resource()),
     };
     let method = request.method.clone();
-    if endpoint == Endpoint::Status && !matches!(method, Method::GET | Method::PUT | Method::PATCH)
-    {
+    if endpoint != Endpoint::Main && !matches!(method, Method::GET | Method::PUT | Method::PATCH) {
         return Err(ApiError::method_not_allowed());
     }
     let namespace = target.namespace.clone().unwrap_or_default();
+    if let (Endpoint::Scale, Some(name)) = (endpoint, target.name.clone()) {
+        return scale(app, &request, body, &target, &namespace, &name).await;
+    }
     match (method, target.name.clone()) {
         (Method::GET, None) if request.query.flag("watch") => {
             start_watch(app, &rt, &target, &request)
@@ -393,6 +397,58 @@ async fn resource(
     }
 }
 
+/// `/scale`: read, replace or patch the Scale of an object.
+async fn scale(
+    app: &Arc<App>,
+    request: &ApiRequest,
+    body: Body,
+    target: &Target,
+    namespace: &str,
+    name: &str,
+) -> Result<Response, ApiError> {
+    if request.method == Method::GET {
+        let scale = {
+            let state = app.store.read();
+            let rt = current_type(&state, target)?;
+            lifecycle::read_scale(&state, &rt, namespace, name)?
+        };
+        return Ok(value_response(StatusCode::OK, &scale));
+    }
+    let body = read_body(body).await?;
+    let content_type = header_text(&request.headers, header::CONTENT_TYPE);
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let patching = request.method == Method::PATCH;
+    write(app, request, |state, ctx| {
+        let rt = current_type(state, target)?;
+        let wanted = if patching {
+            let current = lifecycle::read_scale(state, &rt, namespace, name)?;
+            let document: Value = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            match media.as_str() {
+                "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+                    super::patch::merge_patch(&current, &document)
+                }
+                "application/json-patch+json" => super::patch::json_patch(&current, &document)
+                    .map_err(|e| ApiError::unprocessable(e.to_string()))?,
+                _ => return Err(ApiError::unsupported_media_type(&content_type)),
+            }
+        } else {
+            lifecycle::parse_body(&body)?
+        };
+        let scale = lifecycle::write_scale(state, &rt, namespace, name, &wanted, ctx)?;
+        Ok(Written {
+            json: Bytes::from(scale.to_string()),
+            created: false,
+            warnings: Vec::new(),
+        })
+    })
+}
+
 fn current_type(
     state: &super::store::State,
     target: &Target,
@@ -461,6 +517,7 @@ fn write(
     let ctx = WriteContext {
         manager: &manager,
         dry_run,
+        field_validation: field_validation(&request.query)?,
         admit: &admit,
     };
     let written = app.store.write(|state| operation(state, &ctx))?;
@@ -469,7 +526,25 @@ fn write(
     } else {
         StatusCode::OK
     };
-    Ok(json_response(status, written.json, "application/json"))
+    let mut response = json_response(status, written.json, "application/json");
+    for warning in written.warnings {
+        let text = format!("299 - \"{}\"", warning.replace('"', "\\\""));
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
+    Ok(response)
+}
+
+fn field_validation(query: &Query) -> Result<FieldValidation, ApiError> {
+    match query.get("fieldValidation") {
+        None | Some("") | Some("Warn") => Ok(FieldValidation::Warn),
+        Some("Ignore") => Ok(FieldValidation::Ignore),
+        Some("Strict") => Ok(FieldValidation::Strict),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "fieldValidation: Unsupported value: \"{other}\": supported values: \"Ignore\", \"Strict\", \"Warn\""
+        ))),
+    }
 }
 
 fn table_response(
@@ -791,7 +866,12 @@ fn delete_request(query: &Query, body: &[u8]) -> Result<DeleteRequest, ApiError>
 fn deleted_response(rt: &ResourceType, name: &str, deleted: Deleted) -> Response {
     match deleted {
         Deleted::Pending(json) => {
-            json_response(StatusCode::ACCEPTED, rt.present(&json), "application/json")
+            let status = if is_namespaces(rt) {
+                StatusCode::OK
+            } else {
+                StatusCode::ACCEPTED
+            };
+            json_response(status, rt.present(&json), "application/json")
         }
         Deleted::Gone(last) => {
             let returns_object = rt.group.is_empty()
@@ -824,7 +904,29 @@ fn delete_one(
         let deleted = lifecycle::delete(state, &rt, namespace, name, request, &admit)?;
         Ok::<_, ApiError>((rt, deleted))
     })?;
+    if is_namespaces(&rt) && !request.dry_run {
+        finalize_later(app, name);
+    }
     Ok(deleted_response(&rt, name, deleted))
+}
+
+fn is_namespaces(rt: &ResourceType) -> bool {
+    rt.group.is_empty() && rt.plural == "namespaces"
+}
+
+/// How long a deleted namespace stays Terminating before its contents go,
+/// long enough for a client deleting a whole directory to delete the rest.
+const NAMESPACE_FINALIZE_DELAY: Duration = Duration::from_millis(500);
+
+/// Finalizes a Terminating namespace after a moment, as the namespace
+/// controller would.
+fn finalize_later(app: &Arc<App>, name: &str) {
+    let store = app.store.clone();
+    let name = name.to_string();
+    tokio::spawn(async move {
+        tokio::time::sleep(NAMESPACE_FINALIZE_DELAY).await;
+        store.write(|state| lifecycle::finalize_namespace(state, &name));
+    });
 }
 
 fn delete_collection(
@@ -854,6 +956,14 @@ fn delete_collection(
         }
         Ok::<_, ApiError>((items, state.revision()))
     })?;
+    if is_namespaces(rt) && !delete.dry_run {
+        for item in &items {
+            let value: Value = serde_json::from_slice(item).unwrap_or(Value::Null);
+            if let Some(name) = value.pointer("/metadata/name").and_then(Value::as_str) {
+                finalize_later(app, name);
+            }
+        }
+    }
     let metadata = json!({"resourceVersion": revision.to_string()});
     Ok(json_response(
         StatusCode::OK,

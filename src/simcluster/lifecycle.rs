@@ -27,7 +27,18 @@ pub type Admit<'a> = &'a (dyn Fn(&ResourceType, &str, &str) -> Result<(), ApiErr
 pub struct WriteContext<'a> {
     pub manager: &'a str,
     pub dry_run: bool,
+    pub field_validation: FieldValidation,
     pub admit: Admit<'a>,
+}
+
+/// What to do with fields a custom resource's schema does not declare
+/// (`fieldValidation`): drop them, drop them with a warning (the default),
+/// or refuse the write.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldValidation {
+    Ignore,
+    Warn,
+    Strict,
 }
 
 /// Which endpoint a write goes to.
@@ -35,6 +46,7 @@ pub struct WriteContext<'a> {
 pub enum Endpoint {
     Main,
     Status,
+    Scale,
 }
 
 impl Endpoint {
@@ -42,6 +54,7 @@ impl Endpoint {
         match self {
             Endpoint::Main => "",
             Endpoint::Status => "status",
+            Endpoint::Scale => "scale",
         }
     }
 }
@@ -58,6 +71,8 @@ pub enum PatchFormat {
 pub struct Written {
     pub json: Bytes,
     pub created: bool,
+    /// Warnings for the client (`Warning` headers).
+    pub warnings: Vec<String>,
 }
 
 /// The current time as the API server writes it.
@@ -214,7 +229,19 @@ fn resolve_name(rt: &ResourceType, body: &mut Value) -> Result<String, ApiError>
 }
 
 fn ensure_namespace(state: &State, rt: &ResourceType, namespace: &str) -> Result<(), ApiError> {
-    if !rt.namespaced || state.get(&namespaces_key(), "", namespace).is_some() {
+    if !rt.namespaced {
+        return Ok(());
+    }
+    if let Some(ns) = state.get(&namespaces_key(), "", namespace) {
+        if ns.value().pointer("/metadata/deletionTimestamp").is_some() {
+            return Err(ApiError::forbidden(
+                rt.subject(),
+                "",
+                &format!(
+                    "unable to create new content in namespace {namespace} because it is being terminated"
+                ),
+            ));
+        }
         return Ok(());
     }
     Err(ApiError::not_found(
@@ -256,6 +283,31 @@ const SYSTEM_METADATA: &[&str] = &[
     "selfLink",
     "managedFields",
 ];
+
+/// Checks a custom resource against its schema's declared fields: the
+/// warnings to give, or the error under strict validation.
+fn check_unknown_fields(
+    rt: &ResourceType,
+    object: &Value,
+    validation: FieldValidation,
+) -> Result<Vec<String>, ApiError> {
+    let Some(schema) = rt.crd.as_ref().and_then(|c| c.schema.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    let unknown = defaults::unknown_fields(schema, object);
+    match (validation, unknown.first()) {
+        (_, None) | (FieldValidation::Ignore, _) => Ok(Vec::new()),
+        (FieldValidation::Warn, _) => Ok(unknown
+            .iter()
+            .map(|f| format!("unknown field \"{f}\""))
+            .collect()),
+        (FieldValidation::Strict, Some(first)) => Err(ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: unknown field \"{first}\"",
+            kind = rt.kind,
+            version = rt.version
+        ))),
+    }
+}
 
 /// A new object as the server will store it (before managed fields).
 fn new_object(
@@ -465,12 +517,14 @@ fn finish(
         return Ok(Written {
             json: Bytes::from(serde_json::to_vec(old).unwrap_or_default()),
             created: false,
+            warnings: Vec::new(),
         });
     }
     if ctx.dry_run {
         return Ok(Written {
             json: Bytes::from(serde_json::to_vec(&object).unwrap_or_default()),
             created: old.is_none(),
+            warnings: Vec::new(),
         });
     }
     if let Some(types) = crd_types {
@@ -480,6 +534,7 @@ fn finish(
     Ok(Written {
         json: stored.json.clone(),
         created: old.is_none(),
+        warnings: Vec::new(),
     })
 }
 
@@ -499,7 +554,7 @@ fn writer<'a>(
 
 fn untracked(rt: &ResourceType, endpoint: Endpoint) -> Untracked {
     match endpoint {
-        Endpoint::Main => Untracked::main_resource(rt.status_subresource),
+        Endpoint::Main | Endpoint::Scale => Untracked::main_resource(rt.status_subresource),
         Endpoint::Status => Untracked::status_subresource(),
     }
 }
@@ -527,6 +582,7 @@ pub fn create(
     ctx: &WriteContext<'_>,
 ) -> Result<Written, ApiError> {
     check_kind(rt, &body)?;
+    let warnings = check_unknown_fields(rt, &body, ctx.field_validation)?;
     place(rt, &mut body, namespace, None)?;
     let name = resolve_name(rt, &mut body)?;
     let namespace = text(&body, "/metadata/namespace").to_string();
@@ -547,7 +603,9 @@ pub fn create(
         &writer(&api_version, ctx.manager, Endpoint::Main, &time),
         &untracked(rt, Endpoint::Main),
     );
-    finish(state, rt, None, object, managed, ctx)
+    let mut written = finish(state, rt, None, object, managed, ctx)?;
+    written.warnings = warnings;
+    Ok(written)
 }
 
 fn stored_or_not_found(
@@ -603,6 +661,10 @@ fn replace(
     ctx: &WriteContext<'_>,
 ) -> Result<Written, ApiError> {
     let old_value = old.value();
+    let warnings = match endpoint {
+        Endpoint::Main => check_unknown_fields(rt, &body, ctx.field_validation)?,
+        Endpoint::Status | Endpoint::Scale => Vec::new(),
+    };
     let incoming = body.pointer("/metadata/managedFields").cloned();
     let mut managed = match incoming {
         Some(given) if Some(&given) != old_value.pointer("/metadata/managedFields") => {
@@ -612,7 +674,7 @@ fn replace(
     };
     let mut scratch = None;
     let object = match endpoint {
-        Endpoint::Main => updated_object(
+        Endpoint::Main | Endpoint::Scale => updated_object(
             rt,
             &old_value,
             body,
@@ -630,7 +692,9 @@ fn replace(
         &writer(&api_version, ctx.manager, endpoint, &time),
         &untracked(rt, endpoint),
     );
-    finish(state, rt, Some(&old_value), object, managed, ctx)
+    let mut written = finish(state, rt, Some(&old_value), object, managed, ctx)?;
+    written.warnings = warnings;
+    Ok(written)
 }
 
 /// Parses a request body as JSON or YAML.
@@ -714,6 +778,15 @@ pub fn server_side_apply(
     }
     let mut config = parse_body(body)?;
     check_kind(rt, &config)?;
+    if let Some(schema) = rt.crd.as_ref().and_then(|c| c.schema.as_ref())
+        && let Some(first) = defaults::unknown_fields(schema, &config).first()
+    {
+        return Err(ApiError::bad_request(format!(
+            "failed to create typed patch object ({}, Kind={}): .{first}: field not declared in schema",
+            rt.api_version(),
+            rt.kind
+        )));
+    }
     place(rt, &mut config, namespace, Some(name))?;
     let old = state.get(&rt.key(), if rt.namespaced { namespace } else { "" }, name);
     let api_version = rt.api_version();
@@ -755,7 +828,7 @@ pub fn server_side_apply(
             let live = without_managed_fields(&old_value);
             let merged = apply(&live, &mut managed, &request)?;
             let object = match endpoint {
-                Endpoint::Main => updated_object(
+                Endpoint::Main | Endpoint::Scale => updated_object(
                     rt,
                     &old_value,
                     merged,
@@ -766,6 +839,101 @@ pub fn server_side_apply(
             finish(state, rt, Some(&old_value), object, managed, ctx)
         }
     }
+}
+
+/// The autoscaling/v1 Scale of an object with a scale subresource.
+pub fn scale_of(object: &Value) -> Value {
+    let mut selector: Vec<String> = object
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default();
+    selector.sort();
+    let metadata = object.get("metadata").cloned().unwrap_or(json!({}));
+    let keep = [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ];
+    let metadata: Map<String, Value> = metadata
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| keep.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": metadata,
+        "spec": {"replicas": object.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "status": {
+            "replicas": object.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "selector": selector.join(","),
+        },
+    })
+}
+
+/// The current Scale of a stored object.
+pub fn read_scale(
+    state: &State,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+) -> Result<Value, ApiError> {
+    Ok(scale_of(
+        &stored_or_not_found(state, rt, namespace, name)?.value(),
+    ))
+}
+
+/// Writes a Scale: the object's `spec.replicas` takes the Scale's.
+pub fn write_scale(
+    state: &mut State,
+    rt: &Arc<ResourceType>,
+    namespace: &str,
+    name: &str,
+    scale: &Value,
+    ctx: &WriteContext<'_>,
+) -> Result<Value, ApiError> {
+    let old = stored_or_not_found(state, rt, namespace, name)?;
+    check_version_precondition(rt, &old, scale)?;
+    let replicas = scale
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                rt.subject(),
+                name,
+                vec![Cause::required("spec.replicas", "")],
+            )
+        })?;
+    if replicas < 0 {
+        return Err(ApiError::invalid(
+            rt.subject(),
+            name,
+            vec![Cause::invalid(
+                "spec.replicas",
+                &json!(replicas),
+                "must be greater than or equal to 0",
+            )],
+        ));
+    }
+    let mut object = old.value();
+    if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.insert("replicas".into(), json!(replicas));
+    }
+    let written = replace(state, rt, &old, object, Endpoint::Scale, ctx)?;
+    let value: Value = serde_json::from_slice(&written.json).unwrap_or(Value::Null);
+    Ok(scale_of(&value))
 }
 
 /// How dependents are treated when their owner is deleted.
@@ -834,14 +1002,20 @@ pub fn delete(
         .pointer("/metadata/finalizers")
         .and_then(Value::as_array)
         .is_some_and(|f| !f.is_empty());
+    // A Namespace, like an object with finalizers, first turns
+    // Terminating; its contents go when it is finalized (`finalize_namespace`).
     let is_namespace = rt.group.is_empty() && rt.plural == NAMESPACES;
-    if has_finalizers && !is_namespace {
+    if has_finalizers || is_namespace {
         if value.pointer("/metadata/deletionTimestamp").is_some() {
             return Ok(Deleted::Pending(old.json.clone()));
         }
         if let Some(metadata) = metadata_mut(&mut value) {
             metadata.insert("deletionTimestamp".into(), json!(now()));
             metadata.insert("deletionGracePeriodSeconds".into(), json!(0));
+        }
+        if is_namespace && let Some(status) = value.get_mut("status").and_then(Value::as_object_mut)
+        {
+            status.insert("phase".into(), json!("Terminating"));
         }
         if request.dry_run {
             return Ok(Deleted::Pending(Bytes::from(
@@ -851,19 +1025,34 @@ pub fn delete(
         let stored = state.put(&rt.key(), canonical_order(value));
         return Ok(Deleted::Pending(stored.json.clone()));
     }
-    if is_namespace {
-        if let Some(metadata) = metadata_mut(&mut value) {
-            metadata.insert("deletionTimestamp".into(), json!(now()));
-        }
-        if let Some(status) = value.get_mut("status").and_then(Value::as_object_mut) {
-            status.insert("phase".into(), json!("Terminating"));
-        }
-    }
     if request.dry_run {
         return Ok(Deleted::Gone(value));
     }
     remove_with_effects(state, rt, &old.namespace, name, request.propagation);
     Ok(Deleted::Gone(value))
+}
+
+/// What the namespace controller does to a Terminating namespace: removes
+/// everything in it, then the namespace.
+pub fn finalize_namespace(state: &mut State, name: &str) {
+    let terminating = state
+        .get(&namespaces_key(), "", name)
+        .is_some_and(|ns| ns.value().pointer("/metadata/deletionTimestamp").is_some());
+    if !terminating {
+        return;
+    }
+    if let Some(rt) = state.catalog.find("", "v1", NAMESPACES) {
+        remove_with_effects(state, &rt, "", name, Propagation::Background);
+    }
+}
+
+/// Namespaces left Terminating (in a loaded state file).
+pub fn terminating_namespaces(state: &State) -> Vec<String> {
+    state
+        .list(&namespaces_key(), None, None)
+        .filter(|ns| ns.value().pointer("/metadata/deletionTimestamp").is_some())
+        .map(|ns| ns.name.clone())
+        .collect()
 }
 
 /// Removes an object and what goes with it: a Namespace's contents, a
@@ -966,6 +1155,7 @@ mod tests {
         WriteContext {
             manager,
             dry_run: false,
+            field_validation: FieldValidation::Warn,
             admit: &allow,
         }
     }
@@ -1133,10 +1323,19 @@ mod tests {
             resource_version: None,
             dry_run: false,
         };
-        store
+        let deleted = store
             .write(|s| delete(s, &namespaces, "", "default", &request, &allow))
             .ok()
             .unwrap();
+        assert!(matches!(deleted, Deleted::Pending(_)));
+        assert!(store.read().get(&rt.key(), "default", "web").is_some());
+        let refused = store
+            .write(|s| create(s, &rt, "default", deployment(1), &ctx("a")))
+            .err()
+            .unwrap();
+        assert_eq!(refused.code, 403);
+        store.write(|s| finalize_namespace(s, "default"));
         assert!(store.read().get(&rt.key(), "default", "web").is_none());
+        assert!(store.read().get(&namespaces.key(), "", "default").is_none());
     }
 }

@@ -54,7 +54,7 @@ pub use metrics::{Metrics, MetricsSnapshot, RequestCount};
 use catalog::ResourceType;
 use controllers::ControllerOptions;
 use handlers::App;
-use lifecycle::WriteContext;
+use lifecycle::{FieldValidation, WriteContext};
 use status::ApiError;
 use store::Store;
 
@@ -146,6 +146,11 @@ impl SimCluster {
         if !loaded {
             bootstrap(&store)?;
         }
+        store.write(|state| {
+            for name in lifecycle::terminating_namespaces(state) {
+                lifecycle::finalize_namespace(state, &name);
+            }
+        });
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, options.port))
             .await
             .map_err(|source| SimError::Listen {
@@ -258,6 +263,7 @@ impl SimCluster {
         let ctx = WriteContext {
             manager: field_manager,
             dry_run: false,
+            field_validation: FieldValidation::Warn,
             admit: &allow_all,
         };
         let mut count = 0;
@@ -336,6 +342,7 @@ fn bootstrap(store: &Store) -> Result<(), SimError> {
     let ctx = WriteContext {
         manager: "kube-apiserver",
         dry_run: false,
+        field_validation: FieldValidation::Warn,
         admit: &allow_all,
     };
     for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {

@@ -239,6 +239,15 @@ impl ApiError {
         )
     }
 
+    /// 403: `deployments.apps "web" is forbidden: why`.
+    pub fn forbidden(subject: ErrorSubject<'_>, name: &str, why: &str) -> Self {
+        let message = format!(
+            "{} \"{name}\" is forbidden: {why}",
+            subject.qualified_resource()
+        );
+        Self::plain(403, "Forbidden", message).about(subject, name)
+    }
+
     /// An admission webhook's denial (403 or 422 with the webhook's message).
     pub fn denied_by_webhook(
         code: u16,

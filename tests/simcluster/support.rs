@@ -29,7 +29,9 @@ pub fn quiet() -> SimOptions {
 }
 
 pub async fn start(options: SimOptions) -> SimCluster {
-    SimCluster::start(options).await.expect("the simulated cluster starts")
+    SimCluster::start(options)
+        .await
+        .expect("the simulated cluster starts")
 }
 
 pub async fn client(cluster: &SimCluster) -> Client {
