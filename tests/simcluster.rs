@@ -7,3 +7,9 @@ mod support;
 
 #[path = "simcluster/kube_client.rs"]
 mod kube_client;
+
+#[path = "simcluster/apply.rs"]
+mod apply;
+
+#[path = "simcluster/watch.rs"]
+mod watch;
