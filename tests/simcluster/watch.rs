@@ -151,6 +151,7 @@ async fn watch_from_expired_version_is_gone() {
         let client = client(&cluster).await;
         let api = namespaced(&client, "ConfigMap", "default").await;
         let created = api.create(&PostParams::default(), &config_map("e", "front")).await.unwrap();
+        api.create(&PostParams::default(), &config_map("e2", "front")).await.unwrap();
         cluster.faults().expire_watch_history();
         let params = WatchParams::default().timeout(5);
         let mut stream = api
