@@ -13,3 +13,9 @@ mod apply;
 
 #[path = "simcluster/watch.rs"]
 mod watch;
+
+#[path = "simcluster/crd.rs"]
+mod crd;
+
+#[path = "simcluster/controllers.rs"]
+mod controllers;
