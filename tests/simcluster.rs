@@ -19,3 +19,9 @@ mod crd;
 
 #[path = "simcluster/controllers.rs"]
 mod controllers;
+
+#[path = "simcluster/faults.rs"]
+mod faults;
+
+#[path = "simcluster/state.rs"]
+mod state;
