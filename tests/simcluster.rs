@@ -25,3 +25,6 @@ mod faults;
 
 #[path = "simcluster/state.rs"]
 mod state;
+
+#[path = "simcluster/kubectl.rs"]
+mod kubectl;
