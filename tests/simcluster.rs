@@ -28,3 +28,6 @@ mod state;
 
 #[path = "simcluster/kubectl.rs"]
 mod kubectl;
+
+#[path = "simcluster/cli.rs"]
+mod cli;
