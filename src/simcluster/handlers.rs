@@ -141,7 +141,7 @@ fn value_response(status: StatusCode, value: &Value) -> Response {
 pub fn error_response(error: &ApiError) -> Response {
     let status = StatusCode::from_u16(error.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = value_response(status, &error.to_status());
-    if let Some(seconds) = error.retry_after_seconds
+    if let Some(seconds) = error.details.retry_after_seconds
         && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -30,10 +30,7 @@ pub async fn serve(
     let mut listener = Some(listener);
     let mut connections = JoinSet::new();
     let mut faults_open = true;
-    loop {
-        let Some(active) = listener.as_ref() else {
-            break;
-        };
+    while let Some(active) = listener.as_ref() {
         tokio::select! {
             _ = shutdown.changed() => break,
             changed = offline.changed(), if faults_open => {

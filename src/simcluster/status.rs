@@ -88,6 +88,12 @@ pub struct ApiError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
+    pub details: Box<Details>,
+}
+
+/// The `details` of a Status: what the error is about.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Details {
     pub name: String,
     pub group: String,
     pub kind: String,
@@ -128,18 +134,14 @@ impl ApiError {
             code,
             reason,
             message: message.into(),
-            name: String::new(),
-            group: String::new(),
-            kind: String::new(),
-            causes: Vec::new(),
-            retry_after_seconds: None,
+            details: Box::default(),
         }
     }
 
     fn about(mut self, subject: ErrorSubject<'_>, name: &str) -> Self {
-        self.name = name.to_string();
-        self.group = subject.group.to_string();
-        self.kind = subject.plural.to_string();
+        self.details.name = name.to_string();
+        self.details.group = subject.group.to_string();
+        self.details.kind = subject.plural.to_string();
         self
     }
 
@@ -175,7 +177,7 @@ impl ApiError {
     /// and the manager that owns it.
     pub fn apply_conflict(message: String, causes: Vec<Cause>) -> Self {
         let mut error = Self::plain(409, "Conflict", message);
-        error.causes = causes;
+        error.details.causes = causes;
         error
     }
 
@@ -192,10 +194,10 @@ impl ApiError {
             subject.qualified_kind()
         );
         let mut error = Self::plain(422, "Invalid", message);
-        error.name = name.to_string();
-        error.group = subject.group.to_string();
-        error.kind = subject.kind.to_string();
-        error.causes = causes;
+        error.details.name = name.to_string();
+        error.details.group = subject.group.to_string();
+        error.details.kind = subject.kind.to_string();
+        error.details.causes = causes;
         error
     }
 
@@ -267,7 +269,7 @@ impl ApiError {
             "TooManyRequests",
             "the server has received too many requests and has asked us to try again later",
         );
-        error.retry_after_seconds = Some(retry_after_seconds);
+        error.details.retry_after_seconds = Some(retry_after_seconds);
         error
     }
 
@@ -286,25 +288,26 @@ impl ApiError {
     /// The `Status` object, as the body of an error response or the object
     /// of a watch `ERROR` event.
     pub fn to_status(&self) -> Value {
+        let about = &self.details;
         let mut details = Map::new();
-        if !self.name.is_empty() {
-            details.insert("name".into(), json!(self.name));
+        if !about.name.is_empty() {
+            details.insert("name".into(), json!(about.name));
         }
-        if !self.group.is_empty() {
-            details.insert("group".into(), json!(self.group));
+        if !about.group.is_empty() {
+            details.insert("group".into(), json!(about.group));
         }
-        if !self.kind.is_empty() {
-            details.insert("kind".into(), json!(self.kind));
+        if !about.kind.is_empty() {
+            details.insert("kind".into(), json!(about.kind));
         }
-        if !self.causes.is_empty() {
-            let causes: Vec<Value> = self
+        if !about.causes.is_empty() {
+            let causes: Vec<Value> = about
                 .causes
                 .iter()
                 .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
                 .collect();
             details.insert("causes".into(), Value::Array(causes));
         }
-        if let Some(seconds) = self.retry_after_seconds {
+        if let Some(seconds) = about.retry_after_seconds {
             details.insert("retryAfterSeconds".into(), json!(seconds));
         }
         let mut status = json!({

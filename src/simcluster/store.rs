@@ -278,6 +278,9 @@ fn to_stored(object: &Value, revision: u64) -> StoredObject {
     }
 }
 
+/// The changes a watch has to catch up on, and the receiver of those to come.
+pub type Following = (Vec<Arc<Change>>, broadcast::Receiver<Arc<Change>>);
+
 /// The store, shared by the HTTP handlers, the controllers and the
 /// handle tests hold.
 pub struct Store {
@@ -326,10 +329,7 @@ impl Store {
 
     /// Follows changes from `revision`: the ones already past, and a
     /// receiver for those to come, taken under one lock so none is missed.
-    pub fn follow(
-        &self,
-        revision: u64,
-    ) -> Result<(Vec<Arc<Change>>, broadcast::Receiver<Arc<Change>>), Expired> {
+    pub fn follow(&self, revision: u64) -> Result<Following, Expired> {
         let state = self.read();
         let past = state.changes_since(revision)?;
         Ok((past, self.changes.subscribe()))

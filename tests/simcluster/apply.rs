@@ -5,7 +5,9 @@
 use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use crate::support::{api_code, client, deployment, namespaced, object, quiet, start, within_timeout};
+use crate::support::{
+    api_code, client, deployment, namespaced, object, quiet, start, within_timeout,
+};
 
 fn entry<'a>(object: &'a Value, manager: &str, operation: &str) -> &'a Value {
     object["metadata"]["managedFields"]
@@ -64,7 +66,10 @@ async fn reapplying_the_same_configuration_changes_nothing() {
             .patch("web", &PatchParams::apply("gitops"), &Patch::Apply(&config))
             .await
             .unwrap();
-        assert_eq!(first.metadata.resource_version, second.metadata.resource_version);
+        assert_eq!(
+            first.metadata.resource_version,
+            second.metadata.resource_version
+        );
         assert_eq!(
             serde_json::to_value(&first).unwrap(),
             serde_json::to_value(&second).unwrap()
@@ -80,22 +85,36 @@ async fn apply_conflict_names_fields_and_managers() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "Deployment", "default").await;
-        api.patch("web", &PatchParams::apply("gitops"), &Patch::Apply(&deployment("web", "nginx:1", 2)))
-            .await
-            .unwrap();
+        api.patch(
+            "web",
+            &PatchParams::apply("gitops"),
+            &Patch::Apply(&deployment("web", "nginx:1", 2)),
+        )
+        .await
+        .unwrap();
         let scaler = PatchParams {
             field_manager: Some("scaler".into()),
             ..PatchParams::default()
         };
-        api.patch("web", &scaler, &Patch::Merge(json!({"spec": {"replicas": 5}})))
-            .await
-            .unwrap();
+        api.patch(
+            "web",
+            &scaler,
+            &Patch::Merge(json!({"spec": {"replicas": 5}})),
+        )
+        .await
+        .unwrap();
         let error = api
-            .patch("web", &PatchParams::apply("gitops"), &Patch::Apply(&deployment("web", "nginx:2", 2)))
+            .patch(
+                "web",
+                &PatchParams::apply("gitops"),
+                &Patch::Apply(&deployment("web", "nginx:2", 2)),
+            )
             .await
             .unwrap_err();
         assert_eq!(api_code(&error), (409, "Conflict".into()));
-        let kube::Error::Api(status) = error else { unreachable!() };
+        let kube::Error::Api(status) = error else {
+            unreachable!()
+        };
         assert_eq!(
             status.message,
             "Apply failed with 1 conflict: conflict with \"scaler\" using apps/v1: .spec.replicas"
@@ -106,7 +125,10 @@ async fn apply_conflict_names_fields_and_managers() {
         assert_eq!(cause.message, "conflict with \"scaler\" using apps/v1");
         let unchanged = api.get("web").await.unwrap();
         assert_eq!(unchanged.data["spec"]["replicas"], 5);
-        assert_eq!(unchanged.data["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1");
+        assert_eq!(
+            unchanged.data["spec"]["template"]["spec"]["containers"][0]["image"],
+            "nginx:1"
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;
@@ -128,7 +150,11 @@ async fn forced_apply_takes_the_fields_from_other_managers() {
         .await
         .unwrap();
         let forced = api
-            .patch("web", &PatchParams::apply("gitops").force(), &Patch::Apply(&deployment("web", "nginx:2", 3)))
+            .patch(
+                "web",
+                &PatchParams::apply("gitops").force(),
+                &Patch::Apply(&deployment("web", "nginx:2", 3)),
+            )
             .await
             .unwrap();
         let value = serde_json::to_value(&forced).unwrap();
@@ -181,19 +207,32 @@ async fn dry_run_apply_answers_the_result_without_storing_it() {
             .unwrap();
         assert_eq!(preview.data["spec"]["strategy"]["type"], "RollingUpdate");
         assert_eq!(api_code(&api.get("web").await.unwrap_err()).0, 404);
-        api.patch("web", &PatchParams::apply("gitops"), &Patch::Apply(&deployment("web", "nginx:1", 2)))
-            .await
-            .unwrap();
+        api.patch(
+            "web",
+            &PatchParams::apply("gitops"),
+            &Patch::Apply(&deployment("web", "nginx:1", 2)),
+        )
+        .await
+        .unwrap();
         let before = api.get("web").await.unwrap();
         let changed = api
             .patch("web", &dry, &Patch::Apply(&deployment("web", "nginx:2", 2)))
             .await
             .unwrap();
-        assert_eq!(changed.data["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:2");
+        assert_eq!(
+            changed.data["spec"]["template"]["spec"]["containers"][0]["image"],
+            "nginx:2"
+        );
         assert_eq!(changed.metadata.generation, Some(2));
         let after = api.get("web").await.unwrap();
-        assert_eq!(after.metadata.resource_version, before.metadata.resource_version);
-        assert_eq!(after.data["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1");
+        assert_eq!(
+            after.metadata.resource_version,
+            before.metadata.resource_version
+        );
+        assert_eq!(
+            after.data["spec"]["template"]["spec"]["containers"][0]["image"],
+            "nginx:1"
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;
@@ -206,7 +245,11 @@ async fn apply_to_a_mismatched_name_or_a_patch_without_patch_type_is_refused() {
         let client = client(&cluster).await;
         let api = namespaced(&client, "Deployment", "default").await;
         let error = api
-            .patch("other", &PatchParams::apply("gitops"), &Patch::Apply(&deployment("web", "nginx:1", 1)))
+            .patch(
+                "other",
+                &PatchParams::apply("gitops"),
+                &Patch::Apply(&deployment("web", "nginx:1", 1)),
+            )
             .await
             .unwrap_err();
         assert_eq!(api_code(&error), (400, "BadRequest".into()));

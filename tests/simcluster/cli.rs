@@ -21,7 +21,11 @@ fn driftdeck() -> Command {
 /// Sends Ctrl-C to the child and waits for it to exit.
 async fn interrupt(mut child: Child) -> std::process::ExitStatus {
     let pid = child.id().expect("the child runs").to_string();
-    let sent = Command::new("kill").args(["-INT", &pid]).status().await.unwrap();
+    let sent = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap();
     assert!(sent.success());
     tokio::time::timeout(Duration::from_secs(20), child.wait())
         .await
@@ -112,7 +116,10 @@ async fn driftdeck_sim_prints_its_kubeconfig_on_stdout() {
             .unwrap();
         let client = kube::Client::try_from(config).unwrap();
         let version = client.apiserver_version().await.unwrap();
-        assert_eq!((version.major.as_str(), version.minor.as_str()), ("1", "33"));
+        assert_eq!(
+            (version.major.as_str(), version.minor.as_str()),
+            ("1", "33")
+        );
         assert!(interrupt(child).await.success());
     })
     .await;
@@ -133,7 +140,10 @@ async fn driftdeck_sim_refuses_a_state_file_it_cannot_read() {
             .unwrap();
         assert_eq!(output.status.code(), Some(2));
         let message = String::from_utf8_lossy(&output.stderr);
-        assert!(message.contains("state.json") && message.contains("not valid"), "{message}");
+        assert!(
+            message.contains("state.json") && message.contains("not valid"),
+            "{message}"
+        );
     })
     .await;
 }

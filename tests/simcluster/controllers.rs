@@ -41,16 +41,26 @@ async fn deployment_rolls_out_and_its_status_is_the_controllers() {
         let cluster = start(with_controllers()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "Deployment", "default").await;
-        api.patch("web", &PatchParams::apply("gitops"), &Patch::Apply(&deployment("web", "nginx:1", 3)))
-            .await
-            .unwrap();
+        api.patch(
+            "web",
+            &PatchParams::apply("gitops"),
+            &Patch::Apply(&deployment("web", "nginx:1", 3)),
+        )
+        .await
+        .unwrap();
         let ready = until(&api, "web", |d| d["status"]["readyReplicas"] == 3).await;
         assert_eq!(ready["status"]["observedGeneration"], 1);
         assert_eq!(ready["status"]["updatedReplicas"], 3);
         assert_eq!(ready["status"]["availableReplicas"], 3);
         assert_eq!(condition(&ready, "Available")["status"], "True");
-        assert_eq!(condition(&ready, "Progressing")["reason"], "NewReplicaSetAvailable");
-        assert_eq!(ready["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
+        assert_eq!(
+            condition(&ready, "Progressing")["reason"],
+            "NewReplicaSetAvailable"
+        );
+        assert_eq!(
+            ready["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+            "1"
+        );
         let controller = ready["metadata"]["managedFields"]
             .as_array()
             .unwrap()
@@ -59,14 +69,22 @@ async fn deployment_rolls_out_and_its_status_is_the_controllers() {
             .unwrap();
         assert_eq!(controller["subresource"], "status");
         assert!(controller["fieldsV1"]["f:status"]["f:readyReplicas"].is_object());
-        api.patch("web", &PatchParams::apply("gitops"), &Patch::Apply(&deployment("web", "nginx:2", 3)))
-            .await
-            .unwrap();
+        api.patch(
+            "web",
+            &PatchParams::apply("gitops"),
+            &Patch::Apply(&deployment("web", "nginx:2", 3)),
+        )
+        .await
+        .unwrap();
         let rolled = until(&api, "web", |d| {
-            d["status"]["observedGeneration"] == 2 && condition(d, "Progressing")["reason"] == "NewReplicaSetAvailable"
+            d["status"]["observedGeneration"] == 2
+                && condition(d, "Progressing")["reason"] == "NewReplicaSetAvailable"
         })
         .await;
-        assert_eq!(rolled["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "2");
+        assert_eq!(
+            rolled["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+            "2"
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;
@@ -78,10 +96,16 @@ async fn broken_image_never_becomes_ready_and_exceeds_its_deadline() {
         let cluster = start(with_controllers()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "Deployment", "default").await;
-        api.create(&PostParams::default(), &object(deployment("bad", "app:broken", 2)))
-            .await
-            .unwrap();
-        let failed = until(&api, "bad", |d| condition(d, "Progressing")["reason"] == "ProgressDeadlineExceeded").await;
+        api.create(
+            &PostParams::default(),
+            &object(deployment("bad", "app:broken", 2)),
+        )
+        .await
+        .unwrap();
+        let failed = until(&api, "bad", |d| {
+            condition(d, "Progressing")["reason"] == "ProgressDeadlineExceeded"
+        })
+        .await;
         assert_eq!(condition(&failed, "Progressing")["status"], "False");
         assert!(failed["status"].get("readyReplicas").is_none());
         assert_eq!(condition(&failed, "Available")["status"], "False");
@@ -99,12 +123,18 @@ async fn stateful_and_daemon_sets_become_ready() {
         sts["kind"] = json!("StatefulSet");
         sts["spec"]["serviceName"] = json!("db");
         let stateful = namespaced(&client, "StatefulSet", "default").await;
-        stateful.create(&PostParams::default(), &object(sts)).await.unwrap();
+        stateful
+            .create(&PostParams::default(), &object(sts))
+            .await
+            .unwrap();
         let mut ds = deployment("agent", "agent:1", 1);
         ds["kind"] = json!("DaemonSet");
         ds["spec"].as_object_mut().unwrap().remove("replicas");
         let daemons = namespaced(&client, "DaemonSet", "default").await;
-        daemons.create(&PostParams::default(), &object(ds)).await.unwrap();
+        daemons
+            .create(&PostParams::default(), &object(ds))
+            .await
+            .unwrap();
         let ready = until(&stateful, "db", |s| s["status"]["readyReplicas"] == 2).await;
         assert_eq!(ready["spec"]["podManagementPolicy"], "OrderedReady");
         until(&daemons, "agent", |d| d["status"]["numberReady"] == 1).await;
@@ -172,7 +202,12 @@ async fn every_namespace_gets_its_default_service_account_and_root_ca() {
         until(&accounts, "default", |_| true).await;
         let maps = namespaced(&client, "ConfigMap", "team").await;
         let ca = until(&maps, "kube-root-ca.crt", |_| true).await;
-        assert!(ca["data"]["ca.crt"].as_str().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(
+            ca["data"]["ca.crt"]
+                .as_str()
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;

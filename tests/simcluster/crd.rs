@@ -2,7 +2,9 @@
 //! takes them away; custom resources are defaulted, pruned and validated
 //! by their schema, and refuse strategic merge patches.
 
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams, ValidationDirective};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams, ValidationDirective,
+};
 use kube::discovery::{ApiResource, Discovery, Scope};
 use serde_json::{Value, json};
 
@@ -32,19 +34,27 @@ fn widget_crd(scope: &str) -> Value {
 }
 
 async fn install(client: &kube::Client, scope: &str) -> ApiResource {
-    let crds: Api<DynamicObject> =
-        Api::all_with(client.clone(), &resource(client, "CustomResourceDefinition").await);
+    let crds: Api<DynamicObject> = Api::all_with(
+        client.clone(),
+        &resource(client, "CustomResourceDefinition").await,
+    );
     let created = crds
         .create(&PostParams::default(), &object(widget_crd(scope)))
         .await
         .unwrap();
     let conditions = created.data["status"]["conditions"].as_array().unwrap();
-    assert!(conditions.iter().any(|c| c["type"] == "Established" && c["status"] == "True"));
+    assert!(
+        conditions
+            .iter()
+            .any(|c| c["type"] == "Established" && c["status"] == "True")
+    );
     resource(client, "Widget").await
 }
 
 fn widget(name: &str, spec: Value) -> DynamicObject {
-    object(json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": name}, "spec": spec}))
+    object(
+        json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": name}, "spec": spec}),
+    )
 }
 
 #[tokio::test]
@@ -53,7 +63,10 @@ async fn creating_a_crd_serves_its_kind_and_deleting_it_stops_serving_it() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let ar = install(&client, "Namespaced").await;
-        let discovery = Discovery::new(client.clone()).run_aggregated().await.unwrap();
+        let discovery = Discovery::new(client.clone())
+            .run_aggregated()
+            .await
+            .unwrap();
         let (_, caps) = discovery
             .groups()
             .flat_map(|g| g.recommended_resources())
@@ -62,14 +75,24 @@ async fn creating_a_crd_serves_its_kind_and_deleting_it_stops_serving_it() {
         assert_eq!(caps.scope, Scope::Namespaced);
         let widgets: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
         let created = widgets
-            .create(&PostParams::default(), &widget("w1", json!({"color": "red"})))
+            .create(
+                &PostParams::default(),
+                &widget("w1", json!({"color": "red"})),
+            )
             .await
             .unwrap();
         assert_eq!(created.metadata.generation, Some(1));
-        assert_eq!(widgets.list(&Default::default()).await.unwrap().items.len(), 1);
-        let crds: Api<DynamicObject> =
-            Api::all_with(client.clone(), &resource(&client, "CustomResourceDefinition").await);
-        crds.delete("widgets.example.com", &DeleteParams::default()).await.unwrap();
+        assert_eq!(
+            widgets.list(&Default::default()).await.unwrap().items.len(),
+            1
+        );
+        let crds: Api<DynamicObject> = Api::all_with(
+            client.clone(),
+            &resource(&client, "CustomResourceDefinition").await,
+        );
+        crds.delete("widgets.example.com", &DeleteParams::default())
+            .await
+            .unwrap();
         let gone = widgets.list(&Default::default()).await.unwrap_err();
         assert_eq!(api_code(&gone).0, 404);
         let discovery = Discovery::new(client.clone()).run().await.unwrap();
@@ -87,14 +110,22 @@ async fn cluster_scoped_custom_resources_live_outside_namespaces() {
         let ar = install(&client, "Cluster").await;
         let widgets: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
         let created = widgets
-            .create(&PostParams::default(), &widget("global", json!({"color": "blue"})))
+            .create(
+                &PostParams::default(),
+                &widget("global", json!({"color": "blue"})),
+            )
             .await
             .unwrap();
         assert!(created.metadata.namespace.is_none());
         assert!(widgets.get("global").await.is_ok());
-        let wrong = crate::support::http(&cluster, "GET", "/apis/example.com/v1/namespaces/default/widgets/global", "")
-            .await
-            .unwrap();
+        let wrong = crate::support::http(
+            &cluster,
+            "GET",
+            "/apis/example.com/v1/namespaces/default/widgets/global",
+            "",
+        )
+        .await
+        .unwrap();
         assert_eq!(wrong.status, 404);
         cluster.shutdown().await.unwrap();
     })
@@ -158,20 +189,35 @@ async fn custom_resource_status_changes_only_through_its_subresource() {
         let ar = install(&client, "Namespaced").await;
         let widgets: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
         widgets
-            .create(&PostParams::default(), &widget("w", json!({"color": "red"})))
+            .create(
+                &PostParams::default(),
+                &widget("w", json!({"color": "red"})),
+            )
             .await
             .unwrap();
         let ignored = widgets
-            .patch("w", &PatchParams::default(), &Patch::Merge(json!({"status": {"ready": true}})))
+            .patch(
+                "w",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"status": {"ready": true}})),
+            )
             .await
             .unwrap();
         assert!(ignored.data.get("status").is_none());
         let written = widgets
-            .patch_status("w", &PatchParams::default(), &Patch::Merge(json!({"status": {"ready": true}})))
+            .patch_status(
+                "w",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"status": {"ready": true}})),
+            )
             .await
             .unwrap();
         assert_eq!(written.data["status"]["ready"], true);
-        assert_eq!(written.metadata.generation, Some(1), "status writes leave the generation");
+        assert_eq!(
+            written.metadata.generation,
+            Some(1),
+            "status writes leave the generation"
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;

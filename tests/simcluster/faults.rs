@@ -9,7 +9,9 @@ use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use serde_json::json;
 
-use crate::support::{api_code, client, deployment, http, namespaced, object, quiet, start, within_timeout};
+use crate::support::{
+    api_code, client, deployment, http, namespaced, object, quiet, start, within_timeout,
+};
 
 #[tokio::test]
 async fn a_share_of_requests_fails_with_the_chosen_code() {
@@ -60,7 +62,9 @@ async fn throttled_requests_get_429_with_retry_after() {
             .faults()
             .throttle_requests(1.0, Duration::from_secs(7))
             .unwrap();
-        let answer = http(&cluster, "GET", "/api/v1/namespaces", "").await.unwrap();
+        let answer = http(&cluster, "GET", "/api/v1/namespaces", "")
+            .await
+            .unwrap();
         assert_eq!(answer.status, 429);
         assert_eq!(answer.header("retry-after"), Some("7"));
         assert_eq!(answer.json()["reason"], "TooManyRequests");
@@ -82,7 +86,10 @@ async fn added_latency_outlasts_a_short_client_timeout() {
         config.read_timeout = Some(Duration::from_millis(300));
         let impatient = kube::Client::try_from(config).unwrap();
         let error = impatient.apiserver_version().await.unwrap_err();
-        assert!(!matches!(error, kube::Error::Api(_)), "a timeout, not an answer: {error:?}");
+        assert!(
+            !matches!(error, kube::Error::Api(_)),
+            "a timeout, not an answer: {error:?}"
+        );
         cluster.faults().set_latency(Duration::ZERO);
         assert!(impatient.apiserver_version().await.is_ok());
         cluster.shutdown().await.unwrap();
@@ -140,7 +147,9 @@ async fn dropped_watches_are_reopened_by_the_watcher_without_losing_changes() {
         cluster.faults().drop_watches();
         api.create(
             &PostParams::default(),
-            &object(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "after"}})),
+            &object(
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "after"}}),
+            ),
         )
         .await
         .unwrap();
@@ -172,7 +181,10 @@ async fn offline_cluster_refuses_connections_then_listens_again() {
         cluster.faults().go_offline(Duration::from_millis(800));
         tokio::time::sleep(Duration::from_millis(100)).await;
         let refused = tokio::net::TcpStream::connect(cluster.address()).await;
-        assert_eq!(refused.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            refused.unwrap_err().kind(),
+            std::io::ErrorKind::ConnectionRefused
+        );
         assert!(client.apiserver_version().await.is_err());
         loop {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -192,28 +204,42 @@ async fn metrics_count_requests_by_verb_and_resource() {
         let client = client(&cluster).await;
         let api = namespaced(&client, "Deployment", "default").await;
         cluster.metrics().reset();
-        api.create(&PostParams::default(), &object(deployment("web", "nginx:1", 1)))
-            .await
-            .unwrap();
+        api.create(
+            &PostParams::default(),
+            &object(deployment("web", "nginx:1", 1)),
+        )
+        .await
+        .unwrap();
         api.get("web").await.unwrap();
         api.list(&ListParams::default()).await.unwrap();
         api.list(&ListParams::default()).await.unwrap();
-        api.patch("web", &PatchParams::apply("me").force(), &Patch::Apply(&deployment("web", "nginx:1", 2)))
-            .await
-            .unwrap();
+        api.patch(
+            "web",
+            &PatchParams::apply("me").force(),
+            &Patch::Apply(&deployment("web", "nginx:1", 2)),
+        )
+        .await
+        .unwrap();
         let snapshot = cluster.metrics().snapshot();
         assert_eq!(snapshot.count("create", "deployments.apps"), 1);
         assert_eq!(snapshot.count("get", "deployments.apps"), 1);
         assert_eq!(snapshot.count("list", "deployments.apps"), 2);
         assert_eq!(snapshot.count("patch", "deployments.apps"), 1);
         assert_eq!(snapshot.total, 5);
-        let over_http = http(&cluster, "GET", "/_sim/metrics", "").await.unwrap().json();
-        assert_eq!(over_http["total"], 5, "the /_sim endpoints are not counted");
-        assert!(over_http["requests"]
-            .as_array()
+        let over_http = http(&cluster, "GET", "/_sim/metrics", "")
+            .await
             .unwrap()
-            .iter()
-            .any(|r| r["verb"] == "list" && r["resource"] == "deployments.apps" && r["count"] == 2));
+            .json();
+        assert_eq!(over_http["total"], 5, "the /_sim endpoints are not counted");
+        assert!(
+            over_http["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["verb"] == "list"
+                    && r["resource"] == "deployments.apps"
+                    && r["count"] == 2)
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;

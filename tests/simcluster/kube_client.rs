@@ -226,16 +226,25 @@ async fn errors_map_to_kube_error_types_with_status_reasons() {
         if let kube::Error::Api(status) = &missing {
             assert_eq!(status.message, "deployments.apps \"nope\" not found");
         }
-        api.create(&PostParams::default(), &object(deployment("web", "nginx:1", 1)))
-            .await
-            .unwrap();
+        api.create(
+            &PostParams::default(),
+            &object(deployment("web", "nginx:1", 1)),
+        )
+        .await
+        .unwrap();
         let again = api
-            .create(&PostParams::default(), &object(deployment("web", "nginx:1", 1)))
+            .create(
+                &PostParams::default(),
+                &object(deployment("web", "nginx:1", 1)),
+            )
             .await
             .unwrap_err();
         assert_eq!(api_code(&again), (409, "AlreadyExists".into()));
         let bad_name = api
-            .create(&PostParams::default(), &object(deployment("Bad_Name", "nginx:1", 1)))
+            .create(
+                &PostParams::default(),
+                &object(deployment("Bad_Name", "nginx:1", 1)),
+            )
             .await
             .unwrap_err();
         assert_eq!(api_code(&bad_name), (422, "Invalid".into()));
@@ -259,7 +268,10 @@ async fn errors_map_to_kube_error_types_with_status_reasons() {
         assert_eq!(api_code(&conflict), (409, "Conflict".into()));
         let nowhere = namespaced(&client, "Deployment", "nowhere").await;
         let no_namespace = nowhere
-            .create(&PostParams::default(), &object(deployment("x", "nginx:1", 1)))
+            .create(
+                &PostParams::default(),
+                &object(deployment("x", "nginx:1", 1)),
+            )
             .await
             .unwrap_err();
         assert_eq!(api_code(&no_namespace), (404, "NotFound".into()));
@@ -281,10 +293,20 @@ async fn bodies_without_kind_or_of_unknown_kinds_are_refused() {
         .await
         .unwrap();
         assert_eq!(no_kind.status, 400);
-        assert!(no_kind.json()["message"].as_str().unwrap().starts_with("Object 'Kind' is missing"));
-        let unknown = crate::support::http(&cluster, "GET", "/apis/example.com/v1/namespaces/default/gadgets", "")
-            .await
-            .unwrap();
+        assert!(
+            no_kind.json()["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Object 'Kind' is missing")
+        );
+        let unknown = crate::support::http(
+            &cluster,
+            "GET",
+            "/apis/example.com/v1/namespaces/default/gadgets",
+            "",
+        )
+        .await
+        .unwrap();
         assert_eq!(unknown.status, 404);
         assert_eq!(unknown.json()["kind"], "Status");
         assert_eq!(unknown.json()["reason"], "NotFound");
@@ -299,21 +321,35 @@ async fn generation_moves_on_spec_changes_only() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "Deployment", "default").await;
-        api.create(&PostParams::default(), &object(deployment("web", "nginx:1", 1)))
-            .await
-            .unwrap();
+        api.create(
+            &PostParams::default(),
+            &object(deployment("web", "nginx:1", 1)),
+        )
+        .await
+        .unwrap();
         let params = PatchParams::default();
         let labelled = api
-            .patch("web", &params, &Patch::Merge(json!({"metadata": {"labels": {"extra": "yes"}}})))
+            .patch(
+                "web",
+                &params,
+                &Patch::Merge(json!({"metadata": {"labels": {"extra": "yes"}}})),
+            )
             .await
             .unwrap();
         assert_eq!(labelled.metadata.generation, Some(1));
         let scaled = api
-            .patch("web", &params, &Patch::Merge(json!({"spec": {"replicas": 3}})))
+            .patch(
+                "web",
+                &params,
+                &Patch::Merge(json!({"spec": {"replicas": 3}})),
+            )
             .await
             .unwrap();
         assert_eq!(scaled.metadata.generation, Some(2));
-        assert_ne!(scaled.metadata.resource_version, labelled.metadata.resource_version);
+        assert_ne!(
+            scaled.metadata.resource_version,
+            labelled.metadata.resource_version
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;
@@ -325,9 +361,12 @@ async fn json_and_strategic_patches_apply_as_on_a_real_server() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "Deployment", "default").await;
-        api.create(&PostParams::default(), &object(deployment("web", "nginx:1", 1)))
-            .await
-            .unwrap();
+        api.create(
+            &PostParams::default(),
+            &object(deployment("web", "nginx:1", 1)),
+        )
+        .await
+        .unwrap();
         let params = PatchParams::default();
         let strategic = api
             .patch(
@@ -345,12 +384,16 @@ async fn json_and_strategic_patches_apply_as_on_a_real_server() {
         assert_eq!(containers[0]["image"], "nginx:2");
         assert_eq!(containers[1]["terminationMessagePolicy"], "File");
         let replace = Patch::Json::<()>(
-            serde_json::from_value(json!([{"op": "replace", "path": "/spec/replicas", "value": 4}])).unwrap(),
+            serde_json::from_value(
+                json!([{"op": "replace", "path": "/spec/replicas", "value": 4}]),
+            )
+            .unwrap(),
         );
         let patched = api.patch("web", &params, &replace).await.unwrap();
         assert_eq!(patched.data["spec"]["replicas"], 4);
         let failing = Patch::Json::<()>(
-            serde_json::from_value(json!([{"op": "test", "path": "/spec/replicas", "value": 9}])).unwrap(),
+            serde_json::from_value(json!([{"op": "test", "path": "/spec/replicas", "value": 9}]))
+                .unwrap(),
         );
         let error = api.patch("web", &params, &failing).await.unwrap_err();
         assert_eq!(api_code(&error).0, 422);
@@ -375,22 +418,32 @@ async fn dry_run_writes_answer_but_store_nothing() {
             .unwrap();
         assert_eq!(answered.data["spec"]["revisionHistoryLimit"], 10);
         assert_eq!(api_code(&api.get("ghost").await.unwrap_err()).0, 404);
-        api.create(&PostParams::default(), &object(deployment("web", "nginx:1", 1)))
-            .await
-            .unwrap();
+        api.create(
+            &PostParams::default(),
+            &object(deployment("web", "nginx:1", 1)),
+        )
+        .await
+        .unwrap();
         let before = api.get("web").await.unwrap();
         let dry_patch = PatchParams {
             dry_run: true,
             ..PatchParams::default()
         };
         let patched = api
-            .patch("web", &dry_patch, &Patch::Merge(json!({"spec": {"replicas": 7}})))
+            .patch(
+                "web",
+                &dry_patch,
+                &Patch::Merge(json!({"spec": {"replicas": 7}})),
+            )
             .await
             .unwrap();
         assert_eq!(patched.data["spec"]["replicas"], 7);
         let after = api.get("web").await.unwrap();
         assert_eq!(after.data["spec"]["replicas"], 1);
-        assert_eq!(after.metadata.resource_version, before.metadata.resource_version);
+        assert_eq!(
+            after.metadata.resource_version,
+            before.metadata.resource_version
+        );
         let dry_delete = DeleteParams {
             dry_run: true,
             ..DeleteParams::default()
@@ -410,16 +463,25 @@ async fn deleting_a_namespace_deletes_what_is_in_it() {
         let client = client(&cluster).await;
         let deployments = namespaced(&client, "Deployment", "doomed").await;
         deployments
-            .create(&PostParams::default(), &object(deployment("web", "nginx:1", 1)))
+            .create(
+                &PostParams::default(),
+                &object(deployment("web", "nginx:1", 1)),
+            )
             .await
             .unwrap();
         let namespaces: Api<DynamicObject> =
             Api::all_with(client.clone(), &resource(&client, "Namespace").await);
-        let answer = namespaces.delete("doomed", &DeleteParams::default()).await.unwrap();
+        let answer = namespaces
+            .delete("doomed", &DeleteParams::default())
+            .await
+            .unwrap();
         let terminating = answer.left().unwrap();
         assert_eq!(terminating.data["status"]["phase"], "Terminating");
         let refused = deployments
-            .create(&PostParams::default(), &object(deployment("late", "nginx:1", 1)))
+            .create(
+                &PostParams::default(),
+                &object(deployment("late", "nginx:1", 1)),
+            )
             .await
             .unwrap_err();
         assert_eq!(api_code(&refused), (403, "Forbidden".into()));
@@ -489,9 +551,13 @@ async fn finalizers_hold_an_object_until_they_are_removed() {
         api.delete("held", &DeleteParams::default()).await.unwrap();
         let held = api.get("held").await.unwrap();
         assert!(held.metadata.deletion_timestamp.is_some());
-        api.patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}})))
-            .await
-            .unwrap();
+        api.patch(
+            "held",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+        )
+        .await
+        .unwrap();
         assert_eq!(api_code(&api.get("held").await.unwrap_err()).0, 404);
         cluster.shutdown().await.unwrap();
     })
@@ -507,8 +573,10 @@ async fn secrets_fold_string_data_and_namespaces_get_their_name_label() {
         let secret = secrets
             .create(
                 &PostParams::default(),
-                &object(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
-                               "stringData": {"password": "hunter2"}})),
+                &object(
+                    json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+                               "stringData": {"password": "hunter2"}}),
+                ),
             )
             .await
             .unwrap();
@@ -521,7 +589,10 @@ async fn secrets_fold_string_data_and_namespaces_get_their_name_label() {
             .create(&PostParams::default(), &object(namespace("team-a")))
             .await
             .unwrap();
-        assert_eq!(created.metadata.labels.unwrap()["kubernetes.io/metadata.name"], "team-a");
+        assert_eq!(
+            created.metadata.labels.unwrap()["kubernetes.io/metadata.name"],
+            "team-a"
+        );
         assert_eq!(created.data["spec"]["finalizers"], json!(["kubernetes"]));
         assert_eq!(created.data["status"]["phase"], "Active");
         cluster.shutdown().await.unwrap();

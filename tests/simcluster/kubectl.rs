@@ -68,14 +68,21 @@ fn write_manifests(kubectl: &Kubectl) -> String {
 async fn kubectl_server_side_apply_of_a_directory_creates_everything() {
     within_timeout(async {
         let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(&cluster, "kubectl_server_side_apply_of_a_directory_creates_everything") else {
+        let Some(kubectl) = Kubectl::for_cluster(
+            &cluster,
+            "kubectl_server_side_apply_of_a_directory_creates_everything",
+        ) else {
             return cluster.shutdown().await.unwrap();
         };
         let dir = write_manifests(&kubectl);
         let out = kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
         assert_eq!(out.matches("serverside-applied").count(), 4, "{out}");
         let client = client(&cluster).await;
-        let deployment = namespaced(&client, "Deployment", "shop").await.get("web").await.unwrap();
+        let deployment = namespaced(&client, "Deployment", "shop")
+            .await
+            .get("web")
+            .await
+            .unwrap();
         let managers: Vec<(String, String)> = deployment
             .metadata
             .managed_fields
@@ -86,8 +93,15 @@ async fn kubectl_server_side_apply_of_a_directory_creates_everything() {
         assert_eq!(managers, vec![("kubectl".to_string(), "Apply".to_string())]);
         let again = kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
         assert_eq!(again.matches("serverside-applied").count(), 4);
-        let same = namespaced(&client, "Deployment", "shop").await.get("web").await.unwrap();
-        assert_eq!(same.metadata.resource_version, deployment.metadata.resource_version);
+        let same = namespaced(&client, "Deployment", "shop")
+            .await
+            .get("web")
+            .await
+            .unwrap();
+        assert_eq!(
+            same.metadata.resource_version,
+            deployment.metadata.resource_version
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;
@@ -97,13 +111,19 @@ async fn kubectl_server_side_apply_of_a_directory_creates_everything() {
 async fn kubectl_get_json_shows_the_server_defaults() {
     within_timeout(async {
         let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(&cluster, "kubectl_get_json_shows_the_server_defaults") else {
+        let Some(kubectl) =
+            Kubectl::for_cluster(&cluster, "kubectl_get_json_shows_the_server_defaults")
+        else {
             return cluster.shutdown().await.unwrap();
         };
         let dir = write_manifests(&kubectl);
         kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
-        let deployment: Value =
-            serde_json::from_str(&kubectl.ok(&["get", "deployment", "web", "-n", "shop", "-o", "json"]).await).unwrap();
+        let deployment: Value = serde_json::from_str(
+            &kubectl
+                .ok(&["get", "deployment", "web", "-n", "shop", "-o", "json"])
+                .await,
+        )
+        .unwrap();
         let spec = &deployment["spec"];
         assert_eq!(spec["revisionHistoryLimit"], 10);
         assert_eq!(spec["progressDeadlineSeconds"], 600);
@@ -116,14 +136,36 @@ async fn kubectl_get_json_shows_the_server_defaults() {
         assert_eq!(container["imagePullPolicy"], "IfNotPresent");
         assert_eq!(container["ports"][0]["protocol"], "TCP");
         assert_eq!(container["resources"]["limits"]["memory"], "256Mi");
-        let service: Value =
-            serde_json::from_str(&kubectl.ok(&["get", "service", "web", "-n", "shop", "-o", "json"]).await).unwrap();
-        assert!(service["spec"]["clusterIP"].as_str().unwrap().starts_with("10.96."));
+        let service: Value = serde_json::from_str(
+            &kubectl
+                .ok(&["get", "service", "web", "-n", "shop", "-o", "json"])
+                .await,
+        )
+        .unwrap();
+        assert!(
+            service["spec"]["clusterIP"]
+                .as_str()
+                .unwrap()
+                .starts_with("10.96.")
+        );
         assert_eq!(service["spec"]["ports"][0]["targetPort"], 80);
         assert_eq!(service["spec"]["type"], "ClusterIP");
-        let list: Value = serde_json::from_str(&kubectl.ok(&["get", "all", "-n", "shop", "-o", "json"]).await).unwrap();
-        let kinds: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
-        assert!(kinds.contains(&"Deployment") && kinds.contains(&"Service"), "{kinds:?}");
+        let list: Value = serde_json::from_str(
+            &kubectl
+                .ok(&["get", "all", "-n", "shop", "-o", "json"])
+                .await,
+        )
+        .unwrap();
+        let kinds: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["kind"].as_str().unwrap())
+            .collect();
+        assert!(
+            kinds.contains(&"Deployment") && kinds.contains(&"Service"),
+            "{kinds:?}"
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;
@@ -133,13 +175,21 @@ async fn kubectl_get_json_shows_the_server_defaults() {
 async fn kubectl_diff_exits_one_after_an_out_of_band_change() {
     within_timeout(async {
         let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(&cluster, "kubectl_diff_exits_one_after_an_out_of_band_change") else {
+        let Some(kubectl) = Kubectl::for_cluster(
+            &cluster,
+            "kubectl_diff_exits_one_after_an_out_of_band_change",
+        ) else {
             return cluster.shutdown().await.unwrap();
         };
         let dir = write_manifests(&kubectl);
         kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
         let clean = kubectl.run(&["diff", "--server-side", "-f", &dir]).await;
-        assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stdout));
+        assert_eq!(
+            clean.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&clean.stdout)
+        );
         let client = client(&cluster).await;
         let oob = PatchParams {
             field_manager: Some("someone".into()),
@@ -154,10 +204,22 @@ async fn kubectl_diff_exits_one_after_an_out_of_band_change() {
             .run(&["diff", "--server-side", "--force-conflicts", "-f", &dir])
             .await;
         let shown = String::from_utf8_lossy(&drifted.stdout);
-        assert_eq!(drifted.status.code(), Some(1), "{shown}{}", String::from_utf8_lossy(&drifted.stderr));
-        assert!(shown.contains("-  replicas: 5") && shown.contains("+  replicas: 2"), "{shown}");
+        assert_eq!(
+            drifted.status.code(),
+            Some(1),
+            "{shown}{}",
+            String::from_utf8_lossy(&drifted.stderr)
+        );
+        assert!(
+            shown.contains("-  replicas: 5") && shown.contains("+  replicas: 2"),
+            "{shown}"
+        );
         let conflict = kubectl.run(&["diff", "--server-side", "-f", &dir]).await;
-        assert_eq!(conflict.status.code(), Some(2), "a conflict is an error, not a difference");
+        assert_eq!(
+            conflict.status.code(),
+            Some(2),
+            "a conflict is an error, not a difference"
+        );
         assert!(String::from_utf8_lossy(&conflict.stderr).contains("conflict with \"someone\""));
         cluster.shutdown().await.unwrap();
     })
@@ -168,23 +230,46 @@ async fn kubectl_diff_exits_one_after_an_out_of_band_change() {
 async fn kubectl_client_side_apply_and_diff_use_strategic_merge_patches() {
     within_timeout(async {
         let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(&cluster, "kubectl_client_side_apply_and_diff_use_strategic_merge_patches") else {
+        let Some(kubectl) = Kubectl::for_cluster(
+            &cluster,
+            "kubectl_client_side_apply_and_diff_use_strategic_merge_patches",
+        ) else {
             return cluster.shutdown().await.unwrap();
         };
         let dir = write_manifests(&kubectl);
         let created = kubectl.ok(&["apply", "-f", &dir]).await;
         assert_eq!(created.matches(" created").count(), 4, "{created}");
-        assert_eq!(kubectl.run(&["diff", "-f", &dir]).await.status.code(), Some(0));
-        kubectl.ok(&["scale", "deployment", "web", "-n", "shop", "--replicas=4"]).await;
+        assert_eq!(
+            kubectl.run(&["diff", "-f", &dir]).await.status.code(),
+            Some(0)
+        );
+        kubectl
+            .ok(&["scale", "deployment", "web", "-n", "shop", "--replicas=4"])
+            .await;
         let snapshot = cluster.metrics().snapshot();
-        assert!(snapshot.count("patch", "deployments.apps/scale") + snapshot.count("update", "deployments.apps/scale") > 0);
+        assert!(
+            snapshot.count("patch", "deployments.apps/scale")
+                + snapshot.count("update", "deployments.apps/scale")
+                > 0
+        );
         let drifted = kubectl.run(&["diff", "-f", &dir]).await;
         assert_eq!(drifted.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&drifted.stdout).contains("+  replicas: 2"));
         let configured = kubectl.ok(&["apply", "-f", &dir]).await;
-        assert!(configured.contains("deployment.apps/web configured"), "{configured}");
+        assert!(
+            configured.contains("deployment.apps/web configured"),
+            "{configured}"
+        );
         let replicas = kubectl
-            .ok(&["get", "deployment", "web", "-n", "shop", "-o", "jsonpath={.spec.replicas}"])
+            .ok(&[
+                "get",
+                "deployment",
+                "web",
+                "-n",
+                "shop",
+                "-o",
+                "jsonpath={.spec.replicas}",
+            ])
             .await;
         assert_eq!(replicas, "2");
         cluster.shutdown().await.unwrap();
@@ -196,7 +281,9 @@ async fn kubectl_client_side_apply_and_diff_use_strategic_merge_patches() {
 async fn kubectl_delete_removes_a_directory_of_objects() {
     within_timeout(async {
         let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(&cluster, "kubectl_delete_removes_a_directory_of_objects") else {
+        let Some(kubectl) =
+            Kubectl::for_cluster(&cluster, "kubectl_delete_removes_a_directory_of_objects")
+        else {
             return cluster.shutdown().await.unwrap();
         };
         let dir = write_manifests(&kubectl);
@@ -204,7 +291,11 @@ async fn kubectl_delete_removes_a_directory_of_objects() {
         let deleted = kubectl.ok(&["delete", "-f", &dir]).await;
         assert_eq!(deleted.matches("deleted").count(), 4, "{deleted}");
         let client = client(&cluster).await;
-        let gone = namespaced(&client, "ConfigMap", "shop").await.get("settings").await.unwrap_err();
+        let gone = namespaced(&client, "ConfigMap", "shop")
+            .await
+            .get("settings")
+            .await
+            .unwrap_err();
         assert_eq!(api_code(&gone).0, 404);
         let namespaces = kubectl.ok(&["get", "namespaces", "-o", "name"]).await;
         assert!(!namespaces.contains("namespace/shop"), "{namespaces}");
@@ -217,13 +308,22 @@ async fn kubectl_delete_removes_a_directory_of_objects() {
 async fn kubectl_get_watch_sees_a_change() {
     within_timeout(async {
         let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(&cluster, "kubectl_get_watch_sees_a_change") else {
+        let Some(kubectl) = Kubectl::for_cluster(&cluster, "kubectl_get_watch_sees_a_change")
+        else {
             return cluster.shutdown().await.unwrap();
         };
         let dir = write_manifests(&kubectl);
         kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
         let mut watching = kubectl
-            .command(&["get", "configmaps", "-n", "shop", "--watch", "-o", "custom-columns=NAME:.metadata.name,MODE:.data.mode"])
+            .command(&[
+                "get",
+                "configmaps",
+                "-n",
+                "shop",
+                "--watch",
+                "-o",
+                "custom-columns=NAME:.metadata.name,MODE:.data.mode",
+            ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -239,7 +339,11 @@ async fn kubectl_get_watch_sees_a_change() {
         let client = client(&cluster).await;
         namespaced(&client, "ConfigMap", "shop")
             .await
-            .patch("settings", &PatchParams::default(), &Patch::Merge(json!({"data": {"mode": "slow"}})))
+            .patch(
+                "settings",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"data": {"mode": "slow"}})),
+            )
             .await
             .unwrap();
         let changed = tokio::time::timeout(Duration::from_secs(20), async {

@@ -19,7 +19,10 @@ async fn state_saved_at_shutdown_is_loaded_at_start() {
         let client = client(&cluster).await;
         let api = namespaced(&client, "Deployment", "default").await;
         let created = api
-            .create(&PostParams::default(), &object(deployment("web", "nginx:1", 2)))
+            .create(
+                &PostParams::default(),
+                &object(deployment("web", "nginx:1", 2)),
+            )
             .await
             .unwrap();
         cluster.shutdown().await.unwrap();
@@ -30,14 +33,25 @@ async fn state_saved_at_shutdown_is_loaded_at_start() {
         let api = namespaced(&client, "Deployment", "default").await;
         let loaded = api.get("web").await.unwrap();
         assert_eq!(loaded.metadata.uid, created.metadata.uid);
-        assert_eq!(loaded.metadata.resource_version, created.metadata.resource_version);
-        assert_eq!(loaded.metadata.managed_fields, created.metadata.managed_fields);
+        assert_eq!(
+            loaded.metadata.resource_version,
+            created.metadata.resource_version
+        );
+        assert_eq!(
+            loaded.metadata.managed_fields,
+            created.metadata.managed_fields
+        );
         let next = api
-            .create(&PostParams::default(), &object(deployment("later", "nginx:1", 1)))
+            .create(
+                &PostParams::default(),
+                &object(deployment("later", "nginx:1", 1)),
+            )
             .await
             .unwrap();
         let number = |v: &Option<String>| v.as_ref().unwrap().parse::<u64>().unwrap();
-        assert!(number(&next.metadata.resource_version) > number(&created.metadata.resource_version));
+        assert!(
+            number(&next.metadata.resource_version) > number(&created.metadata.resource_version)
+        );
         again.shutdown().await.unwrap();
     })
     .await;

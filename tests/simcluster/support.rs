@@ -7,10 +7,10 @@ use std::process::Output;
 use std::time::Duration;
 
 use driftdeck::simcluster::{SimCluster, SimOptions};
+use kube::Client;
 use kube::api::{Api, DynamicObject};
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 use kube::discovery::{ApiResource, Discovery};
-use kube::Client;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -113,7 +113,12 @@ impl Answer {
 
 /// One request over a fresh connection, for what a kube client hides
 /// (headers, the `/_sim` endpoints, refused connections).
-pub async fn http(cluster: &SimCluster, method: &str, path: &str, body: &str) -> std::io::Result<Answer> {
+pub async fn http(
+    cluster: &SimCluster,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> std::io::Result<Answer> {
     let mut stream = tokio::net::TcpStream::connect(cluster.address()).await?;
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -138,14 +143,24 @@ pub async fn http(cluster: &SimCluster, method: &str, path: &str, body: &str) ->
     let chunked = headers
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_string() };
-    Ok(Answer { status, headers, body })
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut rest: &str) -> String {
     let mut out = String::new();
     while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if size == 0 || after.len() < size {
             break;
         }
@@ -188,7 +203,9 @@ impl Kubectl {
             return None;
         };
         let dir = tempfile::tempdir().unwrap();
-        cluster.write_kubeconfig(&dir.path().join("kubeconfig")).unwrap();
+        cluster
+            .write_kubeconfig(&dir.path().join("kubeconfig"))
+            .unwrap();
         Some(Kubectl { binary, dir })
     }
 

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use kube::api::{
+    DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
+};
 use kube::runtime::watcher;
 use serde_json::json;
 
@@ -28,16 +30,24 @@ async fn runtime_watcher_sees_creation_change_and_deletion() {
                 break;
             }
         }
-        api.create(&PostParams::default(), &config_map("one", "front")).await.unwrap();
-        api.patch("one", &PatchParams::default(), &Patch::Merge(json!({"data": {"k": "w"}})))
+        api.create(&PostParams::default(), &config_map("one", "front"))
             .await
             .unwrap();
+        api.patch(
+            "one",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"k": "w"}})),
+        )
+        .await
+        .unwrap();
         api.delete("one", &DeleteParams::default()).await.unwrap();
         let mut seen = Vec::new();
         while seen.len() < 3 {
             match stream.try_next().await.unwrap().unwrap() {
                 watcher::Event::Apply(o) => seen.push(format!("apply {}", o.data["data"]["k"])),
-                watcher::Event::Delete(o) => seen.push(format!("delete {}", o.metadata.name.unwrap())),
+                watcher::Event::Delete(o) => {
+                    seen.push(format!("delete {}", o.metadata.name.unwrap()))
+                }
                 _ => {}
             }
         }
@@ -53,7 +63,9 @@ async fn streaming_list_watcher_ends_its_initial_events_with_a_bookmark() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "ConfigMap", "default").await;
-        api.create(&PostParams::default(), &config_map("existing", "front")).await.unwrap();
+        api.create(&PostParams::default(), &config_map("existing", "front"))
+            .await
+            .unwrap();
         let config = watcher::Config::default().streaming_lists();
         let mut stream = std::pin::pin!(watcher(api.clone(), config));
         let mut initial = Vec::new();
@@ -76,9 +88,14 @@ async fn watch_from_a_version_replays_later_changes_in_order() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "ConfigMap", "default").await;
-        let first = api.create(&PostParams::default(), &config_map("a", "front")).await.unwrap();
+        let first = api
+            .create(&PostParams::default(), &config_map("a", "front"))
+            .await
+            .unwrap();
         let from = first.metadata.resource_version.unwrap();
-        api.create(&PostParams::default(), &config_map("b", "front")).await.unwrap();
+        api.create(&PostParams::default(), &config_map("b", "front"))
+            .await
+            .unwrap();
         api.delete("a", &DeleteParams::default()).await.unwrap();
         let params = WatchParams::default().disable_bookmarks().timeout(2);
         let events: Vec<String> = api
@@ -94,7 +111,11 @@ async fn watch_from_a_version_replays_later_changes_in_order() {
             })
             .collect()
             .await;
-        assert_eq!(events, vec!["ADDED b", "DELETED a"], "the stream ended at its timeout");
+        assert_eq!(
+            events,
+            vec!["ADDED b", "DELETED a"],
+            "the stream ended at its timeout"
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;
@@ -106,16 +127,26 @@ async fn relabelled_object_leaves_a_selecting_watch_as_deleted() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "ConfigMap", "default").await;
-        let created = api.create(&PostParams::default(), &config_map("c", "front")).await.unwrap();
-        let params = WatchParams::default().disable_bookmarks().labels("tier=front").timeout(5);
+        let created = api
+            .create(&PostParams::default(), &config_map("c", "front"))
+            .await
+            .unwrap();
+        let params = WatchParams::default()
+            .disable_bookmarks()
+            .labels("tier=front")
+            .timeout(5);
         let mut stream = api
             .watch(&params, &created.metadata.resource_version.unwrap())
             .await
             .unwrap()
             .boxed();
-        api.patch("c", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"tier": "back"}}})))
-            .await
-            .unwrap();
+        api.patch(
+            "c",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"tier": "back"}}})),
+        )
+        .await
+        .unwrap();
         match stream.next().await.unwrap().unwrap() {
             WatchEvent::Deleted(o) => assert_eq!(o.metadata.labels.unwrap()["tier"], "back"),
             other => panic!("expected DELETED, got {other:?}"),
@@ -131,7 +162,10 @@ async fn bookmarks_come_when_asked_and_carry_the_latest_version() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "ConfigMap", "default").await;
-        let created = api.create(&PostParams::default(), &config_map("d", "front")).await.unwrap();
+        let created = api
+            .create(&PostParams::default(), &config_map("d", "front"))
+            .await
+            .unwrap();
         let version = created.metadata.resource_version.unwrap();
         let params = WatchParams::default().timeout(5);
         let mut stream = api.watch(&params, &version).await.unwrap().boxed();
@@ -150,8 +184,13 @@ async fn watch_from_expired_version_is_gone() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "ConfigMap", "default").await;
-        let created = api.create(&PostParams::default(), &config_map("e", "front")).await.unwrap();
-        api.create(&PostParams::default(), &config_map("e2", "front")).await.unwrap();
+        let created = api
+            .create(&PostParams::default(), &config_map("e", "front"))
+            .await
+            .unwrap();
+        api.create(&PostParams::default(), &config_map("e2", "front"))
+            .await
+            .unwrap();
         cluster.faults().expire_watch_history();
         let params = WatchParams::default().timeout(5);
         let mut stream = api
@@ -163,16 +202,25 @@ async fn watch_from_expired_version_is_gone() {
             WatchEvent::Error(status) => {
                 assert_eq!(status.code, 410);
                 assert_eq!(status.reason, "Expired");
-                assert!(status.message.starts_with("too old resource version"), "{}", status.message);
+                assert!(
+                    status.message.starts_with("too old resource version"),
+                    "{}",
+                    status.message
+                );
             }
             other => panic!("expected a 410 ERROR event, got {other:?}"),
         }
-        assert!(stream.next().await.is_none(), "the stream ends after the error");
+        assert!(
+            stream.next().await.is_none(),
+            "the stream ends after the error"
+        );
         let list = api.list(&ListParams::default()).await.unwrap();
         let fresh = list.metadata.resource_version.unwrap();
         let quiet = WatchParams::default().disable_bookmarks().timeout(5);
         let mut resumed = api.watch(&quiet, &fresh).await.unwrap().boxed();
-        api.create(&PostParams::default(), &config_map("f", "front")).await.unwrap();
+        api.create(&PostParams::default(), &config_map("f", "front"))
+            .await
+            .unwrap();
         match resumed.next().await.unwrap().unwrap() {
             WatchEvent::Added(o) => assert_eq!(o.metadata.name.as_deref(), Some("f")),
             other => panic!("expected ADDED after a fresh list, got {other:?}"),
