@@ -314,49 +314,30 @@ async fn kubectl_get_watch_sees_a_change() {
         };
         let dir = write_manifests(&kubectl);
         kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
+        // The default output: kubectl asks the server for Tables.
         let mut watching = kubectl
-            .command(&[
-                "get",
-                "configmaps",
-                "-n",
-                "shop",
-                "--watch",
-                "-o",
-                "custom-columns=NAME:.metadata.name,MODE:.data.mode",
-            ])
+            .command(&["get", "configmaps", "settings", "-n", "shop", "--watch"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(watching.stdout.take().unwrap()).lines();
-        loop {
-            let line = lines.next_line().await.unwrap().unwrap();
-            if line.starts_with("settings") {
-                assert!(line.contains("fast"), "{line}");
-                break;
-            }
-        }
+        let header = lines.next_line().await.unwrap().unwrap();
+        assert_eq!(header.split_whitespace().collect::<Vec<_>>(), vec!["NAME", "DATA", "AGE"]);
+        let first = lines.next_line().await.unwrap().unwrap();
+        assert_eq!(first.split_whitespace().take(2).collect::<Vec<_>>(), vec!["settings", "1"]);
         let client = client(&cluster).await;
         namespaced(&client, "ConfigMap", "shop")
             .await
-            .patch(
-                "settings",
-                &PatchParams::default(),
-                &Patch::Merge(json!({"data": {"mode": "slow"}})),
-            )
+            .patch("settings", &PatchParams::default(), &Patch::Merge(json!({"data": {"speed": "slow"}})))
             .await
             .unwrap();
-        let changed = tokio::time::timeout(Duration::from_secs(20), async {
-            loop {
-                let line = lines.next_line().await.unwrap().unwrap();
-                if line.starts_with("settings") {
-                    return line;
-                }
-            }
-        })
-        .await
-        .expect("kubectl printed the change");
-        assert!(changed.contains("slow"), "{changed}");
+        let changed = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("kubectl printed the change")
+            .unwrap()
+            .unwrap();
+        assert_eq!(changed.split_whitespace().take(2).collect::<Vec<_>>(), vec!["settings", "2"]);
         watching.kill().await.unwrap();
         cluster.shutdown().await.unwrap();
     })
