@@ -721,7 +721,9 @@ pub fn patch(
     ctx: &WriteContext<'_>,
 ) -> Result<Written, ApiError> {
     let old = stored_or_not_found(state, rt, namespace, name)?;
-    let old_value = without_managed_fields(&old.value());
+    // Patches see the object as stored, managedFields included: kubectl
+    // migrates client-side apply ownership with a JSON patch of them.
+    let old_value = old.value();
     let document: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
     let patched = match format {
@@ -748,13 +750,6 @@ pub fn patch(
     check_kind(rt, &patched)?;
     place(rt, &mut patched, namespace, Some(name))?;
     check_version_precondition(rt, &old, &patched)?;
-    if let (Some(metadata), Some(current)) = (
-        metadata_mut(&mut patched),
-        old.value().pointer("/metadata/managedFields").cloned(),
-    ) && !metadata.contains_key("managedFields")
-    {
-        metadata.insert("managedFields".into(), current);
-    }
     replace(state, rt, &old, patched, endpoint, ctx)
 }
 

@@ -72,9 +72,9 @@ impl<'de> Visitor<'de> for DocumentVisitor<'_> {
                 "version" => loaded.version = Some(map.next_value()?),
                 "resourceVersion" => {
                     let text: String = map.next_value()?;
-                    loaded.revision = text
-                        .parse()
-                        .map_err(|_| de::Error::custom(format!("resourceVersion {text:?} is not a number")))?;
+                    loaded.revision = text.parse().map_err(|_| {
+                        de::Error::custom(format!("resourceVersion {text:?} is not a number"))
+                    })?;
                 }
                 "objects" => {
                     loaded.objects = map.next_value_seed(ObjectsSeed {
@@ -129,8 +129,18 @@ impl<'de> Visitor<'de> for ObjectsSeed<'_> {
 
 /// Restores one object; `false` when its kind is not (yet) served and
 /// `last_chance` is not set.
-fn restore(state: &mut State, object: &Value, index: usize, last_chance: bool) -> Result<bool, String> {
-    let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+fn restore(
+    state: &mut State,
+    object: &Value,
+    index: usize,
+    last_chance: bool,
+) -> Result<bool, String> {
+    let text = |pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    };
     let (api_version, kind, name) = (text("/apiVersion"), text("/kind"), text("/metadata/name"));
     let Some(rt) = state.catalog.by_kind(api_version, kind) else {
         if last_chance {

@@ -323,13 +323,23 @@ async fn kubectl_get_watch_sees_a_change() {
             .unwrap();
         let mut lines = BufReader::new(watching.stdout.take().unwrap()).lines();
         let header = lines.next_line().await.unwrap().unwrap();
-        assert_eq!(header.split_whitespace().collect::<Vec<_>>(), vec!["NAME", "DATA", "AGE"]);
+        assert_eq!(
+            header.split_whitespace().collect::<Vec<_>>(),
+            vec!["NAME", "DATA", "AGE"]
+        );
         let first = lines.next_line().await.unwrap().unwrap();
-        assert_eq!(first.split_whitespace().take(2).collect::<Vec<_>>(), vec!["settings", "1"]);
+        assert_eq!(
+            first.split_whitespace().take(2).collect::<Vec<_>>(),
+            vec!["settings", "1"]
+        );
         let client = client(&cluster).await;
         namespaced(&client, "ConfigMap", "shop")
             .await
-            .patch("settings", &PatchParams::default(), &Patch::Merge(json!({"data": {"speed": "slow"}})))
+            .patch(
+                "settings",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"data": {"speed": "slow"}})),
+            )
             .await
             .unwrap();
         let changed = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
@@ -337,7 +347,10 @@ async fn kubectl_get_watch_sees_a_change() {
             .expect("kubectl printed the change")
             .unwrap()
             .unwrap();
-        assert_eq!(changed.split_whitespace().take(2).collect::<Vec<_>>(), vec!["settings", "2"]);
+        assert_eq!(
+            changed.split_whitespace().take(2).collect::<Vec<_>>(),
+            vec!["settings", "2"]
+        );
         watching.kill().await.unwrap();
         cluster.shutdown().await.unwrap();
     })
@@ -385,6 +398,51 @@ spec:
         let table = kubectl.ok(&["get", "wd"]).await;
         let row = table.lines().find(|l| l.starts_with("w1")).unwrap();
         assert_eq!(row.split_whitespace().collect::<Vec<_>>(), vec!["w1", "3"]);
+        cluster.shutdown().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn kubectl_server_side_apply_takes_over_client_side_apply_ownership() {
+    within_timeout(async {
+        let cluster = start(quiet()).await;
+        let Some(kubectl) = Kubectl::for_cluster(
+            &cluster,
+            "kubectl_server_side_apply_takes_over_client_side_apply_ownership",
+        ) else {
+            return cluster.shutdown().await.unwrap();
+        };
+        let dir = write_manifests(&kubectl);
+        kubectl.ok(&["apply", "-f", &dir]).await;
+        let output = kubectl.run(&["apply", "--server-side", "-f", &dir]).await;
+        assert!(output.status.success());
+        let warnings = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !warnings.contains("rejected managed fields migration"),
+            "{warnings}"
+        );
+        let client = client(&cluster).await;
+        let deployment = namespaced(&client, "Deployment", "shop")
+            .await
+            .get("web")
+            .await
+            .unwrap();
+        let managers: Vec<String> = deployment
+            .metadata
+            .managed_fields
+            .unwrap()
+            .into_iter()
+            .map(|m| format!("{} {}", m.manager.unwrap(), m.operation.unwrap()))
+            .collect();
+        assert!(
+            managers.contains(&"kubectl Apply".to_string()),
+            "{managers:?}"
+        );
+        assert!(
+            !managers.contains(&"kubectl-client-side-apply Update".to_string()),
+            "{managers:?}"
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;
