@@ -294,7 +294,12 @@ impl Controllers {
         let observed = int(object, "/status/observedGeneration");
         match Kind::of(&id.0) {
             Some(Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet | Kind::ReplicaSet) => {
-                observed != generation(object) || {
+                // A broken rollout, once seen, stays as it ended.
+                let seen = observed == generation(object);
+                if seen && has_broken_image(object, "/spec/template/spec") {
+                    return false;
+                }
+                !seen || {
                     let desired = int(object, "/spec/replicas");
                     let ready = int(object, "/status/readyReplicas")
                         .max(int(object, "/status/numberReady"));
@@ -305,7 +310,7 @@ impl Controllers {
                 object.pointer("/status/completionTime").is_none()
                     && object.pointer("/status/failed").is_none()
             }
-            Some(Kind::Pod) => object.pointer("/status/phase") == Some(&json!("Pending")),
+            Some(Kind::Pod) => object.pointer("/status/containerStatuses").is_none(),
             Some(Kind::Service) => {
                 object.pointer("/spec/type") == Some(&json!("LoadBalancer"))
                     && object.pointer("/status/loadBalancer/ingress").is_none()

@@ -109,6 +109,12 @@ async fn broken_image_never_becomes_ready_and_exceeds_its_deadline() {
         assert_eq!(condition(&failed, "Progressing")["status"], "False");
         assert!(failed["status"].get("readyReplicas").is_none());
         assert_eq!(condition(&failed, "Available")["status"], "False");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let later = serde_json::to_value(api.get("bad").await.unwrap()).unwrap();
+        assert_eq!(
+            later["metadata"]["resourceVersion"], failed["metadata"]["resourceVersion"],
+            "a failed rollout stays as it ended"
+        );
         cluster.shutdown().await.unwrap();
     })
     .await;
@@ -207,6 +213,47 @@ async fn every_namespace_gets_its_default_service_account_and_root_ca() {
                 .as_str()
                 .unwrap()
                 .starts_with("-----BEGIN CERTIFICATE-----")
+        );
+        cluster.shutdown().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pods_start_running_unless_their_image_is_broken() {
+    within_timeout(async {
+        let cluster = start(with_controllers()).await;
+        let client = client(&cluster).await;
+        let pods = namespaced(&client, "Pod", "default").await;
+        for (name, image) in [("good", "nginx:1"), ("bad", "nginx:broken")] {
+            pods.create(
+                &PostParams::default(),
+                &object(
+                    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                               "spec": {"containers": [{"name": "main", "image": image}]}}),
+                ),
+            )
+            .await
+            .unwrap();
+        }
+        let running = until(&pods, "good", |p| p["status"]["phase"] == "Running").await;
+        assert_eq!(condition(&running, "Ready")["status"], "True");
+        assert_eq!(running["spec"]["serviceAccountName"], "default");
+        assert_eq!(running["spec"]["enableServiceLinks"], true);
+        let stuck = until(&pods, "bad", |p| {
+            p["status"]["containerStatuses"].is_array()
+        })
+        .await;
+        assert_eq!(stuck["status"]["phase"], "Pending");
+        assert_eq!(
+            stuck["status"]["containerStatuses"][0]["state"]["waiting"]["reason"],
+            "ImagePullBackOff"
+        );
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let later = serde_json::to_value(pods.get("bad").await.unwrap()).unwrap();
+        assert_eq!(
+            later["metadata"]["resourceVersion"],
+            stuck["metadata"]["resourceVersion"]
         );
         cluster.shutdown().await.unwrap();
     })
