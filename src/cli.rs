@@ -112,6 +112,25 @@ mod tests {
     }
 
     #[test]
+    fn sim_reads_its_rollout_time_as_a_duration() {
+        let cli = Cli::try_parse_from([
+            "driftdeck",
+            "sim",
+            "--rollout-time",
+            "1m30s",
+            "--port",
+            "6443",
+        ])
+        .unwrap();
+        let Some(Command::Sim(args)) = cli.command else {
+            panic!("the sim command")
+        };
+        assert_eq!(args.rollout_time, std::time::Duration::from_secs(90));
+        assert_eq!(args.port, 6443);
+        assert!(Cli::try_parse_from(["driftdeck", "sim", "--rollout-time", "soon"]).is_err());
+    }
+
+    #[test]
     fn no_command_means_the_tui() {
         let cli = Cli::try_parse_from(["driftdeck"]).unwrap();
         assert!(cli.command.is_none());
