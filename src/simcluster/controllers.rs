@@ -17,7 +17,6 @@ use tokio::time::Instant;
 
 use super::catalog::{ResourceKey, ResourceType};
 use super::lifecycle::{self, Endpoint, FieldValidation, WriteContext, now};
-use super::status::ApiError;
 use super::store::{ChangeKind, State, Store};
 
 const MANAGER: &str = "kube-controller-manager";
@@ -146,10 +145,6 @@ pub async fn run(
             },
         }
     }
-}
-
-fn allow(_: &ResourceType, _: &str, _: &str) -> Result<(), ApiError> {
-    Ok(())
 }
 
 fn generation(object: &Value) -> i64 {
@@ -426,7 +421,6 @@ impl Controllers {
         let (updated, available, finished) = if broken {
             (desired.min(1), before, false)
         } else {
-            #[allow(clippy::cast_possible_truncation)]
             let stepped = (desired as f64 * progress).floor() as i64;
             let updated = if progress >= 1.0 { desired } else { stepped };
             (updated, before.max(updated).min(desired), progress >= 1.0)
@@ -550,7 +544,7 @@ fn write_status(
         manager: MANAGER,
         dry_run: false,
         field_validation: FieldValidation::Ignore,
-        admit: &allow,
+        admit: &lifecycle::admit_everything,
     };
     let namespace = current
         .pointer("/metadata/namespace")
@@ -585,7 +579,6 @@ fn workload(
     };
     let broken = has_broken_image(&object, "/spec/template/spec");
     let progress = (elapsed.as_secs_f64() / options.rollout_time.as_secs_f64().max(0.001)).min(1.0);
-    #[allow(clippy::cast_possible_truncation)]
     let stepped = if progress >= 1.0 {
         desired
     } else {
@@ -787,7 +780,7 @@ fn claim(
         manager: MANAGER,
         dry_run: false,
         field_validation: FieldValidation::Ignore,
-        admit: &allow,
+        admit: &lifecycle::admit_everything,
     };
     let Ok(_) = lifecycle::update(state, rt, &namespace, &name, bound, Endpoint::Main, &ctx) else {
         return true;
@@ -813,7 +806,7 @@ fn furnish_namespace(state: &mut State, namespace: &str) -> bool {
         manager: MANAGER,
         dry_run: false,
         field_validation: FieldValidation::Ignore,
-        admit: &allow,
+        admit: &lifecycle::admit_everything,
     };
     let objects = [
         (

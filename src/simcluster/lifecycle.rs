@@ -23,6 +23,12 @@ use super::validation::validate;
 /// webhook would (the fault injector's "deny writes").
 pub type Admit<'a> = &'a (dyn Fn(&ResourceType, &str, &str) -> Result<(), ApiError> + Send + Sync);
 
+/// Admission that lets every write through (the server's own writes,
+/// loading objects).
+pub fn admit_everything(_: &ResourceType, _: &str, _: &str) -> Result<(), ApiError> {
+    Ok(())
+}
+
 /// Who writes and how.
 pub struct WriteContext<'a> {
     pub manager: &'a str,
@@ -1142,16 +1148,12 @@ mod tests {
     use super::*;
     use crate::simcluster::store::Store;
 
-    fn allow(_: &ResourceType, _: &str, _: &str) -> Result<(), ApiError> {
-        Ok(())
-    }
-
     fn ctx(manager: &str) -> WriteContext<'_> {
         WriteContext {
             manager,
             dry_run: false,
             field_validation: FieldValidation::Warn,
-            admit: &allow,
+            admit: &admit_everything,
         }
     }
 
@@ -1319,7 +1321,7 @@ mod tests {
             dry_run: false,
         };
         let deleted = store
-            .write(|s| delete(s, &namespaces, "", "default", &request, &allow))
+            .write(|s| delete(s, &namespaces, "", "default", &request, &admit_everything))
             .ok()
             .unwrap();
         assert!(matches!(deleted, Deleted::Pending(_)));

@@ -51,7 +51,6 @@ use tokio::task::JoinHandle;
 pub use faults::{FailingShare, FaultError, FaultSettings, Faults, Throttling, WriteDenial};
 pub use metrics::{Metrics, MetricsSnapshot, RequestCount};
 
-use catalog::ResourceType;
 use controllers::ControllerOptions;
 use handlers::App;
 use lifecycle::{FieldValidation, WriteContext};
@@ -127,10 +126,6 @@ pub struct SimCluster {
     server: JoinHandle<()>,
     controllers: Option<JoinHandle<()>>,
     state_file: Option<PathBuf>,
-}
-
-fn allow_all(_: &ResourceType, _: &str, _: &str) -> Result<(), ApiError> {
-    Ok(())
 }
 
 impl SimCluster {
@@ -264,7 +259,7 @@ impl SimCluster {
             manager: field_manager,
             dry_run: false,
             field_validation: FieldValidation::Warn,
-            admit: &allow_all,
+            admit: &lifecycle::admit_everything,
         };
         let mut count = 0;
         for object in objects {
@@ -343,7 +338,7 @@ fn bootstrap(store: &Store) -> Result<(), SimError> {
         manager: "kube-apiserver",
         dry_run: false,
         field_validation: FieldValidation::Warn,
-        admit: &allow_all,
+        admit: &lifecycle::admit_everything,
     };
     for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         create_object(
