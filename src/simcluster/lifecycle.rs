@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::apply::{ApplyRequest, apply};
 use super::catalog::{ResourceKey, ResourceType};
+use super::declared;
 use super::defaults;
 use super::managed_fields::{ManagedFields, Untracked, Writer, track_update};
 use super::patch::{json_patch, merge_patch, strategic_merge};
@@ -290,29 +291,34 @@ const SYSTEM_METADATA: &[&str] = &[
     "managedFields",
 ];
 
-/// Checks a custom resource against its schema's declared fields: the
-/// warnings to give, or the error under strict validation.
+/// Checks an object for fields its kind does not declare: dropped with a
+/// warning, dropped silently, or refused, as `fieldValidation` says.
 fn check_unknown_fields(
     rt: &ResourceType,
-    object: &Value,
+    object: &mut Value,
     validation: FieldValidation,
 ) -> Result<Vec<String>, ApiError> {
-    let Some(schema) = rt.crd.as_ref().and_then(|c| c.schema.as_ref()) else {
+    let unknown = declared::unknown_fields(rt, object);
+    if unknown.is_empty() {
         return Ok(Vec::new());
-    };
-    let unknown = defaults::unknown_fields(schema, object);
-    match (validation, unknown.first()) {
-        (_, None) | (FieldValidation::Ignore, _) => Ok(Vec::new()),
-        (FieldValidation::Warn, _) => Ok(unknown
-            .iter()
-            .map(|f| format!("unknown field \"{f}\""))
-            .collect()),
-        (FieldValidation::Strict, Some(first)) => Err(ApiError::bad_request(format!(
-            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: unknown field \"{first}\"",
+    }
+    let named: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{}\"", f.display()))
+        .collect();
+    if validation == FieldValidation::Strict {
+        return Err(ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+            named.join(", "),
             kind = rt.kind,
             version = rt.version
-        ))),
+        )));
     }
+    declared::drop_fields(object, &unknown);
+    Ok(match validation {
+        FieldValidation::Warn => named,
+        _ => Vec::new(),
+    })
 }
 
 /// A new object as the server will store it (before managed fields).
@@ -588,7 +594,7 @@ pub fn create(
     ctx: &WriteContext<'_>,
 ) -> Result<Written, ApiError> {
     check_kind(rt, &body)?;
-    let warnings = check_unknown_fields(rt, &body, ctx.field_validation)?;
+    let warnings = check_unknown_fields(rt, &mut body, ctx.field_validation)?;
     place(rt, &mut body, namespace, None)?;
     let name = resolve_name(rt, &mut body)?;
     let namespace = text(&body, "/metadata/namespace").to_string();
@@ -667,8 +673,9 @@ fn replace(
     ctx: &WriteContext<'_>,
 ) -> Result<Written, ApiError> {
     let old_value = old.value();
+    let mut body = body;
     let warnings = match endpoint {
-        Endpoint::Main => check_unknown_fields(rt, &body, ctx.field_validation)?,
+        Endpoint::Main => check_unknown_fields(rt, &mut body, ctx.field_validation)?,
         Endpoint::Status | Endpoint::Scale => Vec::new(),
     };
     let incoming = body.pointer("/metadata/managedFields").cloned();
@@ -779,13 +786,12 @@ pub fn server_side_apply(
     }
     let mut config = parse_body(body)?;
     check_kind(rt, &config)?;
-    if let Some(schema) = rt.crd.as_ref().and_then(|c| c.schema.as_ref())
-        && let Some(first) = defaults::unknown_fields(schema, &config).first()
-    {
+    if let Some(first) = declared::unknown_fields(rt, &config).first() {
         return Err(ApiError::bad_request(format!(
-            "failed to create typed patch object ({}, Kind={}): .{first}: field not declared in schema",
+            "failed to create typed patch object ({}, Kind={}): .{}: field not declared in schema",
             rt.api_version(),
-            rt.kind
+            rt.kind,
+            first.display()
         )));
     }
     place(rt, &mut config, namespace, Some(name))?;

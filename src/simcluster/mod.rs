@@ -16,6 +16,7 @@
 mod apply;
 mod catalog;
 mod controllers;
+mod declared;
 mod defaults;
 mod discovery;
 mod faults;

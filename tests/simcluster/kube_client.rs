@@ -599,3 +599,42 @@ async fn secrets_fold_string_data_and_namespaces_get_their_name_label() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn undeclared_fields_are_dropped_with_a_warning_or_refused() {
+    within_timeout(async {
+        let cluster = start(quiet()).await;
+        let mut typo = deployment("web", "nginx:1", 1);
+        typo["spec"]["replica"] = json!(3);
+        let warned = crate::support::http(
+            &cluster,
+            "POST",
+            "/apis/apps/v1/namespaces/default/deployments",
+            &typo.to_string(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(warned.status, 201);
+        assert_eq!(warned.header("warning"), Some(r#"299 - "unknown field \"spec.replica\"""#));
+        assert!(warned.json()["spec"].get("replica").is_none());
+        let client = client(&cluster).await;
+        let api = namespaced(&client, "Deployment", "default").await;
+        let strict = PatchParams::default().validation(kube::api::ValidationDirective::Strict);
+        let refused = api
+            .patch("web", &strict, &Patch::Merge(json!({"spec": {"replica": 3}})))
+            .await
+            .unwrap_err();
+        assert_eq!(api_code(&refused), (400, "BadRequest".into()));
+        let apply = api
+            .patch("web", &PatchParams::apply("gitops"), &Patch::Apply(&typo))
+            .await
+            .unwrap_err();
+        let kube::Error::Api(status) = apply else { unreachable!() };
+        assert_eq!(
+            status.message,
+            "failed to create typed patch object (apps/v1, Kind=Deployment): .spec.replica: field not declared in schema"
+        );
+        cluster.shutdown().await.unwrap();
+    })
+    .await;
+}
