@@ -70,6 +70,13 @@ pub enum Command {
     Diff(DiffArgs),
     /// Health of live objects saved from a cluster, offline
     Health(HealthArgs),
+    /// Serve a simulated Kubernetes cluster on 127.0.0.1 until Ctrl-C
+    #[command(
+        long_about = "Serve a simulated Kubernetes cluster on 127.0.0.1 until Ctrl-C. \
+                            It prints a kubeconfig for it (or writes one with --kubeconfig-out) \
+                            that kubectl and driftdeck use as is."
+    )]
+    Sim(SimArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -116,6 +123,29 @@ pub enum OutputFormat {
     Table,
     /// JSON for programs (documented in README.md)
     Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Port to listen on; 0 picks a free one
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Write the kubeconfig to FILE instead of printing it
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Load the cluster's objects from FILE at start and save them there at exit
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Do not run the simulated controllers (rollouts, load balancers, claims, jobs)
+    #[arg(long)]
+    pub no_controllers: bool,
+    /// How long a simulated rollout takes to become ready
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub rollout_time: std::time::Duration,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::HumanDuration::parse(text).map(|d| d.0)
 }
 
 impl Cli {
@@ -228,6 +258,25 @@ mod tests {
                 ..
             }))
         ));
+    }
+
+    #[test]
+    fn sim_reads_its_rollout_time_as_a_duration() {
+        let cli = Cli::try_parse_from([
+            "driftdeck",
+            "sim",
+            "--rollout-time",
+            "1m30s",
+            "--port",
+            "6443",
+        ])
+        .unwrap();
+        let Some(Command::Sim(args)) = cli.command else {
+            panic!("the sim command")
+        };
+        assert_eq!(args.rollout_time, std::time::Duration::from_secs(90));
+        assert_eq!(args.port, 6443);
+        assert!(Cli::try_parse_from(["driftdeck", "sim", "--rollout-time", "soon"]).is_err());
     }
 
     #[test]

@@ -9,5 +9,6 @@ pub mod logging;
 pub mod manifests;
 pub mod reconcile;
 pub mod resource;
+pub mod simcluster;
 pub mod source;
 pub mod tui;

@@ -7,6 +7,7 @@ mod health;
 mod log;
 mod object_file;
 mod paths;
+mod sim;
 mod table;
 mod tui;
 
@@ -51,6 +52,10 @@ pub enum CommandError {
     ObjectFile(#[from] object_file::ObjectFileError),
     #[error("cannot write the output as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Sim(#[from] crate::simcluster::SimError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -74,6 +79,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Log(args)) => log::run(&cli.global, &args),
         Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::Health(args)) => health::run(&args),
+        Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "driftdeck", &mut std::io::stdout());

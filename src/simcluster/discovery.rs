@@ -1,0 +1,237 @@
+//! Discovery as the API server serves it: `/version`, the legacy documents
+//! (`/api`, `/apis`, `/apis/{group}`, the resource lists) and aggregated
+//! discovery (`apidiscovery.k8s.io/v2`), which kubectl 1.33 and kube's
+//! `run_aggregated` ask for in two requests.
+
+use serde_json::{Value, json};
+
+use super::catalog::{Catalog, ResourceType};
+use super::table::media_type_asks;
+
+const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+const STATUS_VERBS: &[&str] = &["get", "patch", "update"];
+
+/// The media type of an aggregated discovery answer.
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_V2BETA1: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+
+/// Which aggregated discovery version an Accept header asks for, if any.
+pub fn aggregated_version(accept: &str) -> Option<&'static str> {
+    ["v2", "v2beta1"].into_iter().find(|version| {
+        media_type_asks(
+            accept,
+            "APIGroupDiscoveryList",
+            "apidiscovery.k8s.io",
+            version,
+        )
+    })
+}
+
+pub fn version() -> Value {
+    json!({
+        "major": "1",
+        "minor": "33",
+        "emulationMajor": "1",
+        "emulationMinor": "33",
+        "minCompatibilityMajor": "1",
+        "minCompatibilityMinor": "32",
+        "gitVersion": "v1.33.0-driftdeck-sim",
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2025-04-23T00:00:00Z",
+        "goVersion": "go1.24.2",
+        "compiler": "gc",
+        "platform": "linux/amd64"
+    })
+}
+
+pub fn core_versions(server_address: &str) -> Value {
+    json!({
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]
+    })
+}
+
+fn group_entry(group: &str, versions: &[String]) -> Value {
+    let listed: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
+    let preferred = listed.first().cloned().unwrap_or(Value::Null);
+    json!({"name": group, "versions": listed, "preferredVersion": preferred})
+}
+
+pub fn groups(catalog: &Catalog) -> Value {
+    let groups: Vec<Value> = catalog
+        .group_versions()
+        .iter()
+        .filter(|(group, _)| !group.is_empty())
+        .map(|(group, versions)| group_entry(group, versions))
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+pub fn group(catalog: &Catalog, name: &str) -> Option<Value> {
+    let (group, versions) = catalog
+        .group_versions()
+        .into_iter()
+        .find(|(g, _)| g == name && !g.is_empty())?;
+    let mut entry = group_entry(&group, &versions);
+    if let Some(map) = entry.as_object_mut() {
+        map.insert("kind".into(), json!("APIGroup"));
+        map.insert("apiVersion".into(), json!("v1"));
+    }
+    Some(entry)
+}
+
+fn types_of<'a>(
+    catalog: &'a Catalog,
+    group: &'a str,
+    version: &'a str,
+) -> impl Iterator<Item = &'a ResourceType> {
+    catalog
+        .types()
+        .filter(move |t| t.group == group && t.version == version)
+        .map(|t| t.as_ref())
+}
+
+pub fn resources(catalog: &Catalog, group: &str, version: &str) -> Option<Value> {
+    let mut resources = Vec::new();
+    for t in types_of(catalog, group, version) {
+        resources.push(json!({
+            "name": t.plural,
+            "singularName": t.singular,
+            "namespaced": t.namespaced,
+            "kind": t.kind,
+            "verbs": VERBS,
+            "shortNames": t.short_names,
+            "categories": t.categories,
+        }));
+        if t.status_subresource {
+            resources.push(json!({
+                "name": format!("{}/status", t.plural),
+                "singularName": "",
+                "namespaced": t.namespaced,
+                "kind": t.kind,
+                "verbs": STATUS_VERBS,
+            }));
+        }
+        if t.scale_subresource {
+            resources.push(json!({
+                "name": format!("{}/scale", t.plural),
+                "singularName": "",
+                "namespaced": t.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": STATUS_VERBS,
+            }));
+        }
+    }
+    if resources.is_empty() {
+        return None;
+    }
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": resources,
+    }))
+}
+
+fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Value {
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|version| {
+            let resources: Vec<Value> = types_of(catalog, group, version)
+                .map(|t| {
+                    let kind = json!({"group": t.group, "version": t.version, "kind": t.kind});
+                    let mut subresources = Vec::new();
+                    if t.status_subresource {
+                        subresources.push(json!({"subresource": "status", "responseKind": kind, "verbs": STATUS_VERBS}));
+                    }
+                    if t.scale_subresource {
+                        let scale = json!({"group": "autoscaling", "version": "v1", "kind": "Scale"});
+                        subresources.push(json!({"subresource": "scale", "responseKind": scale, "verbs": STATUS_VERBS}));
+                    }
+                    json!({
+                        "resource": t.plural,
+                        "responseKind": kind,
+                        "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
+                        "singularResource": t.singular,
+                        "verbs": VERBS,
+                        "shortNames": t.short_names,
+                        "categories": t.categories,
+                        "subresources": subresources,
+                    })
+                })
+                .collect();
+            json!({"version": version, "resources": resources, "freshness": "Current"})
+        })
+        .collect();
+    json!({"metadata": {"name": group, "creationTimestamp": null}, "versions": versions})
+}
+
+/// Aggregated discovery of the core group (`core`) or of every other group.
+pub fn aggregated(catalog: &Catalog, core: bool, version: &str) -> Value {
+    let items: Vec<Value> = catalog
+        .group_versions()
+        .iter()
+        .filter(|(group, _)| group.is_empty() == core)
+        .map(|(group, versions)| aggregated_group(catalog, group, versions))
+        .collect();
+    json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubectl_accept_header_selects_aggregated_v2() {
+        let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert_eq!(aggregated_version(kubectl), Some("v2"));
+        assert_eq!(aggregated_version("application/json"), None);
+        assert_eq!(
+            aggregated_version(
+                "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+            ),
+            Some("v2beta1")
+        );
+    }
+
+    #[test]
+    fn resource_lists_carry_status_subresources() {
+        let list = resources(&Catalog::builtin(), "apps", "v1").unwrap();
+        let names: Vec<&str> = list["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"deployments") && names.contains(&"deployments/status"));
+        assert!(resources(&Catalog::builtin(), "apps", "v9").is_none());
+    }
+}
