@@ -36,6 +36,9 @@ pub struct GlobalArgs {
     /// More detail in the log file: -v debug, -vv trace
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Kubeconfig context for every app, instead of each app's own
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,11 +64,15 @@ pub enum Command {
     },
     /// Show an app's commit log, newest first, with signature status
     Log(LogArgs),
-    /// Compare desired objects with live ones saved from a cluster, offline
+    /// Sync status and health of every app, or of one
+    Status(StatusArgs),
+    /// The drift of an app (or between two files, offline) as a unified diff
     #[command(
-        long_about = "Compare desired objects (as written in Git) with live objects saved from a \
-                      cluster (kubectl get -o yaml), offline. Prints the drift as a unified YAML \
-                      diff per object. Exit code: 0 no drift, 1 drift, 2 error."
+        long_about = "The drift of an app: its desired state at the head of its branch compared \
+                      with its live state, printed as a unified YAML diff per object. With \
+                      --desired and --live, the same comparison on two files of objects \
+                      (as written in Git, and as saved with kubectl get -o yaml), offline. \
+                      Exit code: 0 no drift, 1 drift, 2 error."
     )]
     Diff(DiffArgs),
     /// Health of live objects saved from a cluster, offline
@@ -95,13 +102,30 @@ pub struct LogArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// The app, as named in the config; every app when left out
+    pub app: Option<String>,
+    /// Compare with what a server-side dry-run apply gives (exact, slower)
+    #[arg(long)]
+    pub exact: bool,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["app", "desired"])))]
 pub struct DiffArgs {
+    /// The app, as named in the config
+    pub app: Option<String>,
     /// The desired objects: YAML or JSON, one or several documents
-    #[arg(long, value_name = "FILE")]
-    pub desired: PathBuf,
+    #[arg(long, value_name = "FILE", requires = "live", conflicts_with = "app")]
+    pub desired: Option<PathBuf>,
     /// The live objects, as read from a cluster
-    #[arg(long, value_name = "FILE")]
-    pub live: PathBuf,
+    #[arg(long, value_name = "FILE", requires = "desired")]
+    pub live: Option<PathBuf>,
+    /// Compare with what a server-side dry-run apply gives (exact, slower)
+    #[arg(long, conflicts_with = "desired")]
+    pub exact: bool,
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }
@@ -246,9 +270,25 @@ mod tests {
         let Some(Command::Diff(args)) = cli.command else {
             panic!("not a diff: {:?}", cli.command)
         };
-        assert_eq!(args.desired, PathBuf::from("d.yaml"));
+        assert_eq!(args.desired, Some(PathBuf::from("d.yaml")));
+        assert_eq!(args.app, None);
         assert_eq!(args.output, OutputFormat::Json);
         assert!(Cli::try_parse_from(["driftdeck", "diff", "--desired", "d.yaml"]).is_err());
+        assert!(
+            Cli::try_parse_from(["driftdeck", "diff"]).is_err(),
+            "an app or two files"
+        );
+        assert!(
+            Cli::try_parse_from(["driftdeck", "diff", "web", "--desired", "d", "--live", "l"])
+                .is_err()
+        );
+        let cli = Cli::try_parse_from(["driftdeck", "diff", "web", "--exact", "--context", "prod"])
+            .unwrap();
+        assert_eq!(cli.global.context.as_deref(), Some("prod"));
+        let Some(Command::Diff(args)) = cli.command else {
+            panic!("not a diff: {:?}", cli.command)
+        };
+        assert_eq!((args.app.as_deref(), args.exact), (Some("web"), true));
         let cli =
             Cli::try_parse_from(["driftdeck", "health", "-f", "live.yaml", "-o", "table"]).unwrap();
         assert!(matches!(

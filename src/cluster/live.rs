@@ -90,18 +90,18 @@ impl Unreadable {
     }
 }
 
-/// Reads every object labelled `driftdeck.dev/app=<app>`, one list per
-/// watchable kind; then gets by name the wanted objects no list returned,
-/// and asks once per pod query whether any pod matches.
-pub async fn read_app(
+/// Reads every object labelled as one of `apps`' (one list per watchable
+/// kind, for all the apps at once); then gets by name the wanted objects no
+/// list returned, and asks once per pod query whether any pod matches.
+pub async fn read_live(
     client: &ClusterClient,
     catalog: &mut KindCatalog,
-    app: &str,
+    apps: &[&str],
     wanted: &[Wanted],
     pod_queries: &[PodQuery],
 ) -> Result<LiveRead, ClusterError> {
     let mut read = LiveRead::default();
-    let selector = format!("{APP_LABEL}={app}");
+    let selector = format!("{APP_LABEL} in ({})", apps.join(","));
     let kinds: Vec<ServedKind> = catalog.watchable().into_iter().cloned().collect();
     let lists = stream::iter(kinds.iter().map(|kind| list_kind(client, kind, &selector)))
         .buffered(CONCURRENCY)
@@ -182,7 +182,7 @@ pub async fn read_app(
 }
 
 /// Asks, for each query, whether any pod matches (one list with limit 1 each).
-pub async fn probe_pods(
+async fn probe_pods(
     client: &ClusterClient,
     catalog: &KindCatalog,
     queries: &[PodQuery],

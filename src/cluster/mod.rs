@@ -1,15 +1,17 @@
 //! The cluster side: a kube client per kubeconfig context, discovery, the
 //! live objects of each app (read once, or kept current by watches).
 
+mod apply;
 mod client;
 mod kinds;
 mod live;
 mod store;
 mod watch;
 
+pub use apply::dry_run_apply;
 pub use client::{ClusterClient, RequestTally};
 pub use kinds::{KindCatalog, ServedKind};
-pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_app};
+pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, read_live};
 pub use store::{LiveStore, LiveUpdate, WatchId};
 pub use watch::LiveCache;
 

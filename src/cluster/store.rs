@@ -15,15 +15,6 @@ pub enum WatchId {
     Object(ResourceKey),
 }
 
-impl WatchId {
-    fn covers(&self, key: &ResourceKey) -> bool {
-        match self {
-            WatchId::Kind { group, kind } => *group == key.group && *kind == key.kind,
-            WatchId::Object(object) => object == key,
-        }
-    }
-}
-
 /// What a watch task reports.
 #[derive(Debug, Clone)]
 pub enum LiveUpdate {
@@ -210,10 +201,6 @@ impl LiveStore {
     /// Registers a watch before its first report, so that it counts as unread.
     pub fn expect(&mut self, watch: WatchId) {
         self.watches.entry(watch).or_default();
-    }
-
-    pub fn covers(&self, key: &ResourceKey) -> bool {
-        self.watches.keys().any(|id| id.covers(key))
     }
 }
 

@@ -1,5 +1,6 @@
-//! `driftdeck diff --desired FILE --live FILE`: the drift between desired
-//! objects and live ones saved from a cluster, offline.
+//! `driftdeck diff APP`: the drift of an app, its desired state compared
+//! with its live state; and `driftdeck diff --desired FILE --live FILE`, the
+//! same comparison on two files of objects, offline.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,9 +9,9 @@ use serde::Serialize;
 
 use super::CommandError;
 use super::object_file::read_objects;
-use crate::cli::{DiffArgs, OutputFormat};
+use crate::cli::{DiffArgs, GlobalArgs, OutputFormat};
 use crate::reconcile::{
-    AppSummary, ChangeKind, ResourceResult, ResourceStatus, assess_objects, summarize,
+    AppStatus, AppSummary, ChangeKind, ResourceResult, ResourceStatus, assess_objects, summarize,
 };
 
 /// The JSON output: the verdict on the whole set, then every resource.
@@ -20,12 +21,41 @@ struct DiffReport<'a> {
     resources: &'a [ResourceResult],
 }
 
-/// Exit 0 when everything is in sync, 1 when something drifted.
-pub fn run(args: &DiffArgs) -> Result<ExitCode, CommandError> {
-    let desired = read_objects(&args.desired)?;
-    let live = read_objects(&args.live)?;
-    let resources = assess_objects(&desired, &live, &[]);
-    let summary = summarize(&resources);
+/// Exit 0 when everything is in sync, 1 when something drifted, 2 when the
+/// state could not be established.
+pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, CommandError> {
+    let (resources, summary) = match (&args.app, &args.desired, &args.live) {
+        (Some(app), _, _) => {
+            let report = super::status::look(global, Some(app), args.exact)?
+                .pop()
+                .ok_or_else(|| CommandError::UnknownApp {
+                    app: app.clone(),
+                    file: None,
+                })?;
+            for problem in &report.problems {
+                eprintln!("{problem}");
+            }
+            if report.summary.status == AppStatus::Unknown {
+                let reason = report.summary.reason.unwrap_or_default();
+                return Err(CommandError::Unknown {
+                    app: report.app,
+                    reason,
+                });
+            }
+            (report.resources, report.summary)
+        }
+        (None, Some(desired), Some(live)) => {
+            let resources = assess_objects(&read_objects(desired)?, &read_objects(live)?, &[]);
+            let summary = summarize(&resources);
+            (resources, summary)
+        }
+        // clap requires an app or both files.
+        _ => {
+            return Err(CommandError::Usage(
+                "give an app, or --desired FILE and --live FILE".to_string(),
+            ));
+        }
+    };
     let mut out = std::io::stdout().lock();
     match args.output {
         OutputFormat::Table => write_text(&mut out, &resources, &summary)?,

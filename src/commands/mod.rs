@@ -8,6 +8,7 @@ mod log;
 mod object_file;
 mod paths;
 mod sim;
+mod status;
 mod table;
 mod tui;
 
@@ -56,6 +57,10 @@ pub enum CommandError {
     Sim(#[from] crate::simcluster::SimError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("app \"{app}\": state unknown: {reason}")]
+    Unknown { app: String, reason: String },
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -77,7 +82,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         }
         Some(Command::Paths) => paths::run(&cli.global),
         Some(Command::Log(args)) => log::run(&cli.global, &args),
-        Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Diff(args)) => diff::run(&cli.global, &args),
+        Some(Command::Status(args)) => status::run(&cli.global, &args),
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Completions { shell }) => {

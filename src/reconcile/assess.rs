@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::app_summary::{AppStatus, AppSummary, summarize};
-use super::resource_result::{ResourceResult, ResourceStatus};
+use super::resource_result::ResourceResult;
 use crate::cluster::{LiveRead, PodQuery, Wanted, kind_label};
 use crate::config::AppConfig;
 use crate::manifests::{Checked, Problem, ReferenceTarget, Severity};
@@ -230,13 +230,4 @@ fn standing_problems(checked: &Checked, live: &LiveRead) -> Vec<Problem> {
             }
         })
         .collect()
-}
-
-/// True when every resource of the report is Synced and nothing is unknown.
-pub fn is_synced(report: &AppReport) -> bool {
-    report.summary.status == AppStatus::Synced
-        && report
-            .resources
-            .iter()
-            .all(|r| r.status == ResourceStatus::Synced)
 }

@@ -17,6 +17,7 @@ mod pairing;
 mod quantity;
 mod resource_result;
 mod secret_mask;
+mod snapshot;
 mod stamp;
 mod value_eq;
 mod yaml_diff;
@@ -26,7 +27,7 @@ pub use crate::resource::{
     group_of,
 };
 pub use app_summary::{AppStatus, AppSummary, StatusCounts, summarize};
-pub use assess::{AppReport, assess, is_synced, live_queries};
+pub use assess::{AppReport, assess, live_queries};
 pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare};
 pub use desired::{DesiredError, desired_at};
 pub use evidence::LAST_APPLIED_ANNOTATION;
@@ -35,4 +36,5 @@ pub use pairing::{KeyedObject, assess_objects};
 pub use quantity::Quantity;
 pub use resource_result::{ResourceResult, ResourceStatus};
 pub use secret_mask::{MASK, MASK_GIT_DIFFERS, MASK_LIVE_DIFFERS};
+pub use snapshot::{LookOptions, look_at};
 pub use stamp::revision_of;

@@ -1,0 +1,117 @@
+//! `driftdeck status [APP]`: sync status and health of every app (or one),
+//! from one look at Git and the clusters.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::table::write_table;
+use super::{CommandError, load_config};
+use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
+use crate::config::AppConfig;
+use crate::reconcile::{AppReport, LookOptions, StatusCounts, look_at};
+
+pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, CommandError> {
+    let reports = look(global, args.app.as_deref(), args.exact)?;
+    let mut out = std::io::stdout().lock();
+    match args.output {
+        OutputFormat::Table => {
+            let rows: Vec<Vec<String>> = reports.iter().map(row).collect();
+            write_table(
+                &mut out,
+                &["APP", "SYNC", "HEALTH", "DEPLOYED", "RESOURCES", "REASON"],
+                &rows,
+            )?;
+        }
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &reports)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reports on one app, or on every app of the config.
+pub(super) fn look(
+    global: &GlobalArgs,
+    app: Option<&str>,
+    exact: bool,
+) -> Result<Vec<AppReport>, CommandError> {
+    let (paths, config) = load_config(global)?;
+    let apps: Vec<AppConfig> = match app {
+        Some(name) => vec![
+            config
+                .app(name)
+                .cloned()
+                .ok_or_else(|| CommandError::UnknownApp {
+                    app: name.to_string(),
+                    file: config.file.clone(),
+                })?,
+        ],
+        None => config.apps.clone(),
+    };
+    let _log = crate::logging::init(&paths, global.verbose).ok();
+    let options = LookOptions {
+        context: global.context.clone(),
+        exact,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CommandError::Runtime)?;
+    Ok(runtime.block_on(look_at(&apps, &paths, &options)))
+}
+
+fn row(report: &AppReport) -> Vec<String> {
+    let summary = &report.summary;
+    vec![
+        report.app.clone(),
+        summary.status.to_string(),
+        summary.health.to_string(),
+        summary
+            .revision
+            .as_deref()
+            .map(|r| r.get(..7).unwrap_or(r).to_string())
+            .unwrap_or_else(|| "-".to_string()),
+        counts(&summary.counts),
+        summary.reason.clone().unwrap_or_default(),
+    ]
+}
+
+/// `3 synced, 1 out of sync`; `-` when there are none.
+fn counts(counts: &StatusCounts) -> String {
+    let parts: Vec<String> = [
+        (counts.synced, "synced"),
+        (counts.out_of_sync, "out of sync"),
+        (counts.missing, "missing"),
+        (counts.extra, "extra"),
+        (counts.unknown, "unknown"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        "-".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_name_only_the_statuses_present() {
+        let mixed = StatusCounts {
+            synced: 3,
+            out_of_sync: 1,
+            missing: 0,
+            extra: 2,
+            unknown: 0,
+        };
+        assert_eq!(counts(&mixed), "3 synced, 1 out of sync, 2 extra");
+        assert_eq!(counts(&StatusCounts::default()), "-");
+    }
+}
