@@ -39,6 +39,9 @@ pub struct GlobalArgs {
     /// Kubeconfig context for every app, instead of each app's own
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
+    /// Kubeconfig file, instead of $KUBECONFIG or ~/.kube/config
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,3 +15,6 @@ mod status;
 
 #[path = "live/cache.rs"]
 mod cache;
+
+#[path = "live/engine.rs"]
+mod engine;

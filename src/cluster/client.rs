@@ -1,5 +1,6 @@
 //! A kube client for one kubeconfig context, with every request counted.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
@@ -78,10 +79,17 @@ impl std::fmt::Debug for ClusterClient {
 }
 
 impl ClusterClient {
-    /// Connects with the kubeconfig that kubectl would use (`KUBECONFIG`, else
-    /// `~/.kube/config`), to `context` or the current context.
-    pub async fn connect(context: Option<&str>) -> Result<ClusterClient, ClusterError> {
-        let kubeconfig = Kubeconfig::read().map_err(|e| ClusterError::Kubeconfig {
+    /// Connects with `kubeconfig`, or the one kubectl would use (`KUBECONFIG`,
+    /// else `~/.kube/config`), to `context` or the current context.
+    pub async fn connect(
+        kubeconfig: Option<&Path>,
+        context: Option<&str>,
+    ) -> Result<ClusterClient, ClusterError> {
+        let read = match kubeconfig {
+            Some(file) => Kubeconfig::read_from(file),
+            None => Kubeconfig::read(),
+        };
+        let kubeconfig = read.map_err(|e| ClusterError::Kubeconfig {
             context: context.unwrap_or("(current)").to_string(),
             cause: e.to_string(),
         })?;

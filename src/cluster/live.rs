@@ -182,7 +182,7 @@ pub async fn read_live(
 }
 
 /// Asks, for each query, whether any pod matches (one list with limit 1 each).
-async fn probe_pods(
+pub async fn probe_pods(
     client: &ClusterClient,
     catalog: &KindCatalog,
     queries: &[PodQuery],
@@ -190,18 +190,20 @@ async fn probe_pods(
     let Some(pods) = catalog.preferred("", "Pod") else {
         return BTreeMap::new();
     };
-    let answers = stream::iter(queries.iter().map(|query| async {
+    let answers = stream::iter(queries.iter().cloned().map(|query| {
         let api: Api<DynamicObject> =
             Api::namespaced_with(client.kube().clone(), &query.namespace, &pods.resource);
-        let params = ListParams::default()
-            .labels(&query.label_selector())
-            .limit(1);
-        let found = tokio::time::timeout(REQUEST_TIMEOUT, api.list_metadata(&params))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .map(|list| !list.items.is_empty());
-        (query.clone(), found)
+        async move {
+            let params = ListParams::default()
+                .labels(&query.label_selector())
+                .limit(1);
+            let found = tokio::time::timeout(REQUEST_TIMEOUT, api.list_metadata(&params))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .map(|list| !list.items.is_empty());
+            (query, found)
+        }
     }))
     .buffered(CONCURRENCY)
     .collect::<Vec<_>>()

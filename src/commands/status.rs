@@ -51,6 +51,7 @@ pub(super) fn look(
     };
     let _log = crate::logging::init(&paths, global.verbose).ok();
     let options = LookOptions {
+        kubeconfig: global.kubeconfig.clone(),
         context: global.context.clone(),
         exact,
     };

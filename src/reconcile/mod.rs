@@ -6,6 +6,7 @@ mod app_summary;
 mod assess;
 mod compare;
 mod desired;
+mod engine;
 mod evidence;
 mod field_path;
 mod health;
@@ -30,6 +31,9 @@ pub use app_summary::{AppStatus, AppSummary, StatusCounts, summarize};
 pub use assess::{AppReport, assess, live_queries};
 pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare};
 pub use desired::{DesiredError, desired_at};
+pub use engine::{
+    Engine, EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT, SourceStatus,
+};
 pub use evidence::LAST_APPLIED_ANNOTATION;
 pub use health::{Health, HealthAssessment, health};
 pub use pairing::{KeyedObject, assess_objects};

@@ -21,6 +21,8 @@ use crate::source::{NetworkLimits, SourceLocation, update_source};
 /// How to look.
 #[derive(Debug, Clone, Default)]
 pub struct LookOptions {
+    /// The kubeconfig file, instead of the one kubectl would use.
+    pub kubeconfig: Option<std::path::PathBuf>,
     /// The kubeconfig context for every app, instead of each app's own.
     pub context: Option<String>,
     /// Compare live objects with what a server-side dry-run apply of the
@@ -53,7 +55,13 @@ pub async fn look_at(apps: &[AppConfig], paths: &Paths, options: &LookOptions) -
             .filter_map(|&i| desired[i].as_ref().ok().map(|(_, c)| c))
             .collect();
         let names: Vec<&str> = indexes.iter().map(|&i| apps[i].name.as_str()).collect();
-        read_context(context.as_deref(), names, checked, options.exact)
+        read_context(
+            options.kubeconfig.as_deref(),
+            context.as_deref(),
+            names,
+            checked,
+            options.exact,
+        )
     }))
     .await;
     for ((_, indexes), read) in by_context.iter().zip(reads) {
@@ -169,12 +177,13 @@ struct ContextRead {
 }
 
 async fn read_context(
+    kubeconfig: Option<&Path>,
     context: Option<&str>,
     apps: Vec<&str>,
     desired: Vec<&Checked>,
     exact: bool,
 ) -> Result<ContextRead, String> {
-    let client = ClusterClient::connect(context)
+    let client = ClusterClient::connect(kubeconfig, context)
         .await
         .map_err(|e| e.to_string())?;
     let mut catalog = KindCatalog::discover(&client)

@@ -1,0 +1,404 @@
+//! The task of one cluster context: a watched cache of the live objects of
+//! every app in the context, compared with their desired states whenever
+//! either changes. Reports are sent only when they changed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::{EngineEvent, Generation};
+use crate::cluster::{
+    ClusterClient, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind, Wanted, WatchId,
+    probe_pods,
+};
+use crate::config::AppConfig;
+use crate::manifests::Checked;
+use crate::reconcile::assess::{AppReport, assess, live_queries};
+use crate::resource::{APP_LABEL, ResourceKey};
+
+/// Changes are gathered this long before apps are compared again.
+const SETTLE: Duration = Duration::from_millis(100);
+/// Reports wait this long at most for every watch's first list.
+const PRIME_WAIT: Duration = Duration::from_secs(10);
+/// Waits between attempts to reach a cluster that could not be reached.
+const RECONNECT_FIRST: Duration = Duration::from_secs(2);
+const RECONNECT_LAST: Duration = Duration::from_secs(60);
+
+/// What the main task tells a context task.
+pub(super) enum ToContext {
+    Follow {
+        app: AppConfig,
+    },
+    Desired {
+        app: String,
+        revision: String,
+        checked: Arc<Checked>,
+    },
+    DesiredFailed {
+        app: String,
+        cause: String,
+    },
+    Generation {
+        app: String,
+        generation: Generation,
+    },
+}
+
+pub(super) struct ContextTask {
+    sender: mpsc::UnboundedSender<ToContext>,
+    requests: Arc<AtomicU64>,
+    task: JoinHandle<()>,
+}
+
+impl ContextTask {
+    pub(super) fn spawn(
+        kubeconfig: Option<std::path::PathBuf>,
+        context: Option<String>,
+        events: mpsc::UnboundedSender<EngineEvent>,
+    ) -> ContextTask {
+        let (sender, inbox) = mpsc::unbounded_channel();
+        let requests = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(
+            Context {
+                kubeconfig,
+                name: context,
+                apps: BTreeMap::new(),
+                events,
+                requests: requests.clone(),
+                probes: mpsc::unbounded_channel(),
+            }
+            .run(inbox),
+        );
+        ContextTask {
+            sender,
+            requests,
+            task,
+        }
+    }
+
+    pub(super) fn send(&self, message: ToContext) {
+        let _ = self.sender.send(message);
+    }
+
+    /// Requests made to this context's API server so far.
+    pub(super) fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for ContextTask {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// One app of the context.
+struct Slot {
+    config: AppConfig,
+    desired: Option<(String, Arc<Checked>)>,
+    failure: Option<String>,
+    generation: Generation,
+    wanted: Vec<Wanted>,
+    pod_queries: Vec<PodQuery>,
+    pods_found: BTreeMap<PodQuery, bool>,
+    last: Option<Arc<AppReport>>,
+}
+
+struct Context {
+    kubeconfig: Option<std::path::PathBuf>,
+    name: Option<String>,
+    apps: BTreeMap<String, Slot>,
+    events: mpsc::UnboundedSender<EngineEvent>,
+    requests: Arc<AtomicU64>,
+    /// Answers of pod probes, per app.
+    probes: (
+        mpsc::UnboundedSender<PodAnswers>,
+        mpsc::UnboundedReceiver<PodAnswers>,
+    ),
+}
+
+/// Whether pods match each of an app's Service selectors.
+type PodAnswers = (String, BTreeMap<PodQuery, bool>);
+
+impl Context {
+    async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<ToContext>) {
+        let (client, mut catalog) = match self.connect(&mut inbox).await {
+            Some(connected) => connected,
+            None => return,
+        };
+        let (updates, mut live) = mpsc::unbounded_channel();
+        let kinds = catalog.watchable();
+        let mut store = LiveStore::default();
+        for kind in &kinds {
+            store.expect(WatchId::Kind {
+                group: kind.resource.group.clone(),
+                kind: kind.resource.kind.clone(),
+            });
+        }
+        let mut cache = LiveCache::start(client.clone(), &kinds, updates);
+        let started = Instant::now();
+        let mut dirty: BTreeSet<String> = self.apps.keys().cloned().collect();
+        let mut deadline = Instant::now() + SETTLE;
+        loop {
+            let ready = !dirty.is_empty() && (store.is_primed() || started.elapsed() >= PRIME_WAIT);
+            let wake = if ready {
+                deadline
+            } else {
+                started + PRIME_WAIT
+            };
+            tokio::select! {
+                message = inbox.recv() => {
+                    let Some(message) = message else { return };
+                    if let Some(app) = self.take(message, &client, &catalog) {
+                        if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
+                        dirty.insert(app);
+                    }
+                }
+                Some(update) = live.recv() => {
+                    store.apply(update);
+                    if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
+                    dirty.extend(self.apps.keys().cloned());
+                }
+                Some((app, found)) = self.probes.1.recv() => {
+                    if let Some(slot) = self.apps.get_mut(&app) {
+                        slot.pods_found = found;
+                        if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
+                        dirty.insert(app);
+                    }
+                }
+                _ = tokio::time::sleep_until(wake), if !dirty.is_empty() => {
+                    if ready {
+                        for app in std::mem::take(&mut dirty) {
+                            self.report(&app, &store, &catalog);
+                        }
+                        self.track(&mut cache, &mut store, &client, &mut catalog).await;
+                    }
+                }
+            }
+            self.requests
+                .store(client.requests().total(), Ordering::Relaxed);
+        }
+    }
+
+    /// Connects and discovers, retrying with growing waits; apps are told
+    /// they are Unknown meanwhile. `None` when the engine stopped.
+    async fn connect(
+        &mut self,
+        inbox: &mut mpsc::UnboundedReceiver<ToContext>,
+    ) -> Option<(ClusterClient, KindCatalog)> {
+        let mut wait = RECONNECT_FIRST;
+        loop {
+            let attempt = async {
+                let client =
+                    ClusterClient::connect(self.kubeconfig.as_deref(), self.name.as_deref())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                let catalog = KindCatalog::discover(&client)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>((client, catalog))
+            };
+            let cause = match attempt.await {
+                Ok(connected) => return Some(connected),
+                Err(cause) => cause,
+            };
+            tracing::info!(context = ?self.name, %cause, "cannot reach the cluster");
+            let retry = Instant::now() + wait;
+            loop {
+                for app in self.apps.keys().cloned().collect::<Vec<_>>() {
+                    self.report_unreachable(&app, &cause);
+                }
+                tokio::select! {
+                    message = inbox.recv() => {
+                        let message = message?;
+                        self.take_offline(message);
+                    }
+                    _ = tokio::time::sleep_until(retry) => break,
+                }
+            }
+            wait = (wait * 2).min(RECONNECT_LAST);
+        }
+    }
+
+    /// Takes in a message while the cluster cannot be reached.
+    fn take_offline(&mut self, message: ToContext) {
+        match message {
+            ToContext::Follow { app } => {
+                self.apps.insert(app.name.clone(), Slot::new(app));
+            }
+            ToContext::Desired {
+                app,
+                revision,
+                checked,
+            } => {
+                if let Some(slot) = self.apps.get_mut(&app) {
+                    let (wanted, pods) = live_queries(&checked);
+                    slot.desired = Some((revision, checked));
+                    slot.failure = None;
+                    slot.wanted = wanted;
+                    slot.pod_queries = pods;
+                }
+            }
+            ToContext::DesiredFailed { app, cause } => {
+                if let Some(slot) = self.apps.get_mut(&app) {
+                    slot.failure = Some(cause);
+                }
+            }
+            ToContext::Generation { app, generation } => {
+                if let Some(slot) = self.apps.get_mut(&app) {
+                    slot.generation = generation;
+                    slot.last = None;
+                }
+            }
+        }
+    }
+
+    /// Takes in a message while connected; gives the app to compare again.
+    fn take(
+        &mut self,
+        message: ToContext,
+        client: &ClusterClient,
+        catalog: &KindCatalog,
+    ) -> Option<String> {
+        let app = match &message {
+            ToContext::Follow { app } => app.name.clone(),
+            ToContext::Desired { app, .. }
+            | ToContext::DesiredFailed { app, .. }
+            | ToContext::Generation { app, .. } => app.clone(),
+        };
+        self.take_offline(message);
+        let slot = self.apps.get(&app)?;
+        if !slot.pod_queries.is_empty() {
+            let (client, catalog, queries, probes, name) = (
+                client.clone(),
+                catalog.clone(),
+                slot.pod_queries.clone(),
+                self.probes.0.clone(),
+                app.clone(),
+            );
+            tokio::spawn(async move {
+                let found = probe_pods(&client, &catalog, &queries).await;
+                let _ = probes.send((name, found));
+            });
+        }
+        Some(app)
+    }
+
+    /// Compares one app and sends the report if it changed.
+    fn report(&mut self, app: &str, store: &LiveStore, catalog: &KindCatalog) {
+        let Some(slot) = self.apps.get_mut(app) else {
+            return;
+        };
+        let report = match (&slot.desired, &slot.failure) {
+            (_, Some(cause)) => AppReport::unknown(
+                app,
+                slot.desired.as_ref().map(|(r, _)| r.clone()),
+                cause.clone(),
+            ),
+            (Some((revision, checked)), None) => {
+                let mut view = store.app_view(app, &slot.wanted);
+                view.unserved = slot
+                    .wanted
+                    .iter()
+                    .filter(|w| {
+                        let version = w.version.as_deref().unwrap_or_default();
+                        let api_version = if w.key.group.is_empty() {
+                            version.to_string()
+                        } else {
+                            format!("{}/{version}", w.key.group)
+                        };
+                        w.version.is_some() && catalog.find(&api_version, &w.key.kind).is_none()
+                    })
+                    .map(|w| w.key.clone())
+                    .collect();
+                view.pods_found = slot.pods_found.clone();
+                assess(&slot.config, revision, checked, &view)
+            }
+            (None, None) => return,
+        };
+        slot.send_if_changed(report, &self.events);
+    }
+
+    fn report_unreachable(&mut self, app: &str, cause: &str) {
+        let Some(slot) = self.apps.get_mut(app) else {
+            return;
+        };
+        let report = match &slot.failure {
+            // Git could not be read either: that comes first.
+            Some(failure) => AppReport::unknown(app, None, failure.clone()),
+            None => AppReport::unknown(app, slot.desired.as_ref().map(|(r, _)| r.clone()), cause),
+        };
+        slot.send_if_changed(report, &self.events);
+    }
+
+    /// Watches by name the wanted objects the label watches do not show, and
+    /// stops watching those that no longer need it.
+    async fn track(
+        &self,
+        cache: &mut LiveCache,
+        store: &mut LiveStore,
+        client: &ClusterClient,
+        catalog: &mut KindCatalog,
+    ) {
+        let mut needed: Vec<(ServedKind, ResourceKey)> = Vec::new();
+        for (app, slot) in &self.apps {
+            let view = store.app_view(app, &[]);
+            for wanted in &slot.wanted {
+                let labelled = view
+                    .objects
+                    .get(&wanted.key)
+                    .and_then(|o| o.pointer("/metadata/labels").and_then(|l| l.get(APP_LABEL)))
+                    .is_some();
+                if labelled || needed.iter().any(|(_, key)| *key == wanted.key) {
+                    continue;
+                }
+                let group = &wanted.key.group;
+                if let Ok(Some(kind)) = catalog
+                    .resolve(client, group, wanted.version.as_deref(), &wanted.key.kind)
+                    .await
+                {
+                    needed.push((kind, wanted.key.clone()));
+                }
+            }
+        }
+        for id in &needed {
+            store.expect(WatchId::Object(id.1.clone()));
+        }
+        for stopped in cache.track(&needed) {
+            store.forget(&stopped);
+        }
+    }
+}
+
+impl Slot {
+    fn new(config: AppConfig) -> Slot {
+        Slot {
+            config,
+            desired: None,
+            failure: None,
+            generation: 0,
+            wanted: Vec::new(),
+            pod_queries: Vec::new(),
+            pods_found: BTreeMap::new(),
+            last: None,
+        }
+    }
+
+    fn send_if_changed(&mut self, report: AppReport, events: &mpsc::UnboundedSender<EngineEvent>) {
+        if self.last.as_deref() == Some(&report) {
+            return;
+        }
+        let report = Arc::new(report);
+        self.last = Some(report.clone());
+        let _ = events.send(EngineEvent::Report {
+            app: self.config.name.clone(),
+            generation: self.generation,
+            report,
+        });
+    }
+}
