@@ -155,15 +155,15 @@ pub async fn read_live(
             None => read.unserved.push(item.key.clone()),
         }
     }
-    let gets = stream::iter(
-        by_name
-            .iter()
-            .map(|(key, kind)| get_by_name(client, kind, key)),
+    let fetched = stream::iter(
+        plan_fetches(by_name)
+            .into_iter()
+            .map(|fetch| fetch.run(client)),
     )
     .buffered(CONCURRENCY)
     .collect::<Vec<_>>()
     .await;
-    for ((key, kind), result) in by_name.into_iter().zip(gets) {
+    for (key, kind, result) in fetched.into_iter().flatten() {
         match result {
             Ok(Some(object)) => {
                 read.objects.insert(key, object);
@@ -212,6 +212,99 @@ pub async fn probe_pods(
         .into_iter()
         .filter_map(|(query, found)| found.map(|found| (query, found)))
         .collect()
+}
+
+/// Above this many wanted objects of one kind in one namespace, one list of
+/// the namespace costs less than a get per object.
+const GETS_PER_LIST: usize = 3;
+
+/// How to read some wanted objects: one by one, or one list for many.
+enum Fetch {
+    Get(ResourceKey, ServedKind),
+    List {
+        kind: ServedKind,
+        namespace: Option<String>,
+        keys: Vec<ResourceKey>,
+    },
+}
+
+/// Group, version, kind and namespace.
+type FetchGroup = (String, String, String, Option<String>);
+
+/// Groups wanted objects by kind and namespace; a large group is listed.
+fn plan_fetches(wanted: Vec<(ResourceKey, ServedKind)>) -> Vec<Fetch> {
+    let mut groups: BTreeMap<FetchGroup, (ServedKind, Vec<ResourceKey>)> = BTreeMap::new();
+    for (key, kind) in wanted {
+        let group = (
+            kind.resource.group.clone(),
+            kind.resource.version.clone(),
+            kind.resource.kind.clone(),
+            key.namespace.clone(),
+        );
+        groups
+            .entry(group)
+            .or_insert_with(|| (kind, Vec::new()))
+            .1
+            .push(key);
+    }
+    let mut fetches = Vec::new();
+    for ((_, _, _, namespace), (kind, keys)) in groups {
+        if keys.len() > GETS_PER_LIST {
+            fetches.push(Fetch::List {
+                kind,
+                namespace,
+                keys,
+            });
+        } else {
+            fetches.extend(keys.into_iter().map(|key| Fetch::Get(key, kind.clone())));
+        }
+    }
+    fetches
+}
+
+impl Fetch {
+    /// Each wanted object with what was found of it.
+    async fn run(
+        self,
+        client: &ClusterClient,
+    ) -> Vec<(ResourceKey, ServedKind, Result<Option<Value>, String>)> {
+        match self {
+            Fetch::Get(key, kind) => {
+                let result = get_by_name(client, &kind, &key).await;
+                vec![(key, kind, result)]
+            }
+            Fetch::List {
+                kind,
+                namespace,
+                keys,
+            } => {
+                let api = kind.api_for(client, namespace.as_deref());
+                let listed =
+                    tokio::time::timeout(REQUEST_TIMEOUT, api.list(&ListParams::default()))
+                        .await
+                        .map_err(|_| format!("no answer within {}s", REQUEST_TIMEOUT.as_secs()))
+                        .and_then(|r| r.map_err(|e| super::describe_kube_error(&e)));
+                let found: BTreeMap<ResourceKey, Value> = match &listed {
+                    Ok(list) => list
+                        .items
+                        .iter()
+                        .filter_map(|o| to_value(o.clone(), &kind.resource))
+                        .filter_map(|o| Some((ResourceKey::of(&o).ok()?, o)))
+                        .collect(),
+                    Err(_) => BTreeMap::new(),
+                };
+                keys.into_iter()
+                    .map(|key| {
+                        let result = match &listed {
+                            Ok(_) => Ok(found.get(&key).cloned()),
+                            Err(cause) => Err(cause.clone()),
+                        };
+                        (key, kind.clone(), result)
+                    })
+                    .collect()
+            }
+        }
+    }
 }
 
 /// `Deployment` for the core group, `apps/Deployment` otherwise.
@@ -275,4 +368,57 @@ pub(super) fn to_value(
         map.insert("kind".into(), Value::String(resource.kind.clone()));
     }
     Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::discovery::ApiResource;
+
+    fn configmaps() -> ServedKind {
+        ServedKind {
+            resource: ApiResource {
+                group: String::new(),
+                version: "v1".into(),
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                plural: "configmaps".into(),
+            },
+            namespaced: true,
+            watchable: true,
+            preferred: true,
+        }
+    }
+
+    #[test]
+    fn many_wanted_objects_in_one_namespace_are_listed_few_are_got() {
+        fn wanted(ns: &'static str, n: usize) -> impl Iterator<Item = (ResourceKey, ServedKind)> {
+            (0..n).map(move |i| {
+                (
+                    ResourceKey::new("v1", "ConfigMap", Some(ns), &format!("c{i}")),
+                    configmaps(),
+                )
+            })
+        }
+        let fetches = plan_fetches(
+            wanted("big", GETS_PER_LIST + 1)
+                .chain(wanted("small", 2))
+                .collect(),
+        );
+        let lists: Vec<_> = fetches
+            .iter()
+            .filter_map(|f| match f {
+                Fetch::List {
+                    namespace, keys, ..
+                } => Some((namespace.as_deref(), keys.len())),
+                Fetch::Get(..) => None,
+            })
+            .collect();
+        assert_eq!(lists, vec![(Some("big"), GETS_PER_LIST + 1)]);
+        let gets = fetches
+            .iter()
+            .filter(|f| matches!(f, Fetch::Get(..)))
+            .count();
+        assert_eq!(gets, 2);
+    }
 }

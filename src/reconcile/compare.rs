@@ -609,7 +609,7 @@ mod tests {
         live["metadata"]["labels"] =
             json!({"driftdeck.dev/app": "shop", "app.kubernetes.io/managed-by": "driftdeck"});
         live["metadata"]["annotations"] = json!({"driftdeck.dev/revision": "3f2a91c"});
-        live["metadata"]["managedFields"] = json!([{"manager": "driftdeck", "fieldsV1": {"f:metadata": {
+        live["metadata"]["managedFields"] = json!([{"manager": "driftdeck", "operation": "Apply", "fieldsV1": {"f:metadata": {
             "f:labels": {"f:driftdeck.dev/app": {}, "f:app.kubernetes.io/managed-by": {}},
             "f:annotations": {"f:driftdeck.dev/revision": {}}}}}]);
         assert!(!compare(&desired, &live, &[]).is_drift());

@@ -21,7 +21,7 @@ pub(crate) struct Evidence<'a> {
     last_applied_text: Option<&'a str>,
     /// Parsed on first use: most objects never need it.
     last_applied: OnceCell<Option<Value>>,
-    /// The `fieldsV1` sets of every `driftdeck` entry in `managedFields`.
+    /// The `fieldsV1` sets of every `driftdeck` Apply entry in `managedFields`.
     owned_by_driftdeck: Vec<&'a Value>,
 }
 
@@ -36,6 +36,10 @@ impl<'a> Evidence<'a> {
                 entries
                     .iter()
                     .filter(|e| e.get("manager").and_then(Value::as_str) == Some(FIELD_MANAGER))
+                    // driftdeck writes only by server-side apply; an Update
+                    // entry under its name (a create, say) also owns the
+                    // server's defaults, which Git never set.
+                    .filter(|e| e.get("operation").and_then(Value::as_str) == Some("Apply"))
                     .filter_map(|e| e.get("fieldsV1"))
                     .collect()
             })
@@ -238,10 +242,23 @@ mod tests {
 
     #[test]
     fn keys_written_another_way_are_still_found() {
-        let live = json!({"metadata": {"managedFields": [{"manager": "driftdeck", "fieldsV1": {
+        let live = json!({"metadata": {"managedFields": [{"manager": "driftdeck", "operation": "Apply", "fieldsV1": {
             "f:ports": {"k:{\"protocol\": \"TCP\", \"port\": 443}": {}}}}]}});
         let https = json!({"port": 443});
         assert!(Evidence::of(&live).has(&[field("ports"), keyed(&["port", "protocol"], &https)]));
+    }
+
+    #[test]
+    fn an_update_entry_under_driftdecks_name_is_no_evidence() {
+        // A create records the server's defaults under the creating manager;
+        // driftdeck only applies, so only its Apply entries say what Git set.
+        let owned = json!({"f:spec": {"f:strategy": {}}});
+        let update = json!({"metadata": {"managedFields": [
+            {"manager": "driftdeck", "operation": "Update", "fieldsV1": owned}]}});
+        assert!(!Evidence::of(&update).has(&[field("spec"), field("strategy")]));
+        let apply = json!({"metadata": {"managedFields": [
+            {"manager": "driftdeck", "operation": "Apply", "fieldsV1": owned}]}});
+        assert!(Evidence::of(&apply).has(&[field("spec"), field("strategy")]));
     }
 
     #[test]
