@@ -11,8 +11,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use serde_json::Value;
 
+use super::layout::Areas;
 use super::symbols::{DEPLOYED, HEAD};
-use super::{hint, pane_frame, pending_line, render_rows, short_id, symbols, title};
+use super::{clock, hint, pane_frame, pending_line, render_rows, short_id, symbols, title};
 use crate::reconcile::{AppReport, FieldChange, ResourceResult, ResourceStatus};
 use crate::source::{LogEntry, SignatureStatus};
 use crate::tui::state::{AppState, Detail, Pane, State};
@@ -72,7 +73,7 @@ fn body(state: &State, app: &AppState) -> Option<Vec<Line<'static>>> {
     let report = app.report.as_ref()?;
     Some(match state.detail() {
         Detail::Resource(resource) => resource_lines(state, resource),
-        Detail::App | Detail::Commit(_) => app_lines(state, report),
+        Detail::App | Detail::Commit(_) => app_lines(state, app, report),
     })
 }
 
@@ -128,16 +129,37 @@ fn resource_lines(state: &State, resource: &ResourceResult) -> Vec<Line<'static>
     lines
 }
 
-/// Each resource that is not Synced with its fields (or its reason), then
-/// the manifest problems.
-fn app_lines(state: &State, report: &AppReport) -> Vec<Line<'static>> {
+/// What stands out about the app, wrapped to the pane so long errors read
+/// whole: stale live state, Git that cannot be read, each resource that is
+/// not Synced with its fields (or its reason; the app's reason when none
+/// is listed), then the manifest problems.
+fn app_lines(state: &State, app: &AppState, report: &AppReport) -> Vec<Line<'static>> {
     let theme = &state.theme;
+    let width = pane_width(state);
     let mut lines = Vec::new();
-    for resource in report
+    if let Some(since) = report.stale_since {
+        let cause = report.stale_cause.as_deref().unwrap_or("a watch failed");
+        let text = format!("⚠ stale since {}: {cause}", clock(state, since));
+        lines.extend(wrapped(&text, width, theme.warning));
+    }
+    if let Some(error) = app.source_error() {
+        lines.extend(wrapped(&format!("! Git: {error}"), width, theme.error));
+    }
+    let differing: Vec<&ResourceResult> = report
         .resources
         .iter()
         .filter(|r| r.status != ResourceStatus::Synced)
-    {
+        .collect();
+    if differing.is_empty() {
+        let verdict = match &report.summary.reason {
+            Some(reason) => reason.clone(),
+            None => "No drift: every resource matches Git.".to_string(),
+        };
+        let sync = symbols::sync(theme, report.summary.status);
+        let text = format!("{} {verdict}", sync.symbol);
+        lines.extend(wrapped(&text, width, sync.style));
+    }
+    for resource in differing {
         let status = symbols::resource(theme, resource.status);
         lines.push(Line::from(vec![
             Span::styled(status.symbol, status.style),
@@ -145,21 +167,10 @@ fn app_lines(state: &State, report: &AppReport) -> Vec<Line<'static>> {
             Span::styled(format!(" · {}", status.word), status.style),
         ]));
         if resource.changes.is_empty() {
-            let reason = resource.reason.clone().unwrap_or_default();
-            lines.push(Line::styled(format!("  {reason}"), theme.muted));
+            let reason = resource.reason.as_deref().unwrap_or_default();
+            lines.extend(wrapped(&format!("  {reason}"), width, theme.muted));
         }
         lines.extend(resource.changes.iter().map(|c| change_line(state, c)));
-    }
-    if lines.is_empty() {
-        let verdict = match &report.summary.reason {
-            Some(reason) => reason.clone(),
-            None => "No drift: every resource matches Git.".to_string(),
-        };
-        let sync = symbols::sync(theme, report.summary.status);
-        lines.push(Line::styled(
-            format!("{} {verdict}", sync.symbol),
-            sync.style,
-        ));
     }
     if !report.problems.is_empty() {
         let at = report.desired_revision.as_deref().map(short_id);
@@ -174,10 +185,58 @@ fn app_lines(state: &State, report: &AppReport) -> Vec<Line<'static>> {
             } else {
                 theme.warning
             };
-            lines.push(Line::styled(format!("  {problem}"), style));
+            lines.extend(wrapped(&format!("  {problem}"), width, style));
         }
     }
     lines
+}
+
+/// The diff pane's inner width at the state's size.
+fn pane_width(state: &State) -> usize {
+    let screen = Rect::new(0, 0, state.size.width, state.size.height);
+    Areas::of(screen, state.notice.is_some())
+        .map_or(0, |areas| usize::from(areas.diff.width.saturating_sub(2)))
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (within
+/// a word too long for a line), later lines indented two more than the first.
+fn wrapped(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+    let indent = text.chars().take_while(|c| *c == ' ').count();
+    let room = width.saturating_sub(indent + 2).max(8);
+    let mut rows: Vec<String> = Vec::new();
+    let mut row = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = row.chars().count();
+            let gap = usize::from(used > 0);
+            if used + gap + word.len() <= room {
+                if gap == 1 {
+                    row.push(' ');
+                }
+                row.extend(word.iter());
+                break;
+            }
+            if used > 0 {
+                rows.push(std::mem::take(&mut row));
+                continue;
+            }
+            // A word longer than a whole line is cut where the line ends.
+            let rest = word.split_off(room);
+            rows.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if !row.is_empty() || rows.is_empty() {
+        rows.push(row);
+    }
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let indent = if i == 0 { indent } else { indent + 2 };
+            Line::styled(format!("{:indent$}{row}", ""), style)
+        })
+        .collect()
 }
 
 /// The commit's id, author, time, signature and message, and whether it is
@@ -260,4 +319,29 @@ fn diff_line(state: &State, index: usize, text: &str) -> Line<'static> {
         theme.text
     };
     Line::styled(text.to_string(), style)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(lines: Vec<Line<'static>>) -> Vec<String> {
+        lines.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces_and_keeps_the_indent() {
+        let lines = wrapped("  one two three four five", 14, Style::default());
+        assert_eq!(texts(lines), ["  one two", "    three four", "    five"]);
+    }
+
+    #[test]
+    fn a_word_longer_than_a_line_is_cut_where_the_line_ends() {
+        let lines = wrapped("see /a/very/long/path/name here", 12, Style::default());
+        assert_eq!(
+            texts(lines),
+            ["see", "  /a/very/lo", "  ng/path/na", "  me here"]
+        );
+        assert_eq!(texts(wrapped("", 10, Style::default())), [""]);
+    }
 }
