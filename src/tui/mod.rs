@@ -73,14 +73,20 @@ pub fn run(mut state: State, setup: EngineSetup) -> Result<Exit, TuiError> {
         let stop = stop_signal().map_err(TuiError::Signals)?;
         let mut guard = terminal::TerminalGuard::enter()?;
         let (sender, mut engine_events) = mpsc::unbounded_channel();
-        let engine = Engine::start(setup.apps, setup.paths, setup.options, sender);
+        // With no app there is nothing to follow: no engine, and its channel closed.
+        let engine = (!setup.apps.is_empty())
+            .then(|| Engine::start(setup.apps, setup.paths, setup.options, sender));
         let terminal_events = EventStream::new();
         let exit = event_loop::run(
             &mut guard.terminal,
             &mut state,
             terminal_events,
             &mut engine_events,
-            |command| engine.send(command),
+            |command| {
+                if let Some(engine) = &engine {
+                    engine.send(command);
+                }
+            },
             stop,
         )
         .await;

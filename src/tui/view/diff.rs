@@ -99,18 +99,22 @@ fn resource_lines(state: &State, resource: &ResourceResult) -> Vec<Line<'static>
         (_, Some(reason)) => reason.clone(),
         (_, None) => String::new(),
     };
-    let health = symbols::health(theme, resource.health.status);
-    let mut health_line = vec![Span::styled(health.label(), health.style)];
-    if !resource.health.message.is_empty() {
-        health_line.push(Span::raw(format!(": {}", resource.health.message)));
+    let mut lines = vec![Line::from(vec![
+        Span::styled(status.label(), status.style),
+        Span::raw(format!(": {why}")),
+    ])];
+    // A Missing or Unknown resource's health only repeats its status.
+    if !matches!(
+        resource.status,
+        ResourceStatus::Missing | ResourceStatus::Unknown
+    ) {
+        let health = symbols::health(theme, resource.health.status);
+        let mut health_line = vec![Span::styled(health.label(), health.style)];
+        if !resource.health.message.is_empty() {
+            health_line.push(Span::raw(format!(": {}", resource.health.message)));
+        }
+        lines.push(Line::from(health_line));
     }
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled(status.label(), status.style),
-            Span::raw(format!(": {why}")),
-        ]),
-        Line::from(health_line),
-    ];
     if !resource.changes.is_empty() {
         lines.push(Line::from(""));
         lines.push(Line::styled("Changed fields, live → Git:", theme.title));
