@@ -170,10 +170,6 @@ fn item_count(state: &State, pane: Pane) -> usize {
     }
 }
 
-fn rows(state: &State, pane: Pane) -> usize {
-    view::list_rows(state, pane)
-}
-
 fn cursor_mut(state: &mut State, pane: Pane) -> &mut Cursor {
     match pane {
         Pane::Apps => &mut state.cursors.apps,
@@ -185,7 +181,7 @@ fn cursor_mut(state: &mut State, pane: Pane) -> &mut Cursor {
 
 fn move_cursor(state: &mut State, action: Action) -> Outcome {
     let pane = state.focus;
-    let (len, rows) = (item_count(state, pane), rows(state, pane));
+    let (len, rows) = (item_count(state, pane), view::list_rows(state, pane));
     let cursor = cursor_mut(state, pane);
     let before = *cursor;
     // The diff has no selection: moving scrolls it.
@@ -223,7 +219,7 @@ fn move_cursor(state: &mut State, action: Action) -> Outcome {
 /// After a resize or a new list, the selections stay where they were and in view.
 pub(super) fn keep_cursors_in_view(state: &mut State) {
     for pane in [Pane::Apps, Pane::Resources, Pane::Diff, Pane::Commits] {
-        let (len, rows) = (item_count(state, pane), rows(state, pane));
+        let (len, rows) = (item_count(state, pane), view::list_rows(state, pane));
         let cursor = cursor_mut(state, pane);
         if pane == Pane::Diff {
             cursor.scroll(cursor.offset, len, rows);

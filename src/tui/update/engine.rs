@@ -53,15 +53,14 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
                 return Outcome::unchanged();
             };
-            if target.source.as_ref() == Some(&source) {
-                return Outcome::unchanged();
-            }
-            // Git cannot be read: no verdict will answer the refresh until it can.
-            if source.error.is_some() {
+            // Git cannot be read: no verdict will answer a refresh until it can.
+            let gave_up = source.error.is_some() && target.refreshing;
+            if gave_up {
                 target.refreshing = false;
             }
+            let changed = target.source.as_ref() != Some(&source);
             target.source = Some(source);
-            return Outcome::changed();
+            return Outcome::changed_if(changed || gave_up);
         }
         EngineEvent::Requests { git, cluster } => {
             let counts = Some(RequestCounts { git, cluster });

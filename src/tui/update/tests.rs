@@ -422,6 +422,14 @@ fn a_refresh_that_finds_git_unreadable_stops_waiting() {
     assert!(state.apps[0].refreshing);
     engine(&mut state, source_failed("guestbook", "connection refused"));
     assert!(!state.apps[0].refreshing);
+    // Backing off, the poller repeats the same state: that ends a refresh too.
+    update(&mut state, char_key('r'));
+    assert!(engine(
+        &mut state,
+        source_failed("guestbook", "connection refused")
+    ));
+    assert!(!state.apps[0].refreshing);
+    assert!(!state.is_busy());
 }
 
 #[test]
