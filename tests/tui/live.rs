@@ -1,6 +1,7 @@
 //! The TUI against a simulated cluster and a Git repository: an app seen
 //! Synced, then OutOfSync after a change made behind driftdeck's back, with
-//! the changed field named in the diff pane.
+//! the changed field named in the diff pane, then Synced again once Git
+//! agrees and `r` reads it.
 
 use serde_json::json;
 
@@ -50,6 +51,19 @@ async fn an_app_turns_out_of_sync_after_an_out_of_band_change_with_the_field_nam
         );
         assert!(screen.contains("-  color: red"), "{screen}");
         assert!(screen.contains("+  color: blue"), "{screen}");
+
+        // Git catches up; the app polls every minute, `r` reads it now.
+        world.write("configmap.json", &change);
+        let commit = world.commit("settings: red it is");
+        tmux.press("r");
+        let head = format!("{} HEAD settings: red it is", &commit[..7]);
+        let screen = tmux.wait_for("the new head, and the app Synced", |s| {
+            s.contains(&head) && s.contains(&synced)
+        });
+        assert!(
+            screen.contains("no drift, the live object matches Git"),
+            "{screen}"
+        );
 
         tmux.press("q");
         tmux.assert_shell_usable();
