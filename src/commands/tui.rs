@@ -1,11 +1,13 @@
-//! `driftdeck` with no command: the TUI. Everything that can fail on bad
-//! input (config, keymap) is checked before the terminal is touched.
+//! `driftdeck` with no command: the TUI, and the engine behind it.
+//! Everything that can fail on bad input (config, keymap) is checked before
+//! the terminal is touched.
 
 use std::process::ExitCode;
 
 use super::CommandError;
 use crate::cli::GlobalArgs;
-use crate::tui::{ColorDepth, Exit, Keymap, State, Theme};
+use crate::reconcile::EngineOptions;
+use crate::tui::{ColorDepth, EngineSetup, Exit, Keymap, State, Theme};
 
 pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = super::load_config(global)?;
@@ -22,7 +24,15 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {
     let mut state = State::new(&config, &paths.config_file, keymap, theme);
     state.notice = theme_warning;
     tracing::info!(apps = state.apps.len(), "starting the TUI");
-    let exit = crate::tui::run(state)?;
+    let setup = EngineSetup {
+        apps: config.apps.clone(),
+        paths,
+        options: EngineOptions {
+            kubeconfig: global.kubeconfig.clone(),
+            context: global.context.clone(),
+        },
+    };
+    let exit = crate::tui::run(state, setup)?;
     tracing::info!(?exit, "TUI stopped");
     Ok(match exit {
         Exit::Quit => ExitCode::SUCCESS,

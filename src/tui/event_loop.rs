@@ -1,21 +1,28 @@
-//! The UI loop: terminal events, engine messages and stop signals in; after
-//! each, `update`, and a draw only when something changed. Nothing wakes it
-//! on a timer, so an idle driftdeck uses no CPU.
+//! The UI loop: terminal events, engine events and stop signals in; after
+//! each, `update`, its commands carried out, and a draw only when something
+//! changed. The only timer is the spinner's, and it runs only while some
+//! app waits for a verdict, so an idle driftdeck uses no CPU.
 
 use std::future::Future;
 use std::io;
+use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::crossterm::event::Event;
 use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
 
 use super::TuiError;
 use super::msg::{Command, Msg};
 use super::state::State;
 use super::update::update;
 use super::view::view;
+use crate::reconcile::{EngineCommand, EngineEvent};
+
+/// Time between two frames of the spinner.
+const SPIN: Duration = Duration::from_millis(120);
 
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +36,9 @@ pub enum Exit {
 pub async fn run<B: Backend>(
     terminal: &mut Terminal<B>,
     state: &mut State,
-    mut events: impl Stream<Item = io::Result<Event>> + Unpin,
-    messages: &mut mpsc::UnboundedReceiver<Msg>,
+    mut terminal_events: impl Stream<Item = io::Result<Event>> + Unpin,
+    engine_events: &mut mpsc::UnboundedReceiver<EngineEvent>,
+    mut to_engine: impl FnMut(EngineCommand),
     stop: impl Future<Output = i32>,
 ) -> Result<Exit, TuiError> {
     let size = terminal.size().map_err(|e| TuiError::Draw(e.to_string()))?;
@@ -43,12 +51,15 @@ pub async fn run<B: Backend>(
     );
     draw(terminal, state)?;
     tokio::pin!(stop);
+    let mut spinner = tokio::time::interval(SPIN);
+    spinner.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut engine_open = true;
     loop {
+        let busy = state.is_busy();
         let msg = tokio::select! {
             biased;
             signal = &mut stop => return Ok(Exit::Signal(signal)),
-            event = events.next() => match event {
+            event = terminal_events.next() => match event {
                 Some(Ok(event)) => match from_terminal(event) {
                     Some(msg) => msg,
                     None => continue,
@@ -56,18 +67,21 @@ pub async fn run<B: Backend>(
                 Some(Err(err)) => return Err(TuiError::Input(err)),
                 None => return Ok(Exit::Quit),
             },
-            message = messages.recv(), if engine_open => match message {
-                Some(msg) => msg,
+            event = engine_events.recv(), if engine_open => match event {
+                Some(event) => Msg::Engine(event),
                 None => {
                     engine_open = false;
                     continue;
                 }
             },
+            _ = spinner.tick(), if busy => Msg::Tick,
         };
         let outcome = update(state, msg);
-        // Engine commands will be sent on from here; quitting is the loop's own.
-        if outcome.commands.contains(&Command::Quit) {
-            return Ok(Exit::Quit);
+        for command in outcome.commands {
+            match command {
+                Command::Quit => return Ok(Exit::Quit),
+                Command::Engine(command) => to_engine(command),
+            }
         }
         if outcome.changed {
             draw(terminal, state)?;
@@ -93,16 +107,14 @@ fn draw<B: Backend>(terminal: &mut Terminal<B>, state: &State) -> Result<(), Tui
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::sync::{Arc, Mutex};
 
     use futures::channel::mpsc as event_channel;
     use ratatui::backend::TestBackend;
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use super::*;
-    use crate::tui::msg::{Generation, Reply, ReplyBody};
-    use crate::tui::report::{AppStatus, Health, SyncStatus};
-    use crate::tui::test_support::state_with_apps;
+    use crate::tui::test_support::{guestbook_report, report_event, source_ok, state_with_apps};
 
     fn key(c: char) -> io::Result<Event> {
         Ok(Event::Key(KeyEvent::new(
@@ -117,71 +129,119 @@ mod tests {
         count
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn draws_only_on_change_never_on_a_timer() {
+    /// A UI loop on a test terminal, fed by the returned channels; it hands
+    /// back the terminal, the state and the commands sent to the engine.
+    struct Harness {
+        keys: event_channel::UnboundedSender<io::Result<Event>>,
+        engine: mpsc::UnboundedSender<EngineEvent>,
+        ui: tokio::task::JoinHandle<(Exit, Terminal<TestBackend>, State, Vec<EngineCommand>)>,
+    }
+
+    fn start(mut state: State) -> Harness {
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        let mut state = state_with_apps(&["guestbook"]);
-        let (keys, events) = event_channel::unbounded();
-        let (engine, mut messages) = mpsc::unbounded_channel();
+        let (keys, terminal_events) = event_channel::unbounded();
+        let (engine, mut engine_events) = mpsc::unbounded_channel();
+        let sent = Arc::new(Mutex::new(Vec::new()));
         let ui = tokio::spawn(async move {
+            let record = sent.clone();
             let exit = run(
                 &mut terminal,
                 &mut state,
-                events,
-                &mut messages,
+                terminal_events,
+                &mut engine_events,
+                move |command| record.lock().unwrap().push(command),
                 std::future::pending(),
             )
             .await;
-            (exit.unwrap(), terminal)
+            let sent = sent.lock().unwrap().clone();
+            (exit.unwrap(), terminal, state, sent)
         });
-        // An hour of idle time, a key bound to nothing, a stale reply: no frame.
+        Harness { keys, engine, ui }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn draws_only_on_change_never_on_a_timer() {
+        let mut state = state_with_apps(&["guestbook"]);
+        update(
+            &mut state,
+            Msg::Engine(report_event("guestbook", 0, guestbook_report())),
+        );
+        // A refresh was asked for and answered since generation 1.
+        state.apps[0].generation = 2;
+        assert!(!state.is_busy());
+        let harness = start(state);
+        // An hour of idle time, a key bound to nothing, a stale verdict: no frame.
         tokio::time::sleep(Duration::from_secs(3600)).await;
-        keys.unbounded_send(key('x')).unwrap();
-        let stale = Reply {
-            app: "guestbook".into(),
-            generation: Generation(7),
-            body: ReplyBody::Failed("old".into()),
-        };
-        engine.send(Msg::Reply(stale)).unwrap();
+        harness.keys.unbounded_send(key('x')).unwrap();
+        let stale = report_event("guestbook", 1, guestbook_report());
+        harness.engine.send(stale).unwrap();
+        // Counts: the first are news, the same again are not.
+        harness
+            .engine
+            .send(EngineEvent::Requests { git: 0, cluster: 0 })
+            .unwrap();
+        harness
+            .engine
+            .send(EngineEvent::Requests { git: 0, cluster: 0 })
+            .unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        // A reply that counts: one frame.
-        let status = AppStatus {
-            sync: SyncStatus::Synced,
-            health: Health::Healthy,
-            deployed: None,
-        };
-        let fresh = Reply {
-            app: "guestbook".into(),
-            generation: Generation(0),
-            body: ReplyBody::Status(status),
-        };
-        engine.send(Msg::Reply(fresh)).unwrap();
+        // One event that counts: one frame.
+        harness.engine.send(source_ok("guestbook")).unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        keys.unbounded_send(key('q')).unwrap();
-        let (exit, mut terminal) = ui.await.unwrap();
+        harness.keys.unbounded_send(key('q')).unwrap();
+        let (exit, mut terminal, _, _) = harness.ui.await.unwrap();
         assert_eq!(exit, Exit::Quit);
-        assert!(terminal.backend().to_string().contains("✓ ●"));
-        assert_eq!(frames_drawn(&mut terminal), 2);
+        assert!(
+            terminal
+                .backend()
+                .to_string()
+                .contains("next poll 12:05:00")
+        );
+        // The first frame, the request counts, the source.
+        assert_eq!(frames_drawn(&mut terminal), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_spinner_turns_while_a_verdict_is_awaited_and_then_stops() {
+        let harness = start(state_with_apps(&["guestbook"]));
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        harness
+            .engine
+            .send(report_event("guestbook", 0, guestbook_report()))
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        harness.keys.unbounded_send(key('q')).unwrap();
+        let (_, mut terminal, state, _) = harness.ui.await.unwrap();
+        // About one frame per beat for the first second, then none for an hour.
+        let frames = frames_drawn(&mut terminal);
+        assert!((8..=12).contains(&frames), "{frames} frames");
+        assert!(state.spinner >= 7, "{}", state.spinner);
+    }
+
+    #[tokio::test]
+    async fn refresh_goes_to_the_engine() {
+        let harness = start(state_with_apps(&["guestbook"]));
+        harness.keys.unbounded_send(key('r')).unwrap();
+        harness.keys.unbounded_send(key('q')).unwrap();
+        let (_, _, state, sent) = harness.ui.await.unwrap();
+        assert_eq!(
+            sent,
+            vec![EngineCommand::Refresh {
+                app: "guestbook".into(),
+                generation: 1
+            }]
+        );
+        assert_eq!(state.apps[0].generation, 1);
     }
 
     #[tokio::test]
     async fn a_closed_engine_channel_leaves_the_keys_working() {
-        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        let mut state = state_with_apps(&[]);
-        let (keys, events) = event_channel::unbounded();
-        let (engine, mut messages) = mpsc::unbounded_channel::<Msg>();
-        drop(engine);
-        keys.unbounded_send(key('?')).unwrap();
-        keys.unbounded_send(key('q')).unwrap();
-        let exit = run(
-            &mut terminal,
-            &mut state,
-            events,
-            &mut messages,
-            std::future::pending(),
-        )
-        .await;
-        assert_eq!(exit.unwrap(), Exit::Quit);
+        let harness = start(state_with_apps(&[]));
+        drop(harness.engine);
+        harness.keys.unbounded_send(key('?')).unwrap();
+        harness.keys.unbounded_send(key('q')).unwrap();
+        let (exit, _, state, _) = harness.ui.await.unwrap();
+        assert_eq!(exit, Exit::Quit);
         assert_eq!(state.help, Some(0));
     }
 
@@ -190,10 +250,15 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
         let mut state = state_with_apps(&[]);
         let (_keys, events) = event_channel::unbounded();
-        let (_engine, mut messages) = mpsc::unbounded_channel::<Msg>();
-        let exit = run(&mut terminal, &mut state, events, &mut messages, async {
-            15
-        })
+        let (_engine, mut engine_events) = mpsc::unbounded_channel();
+        let exit = run(
+            &mut terminal,
+            &mut state,
+            events,
+            &mut engine_events,
+            |_| {},
+            async { 15 },
+        )
         .await;
         assert_eq!(exit.unwrap(), Exit::Signal(15));
     }
@@ -203,12 +268,13 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
         let mut state = state_with_apps(&[]);
         let events = futures::stream::iter(Vec::<io::Result<Event>>::new());
-        let (_engine, mut messages) = mpsc::unbounded_channel::<Msg>();
+        let (_engine, mut engine_events) = mpsc::unbounded_channel();
         let exit = run(
             &mut terminal,
             &mut state,
             events,
-            &mut messages,
+            &mut engine_events,
+            |_| {},
             std::future::pending(),
         )
         .await;

@@ -17,6 +17,7 @@ pub enum Action {
     Help,
     Back,
     Open,
+    Refresh,
     FocusNext,
     FocusPrev,
     Up,
@@ -41,6 +42,8 @@ pub enum Context {
 pub enum Section {
     Move,
     Panes,
+    /// What is done to the selected app.
+    App,
     General,
 }
 
@@ -61,7 +64,7 @@ const PANES_ONLY: &[Context] = &[Context::Panes];
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -72,6 +75,7 @@ impl Action {
         Action::FocusPrev,
         Action::Open,
         Action::Back,
+        Action::Refresh,
         Action::Help,
         Action::Quit,
     ];
@@ -152,11 +156,19 @@ impl Action {
             },
             Action::Back => ActionSpec {
                 name: "back",
-                description: "close help or notice, else focus the apps",
+                description: "close help or notice, else go back a pane",
                 section: Section::Panes,
                 default_keys: &["esc"],
                 contexts: EVERYWHERE,
                 hint: None,
+            },
+            Action::Refresh => ActionSpec {
+                name: "refresh",
+                description: "read Git now and compare again",
+                section: Section::App,
+                default_keys: &["r"],
+                contexts: PANES_ONLY,
+                hint: Some("refresh"),
             },
             Action::Help => ActionSpec {
                 name: "help",

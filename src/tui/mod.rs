@@ -5,7 +5,6 @@
 mod event_loop;
 pub mod keymap;
 pub mod msg;
-pub mod report;
 pub mod state;
 mod terminal;
 pub mod theme;
@@ -21,9 +20,12 @@ use std::io;
 use ratatui::crossterm::event::EventStream;
 use tokio::sync::mpsc;
 
+use crate::config::{AppConfig, Paths};
+use crate::reconcile::{Engine, EngineOptions};
+
 pub use event_loop::Exit;
 pub use keymap::{Action, Keymap};
-pub use msg::{Command, Generation, Msg, Outcome, Reply, ReplyBody};
+pub use msg::{Command, Msg, Outcome};
 pub use state::State;
 pub use theme::{ColorDepth, Theme};
 pub use update::update;
@@ -47,25 +49,58 @@ pub enum TuiError {
     Draw(String),
 }
 
+/// What the engine follows, and how it reaches the clusters.
+pub struct EngineSetup {
+    pub apps: Vec<AppConfig>,
+    pub paths: Paths,
+    pub options: EngineOptions,
+}
+
 /// Runs the UI on this terminal until the operator quits or a signal stops
-/// it, and leaves the terminal as it found it.
-pub fn run(mut state: State) -> Result<Exit, TuiError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// it, and leaves the terminal as it found it. The engine starts once the
+/// terminal is ready and stops with the UI.
+pub fn run(mut state: State, setup: EngineSetup) -> Result<Exit, TuiError> {
+    // The UI loop runs on this thread; the engine's comparisons run on the
+    // workers, so a big app never holds up a key press.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(TuiError::Runtime)?;
-    runtime.block_on(async {
+    let exit = runtime.block_on(async {
         // Listen before touching the terminal, so a signal that comes early
         // still finds it restored.
         let stop = stop_signal().map_err(TuiError::Signals)?;
         let mut guard = terminal::TerminalGuard::enter()?;
-        // The engine will hold the sender and report through it; until then
-        // the channel is closed from the start and only the terminal speaks.
-        let (_, mut messages) = mpsc::unbounded_channel::<Msg>();
-        let events = EventStream::new();
-        event_loop::run(&mut guard.terminal, &mut state, events, &mut messages, stop).await
-    })
+        let (sender, mut engine_events) = mpsc::unbounded_channel();
+        // With no app there is nothing to follow: no engine, and its channel closed.
+        let engine = (!setup.apps.is_empty())
+            .then(|| Engine::start(setup.apps, setup.paths, setup.options, sender));
+        let terminal_events = EventStream::new();
+        let exit = event_loop::run(
+            &mut guard.terminal,
+            &mut state,
+            terminal_events,
+            &mut engine_events,
+            |command| {
+                if let Some(engine) = &engine {
+                    engine.send(command);
+                }
+            },
+            stop,
+        )
+        .await;
+        drop(engine);
+        exit
+    });
+    // The terminal is restored by now; a Git fetch still running on the
+    // blocking pool is not waited for long.
+    runtime.shutdown_timeout(SHUTDOWN_WAIT);
+    exit
 }
+
+/// How long quitting waits for the engine's blocking work to end.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Resolves with the number of the first of SIGTERM, SIGHUP and SIGINT.
 #[cfg(unix)]

@@ -3,14 +3,16 @@
 //! and notices are up. Owned by the UI loop alone.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use jiff::tz::TimeZone;
 use ratatui::layout::Size;
 
 use super::keymap::{Context, Keymap};
-use super::msg::Generation;
-use super::report::{AppStatus, CommitRow, DiffLine, RequestCounts, ResourceRow};
 use super::theme::Theme;
 use crate::config::Config;
+use crate::reconcile::{AppReport, Generation, ResourceResult, SourceStatus};
+use crate::source::LogEntry;
 
 /// The four panes, in focus order (clockwise from the top left).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,21 +37,30 @@ impl Pane {
     }
 }
 
-/// What the UI knows about one app. Every report is `None` until the engine
-/// sends it: the screen then says it is not known, never guesses.
+/// What the UI knows about one app: the engine's last word on each thing,
+/// `None` until it has spoken. The screen then says what is being done,
+/// never guesses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppState {
-    /// The name from the config; replies find their app by it.
+    /// The name from the config; engine events find their app by it.
     pub name: String,
-    /// Replies carrying another generation are stale and dropped.
+    /// Raised by each refresh; verdicts answering an older one are dropped.
     pub generation: Generation,
-    pub status: Option<AppStatus>,
-    pub resources: Option<Vec<ResourceRow>>,
-    pub diff: Option<Vec<DiffLine>>,
-    /// Newest first.
-    pub commits: Option<Vec<CommitRow>>,
-    /// The last failure reading or comparing the app; cleared by a new status.
-    pub error: Option<String>,
+    pub report: Option<Arc<AppReport>>,
+    /// The branch history, newest first.
+    pub commits: Option<Arc<Vec<LogEntry>>>,
+    /// How polling the app's repository goes.
+    pub source: Option<SourceStatus>,
+    /// A refresh was asked for and its verdict has not come yet.
+    pub refreshing: bool,
+}
+
+/// What the engine is busy with for an app that has no verdict yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    ReadingGit,
+    /// Git has been read; the manifests are rendered and compared with the cluster.
+    ReadingCluster,
 }
 
 impl AppState {
@@ -57,13 +68,50 @@ impl AppState {
         AppState {
             name: name.into(),
             generation: Generation::default(),
-            status: None,
-            resources: None,
-            diff: None,
+            report: None,
             commits: None,
-            error: None,
+            source: None,
+            refreshing: false,
         }
     }
+
+    /// What the engine is doing before the first verdict. Nothing while Git
+    /// cannot be read: no verdict comes until it can, and the error says so.
+    pub fn pending(&self) -> Option<Pending> {
+        if self.report.is_some() {
+            return None;
+        }
+        match &self.source {
+            None => Some(Pending::ReadingGit),
+            Some(source) if source.error.is_some() => None,
+            Some(_) => Some(Pending::ReadingCluster),
+        }
+    }
+
+    /// Whether a verdict is on its way.
+    pub fn is_busy(&self) -> bool {
+        self.refreshing || self.pending().is_some()
+    }
+
+    /// The last poll's error, if the repository cannot be read now.
+    pub fn source_error(&self) -> Option<&str> {
+        self.source.as_ref().and_then(|s| s.error.as_deref())
+    }
+}
+
+/// Requests sent to Git remotes and API servers since start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCounts {
+    pub git: u64,
+    pub cluster: u64,
+}
+
+/// What the diff pane is about.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Detail<'a> {
+    App,
+    Resource(&'a ResourceResult),
+    Commit(&'a LogEntry),
 }
 
 /// A selection in a list, and the first row shown.
@@ -124,6 +172,10 @@ pub struct State {
     pub theme: Theme,
     /// The terminal's size, for page moves.
     pub size: Size,
+    /// Times are shown in this zone (the system's; UTC in tests).
+    pub time_zone: TimeZone,
+    /// The spinner's frame, moved on by `Msg::Tick`.
+    pub spinner: usize,
 }
 
 impl State {
@@ -144,12 +196,43 @@ impl State {
             keymap,
             theme,
             size: Size::new(0, 0),
+            time_zone: TimeZone::system(),
+            spinner: 0,
         }
     }
 
     /// The app the apps cursor is on.
     pub fn selected_app(&self) -> Option<&AppState> {
         self.apps.get(self.cursors.apps.selected)
+    }
+
+    /// The resource the resources cursor is on.
+    pub fn selected_resource(&self) -> Option<&ResourceResult> {
+        let report = self.selected_app()?.report.as_ref()?;
+        report.resources.get(self.cursors.resources.selected)
+    }
+
+    /// The commit the commits cursor is on.
+    pub fn selected_commit(&self) -> Option<&LogEntry> {
+        let commits = self.selected_app()?.commits.as_ref()?;
+        commits.get(self.cursors.commits.selected)
+    }
+
+    /// What the diff pane shows: the selected resource while the focus is
+    /// on the resources or the diff, the selected commit while it is on the
+    /// commits, else the selected app.
+    pub fn detail(&self) -> Detail<'_> {
+        let detail = match self.focus {
+            Pane::Resources | Pane::Diff => self.selected_resource().map(Detail::Resource),
+            Pane::Commits => self.selected_commit().map(Detail::Commit),
+            Pane::Apps => None,
+        };
+        detail.unwrap_or(Detail::App)
+    }
+
+    /// Whether some app waits for a verdict, so the spinner turns.
+    pub fn is_busy(&self) -> bool {
+        self.apps.iter().any(AppState::is_busy)
     }
 
     /// Where keys are read now.

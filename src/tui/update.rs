@@ -1,16 +1,21 @@
 //! The one place the UI state changes: `update` takes a message, changes the
 //! state and says whether to redraw and what commands to run. It never waits.
 
+use gix::ObjectId;
 use ratatui::crossterm::event::KeyEventKind;
-use ratatui::layout::{Rect, Size};
+use ratatui::layout::Size;
 
 use super::keymap::Action;
-use super::msg::{Command, Msg, Outcome, Reply, ReplyBody};
-use super::state::{Cursor, Pane, State};
-use super::view::{help, layout};
+use super::msg::{Command, Msg, Outcome};
+use super::state::{Cursor, Detail, Pane, State};
+use super::view::{self, help};
+use crate::reconcile::{EngineCommand, ResourceKey};
+
+mod engine;
 
 pub fn update(state: &mut State, msg: Msg) -> Outcome {
-    match msg {
+    let shown = diff_subject(state);
+    let mut outcome = match msg {
         Msg::Key(key) => {
             if key.kind == KeyEventKind::Release {
                 return Outcome::unchanged();
@@ -26,15 +31,36 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
             keep_cursors_in_view(state);
             Outcome::changed()
         }
-        Msg::Reply(reply) => receive(state, reply),
-        Msg::RequestCounts(counts) => {
-            let changed = state.requests != Some(counts);
-            state.requests = Some(counts);
-            Outcome {
-                changed,
-                commands: Vec::new(),
+        Msg::Engine(event) => engine::receive(state, event),
+        Msg::Tick => {
+            let busy = state.is_busy();
+            if busy {
+                state.spinner = state.spinner.wrapping_add(1);
             }
+            Outcome::changed_if(busy)
         }
+    };
+    // Another object in the diff pane: it starts at its top.
+    if diff_subject(state) != shown {
+        state.cursors.diff = Cursor::default();
+        outcome.changed = true;
+    }
+    outcome
+}
+
+/// What the diff pane is about, as something to compare.
+#[derive(PartialEq)]
+enum Subject {
+    App(usize),
+    Resource(ResourceKey),
+    Commit(ObjectId),
+}
+
+fn diff_subject(state: &State) -> Subject {
+    match state.detail() {
+        Detail::App => Subject::App(state.cursors.apps.selected),
+        Detail::Resource(resource) => Subject::Resource(resource.key.clone()),
+        Detail::Commit(commit) => Subject::Commit(commit.id),
     }
 }
 
@@ -50,16 +76,20 @@ fn act(state: &mut State, action: Action) -> Outcome {
         }
         Action::Back => {
             if state.notice.take().is_some() {
-                Outcome::changed()
-            } else {
-                focus(state, Pane::Apps)
+                return Outcome::changed();
             }
+            let back = match state.focus {
+                Pane::Diff => Pane::Resources,
+                Pane::Apps | Pane::Resources | Pane::Commits => Pane::Apps,
+            };
+            focus(state, back)
         }
         Action::Open => match state.focus {
             Pane::Apps if state.selected_app().is_some() => focus(state, Pane::Resources),
-            Pane::Resources => focus(state, Pane::Diff),
+            Pane::Resources if state.selected_resource().is_some() => focus(state, Pane::Diff),
             _ => Outcome::unchanged(),
         },
+        Action::Refresh => refresh(state),
         Action::FocusNext => focus(state, state.focus.next()),
         Action::FocusPrev => focus(state, state.focus.prev()),
         Action::Up
@@ -84,7 +114,9 @@ fn act_in_help(state: &mut State, action: Action, scroll: usize) -> Outcome {
         Action::PageDown => scroll.saturating_add(help_page(state)),
         Action::Top => 0,
         Action::Bottom => usize::MAX,
-        Action::Open | Action::FocusNext | Action::FocusPrev => return Outcome::unchanged(),
+        Action::Open | Action::Refresh | Action::FocusNext | Action::FocusPrev => {
+            return Outcome::unchanged();
+        }
     };
     let target = target.min(help::max_scroll(state));
     let changed = target != scroll;
@@ -99,6 +131,23 @@ fn help_page(state: &State) -> usize {
     usize::from(state.size.height.saturating_sub(4)).max(1)
 }
 
+/// Asks the engine to read the selected app's repository now and compare
+/// again; what it says from now on answers the new generation.
+fn refresh(state: &mut State) -> Outcome {
+    let Some(app) = state.apps.get_mut(state.cursors.apps.selected) else {
+        return Outcome::unchanged();
+    };
+    app.generation += 1;
+    app.refreshing = true;
+    Outcome {
+        changed: true,
+        commands: vec![Command::Engine(EngineCommand::Refresh {
+            app: app.name.clone(),
+            generation: app.generation,
+        })],
+    }
+}
+
 fn focus(state: &mut State, pane: Pane) -> Outcome {
     if state.focus == pane {
         return Outcome::unchanged();
@@ -107,20 +156,18 @@ fn focus(state: &mut State, pane: Pane) -> Outcome {
     Outcome::changed()
 }
 
-/// How many items the list in a pane holds for the selected app.
+/// How many items (lines, for the diff) a pane holds for the selected app.
 fn item_count(state: &State, pane: Pane) -> usize {
-    let app = state.selected_app();
+    let report = state.selected_app().and_then(|a| a.report.as_ref());
     match pane {
         Pane::Apps => state.apps.len(),
-        Pane::Resources => app.and_then(|a| a.resources.as_ref()).map_or(0, Vec::len),
-        Pane::Diff => app.and_then(|a| a.diff.as_ref()).map_or(0, Vec::len),
-        Pane::Commits => app.and_then(|a| a.commits.as_ref()).map_or(0, Vec::len),
+        Pane::Resources => report.map_or(0, |r| r.resources.len()),
+        Pane::Diff => view::diff_line_count(state),
+        Pane::Commits => state
+            .selected_app()
+            .and_then(|a| a.commits.as_ref())
+            .map_or(0, |c| c.len()),
     }
-}
-
-fn rows(state: &State, pane: Pane) -> usize {
-    let screen = Rect::new(0, 0, state.size.width, state.size.height);
-    layout::item_rows(pane, screen, state.notice.is_some())
 }
 
 fn cursor_mut(state: &mut State, pane: Pane) -> &mut Cursor {
@@ -134,7 +181,7 @@ fn cursor_mut(state: &mut State, pane: Pane) -> &mut Cursor {
 
 fn move_cursor(state: &mut State, action: Action) -> Outcome {
     let pane = state.focus;
-    let (len, rows) = (item_count(state, pane), rows(state, pane));
+    let (len, rows) = (item_count(state, pane), view::list_rows(state, pane));
     let cursor = cursor_mut(state, pane);
     let before = *cursor;
     // The diff has no selection: moving scrolls it.
@@ -170,9 +217,9 @@ fn move_cursor(state: &mut State, action: Action) -> Outcome {
 }
 
 /// After a resize or a new list, the selections stay where they were and in view.
-fn keep_cursors_in_view(state: &mut State) {
+pub(super) fn keep_cursors_in_view(state: &mut State) {
     for pane in [Pane::Apps, Pane::Resources, Pane::Diff, Pane::Commits] {
-        let (len, rows) = (item_count(state, pane), rows(state, pane));
+        let (len, rows) = (item_count(state, pane), view::list_rows(state, pane));
         let cursor = cursor_mut(state, pane);
         if pane == Pane::Diff {
             cursor.scroll(cursor.offset, len, rows);
@@ -183,58 +230,6 @@ fn keep_cursors_in_view(state: &mut State) {
     if let Some(scroll) = state.help {
         state.help = Some(scroll.min(help::max_scroll(state)));
     }
-}
-
-/// Stores an engine reply, unless it answers an older request. A new list
-/// keeps the operator's selection on the same object when it is still there.
-fn receive(state: &mut State, reply: Reply) -> Outcome {
-    let selected_name = state.selected_app().map(|app| app.name.clone());
-    let Some(app) = state.apps.iter_mut().find(|app| app.name == reply.app) else {
-        tracing::debug!(app = %reply.app, "reply for an app that is not configured, dropped");
-        return Outcome::unchanged();
-    };
-    if reply.generation != app.generation {
-        tracing::debug!(app = %reply.app, generation = reply.generation.0, current = app.generation.0, "stale reply dropped");
-        return Outcome::unchanged();
-    }
-    let is_selected = selected_name.as_deref() == Some(app.name.as_str());
-    match reply.body {
-        ReplyBody::Status(status) => {
-            app.status = Some(status);
-            app.error = None;
-        }
-        ReplyBody::Resources(rows) => {
-            if is_selected {
-                let old = app
-                    .resources
-                    .as_ref()
-                    .and_then(|r| r.get(state.cursors.resources.selected));
-                if let Some(index) =
-                    old.and_then(|old| rows.iter().position(|row| row.same_object(old)))
-                {
-                    state.cursors.resources.selected = index;
-                }
-            }
-            app.resources = Some(rows);
-        }
-        ReplyBody::Diff(lines) => app.diff = Some(lines),
-        ReplyBody::Commits(commits) => {
-            if is_selected {
-                let old = app
-                    .commits
-                    .as_ref()
-                    .and_then(|c| c.get(state.cursors.commits.selected));
-                if let Some(index) = old.and_then(|old| commits.iter().position(|c| c.id == old.id))
-                {
-                    state.cursors.commits.selected = index;
-                }
-            }
-            app.commits = Some(commits);
-        }
-        ReplyBody::Failed(message) => app.error = Some(message),
-    }
-    keep_cursors_in_view(state);
-    Outcome::changed()
 }
 
 #[cfg(test)]

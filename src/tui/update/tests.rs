@@ -1,5 +1,5 @@
 //! `update` transitions: keys through the keymap, focus and cursors, help,
-//! and engine replies (stale ones dropped, selections kept).
+//! refresh, and engine events (stale ones dropped, selections kept).
 
 use std::path::Path;
 
@@ -7,13 +7,13 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::*;
 use crate::config::Config;
+use crate::reconcile::{AppReport, EngineEvent, ResourceResult, summarize};
 use crate::tui::keymap::Keymap;
-use crate::tui::msg::Generation;
-use crate::tui::report::{
-    AppStatus, CommitRow, DiffLine, DiffLineKind, Health, RequestCounts, ResourceRow,
-    ResourceStatus, SyncStatus,
+use crate::tui::state::{Detail, Pending};
+use crate::tui::test_support::{
+    commit, commits_event, engine, guestbook_commits, guestbook_report, key as resource_key,
+    report_event, source_failed, source_ok, state_with_apps,
 };
-use crate::tui::test_support::state_with_apps;
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -23,29 +23,36 @@ fn char_key(c: char) -> Msg {
     key(KeyCode::Char(c))
 }
 
-fn reply(app: &str, generation: u64, body: ReplyBody) -> Msg {
-    Msg::Reply(Reply {
+/// A verdict on `app` with these resources, each in sync.
+fn report_of(app: &str, names: &[&str]) -> AppReport {
+    let resources: Vec<ResourceResult> = names
+        .iter()
+        .map(|name| {
+            let object = serde_json::json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": name, "namespace": "default"}});
+            ResourceResult::compared(
+                resource_key("Service", Some("default"), name),
+                &object,
+                &object,
+                &[],
+            )
+        })
+        .collect();
+    AppReport {
         app: app.to_string(),
-        generation: Generation(generation),
-        body,
-    })
-}
-
-fn resource(kind: &str, name: &str) -> ResourceRow {
-    ResourceRow {
-        kind: kind.to_string(),
-        namespace: Some("default".to_string()),
-        name: name.to_string(),
-        status: ResourceStatus::Synced,
-        health: Some(Health::Healthy),
+        desired_revision: None,
+        summary: summarize(&resources),
+        resources,
+        problems: Vec::new(),
+        stale_since: None,
+        stale_cause: None,
     }
 }
 
-fn commit(id: &str) -> CommitRow {
-    CommitRow {
-        id: id.to_string(),
-        summary: format!("commit {id}"),
-    }
+fn commit_ids(ids: &[char]) -> Vec<crate::source::LogEntry> {
+    ids.iter()
+        .map(|c| commit(&c.to_string().repeat(40), "a change", "Ada", 9))
+        .collect()
 }
 
 fn many_apps(count: usize) -> State {
@@ -191,10 +198,10 @@ fn a_bigger_terminal_pulls_the_list_back_into_view() {
 #[test]
 fn choosing_another_app_resets_its_lists_to_the_top() {
     let mut state = state_with_apps(&["a", "b"]);
-    let rows = (0..5)
-        .map(|i| resource("Service", &format!("s{i}")))
-        .collect();
-    update(&mut state, reply("a", 0, ReplyBody::Resources(rows)));
+    engine(
+        &mut state,
+        report_event("a", 0, report_of("a", &["s0", "s1", "s2", "s3", "s4"])),
+    );
     update(&mut state, Msg::Action(Action::FocusNext));
     update(&mut state, Msg::Action(Action::Bottom));
     assert_eq!(state.cursors.resources.selected, 4);
@@ -214,19 +221,26 @@ fn moving_in_an_empty_pane_changes_nothing() {
 #[test]
 fn the_diff_scrolls_and_keeps_its_last_page_full() {
     let mut state = state_with_apps(&["guestbook"]);
-    let lines = (0..50)
-        .map(|i| DiffLine {
-            kind: DiffLineKind::Context,
-            text: format!("line {i}"),
-        })
-        .collect();
-    update(&mut state, reply("guestbook", 0, ReplyBody::Diff(lines)));
-    state.focus = Pane::Diff;
+    engine(&mut state, report_event("guestbook", 0, guestbook_report()));
+    // The Deployment (last, by group): its fields, then its diff.
+    update(&mut state, key(KeyCode::Enter));
+    update(&mut state, key(KeyCode::End));
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.focus, Pane::Diff);
+    assert!(matches!(state.detail(), Detail::Resource(r) if r.key.kind == "Deployment"));
+    // The diff pane shows 10 lines at 80x24.
+    let lines = view::diff_line_count(&state);
+    assert!(lines > 12, "{lines}");
     update(&mut state, char_key('j'));
     assert_eq!(state.cursors.diff.offset, 1);
     update(&mut state, key(KeyCode::End));
-    // The diff pane shows 10 lines at 80x24.
-    assert_eq!(state.cursors.diff.offset, 40);
+    assert_eq!(state.cursors.diff.offset, lines - 10);
+    update(&mut state, char_key('j'));
+    assert_eq!(state.cursors.diff.offset, lines - 10);
+    update(&mut state, key(KeyCode::PageUp));
+    assert_eq!(state.cursors.diff.offset, lines.saturating_sub(20));
+    update(&mut state, key(KeyCode::Home));
+    assert_eq!(state.cursors.diff.offset, 0);
 }
 
 #[test]
@@ -271,22 +285,33 @@ fn help_fits_a_big_terminal_without_scrolling() {
 }
 
 #[test]
-fn esc_dismisses_the_notice_then_goes_back_to_the_apps() {
+fn esc_dismisses_the_notice_then_goes_back_a_pane_at_a_time() {
     let mut state = state_with_apps(&["guestbook"]);
     state.notice = Some("theme".into());
     state.focus = Pane::Diff;
     update(&mut state, key(KeyCode::Esc));
     assert_eq!((state.notice.as_deref(), state.focus), (None, Pane::Diff));
     update(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.focus, Pane::Resources);
+    update(&mut state, key(KeyCode::Esc));
     assert_eq!(state.focus, Pane::Apps);
     assert_eq!(update(&mut state, key(KeyCode::Esc)), Outcome::unchanged());
+    state.focus = Pane::Commits;
+    update(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.focus, Pane::Apps);
 }
 
 #[test]
-fn enter_opens_the_next_pane_when_there_is_an_app() {
+fn enter_opens_an_apps_resources_then_a_resources_diff() {
     let mut state = state_with_apps(&["guestbook"]);
     update(&mut state, key(KeyCode::Enter));
     assert_eq!(state.focus, Pane::Resources);
+    // No verdict yet: no resource to open.
+    assert_eq!(
+        update(&mut state, key(KeyCode::Enter)),
+        Outcome::unchanged()
+    );
+    engine(&mut state, report_event("guestbook", 0, guestbook_report()));
     update(&mut state, key(KeyCode::Enter));
     assert_eq!(state.focus, Pane::Diff);
     assert_eq!(
@@ -301,154 +326,252 @@ fn enter_opens_the_next_pane_when_there_is_an_app() {
 }
 
 #[test]
-fn configured_apps_start_unknown() {
+fn configured_apps_start_unknown_and_reading_git() {
     let state = state_with_apps(&["guestbook", "podinfo"]);
     let names: Vec<&str> = state.apps.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["guestbook", "podinfo"]);
-    assert!(
-        state
-            .apps
-            .iter()
-            .all(|a| a.status.is_none() && a.resources.is_none() && a.commits.is_none())
-    );
+    for app in &state.apps {
+        assert!(app.report.is_none() && app.commits.is_none() && app.source.is_none());
+        assert_eq!(app.pending(), Some(Pending::ReadingGit));
+    }
+    assert!(state.is_busy());
 }
 
 #[test]
-fn replies_to_an_older_request_are_dropped() {
+fn pending_follows_the_engine_until_the_first_verdict() {
     let mut state = state_with_apps(&["guestbook"]);
-    // The UI has asked again since generation 1.
-    state.apps[0].generation = Generation(2);
-    let status = AppStatus {
-        sync: SyncStatus::OutOfSync,
-        health: Health::Degraded,
-        deployed: None,
-    };
-    let stale = reply("guestbook", 1, ReplyBody::Status(status.clone()));
-    assert_eq!(update(&mut state, stale), Outcome::unchanged());
-    assert_eq!(state.apps[0].status, None);
-    assert!(
-        update(
-            &mut state,
-            reply("guestbook", 2, ReplyBody::Status(status.clone()))
-        )
-        .changed
-    );
-    assert_eq!(state.apps[0].status, Some(status));
+    assert!(engine(&mut state, source_ok("guestbook")));
+    assert_eq!(state.apps[0].pending(), Some(Pending::ReadingCluster));
+    assert!(engine(
+        &mut state,
+        report_event("guestbook", 0, guestbook_report())
+    ));
+    assert_eq!(state.apps[0].pending(), None);
+    assert!(!state.is_busy());
+    // Git that cannot be read is not pending: nothing comes until it can.
+    let mut failing = state_with_apps(&["redis"]);
+    engine(&mut failing, source_failed("redis", "connection refused"));
+    assert_eq!(failing.apps[0].pending(), None);
+    assert_eq!(failing.apps[0].source_error(), Some("connection refused"));
+    assert!(!failing.is_busy());
 }
 
 #[test]
-fn replies_about_an_app_not_configured_are_dropped() {
+fn the_spinner_turns_only_while_something_is_pending() {
+    let mut state = state_with_apps(&["guestbook"]);
+    assert!(update(&mut state, Msg::Tick).changed);
+    assert!(update(&mut state, Msg::Tick).changed);
+    assert_eq!(state.spinner, 2);
+    engine(&mut state, report_event("guestbook", 0, guestbook_report()));
+    assert_eq!(update(&mut state, Msg::Tick), Outcome::unchanged());
+    assert_eq!(state.spinner, 2);
+}
+
+#[test]
+fn refresh_raises_the_generation_and_asks_the_engine() {
+    let mut state = state_with_apps(&["guestbook", "podinfo"]);
+    engine(
+        &mut state,
+        report_event("podinfo", 0, report_of("podinfo", &["a"])),
+    );
+    update(&mut state, char_key('j'));
+    let outcome = update(&mut state, char_key('r'));
+    assert!(outcome.changed);
+    assert_eq!(
+        outcome.commands,
+        vec![Command::Engine(EngineCommand::Refresh {
+            app: "podinfo".into(),
+            generation: 1
+        })]
+    );
+    assert_eq!(
+        (state.apps[1].generation, state.apps[1].refreshing),
+        (1, true)
+    );
+    assert_eq!(state.apps[0].generation, 0, "only the selected app");
+    assert!(state.is_busy());
+    // The old verdict stays on screen until the new one comes.
+    assert!(state.apps[1].report.is_some());
+    let again = update(&mut state, char_key('r'));
+    assert_eq!(
+        again.commands,
+        vec![Command::Engine(EngineCommand::Refresh {
+            app: "podinfo".into(),
+            generation: 2
+        })]
+    );
+    engine(
+        &mut state,
+        report_event("podinfo", 2, report_of("podinfo", &["b"])),
+    );
+    assert!(!state.apps[1].refreshing);
+    assert!(!state.apps[1].is_busy());
+}
+
+#[test]
+fn refresh_with_no_app_does_nothing() {
+    let mut state = state_with_apps(&[]);
+    assert_eq!(update(&mut state, char_key('r')), Outcome::unchanged());
+}
+
+#[test]
+fn a_refresh_that_finds_git_unreadable_stops_waiting() {
+    let mut state = state_with_apps(&["guestbook"]);
+    engine(&mut state, report_event("guestbook", 0, guestbook_report()));
+    update(&mut state, char_key('r'));
+    assert!(state.apps[0].refreshing);
+    engine(&mut state, source_failed("guestbook", "connection refused"));
+    assert!(!state.apps[0].refreshing);
+    // Backing off, the poller repeats the same state: that ends a refresh too.
+    update(&mut state, char_key('r'));
+    assert!(engine(
+        &mut state,
+        source_failed("guestbook", "connection refused")
+    ));
+    assert!(!state.apps[0].refreshing);
+    assert!(!state.is_busy());
+}
+
+#[test]
+fn answers_to_an_older_generation_are_dropped() {
+    let mut state = state_with_apps(&["guestbook"]);
+    update(&mut state, char_key('r'));
+    update(&mut state, char_key('r'));
+    assert_eq!(state.apps[0].generation, 2);
+    let before = state.clone();
+    let stale = report_event("guestbook", 1, guestbook_report());
+    assert_eq!(update(&mut state, Msg::Engine(stale)), Outcome::unchanged());
+    let stale = commits_event("guestbook", 0, guestbook_commits());
+    assert_eq!(update(&mut state, Msg::Engine(stale)), Outcome::unchanged());
+    assert_eq!(state, before);
+    assert!(engine(
+        &mut state,
+        report_event("guestbook", 2, guestbook_report())
+    ));
+    assert_eq!(state.apps[0].report.as_deref(), Some(&guestbook_report()));
+    assert!(engine(
+        &mut state,
+        commits_event("guestbook", 2, guestbook_commits())
+    ));
+    assert_eq!(state.apps[0].commits.as_ref().map(|c| c.len()), Some(3));
+}
+
+#[test]
+fn events_about_an_app_not_configured_are_dropped() {
     let mut state = state_with_apps(&["guestbook"]);
     let before = state.clone();
+    let other = report_event("other", 0, guestbook_report());
+    assert_eq!(update(&mut state, Msg::Engine(other)), Outcome::unchanged());
     assert_eq!(
-        update(&mut state, reply("other", 0, ReplyBody::Failed("x".into()))),
+        update(&mut state, Msg::Engine(source_ok("other"))),
         Outcome::unchanged()
     );
     assert_eq!(state, before);
 }
 
 #[test]
-fn a_newer_resource_list_keeps_the_selection_on_the_same_object() {
+fn a_newer_report_keeps_the_selection_on_the_same_resource() {
     let mut state = state_with_apps(&["guestbook"]);
-    let first = vec![
-        resource("Service", "a"),
-        resource("Service", "b"),
-        resource("Deployment", "c"),
-    ];
-    update(
+    engine(
         &mut state,
-        reply("guestbook", 0, ReplyBody::Resources(first)),
+        report_event("guestbook", 0, report_of("guestbook", &["a", "b", "c"])),
     );
     state.focus = Pane::Resources;
     update(&mut state, key(KeyCode::End));
     assert_eq!(state.cursors.resources.selected, 2);
-    let mut moved = resource("Deployment", "c");
-    moved.status = ResourceStatus::OutOfSync;
-    let second = vec![
-        moved,
-        resource("Service", "x"),
-        resource("Service", "a"),
-        resource("Service", "b"),
-    ];
-    update(
-        &mut state,
-        reply("guestbook", 0, ReplyBody::Resources(second)),
-    );
-    assert_eq!(state.cursors.resources.selected, 0);
+    let newer = report_of("guestbook", &["0", "1", "a", "b", "c"]);
+    engine(&mut state, report_event("guestbook", 0, newer));
+    assert_eq!(state.cursors.resources.selected, 4);
+    assert_eq!(state.selected_resource().unwrap().key.name, "c");
     // The object gone, the index stays, within the list.
-    update(
+    engine(
         &mut state,
-        reply(
-            "guestbook",
-            0,
-            ReplyBody::Resources(vec![resource("Service", "y")]),
-        ),
+        report_event("guestbook", 0, report_of("guestbook", &["y"])),
     );
     assert_eq!(state.cursors.resources.selected, 0);
+}
+
+#[test]
+fn the_diff_keeps_its_scroll_while_its_resource_stays_and_resets_when_it_changes() {
+    let mut state = state_with_apps(&["guestbook"]);
+    engine(&mut state, report_event("guestbook", 0, guestbook_report()));
+    update(&mut state, key(KeyCode::Enter));
+    update(&mut state, key(KeyCode::End));
+    update(&mut state, key(KeyCode::Enter));
+    update(&mut state, char_key('j'));
+    update(&mut state, char_key('j'));
+    assert_eq!(state.cursors.diff.offset, 2);
+    // The same verdict again, the Deployment still selected: the scroll stays.
+    engine(&mut state, report_event("guestbook", 0, guestbook_report()));
+    assert_eq!(state.cursors.diff.offset, 2);
+    // Another resource: its diff starts at the top.
+    update(&mut state, key(KeyCode::Esc));
+    update(&mut state, char_key('k'));
+    assert_eq!(state.selected_resource().unwrap().key.kind, "Service");
+    assert_eq!(state.cursors.diff.offset, 0);
+}
+
+#[test]
+fn the_diff_pane_follows_the_focus_to_the_app_resource_or_commit() {
+    let mut state = state_with_apps(&["guestbook"]);
+    engine(&mut state, report_event("guestbook", 0, guestbook_report()));
+    assert_eq!(state.detail(), Detail::App);
+    update(&mut state, key(KeyCode::Enter));
+    assert!(matches!(state.detail(), Detail::Resource(r) if r.key.kind == "ConfigMap"));
+    update(&mut state, key(KeyCode::Tab));
+    assert!(matches!(state.detail(), Detail::Resource(_)));
+    // No history yet: the commits pane has nothing to show, so the app is.
+    update(&mut state, key(KeyCode::Tab));
+    assert_eq!(state.detail(), Detail::App);
+    engine(
+        &mut state,
+        commits_event("guestbook", 0, guestbook_commits()),
+    );
+    assert!(matches!(state.detail(), Detail::Commit(c) if c.subject.starts_with("bump")));
+    update(&mut state, key(KeyCode::Tab));
+    assert_eq!(state.detail(), Detail::App);
 }
 
 #[test]
 fn a_newer_commit_log_keeps_the_selected_commit() {
     let mut state = state_with_apps(&["guestbook"]);
-    update(
+    engine(
         &mut state,
-        reply(
-            "guestbook",
-            0,
-            ReplyBody::Commits(vec![commit("b2"), commit("a1")]),
-        ),
+        commits_event("guestbook", 0, commit_ids(&['b', 'a'])),
     );
     state.focus = Pane::Commits;
     update(&mut state, char_key('j'));
-    let newer = vec![commit("d4"), commit("c3"), commit("b2"), commit("a1")];
-    update(&mut state, reply("guestbook", 0, ReplyBody::Commits(newer)));
+    let newer = commit_ids(&['d', 'c', 'b', 'a']);
+    engine(&mut state, commits_event("guestbook", 0, newer));
     assert_eq!(state.cursors.commits.selected, 3);
 }
 
 #[test]
-fn a_reply_for_another_app_leaves_the_selection_alone() {
+fn an_event_for_another_app_leaves_the_selection_alone() {
     let mut state = state_with_apps(&["a", "b"]);
-    update(
-        &mut state,
-        reply("a", 0, ReplyBody::Commits(vec![commit("2"), commit("1")])),
-    );
+    engine(&mut state, commits_event("a", 0, commit_ids(&['2', '1'])));
     state.focus = Pane::Commits;
     update(&mut state, char_key('j'));
-    update(
-        &mut state,
-        reply("b", 0, ReplyBody::Commits(vec![commit("9"), commit("1")])),
-    );
+    engine(&mut state, commits_event("b", 0, commit_ids(&['9', '1'])));
     assert_eq!(state.cursors.commits.selected, 1);
 }
 
 #[test]
-fn a_failure_is_shown_until_a_status_arrives() {
+fn a_source_status_redraws_only_when_it_changes() {
     let mut state = state_with_apps(&["guestbook"]);
-    update(
-        &mut state,
-        reply(
-            "guestbook",
-            0,
-            ReplyBody::Failed("cannot reach the cluster".into()),
-        ),
-    );
-    assert_eq!(
-        state.apps[0].error.as_deref(),
-        Some("cannot reach the cluster")
-    );
-    let status = AppStatus {
-        sync: SyncStatus::Synced,
-        health: Health::Healthy,
-        deployed: Some("3f2a91c".into()),
-    };
-    update(&mut state, reply("guestbook", 0, ReplyBody::Status(status)));
-    assert_eq!(state.apps[0].error, None);
+    assert!(engine(&mut state, source_ok("guestbook")));
+    assert!(!engine(&mut state, source_ok("guestbook")));
+    assert!(engine(&mut state, source_failed("guestbook", "refused")));
 }
 
 #[test]
 fn request_counts_redraw_only_when_they_change() {
     let mut state = state_with_apps(&[]);
-    let counts = RequestCounts { git: 1, cluster: 4 };
-    assert!(update(&mut state, Msg::RequestCounts(counts)).changed);
-    assert!(!update(&mut state, Msg::RequestCounts(counts)).changed);
+    let counts = || EngineEvent::Requests { git: 1, cluster: 4 };
+    assert!(engine(&mut state, counts()));
+    assert!(!engine(&mut state, counts()));
+    assert_eq!(
+        state.requests,
+        Some(crate::tui::state::RequestCounts { git: 1, cluster: 4 })
+    );
 }

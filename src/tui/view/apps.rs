@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::symbols::{self, Mark};
-use super::{fit, hint, pane_frame, render_rows, selection_style, title};
+use super::{fit, hint, pane_frame, render_rows, selection_style, spinner, title};
 use crate::tui::state::{AppState, Pane, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -45,20 +45,25 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     );
 }
 
-/// `▶ guestbook     ✗ ◐`: the marker shows the selection without colour.
+/// `▶ guestbook     ✗ ◐`: the marker shows the selection without colour;
+/// the last column turns while a verdict is on its way, and is `!` while
+/// the app's repository cannot be read.
 fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'static> {
     let theme = &state.theme;
-    let (sync, health): (Mark, Mark) = match &app.status {
-        Some(status) => (
-            symbols::sync(theme, status.sync),
-            symbols::health(theme, status.health),
+    let (sync, health): (Mark, Mark) = match &app.report {
+        Some(report) => (
+            symbols::sync(theme, report.summary.status),
+            symbols::health(theme, report.summary.health),
         ),
         None => (symbols::not_known(theme), symbols::not_known(theme)),
     };
     let marker = if selected { "▶ " } else { "  " };
-    let failed = match app.error {
-        Some(_) => Span::styled("!", theme.error),
-        None => Span::raw(" "),
+    let activity = if app.is_busy() {
+        Span::styled(spinner(state), theme.muted)
+    } else if app.source_error().is_some() {
+        Span::styled("!", theme.error)
+    } else {
+        Span::raw(" ")
     };
     // Two for the marker, five for " ✗ ◐!" at the right.
     let name = fit(&app.name, width.saturating_sub(7));
@@ -69,6 +74,6 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
         sync.symbol_span(),
         Span::raw(" "),
         health.symbol_span(),
-        failed,
+        activity,
     ])
 }

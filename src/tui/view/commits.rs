@@ -1,23 +1,32 @@
 //! The commits pane: the selected app's branch, newest first, the deployed
-//! commit marked.
+//! commit marked ● and the one the verdict compares with marked HEAD;
+//! author, day and signature where the pane is wide enough.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::symbols::DEPLOYED;
-use super::{hint, pane_frame, render_rows, selection_style, short_id, title};
+use super::symbols::{self, DEPLOYED, HEAD};
+use super::{day, fit, hint, pane_frame, render_rows, selection_style, title};
+use crate::source::LogEntry;
 use crate::tui::state::{Pane, State};
 
+/// From this inner width on, rows show the author, the day and the signature.
+const WIDE: usize = 56;
+const AUTHOR_WIDTH: usize = 14;
+
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let theme = &state.theme;
     let app = state.selected_app();
+    let count = app
+        .and_then(|a| a.commits.as_ref())
+        .map(|c| vec![Span::styled(c.len().to_string(), state.theme.muted)])
+        .unwrap_or_default();
     let inner = pane_frame(
         frame,
         area,
         state,
         Pane::Commits,
-        title(state, "Commits", vec![]),
+        title(state, "Commits", count),
     );
     let Some(app) = app else {
         hint(
@@ -28,11 +37,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         );
         return;
     };
-    let deployed = app
-        .status
-        .as_ref()
-        .and_then(|status| status.deployed.as_deref());
-    match &app.commits {
+    let report = app.report.as_deref();
+    let deployed = report.and_then(|r| r.summary.revision.as_deref());
+    let head = report.and_then(|r| r.desired_revision.as_deref());
+    match app.commits.as_deref().map(Vec::as_slice) {
         None => hint(
             frame,
             inner,
@@ -42,33 +50,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 app.name
             ))],
         ),
-        Some(commits) if commits.is_empty() => {
-            hint(
-                frame,
-                inner,
-                state,
-                vec![Line::from("No commits on the branch.")],
-            );
-        }
+        Some([]) => hint(
+            frame,
+            inner,
+            state,
+            vec![Line::from("No commits on the branch.")],
+        ),
         Some(commits) => {
             let cursor = state.cursors.commits;
+            let width = usize::from(inner.width);
             let rows = commits
                 .iter()
                 .skip(cursor.offset)
                 .take(usize::from(inner.height))
                 .map(|commit| {
-                    let is_deployed = deployed == Some(commit.id.as_str());
-                    let (marker, style) = if is_deployed {
-                        (DEPLOYED, theme.deployed)
-                    } else {
-                        (" ", theme.text)
+                    let id = commit.id.to_string();
+                    let marks = Marks {
+                        deployed: deployed == Some(id.as_str()),
+                        head: head == Some(id.as_str()),
                     };
-                    Line::from(vec![
-                        Span::styled(format!("{marker} "), style),
-                        Span::styled(short_id(&commit.id).to_string(), style),
-                        Span::raw(" "),
-                        Span::raw(commit.summary.clone()),
-                    ])
+                    row(state, commit, marks, width)
                 })
                 .collect();
             let selected = cursor.selected.checked_sub(cursor.offset);
@@ -81,4 +82,47 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             );
         }
     }
+}
+
+#[derive(Clone, Copy)]
+struct Marks {
+    deployed: bool,
+    head: bool,
+}
+
+/// `● 3f2a91c HEAD bump the image        Ada Lovelace  2025-03-14 ✓`
+fn row(state: &State, commit: &LogEntry, marks: Marks, width: usize) -> Line<'static> {
+    let theme = &state.theme;
+    let (marker, id_style) = if marks.deployed {
+        (DEPLOYED, theme.deployed)
+    } else {
+        (" ", theme.text)
+    };
+    let mut spans = vec![
+        Span::styled(format!("{marker} "), theme.deployed),
+        Span::styled(commit.short_id.clone(), id_style),
+        Span::raw(" "),
+    ];
+    let mut used = 2 + commit.short_id.chars().count() + 1;
+    if marks.head {
+        spans.push(Span::styled(format!("{HEAD} "), theme.key_hint));
+        used += HEAD.len() + 1;
+    }
+    if width < WIDE {
+        spans.push(Span::raw(commit.subject.clone()));
+        return Line::from(spans);
+    }
+    // Subject, then author, day and signature in columns at the right.
+    let day = day(state, commit.time);
+    let right = 1 + AUTHOR_WIDTH + 1 + day.chars().count() + 2;
+    let subject_width = width.saturating_sub(used + right);
+    spans.push(Span::raw(fit(&commit.subject, subject_width)));
+    spans.push(Span::styled(
+        format!(" {} {day} ", fit(&commit.author, AUTHOR_WIDTH)),
+        theme.muted,
+    ));
+    if let Some(mark) = symbols::signature(theme, &commit.signature) {
+        spans.push(mark.symbol_span());
+    }
+    Line::from(spans)
 }

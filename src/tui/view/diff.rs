@@ -1,19 +1,44 @@
-//! The diff pane: what differs between Git and the cluster for the selected app.
+//! The diff pane, about what the focus is on. For the selected resource:
+//! its status and health, the fields that differ (live → Git), then the
+//! unified diff (`-` live, `+` in Git). For the selected app: every
+//! resource that differs, field by field, and the manifest problems. For
+//! the selected commit: who, when, whether it is signed, and its place.
+//! Values come as the report gives them, Secrets already masked.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use serde_json::Value;
 
-use super::{hint, pane_frame, title};
-use crate::tui::report::{DiffLine, DiffLineKind};
-use crate::tui::state::{Pane, State};
+use super::layout::Areas;
+use super::symbols::{DEPLOYED, HEAD};
+use super::{clock, hint, pane_frame, pending_line, render_rows, short_id, symbols, title};
+use crate::reconcile::{AppReport, FieldChange, ResourceResult, ResourceStatus};
+use crate::source::{LogEntry, SignatureStatus};
+use crate::tui::state::{AppState, Detail, Pane, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = &state.theme;
     let app = state.selected_app();
-    let detail = app
-        .map(|app| vec![Span::styled(app.name.clone(), state.theme.muted)])
-        .unwrap_or_default();
-    let inner = pane_frame(frame, area, state, Pane::Diff, title(state, "Diff", detail));
+    let subject = match (state.detail(), app) {
+        (Detail::Resource(resource), _) => resource.key.to_string(),
+        (Detail::Commit(commit), _) => format!("commit {}", commit.short_id),
+        (Detail::App, Some(app)) => app.name.clone(),
+        (Detail::App, None) => String::new(),
+    };
+    let subject = if subject.is_empty() {
+        vec![]
+    } else {
+        vec![Span::styled(subject, theme.muted)]
+    };
+    let inner = pane_frame(
+        frame,
+        area,
+        state,
+        Pane::Diff,
+        title(state, "Diff", subject),
+    );
     let Some(app) = app else {
         hint(
             frame,
@@ -23,57 +48,304 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         );
         return;
     };
-    match &app.diff {
-        None => hint(
-            frame,
-            inner,
-            state,
-            vec![
-                Line::from(format!(
-                    "What differs between Git and the cluster for {} appears here, field by field:",
-                    app.name
-                )),
-                Line::from("+ in Git, not live   - live, not in Git"),
-            ],
-        ),
-        Some(lines) if lines.is_empty() => {
-            hint(
-                frame,
-                inner,
-                state,
-                vec![Line::from("No drift: the cluster matches Git.")],
-            );
-        }
+    match body(state, app) {
         Some(lines) => {
-            let shown: Vec<Line> = lines
-                .iter()
-                .skip(state.cursors.diff.offset)
-                .take(usize::from(inner.height))
-                .map(|line| styled(state, line))
-                .collect();
-            for (i, line) in shown.into_iter().enumerate() {
-                let y = inner.y.saturating_add(u16::try_from(i).unwrap_or(u16::MAX));
-                frame.render_widget(
-                    line,
-                    Rect {
-                        y,
-                        height: 1,
-                        ..inner
-                    },
-                );
-            }
+            let shown = lines.into_iter().skip(state.cursors.diff.offset).collect();
+            render_rows(frame, inner, shown, None, Style::default());
         }
+        None => hint(frame, inner, state, waiting(state, app)),
     }
 }
 
-/// The marker in front says what a line is, so the diff reads without colour.
-fn styled(state: &State, line: &DiffLine) -> Line<'static> {
+/// Lines the pane holds now, to scroll within.
+pub fn line_count(state: &State) -> usize {
+    state
+        .selected_app()
+        .and_then(|app| body(state, app))
+        .map_or(0, |lines| lines.len())
+}
+
+/// The pane's lines, or `None` before the app's first verdict.
+fn body(state: &State, app: &AppState) -> Option<Vec<Line<'static>>> {
+    if let Detail::Commit(commit) = state.detail() {
+        return Some(commit_lines(state, commit, app.report.as_deref()));
+    }
+    let report = app.report.as_ref()?;
+    Some(match state.detail() {
+        Detail::Resource(resource) => resource_lines(state, resource),
+        Detail::App | Detail::Commit(_) => app_lines(state, app, report),
+    })
+}
+
+fn waiting(state: &State, app: &AppState) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if let Some(pending) = app.pending() {
+        lines.push(pending_line(state, pending));
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::from(format!(
+        "What differs between Git and the cluster for {} appears here, field by field:",
+        app.name
+    )));
+    lines.push(Line::from("+ in Git, not live   - live, not in Git"));
+    lines
+}
+
+fn resource_lines(state: &State, resource: &ResourceResult) -> Vec<Line<'static>> {
     let theme = &state.theme;
-    let (marker, style) = match line.kind {
-        DiffLineKind::Header => ("", theme.diff_header),
-        DiffLineKind::Context => ("  ", theme.text),
-        DiffLineKind::Added => ("+ ", theme.diff_added),
-        DiffLineKind::Removed => ("- ", theme.diff_removed),
+    let status = symbols::resource(theme, resource.status);
+    let why = match (resource.status, &resource.reason) {
+        (ResourceStatus::Synced, _) => "no drift, the live object matches Git".to_string(),
+        (_, Some(reason)) => reason.clone(),
+        (_, None) => String::new(),
     };
-    Line::styled(format!("{marker}{}", line.text), style)
+    let mut lines = vec![Line::from(vec![
+        Span::styled(status.label(), status.style),
+        Span::raw(format!(": {why}")),
+    ])];
+    // A Missing or Unknown resource's health only repeats its status.
+    if !matches!(
+        resource.status,
+        ResourceStatus::Missing | ResourceStatus::Unknown
+    ) {
+        let health = symbols::health(theme, resource.health.status);
+        let mut health_line = vec![Span::styled(health.label(), health.style)];
+        if !resource.health.message.is_empty() {
+            health_line.push(Span::raw(format!(": {}", resource.health.message)));
+        }
+        lines.push(Line::from(health_line));
+    }
+    if !resource.changes.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::styled("Changed fields, live → Git:", theme.title));
+        lines.extend(resource.changes.iter().map(|c| change_line(state, c)));
+    }
+    if !resource.diff.is_empty() {
+        lines.push(Line::from(""));
+        lines.extend(
+            resource
+                .diff
+                .lines()
+                .enumerate()
+                .map(|(i, text)| diff_line(state, i, text)),
+        );
+    }
+    lines
+}
+
+/// What stands out about the app, wrapped to the pane so long errors read
+/// whole: stale live state, Git that cannot be read, each resource that is
+/// not Synced with its fields (or its reason; the app's reason when none
+/// is listed), then the manifest problems.
+fn app_lines(state: &State, app: &AppState, report: &AppReport) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let width = pane_width(state);
+    let mut lines = Vec::new();
+    if let Some(since) = report.stale_since {
+        let cause = report.stale_cause.as_deref().unwrap_or("a watch failed");
+        let text = format!("⚠ stale since {}: {cause}", clock(state, since));
+        lines.extend(wrapped(&text, width, theme.warning));
+    }
+    if let Some(error) = app.source_error() {
+        lines.extend(wrapped(&format!("! Git: {error}"), width, theme.error));
+    }
+    let differing: Vec<&ResourceResult> = report
+        .resources
+        .iter()
+        .filter(|r| r.status != ResourceStatus::Synced)
+        .collect();
+    if differing.is_empty() {
+        let verdict = match &report.summary.reason {
+            Some(reason) => reason.clone(),
+            None => "No drift: every resource matches Git.".to_string(),
+        };
+        let sync = symbols::sync(theme, report.summary.status);
+        let text = format!("{} {verdict}", sync.symbol);
+        lines.extend(wrapped(&text, width, sync.style));
+    }
+    for resource in differing {
+        let status = symbols::resource(theme, resource.status);
+        lines.push(Line::from(vec![
+            Span::styled(status.symbol, status.style),
+            Span::styled(format!(" {}", resource.key), theme.diff_header),
+            Span::styled(format!(" · {}", status.word), status.style),
+        ]));
+        if resource.changes.is_empty() {
+            let reason = resource.reason.as_deref().unwrap_or_default();
+            lines.extend(wrapped(&format!("  {reason}"), width, theme.muted));
+        }
+        lines.extend(resource.changes.iter().map(|c| change_line(state, c)));
+    }
+    if !report.problems.is_empty() {
+        let at = report.desired_revision.as_deref().map(short_id);
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            format!("Manifest problems at {}:", at.unwrap_or("the branch head")),
+            theme.title,
+        ));
+        for problem in &report.problems {
+            let style = if problem.is_error() {
+                theme.error
+            } else {
+                theme.warning
+            };
+            lines.extend(wrapped(&format!("  {problem}"), width, style));
+        }
+    }
+    lines
+}
+
+/// The diff pane's inner width at the state's size.
+fn pane_width(state: &State) -> usize {
+    let screen = Rect::new(0, 0, state.size.width, state.size.height);
+    Areas::of(screen, state.notice.is_some())
+        .map_or(0, |areas| usize::from(areas.diff.width.saturating_sub(2)))
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (within
+/// a word too long for a line), later lines indented two more than the first.
+fn wrapped(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+    let indent = text.chars().take_while(|c| *c == ' ').count();
+    let room = width.saturating_sub(indent + 2).max(8);
+    let mut rows: Vec<String> = Vec::new();
+    let mut row = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = row.chars().count();
+            let gap = usize::from(used > 0);
+            if used + gap + word.len() <= room {
+                if gap == 1 {
+                    row.push(' ');
+                }
+                row.extend(word.iter());
+                break;
+            }
+            if used > 0 {
+                rows.push(std::mem::take(&mut row));
+                continue;
+            }
+            // A word longer than a whole line is cut where the line ends.
+            let rest = word.split_off(room);
+            rows.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if !row.is_empty() || rows.is_empty() {
+        rows.push(row);
+    }
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let indent = if i == 0 { indent } else { indent + 2 };
+            Line::styled(format!("{:indent$}{row}", ""), style)
+        })
+        .collect()
+}
+
+/// The commit's id, author, time, signature and message, and whether it is
+/// the deployed one or the head the cluster is compared with.
+fn commit_lines(
+    state: &State,
+    commit: &LogEntry,
+    report: Option<&AppReport>,
+) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let id = commit.id.to_string();
+    let time = commit.time.to_zoned(state.time_zone.clone());
+    let signature = match &commit.signature {
+        SignatureStatus::Unsigned => "unsigned".to_string(),
+        SignatureStatus::Good { signer } => format!("good, by {signer}"),
+        SignatureStatus::Bad { reason } => format!("bad: {reason}"),
+        SignatureStatus::CannotCheck { reason } => format!("not checked: {reason}"),
+    };
+    let mut lines = vec![
+        Line::styled(format!("commit {id}"), theme.diff_header),
+        Line::from(format!("Author:    {} <{}>", commit.author, commit.email)),
+        Line::from(format!(
+            "Date:      {}",
+            time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        )),
+        Line::from(format!("Signature: {signature}")),
+        Line::from(""),
+        Line::from(format!("    {}", commit.subject)),
+    ];
+    let summary = report.map(|r| &r.summary);
+    if summary.and_then(|s| s.revision.as_deref()) == Some(id.as_str()) {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            format!("{DEPLOYED} deployed: the live objects come from this commit"),
+            theme.deployed,
+        ));
+    }
+    if report.and_then(|r| r.desired_revision.as_deref()) == Some(id.as_str()) {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            format!("{HEAD}: the branch head, compared with the cluster"),
+            theme.key_hint,
+        ));
+    }
+    lines
+}
+
+/// `  spec.replicas: 2 → 3`, the live value in the diff's `-` colour and
+/// Git's in its `+` colour.
+fn change_line(state: &State, change: &FieldChange) -> Line<'static> {
+    let theme = &state.theme;
+    Line::from(vec![
+        Span::raw(format!("  {}: ", change.path)),
+        Span::styled(value(change.live.as_ref()), theme.diff_removed),
+        Span::raw(" → "),
+        Span::styled(value(change.desired.as_ref()), theme.diff_added),
+    ])
+}
+
+/// A value as JSON, so `"1"` and `1` read apart; `(not set)` for a field one side lacks.
+fn value(value: Option<&Value>) -> String {
+    match value {
+        Some(value) => serde_json::to_string(value).unwrap_or_default(),
+        None => "(not set)".to_string(),
+    }
+}
+
+/// One line of the unified diff, coloured by its marker; the marker stays,
+/// so the diff reads without colour.
+fn diff_line(state: &State, index: usize, text: &str) -> Line<'static> {
+    let theme = &state.theme;
+    let file_header = index < 2 && (text.starts_with("--- ") || text.starts_with("+++ "));
+    let style = if file_header || text.starts_with("@@") {
+        theme.diff_header
+    } else if text.starts_with('+') {
+        theme.diff_added
+    } else if text.starts_with('-') {
+        theme.diff_removed
+    } else {
+        theme.text
+    };
+    Line::styled(text.to_string(), style)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(lines: Vec<Line<'static>>) -> Vec<String> {
+        lines.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces_and_keeps_the_indent() {
+        let lines = wrapped("  one two three four five", 14, Style::default());
+        assert_eq!(texts(lines), ["  one two", "    three four", "    five"]);
+    }
+
+    #[test]
+    fn a_word_longer_than_a_line_is_cut_where_the_line_ends() {
+        let lines = wrapped("see /a/very/long/path/name here", 12, Style::default());
+        assert_eq!(
+            texts(lines),
+            ["see", "  /a/very/lo", "  ng/path/na", "  me here"]
+        );
+        assert_eq!(texts(wrapped("", 10, Style::default())), [""]);
+    }
 }

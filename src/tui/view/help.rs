@@ -6,9 +6,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
-use super::symbols::{self, DEPLOYED};
+use super::symbols::{self, DEPLOYED, HEAD};
+use crate::reconcile::{AppStatus, Health, ResourceStatus};
+use crate::source::SignatureStatus;
 use crate::tui::keymap::{Action, Section};
-use crate::tui::report::{Health, ResourceStatus, SyncStatus};
 use crate::tui::state::State;
 
 const KEYS_WIDTH: usize = 16;
@@ -74,6 +75,7 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
     for (section, heading) in [
         (Section::Move, "Move"),
         (Section::Panes, "Panes"),
+        (Section::App, "App"),
         (Section::General, "General"),
     ] {
         lines.push(Line::styled(heading, theme.title));
@@ -115,8 +117,8 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
     let sync = |s| symbols::sync(theme, s);
     let health = |h| symbols::health(theme, h);
     lines.push(legend(vec![
-        (sync(SyncStatus::Synced), "Synced"),
-        (sync(SyncStatus::OutOfSync), "OutOfSync"),
+        (sync(AppStatus::Synced), "Synced"),
+        (sync(AppStatus::OutOfSync), "OutOfSync"),
         (symbols::not_known(theme), "unknown, or not read yet"),
     ]));
     lines.push(legend(vec![
@@ -126,17 +128,43 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
         (health(Health::Missing), "Missing"),
         (health(Health::Degraded), "Degraded"),
     ]));
-    lines.push(legend(vec![(
-        symbols::resource(theme, ResourceStatus::Extra),
-        "Extra: live, gone from Git (prunable)",
-    )]));
+    lines.push(legend(vec![
+        (
+            symbols::resource(theme, ResourceStatus::Missing),
+            "Missing: in Git, not live",
+        ),
+        (
+            symbols::resource(theme, ResourceStatus::Extra),
+            "Extra: live, gone from Git (prunable)",
+        ),
+    ]));
     lines.push(Line::from(vec![
         Span::raw("  "),
         Span::styled(DEPLOYED, theme.deployed),
         Span::raw(" the deployed commit   "),
+        Span::styled(HEAD, theme.key_hint),
+        Span::raw(" the head compared with Git   "),
         Span::styled("!", theme.error),
-        Span::raw(" the app could not be read"),
+        Span::raw(" Git cannot be read"),
     ]));
+    let signatures = [
+        SignatureStatus::Good {
+            signer: String::new(),
+        },
+        SignatureStatus::Bad {
+            reason: String::new(),
+        },
+        SignatureStatus::CannotCheck {
+            reason: String::new(),
+        },
+    ];
+    lines.push(legend(
+        signatures
+            .iter()
+            .filter_map(|status| symbols::signature(theme, status))
+            .map(|mark| (mark, mark.word))
+            .collect(),
+    ));
     lines.push(Line::from(""));
     lines.push(Line::raw("Every key can be changed in the [keys] table of"));
     lines.push(Line::styled(

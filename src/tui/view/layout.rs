@@ -63,12 +63,13 @@ impl Areas {
 }
 
 /// Rows a pane has for its items: inside the border, below the resources'
-/// status line and column header. At least 1, so page moves always move.
+/// column header (the lines above it depend on the app: `view::list_rows`).
+/// At least 1, so page moves always move.
 pub fn item_rows(pane: Pane, screen: Rect, with_notice: bool) -> usize {
     let Some(areas) = Areas::of(screen, with_notice) else {
         return 1;
     };
-    let header = if pane == Pane::Resources { 2 } else { 0 };
+    let header = if pane == Pane::Resources { 1 } else { 0 };
     usize::from(areas.pane(pane).height.saturating_sub(2 + header)).max(1)
 }
 
@@ -110,7 +111,7 @@ mod tests {
     fn item_rows_leave_out_borders_and_the_header() {
         let screen = Rect::new(0, 0, 80, 24);
         assert_eq!(item_rows(Pane::Apps, screen, false), 9);
-        assert_eq!(item_rows(Pane::Resources, screen, false), 7);
+        assert_eq!(item_rows(Pane::Resources, screen, false), 8);
         assert_eq!(item_rows(Pane::Diff, screen, false), 10);
         assert_eq!(item_rows(Pane::Diff, screen, true), 9);
     }

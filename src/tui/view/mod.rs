@@ -15,8 +15,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 
-use super::state::{Pane, State};
+use super::state::{Pane, Pending, State};
 use layout::{Areas, MIN_HEIGHT, MIN_WIDTH};
+
+pub(crate) use diff::line_count as diff_line_count;
 
 /// Draws the whole screen.
 pub fn view(frame: &mut Frame, state: &State) {
@@ -77,7 +79,7 @@ fn pane_frame(
 }
 
 /// A pane's title: its name, then what it shows.
-fn title(state: &State, name: &'static str, detail: Vec<Span<'static>>) -> Vec<Span<'static>> {
+fn title(state: &State, name: &str, detail: Vec<Span<'static>>) -> Vec<Span<'static>> {
     let mut spans = vec![Span::styled(format!(" {name} "), state.theme.title)];
     for span in detail {
         spans.push(Span::styled("· ", state.theme.muted));
@@ -127,9 +129,13 @@ fn render_rows(
 
 /// Pads or cuts `text` to `width` characters, marking a cut with `…`.
 fn fit(text: &str, width: usize) -> String {
-    let count = text.chars().count();
-    if count <= width {
-        format!("{text:<width$}")
+    format!("{:<width$}", cut(text, width))
+}
+
+/// Cuts `text` to at most `width` characters, marking a cut with `…`.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
     } else if width == 0 {
         String::new()
     } else {
@@ -142,6 +148,50 @@ fn fit(text: &str, width: usize) -> String {
 /// The short form of a commit id.
 fn short_id(id: &str) -> &str {
     id.get(..7).unwrap_or(id)
+}
+
+/// Rows a pane has for its items at the state's size: what `update` pages by.
+pub(crate) fn list_rows(state: &State, pane: Pane) -> usize {
+    let screen = Rect::new(0, 0, state.size.width, state.size.height);
+    let rows = layout::item_rows(pane, screen, state.notice.is_some());
+    if pane == Pane::Resources {
+        let above = state
+            .selected_app()
+            .map_or(0, |app| resources::preamble(state, app).len());
+        rows.saturating_sub(above).max(1)
+    } else {
+        rows
+    }
+}
+
+/// A time of day in the state's zone: `12:03:05`.
+fn clock(state: &State, time: jiff::Timestamp) -> String {
+    time.to_zoned(state.time_zone.clone())
+        .strftime("%H:%M:%S")
+        .to_string()
+}
+
+/// A day in the state's zone: `2025-03-14`.
+fn day(state: &State, time: jiff::Timestamp) -> String {
+    time.to_zoned(state.time_zone.clone())
+        .strftime("%Y-%m-%d")
+        .to_string()
+}
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// The spinner's current frame.
+fn spinner(state: &State) -> &'static str {
+    SPINNER[state.spinner % SPINNER.len()]
+}
+
+/// What is being done for an app that has no verdict yet, with the spinner.
+fn pending_line(state: &State, pending: Pending) -> Line<'static> {
+    let what = match pending {
+        Pending::ReadingGit => "reading Git…",
+        Pending::ReadingCluster => "reading the cluster…",
+    };
+    Line::styled(format!("{} {what}", spinner(state)), state.theme.muted)
 }
 
 #[cfg(test)]

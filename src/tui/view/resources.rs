@@ -1,20 +1,27 @@
-//! The resources pane: the selected app's objects with their status and
-//! health; with no app configured, how to configure one.
+//! The resources pane: the selected app's verdict in the title, what stands
+//! out about it above the table (why it is not Synced, stale live state, Git
+//! that cannot be read, manifest problems), then its objects with status,
+//! health and reason. With no app configured, how to configure one.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::symbols;
-use super::{fit, hint, pane_frame, render_rows, selection_style, short_id, title};
-use crate::tui::report::ResourceRow;
+use super::{
+    clock, fit, hint, pane_frame, pending_line, render_rows, selection_style, short_id, title,
+};
+use crate::reconcile::{AppStatus, ResourceResult};
 use crate::tui::state::{AppState, Pane, State};
 
-/// From this inner width on, the table has a NAMESPACE column.
-const WIDE: usize = 100;
+/// STATUS and HEALTH fit their longest words ("✗ OutOfSync", "◐ Progressing").
+const STATUS_WIDTH: usize = 12;
+const HEALTH_WIDTH: usize = 14;
+/// A REASON column narrower than this is left out.
+const MIN_REASON_WIDTH: usize = 16;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let theme = &state.theme;
     let Some(app) = state.selected_app() else {
         let inner = pane_frame(
             frame,
@@ -26,107 +33,158 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         hint(frame, inner, state, how_to_add_an_app(state));
         return;
     };
-    let detail = vec![Span::styled(app.name.clone(), theme.title)];
-    let inner = pane_frame(
-        frame,
-        area,
-        state,
-        Pane::Resources,
-        title(state, "Resources", detail),
-    );
-    frame.render_widget(
-        summary(state, app),
-        Rect {
-            height: inner.height.min(1),
-            ..inner
-        },
-    );
+    let inner = pane_frame(frame, area, state, Pane::Resources, app_title(state, app));
+    let Some(report) = &app.report else {
+        hint(frame, inner, state, waiting(state, app));
+        return;
+    };
+    let preamble = preamble(state, app);
+    let above = u16::try_from(preamble.len())
+        .unwrap_or(u16::MAX)
+        .min(inner.height);
+    render_rows(frame, inner, preamble, None, Style::default());
     let below = Rect {
-        y: inner.y.saturating_add(1),
-        height: inner.height.saturating_sub(1),
+        y: inner.y.saturating_add(above),
+        height: inner.height - above,
         ..inner
     };
-    match &app.resources {
-        None => hint(
-            frame,
-            below,
-            state,
-            vec![Line::from(format!(
-                "The objects of {} appear here with their sync status and health, once driftdeck has compared Git with the cluster.",
-                app.name
-            ))],
-        ),
-        Some(rows) if rows.is_empty() => hint(
-            frame,
-            below,
-            state,
-            vec![Line::from(format!(
-                "{} has no objects, in Git or in the cluster.",
-                app.name
-            ))],
-        ),
-        Some(rows) => table(frame, below, state, rows),
+    if !report.resources.is_empty() {
+        table(frame, below, state, &report.resources);
     }
 }
 
-/// The app's status in one line, or its last failure, which matters more.
-fn summary(state: &State, app: &AppState) -> Line<'static> {
+/// `guestbook · OutOfSync · Progressing · deployed 3f2a91c`, each word in its colour.
+fn app_title(state: &State, app: &AppState) -> Vec<Span<'static>> {
     let theme = &state.theme;
-    if let Some(error) = &app.error {
-        return Line::styled(format!("! {error}"), theme.error);
+    let mut detail = Vec::new();
+    if let Some(report) = &app.report {
+        let summary = &report.summary;
+        let sync = symbols::sync(theme, summary.status);
+        let health = symbols::health(theme, summary.health);
+        detail.push(Span::styled(sync.word, sync.style));
+        detail.push(Span::styled(health.word, health.style));
+        if let Some(revision) = &summary.revision {
+            detail.push(Span::styled(
+                format!("deployed {}", short_id(revision)),
+                theme.deployed,
+            ));
+        }
     }
-    let Some(status) = &app.status else {
-        let unknown = symbols::not_known(theme);
-        return Line::styled(
-            format!("{} status not known yet", unknown.symbol),
-            unknown.style,
-        );
+    title(state, &app.name, detail)
+}
+
+/// Before the first verdict: what is being done, or why nothing can be.
+fn waiting(state: &State, app: &AppState) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let mut lines = match (app.pending(), app.source.as_ref()) {
+        (Some(pending), _) => vec![pending_line(state, pending)],
+        (None, source) => {
+            let mut lines = vec![Line::styled(
+                format!(
+                    "! cannot read Git: {}",
+                    app.source_error().unwrap_or_default()
+                ),
+                theme.error,
+            )];
+            let retry = source.and_then(|s| s.next_poll);
+            if let Some(at) = retry.and_then(|t| jiff::Timestamp::try_from(t).ok()) {
+                lines.push(Line::from(format!("Next try at {}.", clock(state, at))));
+            }
+            lines
+        }
     };
-    let sync = symbols::sync(theme, status.sync);
-    let health = symbols::health(theme, status.health);
-    let mut spans = vec![
-        Span::styled(sync.label(), sync.style),
-        Span::raw("  "),
-        Span::styled(health.label(), health.style),
-    ];
-    if let Some(deployed) = &status.deployed {
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(
-            format!("deployed {}", short_id(deployed)),
-            theme.deployed,
+    lines.push(Line::from(""));
+    lines.push(Line::from(format!(
+        "The objects of {} appear here with their sync status and health, and why they differ from Git.",
+        app.name
+    )));
+    lines
+}
+
+/// The lines above the table, one each: why the app is not Synced (or that
+/// it is), stale live state, Git that cannot be read now, manifest problems.
+pub(super) fn preamble(state: &State, app: &AppState) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let Some(report) = &app.report else {
+        return Vec::new();
+    };
+    let summary = &report.summary;
+    let sync = symbols::sync(theme, summary.status);
+    let verdict = match (summary.status, &summary.reason) {
+        (AppStatus::Synced, _) if report.resources.is_empty() => {
+            "no resources, in Git or in the cluster".to_string()
+        }
+        (AppStatus::Synced, _) if report.resources.len() == 1 => {
+            "its one resource matches Git".to_string()
+        }
+        (AppStatus::Synced, _) => format!("all {} resources match Git", report.resources.len()),
+        (_, Some(reason)) => reason.clone(),
+        (_, None) => sync.word.to_string(),
+    };
+    let mut lines = vec![Line::styled(
+        format!("{} {verdict}", sync.symbol),
+        sync.style,
+    )];
+    if let Some(since) = report.stale_since {
+        let cause = report.stale_cause.as_deref().unwrap_or("a watch failed");
+        lines.push(Line::styled(
+            format!("⚠ stale since {}: {cause}", clock(state, since)),
+            theme.warning,
         ));
     }
-    Line::from(spans)
+    if let Some(error) = app.source_error() {
+        lines.push(Line::styled(format!("! Git: {error}"), theme.error));
+    }
+    if let Some(first) = report.problems.first() {
+        let errors = report.problems.iter().filter(|p| p.is_error()).count();
+        let warnings = report.problems.len() - errors;
+        let style = if errors > 0 {
+            theme.error
+        } else {
+            theme.warning
+        };
+        lines.push(Line::styled(
+            format!(
+                "⚠ manifests: {}; first: {first}",
+                counted(&[(errors, "error"), (warnings, "warning")])
+            ),
+            style,
+        ));
+    }
+    lines
 }
 
-/// KIND, NAME, STATUS, HEALTH; NAMESPACE too where the pane is wide.
-fn table(frame: &mut Frame, area: Rect, state: &State, rows: &[ResourceRow]) {
+/// `1 error, 2 warnings`, leaving out what there is none of.
+fn counted(counts: &[(usize, &str)]) -> String {
+    counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// KIND, NAME (namespace/name), STATUS, HEALTH, and REASON where there is room.
+fn table(frame: &mut Frame, area: Rect, state: &State, resources: &[ResourceResult]) {
     let theme = &state.theme;
     let width = usize::from(area.width);
-    // STATUS and HEALTH fit their longest words ("✗ OutOfSync", "◐ Progressing").
-    let (status_width, health_width) = (12, 14);
-    let longest = |text: fn(&ResourceRow) -> &str| {
-        rows.iter()
-            .map(|row| text(row).chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let kind_width = (longest(|row| &row.kind) + 1).clamp(5, (width / 4).max(5));
-    let namespace_width = if width >= WIDE {
-        (longest(|row| row.namespace.as_deref().unwrap_or_default()) + 1).clamp(10, 24)
+    let names: Vec<String> = resources.iter().map(name).collect();
+    let longest_kind = resources.iter().map(|r| r.key.kind.chars().count()).max();
+    let longest_name = names.iter().map(|n| n.chars().count()).max();
+    let kind_width = (longest_kind.unwrap_or(0) + 1).clamp(5, (width / 4).max(5));
+    let rest = width.saturating_sub(kind_width + STATUS_WIDTH + HEALTH_WIDTH);
+    let wanted_name = (longest_name.unwrap_or(0) + 1).max(5);
+    let (name_width, reason_width) = if rest >= wanted_name + MIN_REASON_WIDTH {
+        (wanted_name, rest - wanted_name)
     } else {
-        0
+        (rest.max(5), 0)
     };
-    let name_width = width
-        .saturating_sub(kind_width + namespace_width + status_width + health_width)
-        .max(5);
-    let mut header = fit("KIND", kind_width);
-    if namespace_width > 0 {
-        header += &fit("NAMESPACE", namespace_width);
+    let mut header = fit("KIND", kind_width) + &fit("NAME", name_width);
+    header += &fit("STATUS", STATUS_WIDTH);
+    header += &fit("HEALTH", HEALTH_WIDTH);
+    if reason_width > 0 {
+        header += "REASON";
     }
-    header += &fit("NAME", name_width);
-    header += &fit("STATUS", status_width);
-    header += "HEALTH";
     frame.render_widget(
         Line::styled(header, theme.muted),
         Rect {
@@ -140,32 +198,23 @@ fn table(frame: &mut Frame, area: Rect, state: &State, rows: &[ResourceRow]) {
         ..area
     };
     let cursor = state.cursors.resources;
-    let lines = rows
+    let lines = resources
         .iter()
+        .zip(&names)
         .skip(cursor.offset)
         .take(usize::from(body.height))
-        .map(|row| {
-            let status = symbols::resource(theme, row.status);
-            let health = match row.health {
-                Some(health) => {
-                    let mark = symbols::health(theme, health);
-                    Span::styled(mark.label(), mark.style)
-                }
-                None => Span::styled("-", theme.muted),
-            };
-            let mut spans = vec![Span::raw(cell(&row.kind, kind_width))];
-            if namespace_width > 0 {
-                spans.push(Span::raw(cell(
-                    row.namespace.as_deref().unwrap_or("-"),
-                    namespace_width,
-                )));
+        .map(|(resource, name)| {
+            let status = symbols::resource(theme, resource.status);
+            let health = symbols::health(theme, resource.health.status);
+            let mut spans = vec![
+                Span::raw(cell(&resource.key.kind, kind_width)),
+                Span::raw(cell(name, name_width)),
+                Span::styled(cell(&status.label(), STATUS_WIDTH), status.style),
+                Span::styled(cell(&health.label(), HEALTH_WIDTH), health.style),
+            ];
+            if let (true, Some(reason)) = (reason_width > 0, &resource.reason) {
+                spans.push(Span::styled(fit(reason, reason_width), theme.muted));
             }
-            spans.push(Span::raw(cell(&row.name, name_width)));
-            spans.push(Span::styled(
-                fit(&status.label(), status_width),
-                status.style,
-            ));
-            spans.push(health);
             Line::from(spans)
         })
         .collect();
@@ -177,6 +226,14 @@ fn table(frame: &mut Frame, area: Rect, state: &State, rows: &[ResourceRow]) {
         selected,
         selection_style(state, Pane::Resources),
     );
+}
+
+/// `namespace/name`, or the name alone for cluster-scoped objects.
+fn name(resource: &ResourceResult) -> String {
+    match &resource.key.namespace {
+        Some(namespace) => format!("{namespace}/{}", resource.key.name),
+        None => resource.key.name.clone(),
+    }
 }
 
 /// A column's text with a space kept before the next column.

@@ -4,7 +4,8 @@
 use ratatui::style::Style;
 use ratatui::text::Span;
 
-use crate::tui::report::{Health, ResourceStatus, SyncStatus};
+use crate::reconcile::{AppStatus, Health, ResourceStatus};
+use crate::source::SignatureStatus;
 use crate::tui::theme::Theme;
 
 /// A state as the screen shows it.
@@ -35,11 +36,11 @@ pub fn not_known(theme: &Theme) -> Mark {
     }
 }
 
-pub fn sync(theme: &Theme, status: SyncStatus) -> Mark {
+pub fn sync(theme: &Theme, status: AppStatus) -> Mark {
     let (symbol, word, style) = match status {
-        SyncStatus::Synced => ("✓", "Synced", theme.synced),
-        SyncStatus::OutOfSync => ("✗", "OutOfSync", theme.out_of_sync),
-        SyncStatus::Unknown => ("?", "Unknown", theme.unknown),
+        AppStatus::Synced => ("✓", "Synced", theme.synced),
+        AppStatus::OutOfSync => ("✗", "OutOfSync", theme.out_of_sync),
+        AppStatus::Unknown => ("?", "Unknown", theme.unknown),
     };
     Mark {
         symbol,
@@ -79,5 +80,22 @@ pub fn resource(theme: &Theme, status: ResourceStatus) -> Mark {
     }
 }
 
+/// A commit's signature; `None` for an unsigned one, which is the common case.
+pub fn signature(theme: &Theme, signature: &SignatureStatus) -> Option<Mark> {
+    let (symbol, word, style) = match signature {
+        SignatureStatus::Unsigned => return None,
+        SignatureStatus::Good { .. } => ("✓", "signed", theme.synced),
+        SignatureStatus::Bad { .. } => ("✗", "bad signature", theme.error),
+        SignatureStatus::CannotCheck { .. } => ("?", "signature not checked", theme.unknown),
+    };
+    Some(Mark {
+        symbol,
+        word,
+        style,
+    })
+}
+
 /// Marks the deployed commit in the log.
 pub const DEPLOYED: &str = "●";
+/// Marks the commit the verdict compares with: the branch's head.
+pub const HEAD: &str = "HEAD";

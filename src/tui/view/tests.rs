@@ -1,5 +1,6 @@
-//! `view` through `TestBackend`: snapshots at 80x24 and 160x48, every size
-//! down to 1x1 without a panic, and state shown without colour.
+//! `view` through `TestBackend`: snapshots at 80x24 and 160x48 of states
+//! built from real verdicts, every size down to 1x1 without a panic, and
+//! state shown without colour.
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -7,12 +8,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Modifier;
 
 use super::*;
-use crate::tui::msg::{Generation, Msg, Reply, ReplyBody};
-use crate::tui::report::{
-    AppStatus, CommitRow, DiffLine, DiffLineKind, Health, RequestCounts, ResourceRow,
-    ResourceStatus, SyncStatus,
+use crate::tui::msg::Msg;
+use crate::tui::test_support::{
+    at, engine, guestbook_report, report_event, reported, source_failed, source_ok, state_with_apps,
 };
-use crate::tui::test_support::state_with_apps;
 use crate::tui::theme::{ColorDepth, Theme};
 use crate::tui::update::update;
 
@@ -27,141 +26,10 @@ fn sized(mut state: State, width: u16, height: u16) -> State {
     state
 }
 
-fn send(state: &mut State, app: &str, body: ReplyBody) {
-    let reply = Reply {
-        app: app.to_string(),
-        generation: Generation(0),
-        body,
-    };
-    assert!(update(state, Msg::Reply(reply)).changed);
-}
-
-fn row(
-    kind: &str,
-    namespace: Option<&str>,
-    name: &str,
-    status: ResourceStatus,
-    health: Option<Health>,
-) -> ResourceRow {
-    ResourceRow {
-        kind: kind.into(),
-        namespace: namespace.map(Into::into),
-        name: name.into(),
-        status,
-        health,
-    }
-}
-
-fn diff(kind: DiffLineKind, text: &str) -> DiffLine {
-    DiffLine {
-        kind,
-        text: text.into(),
-    }
-}
-
-/// What the engine will send, fed through `update` as it will be: the test
-/// of how reports look, not data the binary shows.
-fn reported() -> State {
-    let mut state = state_with_apps(&["guestbook", "podinfo", "redis"]);
-    let deployed = "3f2a91c0d4e5f60718293a4b5c6d7e8f90a1b2c3";
-    send(
-        &mut state,
-        "guestbook",
-        ReplyBody::Status(AppStatus {
-            sync: SyncStatus::OutOfSync,
-            health: Health::Progressing,
-            deployed: Some(deployed.into()),
-        }),
-    );
-    send(
-        &mut state,
-        "guestbook",
-        ReplyBody::Resources(vec![
-            row("Namespace", None, "guestbook", ResourceStatus::Synced, None),
-            row(
-                "Deployment",
-                Some("guestbook"),
-                "frontend",
-                ResourceStatus::OutOfSync,
-                Some(Health::Progressing),
-            ),
-            row(
-                "Service",
-                Some("guestbook"),
-                "frontend",
-                ResourceStatus::Synced,
-                Some(Health::Healthy),
-            ),
-            row(
-                "ConfigMap",
-                Some("guestbook"),
-                "settings",
-                ResourceStatus::Extra,
-                None,
-            ),
-            row(
-                "PersistentVolumeClaim",
-                Some("guestbook"),
-                "data",
-                ResourceStatus::Missing,
-                Some(Health::Missing),
-            ),
-        ]),
-    );
-    send(
-        &mut state,
-        "guestbook",
-        ReplyBody::Diff(vec![
-            diff(DiffLineKind::Header, "Deployment guestbook/frontend"),
-            diff(
-                DiffLineKind::Header,
-                "spec.template.spec.containers[frontend].image",
-            ),
-            diff(DiffLineKind::Removed, "image: nginx:1.25"),
-            diff(DiffLineKind::Added, "image: nginx:1.27"),
-            diff(DiffLineKind::Context, "imagePullPolicy: IfNotPresent"),
-        ]),
-    );
-    send(
-        &mut state,
-        "guestbook",
-        ReplyBody::Commits(vec![
-            CommitRow {
-                id: "9c1e0b27aa".into(),
-                summary: "bump frontend image to 1.27".into(),
-            },
-            CommitRow {
-                id: deployed.into(),
-                summary: "scale frontend to 3 replicas".into(),
-            },
-            CommitRow {
-                id: "1a2b3c4d5e".into(),
-                summary: "add the settings config map".into(),
-            },
-        ]),
-    );
-    send(
-        &mut state,
-        "podinfo",
-        ReplyBody::Status(AppStatus {
-            sync: SyncStatus::Synced,
-            health: Health::Healthy,
-            deployed: None,
-        }),
-    );
-    send(
-        &mut state,
-        "redis",
-        ReplyBody::Failed("context prod-eu: connection refused".into()),
-    );
-    update(
-        &mut state,
-        Msg::RequestCounts(RequestCounts {
-            git: 3,
-            cluster: 41,
-        }),
-    );
-    state
+fn screen(state: &State) -> String {
+    render(state, state.size.width, state.size.height)
+        .backend()
+        .to_string()
 }
 
 fn press(state: &mut State, code: KeyCode) {
@@ -177,13 +45,15 @@ fn snapshot_no_apps_configured() {
 }
 
 #[test]
-fn snapshot_apps_not_known_yet() {
+fn snapshot_waiting_for_the_first_verdicts() {
     for (w, h) in [(80, 24), (160, 48)] {
-        let state = sized(state_with_apps(&["guestbook", "podinfo", "redis"]), w, h);
-        insta::assert_snapshot!(
-            format!("apps_unknown_{w}x{h}"),
-            render(&state, w, h).backend()
+        let mut state = sized(state_with_apps(&["guestbook", "podinfo", "redis"]), w, h);
+        engine(&mut state, source_ok("guestbook"));
+        engine(
+            &mut state,
+            source_failed("redis", "cannot open /srv/git/redis: not a repository"),
         );
+        insta::assert_snapshot!(format!("pending_{w}x{h}"), render(&state, w, h).backend());
     }
 }
 
@@ -197,13 +67,132 @@ fn snapshot_help_overlay() {
 }
 
 #[test]
-fn snapshot_engine_reports() {
+fn snapshot_an_app_out_of_sync() {
     for (w, h) in [(80, 24), (160, 48)] {
-        let mut state = sized(reported(), w, h);
-        press(&mut state, KeyCode::Tab);
-        press(&mut state, KeyCode::Char('j'));
+        let state = sized(reported(), w, h);
         insta::assert_snapshot!(format!("reported_{w}x{h}"), render(&state, w, h).backend());
     }
+}
+
+#[test]
+fn snapshot_a_resource_diff() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut state = sized(reported(), w, h);
+        press(&mut state, KeyCode::Enter);
+        press(&mut state, KeyCode::End);
+        press(&mut state, KeyCode::Enter);
+        insta::assert_snapshot!(
+            format!("resource_diff_{w}x{h}"),
+            render(&state, w, h).backend()
+        );
+    }
+}
+
+#[test]
+fn snapshot_a_secret_drift_names_the_key_and_no_value() {
+    let mut state = sized(reported(), 160, 48);
+    press(&mut state, KeyCode::Enter);
+    for _ in 0..3 {
+        press(&mut state, KeyCode::Char('j'));
+    }
+    assert_eq!(state.selected_resource().unwrap().key.kind, "Secret");
+    let text = screen(&state);
+    for value in [
+        "c2VjcmV0LWluLWdpdA==",
+        "Y2hhbmdlZC1saXZl",
+        "secret-in-git",
+        "changed-live",
+    ] {
+        assert!(!text.contains(value), "{value} on screen:\n{text}");
+    }
+    assert!(text.contains("data.password"), "{text}");
+    insta::assert_snapshot!("secret_diff_160x48", render(&state, 160, 48).backend());
+}
+
+#[test]
+fn snapshot_an_app_in_sync() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut state = sized(reported(), w, h);
+        press(&mut state, KeyCode::Char('j'));
+        insta::assert_snapshot!(format!("synced_{w}x{h}"), render(&state, w, h).backend());
+    }
+}
+
+#[test]
+fn snapshot_stale_live_state_and_git_unreadable() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut state = sized(reported(), w, h);
+        let mut report = guestbook_report();
+        report.stale_since = Some(at(12, 3, 5));
+        report.stale_cause = Some("watch of apps/Deployment: connection refused".into());
+        engine(&mut state, report_event("guestbook", 0, report));
+        engine(
+            &mut state,
+            source_failed(
+                "guestbook",
+                "cannot fetch https://example.com/org/deploy.git: timed out",
+            ),
+        );
+        insta::assert_snapshot!(format!("stale_{w}x{h}"), render(&state, w, h).backend());
+    }
+}
+
+#[test]
+fn the_reason_of_an_out_of_sync_app_names_its_fields() {
+    let state = sized(reported(), 160, 48);
+    let text = screen(&state);
+    assert!(
+        text.contains("✗ 4 of 6 resources differ: ConfigMap guestbook/settings: extra"),
+        "{text}"
+    );
+    // Missing is the worst health here: the claim is not created yet.
+    assert!(
+        text.contains("guestbook · OutOfSync · Missing · deployed 3f2a91c"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "spec.template.spec.containers[frontend].image: \"nginx:1.25\" → \"nginx:1.27\""
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_commits_mark_the_deployed_commit_and_the_head() {
+    let state = sized(reported(), 160, 48);
+    let text = screen(&state);
+    assert!(
+        text.contains("  9c1e0b2 HEAD bump frontend to nginx"),
+        "{text}"
+    );
+    assert!(
+        text.contains("● 3f2a91c scale frontend to 3 replicas"),
+        "{text}"
+    );
+}
+
+#[test]
+fn snapshot_a_commit_in_detail() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut state = sized(reported(), w, h);
+        press(&mut state, KeyCode::BackTab);
+        press(&mut state, KeyCode::Char('j'));
+        insta::assert_snapshot!(format!("commit_{w}x{h}"), render(&state, w, h).backend());
+    }
+}
+
+#[test]
+fn refreshing_shows_in_the_status_bar() {
+    let mut state = sized(reported(), 160, 48);
+    press(&mut state, KeyCode::Char('r'));
+    let text = screen(&state);
+    let status_line = text.lines().last().unwrap();
+    assert!(
+        status_line.contains("⠋ refreshing guestbook"),
+        "{status_line}"
+    );
+    assert!(status_line.contains("git 12 · api 40 req"), "{status_line}");
 }
 
 #[test]
@@ -224,14 +213,27 @@ fn snapshot_too_small() {
 #[test]
 fn no_panic_at_any_size() {
     let empty = state_with_apps(&[]);
-    let mut busy = reported();
-    busy.notice = Some("a warning long enough to be cut at small sizes".into());
-    press(&mut busy, KeyCode::Char('?'));
+    let mut full = reported();
+    full.notice = Some("a warning long enough to be cut at small sizes".into());
+    full.readonly = true;
+    let mut stale = guestbook_report();
+    stale.stale_since = Some(at(12, 3, 5));
+    stale.stale_cause = Some("watch failed".into());
+    engine(&mut full, report_event("guestbook", 0, stale));
+    engine(&mut full, source_failed("guestbook", "timed out"));
+    press(&mut full, KeyCode::Char('r'));
+    let mut diff = full.clone();
+    press(&mut diff, KeyCode::Enter);
+    press(&mut diff, KeyCode::End);
+    press(&mut diff, KeyCode::Enter);
+    press(&mut diff, KeyCode::PageDown);
+    let mut help = full.clone();
+    press(&mut help, KeyCode::Char('?'));
     let mut terminal = Terminal::new(TestBackend::new(1, 1)).unwrap();
     for (width, height) in (1..=100).flat_map(|w| (1..=40).map(move |h| (w, h))) {
         terminal.backend_mut().resize(width, height);
         terminal.resize(Rect::new(0, 0, width, height)).unwrap();
-        for state in [&empty, &busy] {
+        for state in [&empty, &full, &diff, &help] {
             let state = sized(state.clone(), width, height);
             terminal.draw(|frame| view(frame, &state)).unwrap();
         }
@@ -244,7 +246,7 @@ fn every_pane_has_its_title_at_the_smallest_usable_size() {
     let screen = render(&state, layout::MIN_WIDTH, layout::MIN_HEIGHT)
         .backend()
         .to_string();
-    for title in ["Apps", "Resources", "Diff", "Commits", "quit"] {
+    for title in ["Apps", "guestbook", "Diff", "Commits", "quit"] {
         assert!(screen.contains(title), "{title} missing:\n{screen}");
     }
 }
@@ -281,7 +283,14 @@ fn mono_shows_state_by_symbols_and_reverse_without_any_colour() {
         assert_eq!(cell.bg, ratatui::style::Color::Reset, "{cell:?}");
     }
     let screen = terminal.backend().to_string();
-    for symbol in ["✗ ◐", "✓ ●", "▶ guestbook", "✗ OutOfSync", "+ Extra"] {
+    for symbol in [
+        "✗ ○",
+        "✓ ●",
+        "▶ guestbook",
+        "✗ OutOfSync",
+        "+ Extra",
+        "○ Missing",
+    ] {
         assert!(screen.contains(symbol), "{symbol} missing:\n{screen}");
     }
     // The selected app's row is reversed.

@@ -1,0 +1,104 @@
+//! What the engine says, taken into the state: verdicts and histories unless
+//! they answer an older generation, a source's state, the request counts.
+//! A newer list keeps the operator's selection on the same object.
+
+use super::keep_cursors_in_view;
+use crate::reconcile::{EngineEvent, Generation};
+use crate::tui::msg::Outcome;
+use crate::tui::state::{AppState, RequestCounts, State};
+
+pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
+    match event {
+        EngineEvent::Report {
+            app,
+            generation,
+            report,
+        } => {
+            let selected = state.selected_resource().map(|r| r.key.clone());
+            let is_selected = is_selected(state, &app);
+            let Some(target) = current(&mut state.apps, &app, generation) else {
+                return Outcome::unchanged();
+            };
+            target.refreshing = false;
+            if is_selected
+                && let Some(index) =
+                    selected.and_then(|key| report.resources.iter().position(|r| r.key == key))
+            {
+                state.cursors.resources.selected = index;
+            }
+            target.report = Some(report);
+        }
+        EngineEvent::Commits {
+            app,
+            generation,
+            commits,
+        } => {
+            let selected = state
+                .selected_app()
+                .and_then(|a| a.commits.as_ref())
+                .and_then(|c| c.get(state.cursors.commits.selected))
+                .map(|c| c.id);
+            let is_selected = is_selected(state, &app);
+            let Some(target) = current(&mut state.apps, &app, generation) else {
+                return Outcome::unchanged();
+            };
+            if is_selected
+                && let Some(index) = selected.and_then(|id| commits.iter().position(|c| c.id == id))
+            {
+                state.cursors.commits.selected = index;
+            }
+            target.commits = Some(commits);
+        }
+        EngineEvent::Source { app, source } => {
+            let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
+                return Outcome::unchanged();
+            };
+            // Git cannot be read: no verdict will answer a refresh until it can.
+            let gave_up = source.error.is_some() && target.refreshing;
+            if gave_up {
+                target.refreshing = false;
+            }
+            let changed = target.source.as_ref() != Some(&source);
+            target.source = Some(source);
+            return Outcome::changed_if(changed || gave_up);
+        }
+        EngineEvent::Requests { git, cluster } => {
+            let counts = Some(RequestCounts { git, cluster });
+            let changed = state.requests != counts;
+            state.requests = counts;
+            return Outcome::changed_if(changed);
+        }
+    }
+    keep_cursors_in_view(state);
+    Outcome::changed()
+}
+
+fn is_selected(state: &State, app: &str) -> bool {
+    state.selected_app().is_some_and(|a| a.name == app)
+}
+
+/// The app an answer is for, unless it answers an older generation (a
+/// refresh has been asked for since) or names no configured app.
+fn current<'a>(
+    apps: &'a mut [AppState],
+    app: &str,
+    generation: Generation,
+) -> Option<&'a mut AppState> {
+    let Some(target) = apps.iter_mut().find(|a| a.name == app) else {
+        tracing::debug!(
+            app,
+            "engine event for an app that is not configured, dropped"
+        );
+        return None;
+    };
+    if generation < target.generation {
+        tracing::debug!(
+            app,
+            generation,
+            current = target.generation,
+            "stale answer dropped"
+        );
+        return None;
+    }
+    Some(target)
+}
