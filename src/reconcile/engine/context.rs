@@ -60,6 +60,7 @@ impl ContextTask {
         kubeconfig: Option<std::path::PathBuf>,
         context: Option<String>,
         events: mpsc::UnboundedSender<EngineEvent>,
+        requests_made: Arc<tokio::sync::Notify>,
     ) -> ContextTask {
         let (sender, inbox) = mpsc::unbounded_channel();
         let requests = Arc::new(AtomicU64::new(0));
@@ -70,6 +71,7 @@ impl ContextTask {
                 apps: BTreeMap::new(),
                 events,
                 requests: requests.clone(),
+                requests_made,
                 probes: mpsc::unbounded_channel(),
             }
             .run(inbox),
@@ -115,6 +117,8 @@ struct Context {
     apps: BTreeMap<String, Slot>,
     events: mpsc::UnboundedSender<EngineEvent>,
     requests: Arc<AtomicU64>,
+    /// Rung when `requests` changed.
+    requests_made: Arc<tokio::sync::Notify>,
     /// Answers of pod probes, per app.
     probes: (
         mpsc::UnboundedSender<PodAnswers>,
@@ -180,8 +184,10 @@ impl Context {
                     }
                 }
             }
-            self.requests
-                .store(client.requests().total(), Ordering::Relaxed);
+            let total = client.requests().total();
+            if self.requests.swap(total, Ordering::Relaxed) != total {
+                self.requests_made.notify_one();
+            }
         }
     }
 

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -18,9 +17,6 @@ use crate::source::{
     HistoryQuery, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SourceEvent,
     SourceLocation, spawn_poller, walk_history,
 };
-
-/// How often the request counts are looked at (they are sent only when they changed).
-const COUNT_INTERVAL: Duration = Duration::from_secs(2);
 
 /// One app, as the main task follows it.
 struct Followed {
@@ -63,7 +59,9 @@ pub(super) async fn run(
         })
         .collect();
 
-    // One task per cluster context, for all of its apps.
+    // One task per cluster context, for all of its apps. They ring when
+    // they made requests, so counts are sent without a timer.
+    let requests_made = Arc::new(tokio::sync::Notify::new());
     let mut contexts: BTreeMap<Option<String>, ContextTask> = BTreeMap::new();
     for app in &followed {
         contexts
@@ -73,6 +71,7 @@ pub(super) async fn run(
                     options.kubeconfig.clone(),
                     app.context.clone(),
                     events.clone(),
+                    requests_made.clone(),
                 )
             })
             .send(ToContext::Follow {
@@ -124,14 +123,13 @@ pub(super) async fn run(
     drop(source_events);
 
     let (rendered_tx, mut rendered_rx) = mpsc::unbounded_channel::<Rendered>();
-    let mut counts = tokio::time::interval(COUNT_INTERVAL);
-    counts.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_counts = None;
 
     loop {
         tokio::select! {
             Some(event) = source_rx.recv() => {
                 on_source_event(event, &mut followed, &by_source, &paths, &rendered_tx, &events);
+                report_counts(&pollers, &contexts, &mut last_counts, &events);
             }
             Some(rendered) = rendered_rx.recv() => {
                 let app = &followed[rendered.app];
@@ -159,15 +157,25 @@ pub(super) async fn run(
                     }
                 }
             }
-            _ = counts.tick() => {
-                let git: u64 = pollers.values().map(PollerHandle::requests).sum();
-                let cluster: u64 = contexts.values().map(ContextTask::requests).sum();
-                if last_counts != Some((git, cluster)) {
-                    last_counts = Some((git, cluster));
-                    let _ = events.send(EngineEvent::Requests { git, cluster });
-                }
+            _ = requests_made.notified() => {
+                report_counts(&pollers, &contexts, &mut last_counts, &events);
             }
         }
+    }
+}
+
+/// Sends the request counts when they changed since the last time.
+fn report_counts(
+    pollers: &HashMap<SourceLocation, PollerHandle>,
+    contexts: &BTreeMap<Option<String>, ContextTask>,
+    last: &mut Option<(u64, u64)>,
+    events: &mpsc::UnboundedSender<EngineEvent>,
+) {
+    let git: u64 = pollers.values().map(PollerHandle::requests).sum();
+    let cluster: u64 = contexts.values().map(ContextTask::requests).sum();
+    if *last != Some((git, cluster)) {
+        *last = Some((git, cluster));
+        let _ = events.send(EngineEvent::Requests { git, cluster });
     }
 }
 
@@ -217,6 +225,11 @@ fn on_source_event(
             SourceEvent::NextPoll { at, in_backoff, .. } => {
                 app.status.next_poll = Some(*at);
                 app.status.in_backoff = *in_backoff;
+                // A poll that succeeded after errors: the branch need not
+                // have moved for the error to be over.
+                if !*in_backoff {
+                    app.status.error = None;
+                }
             }
         }
         let _ = events.send(EngineEvent::Source {
