@@ -1,6 +1,7 @@
 //! driftdeck: a terminal dashboard for GitOps. The library holds everything;
 //! the binary in `main.rs` only parses the command line and hands over.
 
+pub mod causes;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

@@ -51,18 +51,6 @@ pub fn describe_kube_error(err: &kube::Error) -> String {
             };
             format!("{} {reason}: {}", status.code, status.message)
         }
-        other => {
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(cause) = source {
-                let cause_text = cause.to_string();
-                if !text.contains(&cause_text) {
-                    text.push_str(": ");
-                    text.push_str(&cause_text);
-                }
-                source = cause.source();
-            }
-            text
-        }
+        other => crate::causes::with_causes(other),
     }
 }

@@ -381,18 +381,7 @@ impl Exchange {
 
 /// reqwest's error with its causes, without the URL (which may hold credentials).
 fn describe_reqwest_error(err: reqwest::Error) -> String {
-    let err = err.without_url();
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
+    crate::causes::with_causes(&err.without_url())
 }
 
 /// A redirect target as shown: no userinfo, no query.

@@ -16,6 +16,7 @@ use gix::remote::Direction;
 
 use super::http::{CountingHttp, Throttled, Traffic};
 use super::location::RemoteUrl;
+use crate::causes::with_causes;
 
 /// The remote's tips for the branches asked about.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,7 +83,7 @@ pub(crate) fn list_branches(
     let connection = connect(&remote, url, traffic, timeout).map_err(|e| fail(&e))?;
     let (ref_map, _handshake) = connection
         .ref_map(gix::progress::Discard, Default::default())
-        .map_err(|e| fail(&chain(&e)))?;
+        .map_err(|e| fail(&with_causes(&e)))?;
     let mut advertised = Advertised::default();
     for reference in &ref_map.remote_refs {
         match reference {
@@ -137,12 +138,12 @@ pub(crate) fn fetch_branches(
     let connection = connect(&remote, url, traffic, timeout).map_err(|e| fail(&e))?;
     connection
         .prepare_fetch(gix::progress::Discard, Default::default())
-        .map_err(|e| fail(&chain(&e)))?
+        .map_err(|e| fail(&with_causes(&e)))?
         .with_reflog_message(gix::remote::fetch::RefLogMessage::Override {
             message: "driftdeck: fetch".into(),
         })
         .receive(gix::progress::Discard, interrupt)
-        .map_err(|e| fail(&chain(&e)))?;
+        .map_err(|e| fail(&with_causes(&e)))?;
     Ok(())
 }
 
@@ -224,19 +225,4 @@ fn failure(url: &RemoteUrl, traffic: &Traffic, cause: &dyn std::fmt::Display) ->
         cause: url.scrub(&cause.to_string()),
         throttled: traffic.take_throttled(),
     }
-}
-
-/// An error and its causes on one line, each cause once.
-pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !cause_text.is_empty() && !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -12,8 +12,8 @@ use gix::ObjectId;
 use super::SourceError;
 use super::http::Traffic;
 use super::location::{RemoteUrl, SourceLocation};
-use super::remote::chain;
 use super::update::{NetworkLimits, update_source};
+use crate::causes::with_causes;
 
 /// What to revert, where, and how to say it.
 #[derive(Debug, Clone)]
@@ -278,7 +278,7 @@ fn build_revert_commit(
         .map_err(|e| {
             git(
                 "cannot sign the revert commit (commit.gpgSign is set)".to_string(),
-                &chain(&e),
+                &with_causes(&e),
             )
         })
 }

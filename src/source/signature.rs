@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::SourceError;
-use super::remote::chain;
+use crate::causes::with_causes;
 
 /// A commit's signature, checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,7 +69,7 @@ pub(crate) fn verify(commit: &gix::Commit<'_>) -> SignatureStatus {
         Ok(Some(outcome)) => outcome,
         Err(err) => {
             return SignatureStatus::CannotCheck {
-                reason: chain(&err),
+                reason: with_causes(&err),
             };
         }
     };
