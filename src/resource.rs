@@ -88,6 +88,21 @@ impl ResourceKey {
     }
 }
 
+impl ResourceKey {
+    /// `namespace/name`, or `name` for a cluster-scoped object.
+    pub fn qualified_name(&self) -> String {
+        match &self.namespace {
+            Some(namespace) => format!("{namespace}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// The short form of a commit id people read: its first 7 characters.
+pub fn short_revision(revision: &str) -> &str {
+    revision.get(..7).unwrap_or(revision)
+}
+
 /// The group part of an `apiVersion`: `apps/v1` → `apps`, `v1` → `""`.
 pub fn group_of(api_version: &str) -> &str {
     split_api_version(api_version).0
@@ -101,10 +116,7 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
 /// `Deployment default/nginx`, `ClusterRole admin`.
 impl fmt::Display for ResourceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.namespace {
-            Some(namespace) => write!(f, "{} {namespace}/{}", self.kind, self.name),
-            None => write!(f, "{} {}", self.kind, self.name),
-        }
+        write!(f, "{} {}", self.kind, self.qualified_name())
     }
 }
 

@@ -83,7 +83,7 @@ impl Unreadable {
             Some(object) => format!(
                 "{} {}",
                 kind_label(&object.group, &object.kind),
-                qualified_name(object)
+                object.qualified_name()
             ),
             None => kind_label(&self.group, &self.kind),
         }
@@ -313,13 +313,6 @@ pub fn kind_label(group: &str, kind: &str) -> String {
         kind.to_string()
     } else {
         format!("{group}/{kind}")
-    }
-}
-
-fn qualified_name(key: &ResourceKey) -> String {
-    match &key.namespace {
-        Some(ns) => format!("{ns}/{}", key.name),
-        None => key.name.clone(),
     }
 }
 

@@ -72,7 +72,7 @@ fn row(report: &AppReport) -> Vec<String> {
         summary
             .revision
             .as_deref()
-            .map(|r| r.get(..7).unwrap_or(r).to_string())
+            .map(|r| crate::resource::short_revision(r).to_string())
             .unwrap_or_else(|| "-".to_string()),
         counts(&summary.counts),
         summary.reason.clone().unwrap_or_default(),

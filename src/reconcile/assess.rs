@@ -12,7 +12,7 @@ use super::resource_result::ResourceResult;
 use crate::cluster::{LiveRead, PodQuery, Wanted, kind_label};
 use crate::config::AppConfig;
 use crate::manifests::{Checked, Problem, ReferenceTarget, Severity};
-use crate::resource::{APP_LABEL, ResourceKey};
+use crate::resource::{APP_LABEL, ResourceKey, short_revision};
 
 /// Everything known about one app at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -157,7 +157,7 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
         summary.status = AppStatus::Unknown;
         summary.reason = Some(format!(
             "the manifests at {} have {errors} error{}{}",
-            short(revision),
+            short_revision(revision),
             if errors == 1 { "" } else { "s" },
             first.map(|p| format!(", first: {p}")).unwrap_or_default()
         ));
@@ -179,10 +179,6 @@ fn labelled_for(object: &Value, app: &str) -> bool {
         .and_then(|labels| labels.get(APP_LABEL))
         .and_then(Value::as_str)
         == Some(app)
-}
-
-fn short(revision: &str) -> &str {
-    revision.get(..7).unwrap_or(revision)
 }
 
 /// The problems, minus the reference warnings the live state resolves; the

@@ -105,10 +105,7 @@ pub fn compare(desired: &Value, live: &Value, ignore: &[IgnoreRule]) -> Resource
 /// `Deployment/shop/web` for diff headers.
 pub(crate) fn diff_label(object: &Value) -> String {
     match ResourceKey::of(object) {
-        Ok(key) => match key.namespace {
-            Some(namespace) => format!("{}/{namespace}/{}", key.kind, key.name),
-            None => format!("{}/{}", key.kind, key.name),
-        },
+        Ok(key) => format!("{}/{}", key.kind, key.qualified_name()),
         Err(_) => "object".to_string(),
     }
 }
