@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::config::AppConfig;
 use crate::manifests::{self, AppSettings, Checked, ManifestError, ManifestFile};
 use crate::source::{self, SourceError};
 
@@ -47,4 +48,35 @@ pub fn desired_at(
         .map_err(DesiredError::TempFolder)?;
     source::write_files(&tree, scratch.path())?;
     Ok(manifests::check_folder(scratch.path(), display, app)?)
+}
+
+/// The tracked branches of `apps`, each once.
+pub(crate) fn tracked_branches<'a>(
+    apps: impl IntoIterator<Item = &'a AppConfig>,
+) -> Vec<Option<String>> {
+    let mut tracked: Vec<Option<String>> = apps.into_iter().map(|app| app.branch.clone()).collect();
+    tracked.sort();
+    tracked.dedup();
+    tracked
+}
+
+/// Renders `app` at `revision` of the repository at `repo_dir`. Blocking.
+pub(crate) fn render_app(
+    app: &AppConfig,
+    repo_dir: &Path,
+    revision: &str,
+) -> Result<Checked, String> {
+    let settings = AppSettings {
+        name: &app.name,
+        namespace: &app.namespace,
+        values: &app.values,
+    };
+    desired_at(
+        repo_dir,
+        revision,
+        &app.path,
+        Path::new(&app.path),
+        &settings,
+    )
+    .map_err(|e| e.to_string())
 }

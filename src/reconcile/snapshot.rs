@@ -9,14 +9,14 @@ use std::sync::Arc;
 use futures::future::join_all;
 
 use super::assess::{AppReport, assess, live_queries};
-use super::desired::desired_at;
+use super::desired::{render_app, tracked_branches};
 use super::resource_result::{ResourceResult, ResourceStatus};
 use crate::cluster::{
     ClusterClient, KindCatalog, LiveRead, PodQuery, Wanted, dry_run_apply, read_live,
 };
 use crate::config::{AppConfig, Paths};
-use crate::manifests::{AppSettings, Checked};
-use crate::source::{NetworkLimits, SourceLocation, update_source};
+use crate::manifests::Checked;
+use crate::source::{NetworkLimits, SourceError, SourceLocation, update_source};
 
 /// How to look.
 #[derive(Debug, Clone, Default)]
@@ -103,10 +103,7 @@ async fn desired_states(apps: &[AppConfig], paths: &Paths) -> Vec<Desired> {
         }
     }
     let updates = join_all(by_source.iter().map(|(location, indexes)| {
-        let mut tracked: Vec<Option<String>> =
-            indexes.iter().map(|&i| apps[i].branch.clone()).collect();
-        tracked.sort();
-        tracked.dedup();
+        let tracked = tracked_branches(indexes.iter().map(|&i| &apps[i]));
         async move {
             update_source(
                 location,
@@ -131,8 +128,11 @@ async fn desired_states(apps: &[AppConfig], paths: &Paths) -> Vec<Desired> {
                 }
             };
             let Some(head) = head else {
-                let branch = app.branch.as_deref().unwrap_or("HEAD");
-                results[index] = Err(format!("{location}: branch \"{branch}\" does not exist"));
+                let missing = SourceError::BranchNotFound {
+                    repo: location.to_string(),
+                    branch: app.branch.clone(),
+                };
+                results[index] = Err(missing.to_string());
                 continue;
             };
             let (repo_dir, revision, app) = (
@@ -143,20 +143,7 @@ async fn desired_states(apps: &[AppConfig], paths: &Paths) -> Vec<Desired> {
             renders.push((
                 index,
                 tokio::task::spawn_blocking(move || {
-                    let settings = AppSettings {
-                        name: &app.name,
-                        namespace: &app.namespace,
-                        values: &app.values,
-                    };
-                    desired_at(
-                        &repo_dir,
-                        &revision,
-                        &app.path,
-                        Path::new(&app.path),
-                        &settings,
-                    )
-                    .map(|checked| (revision, checked))
-                    .map_err(|e| e.to_string())
+                    render_app(&app, &repo_dir, &revision).map(|checked| (revision, checked))
                 }),
             ));
         }

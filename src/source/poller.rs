@@ -33,6 +33,8 @@ pub enum SourceEvent {
     /// A poll failed, or a tracked branch is missing; the next try is at `retry_at`.
     Error {
         source: SourceLocation,
+        /// The tracked branch that is missing; `None` when the poll itself failed.
+        missing: Option<Option<String>>,
         cause: String,
         retry_at: SystemTime,
     },
@@ -197,13 +199,16 @@ impl Poller {
                     }
                 }
                 for missing in update.missing {
+                    // Should it come back at the same commit, it is news again.
+                    self.last_seen.remove(&missing);
                     let cause = SourceError::BranchNotFound {
                         repo: self.source.to_string(),
-                        branch: missing,
+                        branch: missing.clone(),
                     }
                     .to_string();
                     self.send(SourceEvent::Error {
                         source: self.source.clone(),
+                        missing: Some(missing),
                         cause,
                         retry_at: wall_clock(next),
                     })
@@ -217,6 +222,7 @@ impl Poller {
                 tracing::warn!(source = %self.source, "poll failed: {err}");
                 self.send(SourceEvent::Error {
                     source: self.source.clone(),
+                    missing: None,
                     cause: err.to_string(),
                     retry_at: wall_clock(next),
                 })

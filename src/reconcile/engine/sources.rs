@@ -1,9 +1,9 @@
-//! The engine's main task: one poller per repository, each app rendered at
-//! its branch's head when it moves, its history walked, and the result
-//! handed to the task of the app's cluster context.
+//! The engine's main task: one poller per repository; each app rendered at
+//! its branch's head when it moves; each tracked branch's history walked
+//! once and published batch by batch; the results handed to the task of
+//! each app's cluster context, or to the UI.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -11,10 +11,10 @@ use tokio::sync::mpsc;
 use super::context::{ContextTask, ToContext};
 use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT, SourceStatus};
 use crate::config::{AppConfig, Paths};
-use crate::manifests::{AppSettings, Checked};
-use crate::reconcile::desired::desired_at;
+use crate::manifests::Checked;
+use crate::reconcile::desired::{render_app, tracked_branches};
 use crate::source::{
-    HistoryQuery, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SourceEvent,
+    HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SourceEvent,
     SourceLocation, spawn_poller, walk_history,
 };
 
@@ -27,13 +27,32 @@ struct Followed {
     revision: Option<String>,
     generation: Generation,
     status: SourceStatus,
+    /// The tracked branch does not exist: an error no successful poll ends,
+    /// only the branch's return.
+    branch_missing: bool,
 }
 
-/// A finished render.
-struct Rendered {
-    app: usize,
+/// A branch of a repository, as apps track it (`None`: the default branch).
+type Branch = (SourceLocation, Option<String>);
+
+/// A branch's history as walked so far.
+struct History {
     revision: String,
-    result: Result<Checked, String>,
+    commits: Vec<LogEntry>,
+}
+
+/// What the blocking pool reports back.
+enum Done {
+    Rendered {
+        app: usize,
+        revision: String,
+        result: Result<Checked, String>,
+    },
+    Walked {
+        branch: Branch,
+        revision: String,
+        batch: Vec<LogEntry>,
+    },
 }
 
 pub(super) async fn run(
@@ -43,7 +62,7 @@ pub(super) async fn run(
     events: mpsc::UnboundedSender<EngineEvent>,
     mut commands: mpsc::UnboundedReceiver<EngineCommand>,
 ) {
-    let mut followed: Vec<Followed> = apps
+    let followed: Vec<Followed> = apps
         .into_iter()
         .map(|config| Followed {
             source: SourceLocation::parse(&config.repo).ok(),
@@ -55,6 +74,7 @@ pub(super) async fn run(
                 in_backoff: false,
                 error: None,
             },
+            branch_missing: false,
             config,
         })
         .collect();
@@ -81,7 +101,6 @@ pub(super) async fn run(
 
     // One poller per repository, for all the branches its apps track.
     let (source_events, mut source_rx) = mpsc::channel(64);
-    let mut pollers: HashMap<SourceLocation, PollerHandle> = HashMap::new();
     let mut by_source: HashMap<SourceLocation, Vec<usize>> = HashMap::new();
     for (index, app) in followed.iter().enumerate() {
         match &app.source {
@@ -100,16 +119,12 @@ pub(super) async fn run(
             }
         }
     }
+    let mut pollers: HashMap<SourceLocation, PollerHandle> = HashMap::new();
     for (source, indexes) in &by_source {
-        let mut tracked: Vec<Option<String>> = indexes
-            .iter()
-            .map(|&i| followed[i].config.branch.clone())
-            .collect();
-        tracked.sort();
-        tracked.dedup();
-        let interval = indexes
-            .iter()
-            .map(|&i| followed[i].config.poll.0)
+        let apps = indexes.iter().map(|&i| &followed[i].config);
+        let interval = apps
+            .clone()
+            .map(|app| app.poll.0)
             .min()
             .unwrap_or(crate::config::DEFAULT_POLL.0);
         let config = PollerConfig {
@@ -117,198 +132,302 @@ pub(super) async fn run(
             limits: NetworkLimits::default(),
             cache_dir: paths.cache_dir.clone(),
         };
-        let handle = spawn_poller(source.clone(), tracked, config, source_events.clone());
+        let handle = spawn_poller(
+            source.clone(),
+            tracked_branches(apps),
+            config,
+            source_events.clone(),
+        );
         pollers.insert(source.clone(), handle);
     }
     drop(source_events);
 
-    let (rendered_tx, mut rendered_rx) = mpsc::unbounded_channel::<Rendered>();
-    let mut last_counts = None;
-
-    loop {
-        tokio::select! {
-            Some(event) = source_rx.recv() => {
-                on_source_event(event, &mut followed, &by_source, &paths, &rendered_tx, &events);
-                report_counts(&pollers, &contexts, &mut last_counts, &events);
-            }
-            Some(rendered) = rendered_rx.recv() => {
-                let app = &followed[rendered.app];
-                if app.revision.as_deref() != Some(rendered.revision.as_str()) {
-                    continue; // a newer revision is being rendered
-                }
-                if let Some(context) = contexts.get(&app.context) {
-                    let name = app.config.name.clone();
-                    let message = match rendered.result {
-                        Ok(checked) => ToContext::Desired { app: name, revision: rendered.revision, checked: Arc::new(checked) },
-                        Err(cause) => ToContext::DesiredFailed { app: name, cause },
-                    };
-                    context.send(message);
-                }
-            }
-            command = commands.recv() => {
-                let Some(EngineCommand::Refresh { app, generation }) = command else { return };
-                if let Some(index) = followed.iter().position(|f| f.config.name == app) {
-                    followed[index].generation = generation;
-                    if let Some(poller) = followed[index].source.as_ref().and_then(|s| pollers.get(s)) {
-                        poller.refresh();
-                    }
-                    if let Some(context) = contexts.get(&followed[index].context) {
-                        context.send(ToContext::Generation { app, generation });
-                    }
-                }
-            }
-            _ = requests_made.notified() => {
-                report_counts(&pollers, &contexts, &mut last_counts, &events);
-            }
-        }
-    }
-}
-
-/// Sends the request counts when they changed since the last time.
-fn report_counts(
-    pollers: &HashMap<SourceLocation, PollerHandle>,
-    contexts: &BTreeMap<Option<String>, ContextTask>,
-    last: &mut Option<(u64, u64)>,
-    events: &mpsc::UnboundedSender<EngineEvent>,
-) {
-    let git: u64 = pollers.values().map(PollerHandle::requests).sum();
-    let cluster: u64 = contexts.values().map(ContextTask::requests).sum();
-    if *last != Some((git, cluster)) {
-        *last = Some((git, cluster));
-        let _ = events.send(EngineEvent::Requests { git, cluster });
-    }
-}
-
-fn on_source_event(
-    event: SourceEvent,
-    followed: &mut [Followed],
-    by_source: &HashMap<SourceLocation, Vec<usize>>,
-    paths: &Paths,
-    rendered: &mpsc::UnboundedSender<Rendered>,
-    events: &mpsc::UnboundedSender<EngineEvent>,
-) {
-    let source = match &event {
-        SourceEvent::Head { source, .. }
-        | SourceEvent::Error { source, .. }
-        | SourceEvent::NextPoll { source, .. } => source.clone(),
+    let (done_tx, done) = mpsc::unbounded_channel();
+    let mut sources = Sources {
+        followed,
+        by_source,
+        contexts,
+        histories: HashMap::new(),
+        paths,
+        events,
+        done: done_tx,
     };
-    for &index in by_source.get(&source).into_iter().flatten() {
-        let app = &mut followed[index];
-        match &event {
-            SourceEvent::Head {
-                tracked, commit, ..
-            } if *tracked == app.config.branch => {
-                app.status.error = None;
-                let revision = commit.to_string();
-                if app.revision.as_deref() == Some(revision.as_str()) {
-                    continue;
-                }
-                app.revision = Some(revision.clone());
-                render(index, &app.config, &source, &revision, paths, rendered);
-                walk(
-                    &app.config.name,
-                    app.generation,
-                    &source,
-                    &revision,
-                    paths,
-                    events,
-                );
-            }
-            SourceEvent::Head { .. } => continue,
-            SourceEvent::Error {
-                cause, retry_at, ..
-            } => {
-                app.status.error = Some(cause.clone());
-                app.status.next_poll = Some(*retry_at);
-                app.status.in_backoff = true;
-            }
-            SourceEvent::NextPoll { at, in_backoff, .. } => {
-                app.status.next_poll = Some(*at);
-                app.status.in_backoff = *in_backoff;
-                // A poll that succeeded after errors: the branch need not
-                // have moved for the error to be over.
-                if !*in_backoff {
-                    app.status.error = None;
-                }
-            }
-        }
-        let _ = events.send(EngineEvent::Source {
-            app: app.config.name.clone(),
-            source: app.status.clone(),
-        });
-    }
+    sources
+        .serve(pollers, &mut source_rx, done, &mut commands, requests_made)
+        .await;
 }
 
-/// Renders an app at a revision on the blocking pool.
-fn render(
-    index: usize,
-    app: &AppConfig,
-    source: &SourceLocation,
-    revision: &str,
-    paths: &Paths,
-    rendered: &mpsc::UnboundedSender<Rendered>,
-) {
-    let (repo_dir, app, revision, rendered) = (
-        source.git_dir(&paths.cache_dir),
-        app.clone(),
-        revision.to_string(),
-        rendered.clone(),
-    );
-    tokio::task::spawn_blocking(move || {
-        let settings = AppSettings {
-            name: &app.name,
-            namespace: &app.namespace,
-            values: &app.values,
+struct Sources {
+    followed: Vec<Followed>,
+    by_source: HashMap<SourceLocation, Vec<usize>>,
+    contexts: BTreeMap<Option<String>, ContextTask>,
+    histories: HashMap<Branch, History>,
+    paths: Paths,
+    events: mpsc::UnboundedSender<EngineEvent>,
+    done: mpsc::UnboundedSender<Done>,
+}
+
+impl Sources {
+    async fn serve(
+        &mut self,
+        pollers: HashMap<SourceLocation, PollerHandle>,
+        source_rx: &mut mpsc::Receiver<SourceEvent>,
+        mut done: mpsc::UnboundedReceiver<Done>,
+        commands: &mut mpsc::UnboundedReceiver<EngineCommand>,
+        requests_made: Arc<tokio::sync::Notify>,
+    ) {
+        let mut last_counts = None;
+        loop {
+            tokio::select! {
+                Some(event) = source_rx.recv() => {
+                    self.on_source_event(event);
+                    self.report_counts(&pollers, &mut last_counts);
+                }
+                Some(finished) = done.recv() => self.on_done(finished),
+                command = commands.recv() => {
+                    let Some(EngineCommand::Refresh { app, generation }) = command else { return };
+                    self.refresh(&app, generation, &pollers);
+                }
+                _ = requests_made.notified() => self.report_counts(&pollers, &mut last_counts),
+            }
+        }
+    }
+
+    fn on_source_event(&mut self, event: SourceEvent) {
+        let source = match &event {
+            SourceEvent::Head { source, .. }
+            | SourceEvent::Error { source, .. }
+            | SourceEvent::NextPoll { source, .. } => source.clone(),
         };
-        let result = desired_at(
-            &repo_dir,
-            &revision,
-            &app.path,
-            Path::new(&app.path),
-            &settings,
-        )
-        .map_err(|e| e.to_string());
-        let _ = rendered.send(Rendered {
-            app: index,
-            revision,
-            result,
-        });
-    });
-}
+        if let SourceEvent::Head {
+            tracked, commit, ..
+        } = &event
+        {
+            self.walk((source.clone(), tracked.clone()), &commit.to_string());
+        }
+        let indexes = self.by_source.get(&source).cloned().unwrap_or_default();
+        let mut to_render = Vec::new();
+        for index in indexes {
+            let app = &mut self.followed[index];
+            match &event {
+                SourceEvent::Head {
+                    tracked, commit, ..
+                } if *tracked == app.config.branch => {
+                    app.status.error = None;
+                    app.branch_missing = false;
+                    let revision = commit.to_string();
+                    if app.revision.as_deref() != Some(revision.as_str()) {
+                        app.revision = Some(revision.clone());
+                        to_render.push((index, revision));
+                    }
+                }
+                SourceEvent::Head { .. } => continue,
+                SourceEvent::Error {
+                    missing: Some(branch),
+                    ..
+                } if *branch != app.config.branch => continue,
+                SourceEvent::Error {
+                    missing,
+                    cause,
+                    retry_at,
+                    ..
+                } => {
+                    app.status.error = Some(cause.clone());
+                    app.status.next_poll = Some(*retry_at);
+                    app.status.in_backoff = missing.is_none();
+                    app.branch_missing = missing.is_some();
+                    // No desired state to show: the app is Unknown, and says why.
+                    if missing.is_some() || app.revision.is_none() {
+                        app.revision = None;
+                        if let Some(context) = self.contexts.get(&app.context) {
+                            context.send(ToContext::DesiredFailed {
+                                app: app.config.name.clone(),
+                                cause: cause.clone(),
+                            });
+                        }
+                    }
+                }
+                SourceEvent::NextPoll { at, in_backoff, .. } => {
+                    app.status.next_poll = Some(*at);
+                    app.status.in_backoff = *in_backoff;
+                    // A poll that succeeded after errors: the branch need not
+                    // have moved for the error to be over.
+                    if !*in_backoff && !app.branch_missing {
+                        app.status.error = None;
+                    }
+                }
+            }
+            let _ = self.events.send(EngineEvent::Source {
+                app: app.config.name.clone(),
+                source: app.status.clone(),
+            });
+        }
+        for (index, revision) in to_render {
+            self.render(index, &source, &revision);
+        }
+    }
 
-/// Walks the branch history on the blocking pool and reports it.
-fn walk(
-    app: &str,
-    generation: Generation,
-    source: &SourceLocation,
-    revision: &str,
-    paths: &Paths,
-    events: &mpsc::UnboundedSender<EngineEvent>,
-) {
-    let (repo_dir, app, events) = (
-        source.git_dir(&paths.cache_dir),
-        app.to_string(),
-        events.clone(),
-    );
-    let query = HistoryQuery {
-        rev: revision.to_string(),
-        path: None,
-        limit: Some(HISTORY_LIMIT),
-    };
-    tokio::task::spawn_blocking(move || {
-        let mut commits = Vec::new();
-        let walked = walk_history(&repo_dir, &query, |batch| {
-            commits.extend(batch);
-            std::ops::ControlFlow::Continue(())
+    fn on_done(&mut self, finished: Done) {
+        match finished {
+            Done::Rendered {
+                app,
+                revision,
+                result,
+            } => {
+                let followed = &self.followed[app];
+                if followed.revision.as_deref() != Some(revision.as_str()) {
+                    return; // a newer revision is being rendered
+                }
+                if let Some(context) = self.contexts.get(&followed.context) {
+                    let name = followed.config.name.clone();
+                    context.send(match result {
+                        Ok(checked) => ToContext::Desired {
+                            app: name,
+                            revision,
+                            checked: Arc::new(checked),
+                        },
+                        Err(cause) => ToContext::DesiredFailed { app: name, cause },
+                    });
+                }
+            }
+            Done::Walked {
+                branch,
+                revision,
+                batch,
+            } => {
+                let Some(history) = self
+                    .histories
+                    .get_mut(&branch)
+                    .filter(|h| h.revision == revision)
+                else {
+                    return; // the branch moved since; a newer walk runs
+                };
+                history.commits.extend(batch);
+                self.publish_history(&branch);
+            }
+        }
+    }
+
+    /// Polls the app's repository now; later replies carry `generation`.
+    fn refresh(
+        &mut self,
+        app: &str,
+        generation: Generation,
+        pollers: &HashMap<SourceLocation, PollerHandle>,
+    ) {
+        let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
+            return;
+        };
+        let followed = &mut self.followed[index];
+        followed.generation = generation;
+        if let Some(poller) = followed.source.as_ref().and_then(|s| pollers.get(s)) {
+            poller.refresh();
+        }
+        if let Some(context) = self.contexts.get(&followed.context) {
+            context.send(ToContext::Generation {
+                app: app.to_string(),
+                generation,
+            });
+        }
+        // The history is the same unless the branch moves: answer again.
+        if let Some(source) = followed.source.clone() {
+            let branch = (source, followed.config.branch.clone());
+            self.publish_history(&branch);
+        }
+    }
+
+    /// Renders an app at a revision on the blocking pool.
+    fn render(&self, index: usize, source: &SourceLocation, revision: &str) {
+        let (repo_dir, app, revision, done) = (
+            source.git_dir(&self.paths.cache_dir),
+            self.followed[index].config.clone(),
+            revision.to_string(),
+            self.done.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let result = render_app(&app, &repo_dir, &revision);
+            let _ = done.send(Done::Rendered {
+                app: index,
+                revision,
+                result,
+            });
         });
-        if let Err(err) = walked {
-            tracing::warn!(app, error = %err, "cannot walk the history");
+    }
+
+    /// Walks a branch's history on the blocking pool, once per head for
+    /// every app that tracks it; batches come back as they are read.
+    fn walk(&mut self, branch: Branch, revision: &str) {
+        if self
+            .histories
+            .get(&branch)
+            .is_some_and(|h| h.revision == revision)
+        {
             return;
         }
-        let _ = events.send(EngineEvent::Commits {
-            app,
-            generation,
-            commits: Arc::new(commits),
+        self.histories.insert(
+            branch.clone(),
+            History {
+                revision: revision.to_string(),
+                commits: Vec::new(),
+            },
+        );
+        let repo_dir = branch.0.git_dir(&self.paths.cache_dir);
+        let query = HistoryQuery {
+            rev: revision.to_string(),
+            path: None,
+            limit: Some(HISTORY_LIMIT),
+        };
+        let (done, revision) = (self.done.clone(), revision.to_string());
+        tokio::task::spawn_blocking(move || {
+            let walked = walk_history(&repo_dir, &query, |batch| {
+                let sent = done.send(Done::Walked {
+                    branch: branch.clone(),
+                    revision: revision.clone(),
+                    batch,
+                });
+                if sent.is_ok() {
+                    std::ops::ControlFlow::Continue(())
+                } else {
+                    std::ops::ControlFlow::Break(())
+                }
+            });
+            if let Err(err) = walked {
+                tracing::warn!(repo = %branch.0, error = %err, "cannot walk the history");
+            }
         });
-    });
+    }
+
+    /// Sends a branch's history so far to every app that tracks it.
+    fn publish_history(&self, branch: &Branch) {
+        let Some(history) = self.histories.get(branch) else {
+            return;
+        };
+        if history.commits.is_empty() {
+            return;
+        }
+        let commits = Arc::new(history.commits.clone());
+        for app in &self.followed {
+            if app.source.as_ref() == Some(&branch.0) && app.config.branch == branch.1 {
+                let _ = self.events.send(EngineEvent::Commits {
+                    app: app.config.name.clone(),
+                    generation: app.generation,
+                    commits: commits.clone(),
+                });
+            }
+        }
+    }
+
+    /// Sends the request counts when they changed since the last time.
+    fn report_counts(
+        &self,
+        pollers: &HashMap<SourceLocation, PollerHandle>,
+        last: &mut Option<(u64, u64)>,
+    ) {
+        let git: u64 = pollers.values().map(PollerHandle::requests).sum();
+        let cluster: u64 = self.contexts.values().map(ContextTask::requests).sum();
+        if *last != Some((git, cluster)) {
+            *last = Some((git, cluster));
+            let _ = self.events.send(EngineEvent::Requests { git, cluster });
+        }
+    }
 }
