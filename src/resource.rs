@@ -41,6 +41,14 @@ pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 /// Annotation holding the commit id an object was applied from.
 pub const REVISION_ANNOTATION: &str = "driftdeck.dev/revision";
 
+/// The app an object belongs to by its `APP_LABEL`, if it carries one.
+pub fn app_of(object: &Value) -> Option<&str> {
+    object
+        .pointer("/metadata/labels")
+        .and_then(|labels| labels.get(APP_LABEL))
+        .and_then(Value::as_str)
+}
+
 impl ResourceKey {
     pub fn new(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> ResourceKey {
         ResourceKey {

@@ -98,8 +98,7 @@ impl KindCatalog {
     /// The kind for an object's `apiVersion` and `kind`.
     pub fn find(&self, api_version: &str, kind: &str) -> Option<&ServedKind> {
         let (group, version) = split_api_version(api_version);
-        self.kinds
-            .get(&(group.to_string(), version.to_string(), kind.to_string()))
+        self.lookup(group, Some(version), kind)
     }
 
     /// The version of a kind the server recommends.
@@ -119,20 +118,25 @@ impl KindCatalog {
         version: Option<&str>,
         kind: &str,
     ) -> Result<Option<ServedKind>, ClusterError> {
-        let lookup = |catalog: &KindCatalog| match version {
-            Some(version) => catalog
-                .kinds
-                .get(&(group.to_string(), version.to_string(), kind.to_string()))
-                .cloned(),
-            None => catalog.preferred(group, kind).cloned(),
-        };
-        if let Some(found) = lookup(self) {
-            return Ok(Some(found));
+        if let Some(found) = self.lookup(group, version, kind) {
+            return Ok(Some(found.clone()));
         }
         if self.discovered_at.elapsed() >= REDISCOVERY_INTERVAL {
             *self = KindCatalog::discover(client).await?;
         }
-        Ok(lookup(self))
+        Ok(self.lookup(group, version, kind).cloned())
+    }
+
+    /// The kind at `version` (or the preferred one) as last discovered:
+    /// `None` means the server does not serve it.
+    pub fn lookup(&self, group: &str, version: Option<&str>, kind: &str) -> Option<&ServedKind> {
+        match version {
+            Some(version) => {
+                self.kinds
+                    .get(&(group.to_string(), version.to_string(), kind.to_string()))
+            }
+            None => self.preferred(group, kind),
+        }
     }
 
     /// One version of every kind that can be watched: where an app's objects

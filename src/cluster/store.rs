@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use super::live::{LiveRead, Unreadable, Wanted};
-use crate::resource::{APP_LABEL, ResourceKey};
+use crate::resource::{ResourceKey, app_of};
 
 /// What a watch covers: every labelled object of a kind, or one object by name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,6 +55,9 @@ struct WatchState {
 pub struct LiveStore {
     objects: HashMap<ResourceKey, Value>,
     watches: BTreeMap<WatchId, WatchState>,
+    /// Raised whenever a watch is first listed, fails or recovers: what
+    /// every app's view says about staleness may have changed.
+    watch_epoch: u64,
 }
 
 impl LiveStore {
@@ -75,6 +78,9 @@ impl LiveStore {
                 }
                 let state = self.watches.entry(watch.clone()).or_default();
                 let gone: Vec<ResourceKey> = state.keys.difference(&fresh).cloned().collect();
+                if !state.listed || state.failure.is_some() {
+                    self.watch_epoch += 1;
+                }
                 state.keys = fresh;
                 state.listed = true;
                 state.failure = None;
@@ -91,7 +97,9 @@ impl LiveStore {
                 };
                 let state = self.watches.entry(watch).or_default();
                 state.keys.insert(key.clone());
-                state.failure = None;
+                if state.failure.take().is_some() {
+                    self.watch_epoch += 1;
+                }
                 if self.objects.get(&key) == Some(&object) {
                     return Vec::new();
                 }
@@ -113,11 +121,14 @@ impl LiveStore {
                 // Keep the time the trouble started, with the latest cause.
                 let since = state.failure.as_ref().map_or(at, |(since, _)| *since);
                 state.failure = Some((since, cause));
+                self.watch_epoch += 1;
                 Vec::new()
             }
             LiveUpdate::Recovered { watch } => {
-                if let Some(state) = self.watches.get_mut(&watch) {
-                    state.failure = None;
+                if let Some(state) = self.watches.get_mut(&watch)
+                    && state.failure.take().is_some()
+                {
+                    self.watch_epoch += 1;
                 }
                 Vec::new()
             }
@@ -151,12 +162,7 @@ impl LiveStore {
     pub fn app_view(&self, app: &str, wanted: &[Wanted]) -> LiveRead {
         let mut read = LiveRead::default();
         for (key, object) in &self.objects {
-            let labelled = object
-                .pointer("/metadata/labels")
-                .and_then(|labels| labels.get(APP_LABEL))
-                .and_then(Value::as_str)
-                == Some(app);
-            if labelled {
+            if app_of(object) == Some(app) {
                 read.objects.insert(key.clone(), object.clone());
             }
         }
@@ -193,6 +199,17 @@ impl LiveStore {
         read
     }
 
+    /// The live object with this key, if a watch reports it.
+    pub fn object(&self, key: &ResourceKey) -> Option<&Value> {
+        self.objects.get(key)
+    }
+
+    /// A number that changes whenever a watch is first listed, fails or
+    /// recovers (and not when only objects change).
+    pub fn watch_epoch(&self) -> u64 {
+        self.watch_epoch
+    }
+
     /// True when every watch has listed once: the cache has a first picture.
     pub fn is_primed(&self) -> bool {
         self.watches.values().all(|w| w.listed)
@@ -207,6 +224,7 @@ impl LiveStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource::APP_LABEL;
     use serde_json::json;
 
     fn deployment(name: &str, app: &str, image: &str) -> Value {
@@ -249,6 +267,42 @@ mod tests {
         let view = store.app_view("shop", &[]);
         assert_eq!(view.objects.len(), 1);
         assert!(view.unreadable.is_empty() && view.stale_since.is_none());
+    }
+
+    #[test]
+    fn the_watch_epoch_moves_with_watch_health_not_with_objects() {
+        let mut store = LiveStore::default();
+        let failed = || LiveUpdate::Failed {
+            watch: deployments(),
+            cause: "connection reset".into(),
+            at: jiff::Timestamp::UNIX_EPOCH,
+        };
+        let start = store.watch_epoch();
+        store.apply(LiveUpdate::Listed {
+            watch: deployments(),
+            objects: vec![deployment("a", "shop", "x:1")],
+        });
+        let listed = store.watch_epoch();
+        assert_ne!(listed, start, "a first list");
+        store.apply(LiveUpdate::Applied {
+            watch: deployments(),
+            object: deployment("a", "shop", "x:2"),
+        });
+        assert_eq!(
+            store.watch_epoch(),
+            listed,
+            "an object changed, not a watch"
+        );
+        store.apply(failed());
+        let failing = store.watch_epoch();
+        assert_ne!(failing, listed);
+        store.apply(LiveUpdate::Applied {
+            watch: deployments(),
+            object: deployment("a", "shop", "x:3"),
+        });
+        assert_ne!(store.watch_epoch(), failing, "an event ends the failure");
+        let key = ResourceKey::of(&deployment("a", "shop", "x:3")).unwrap();
+        assert_eq!(store.object(&key).and_then(app_of), Some("shop"));
     }
 
     #[test]

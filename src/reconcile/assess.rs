@@ -5,14 +5,13 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::app_summary::{AppStatus, AppSummary, summarize};
 use super::resource_result::ResourceResult;
 use crate::cluster::{LiveRead, PodQuery, Wanted, kind_label};
 use crate::config::AppConfig;
 use crate::manifests::{Checked, Problem, ReferenceTarget, Severity};
-use crate::resource::{APP_LABEL, ResourceKey, short_revision};
+use crate::resource::{ResourceKey, app_of, short_revision};
 
 /// Everything known about one app at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,7 +138,7 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
     let complete = checked.can_sync();
     if complete {
         for (key, object) in &live.objects {
-            if !desired_keys.contains(key) && labelled_for(object, &app.name) {
+            if !desired_keys.contains(key) && app_of(object) == Some(app.name.as_str()) {
                 resources.push(ResourceResult::extra(key.clone(), object));
             }
         }
@@ -171,14 +170,6 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
         stale_since: live.stale_since,
         stale_cause: live.stale_cause.clone(),
     }
-}
-
-fn labelled_for(object: &Value, app: &str) -> bool {
-    object
-        .pointer("/metadata/labels")
-        .and_then(|labels| labels.get(APP_LABEL))
-        .and_then(Value::as_str)
-        == Some(app)
 }
 
 /// The problems, minus the reference warnings the live state resolves; the

@@ -144,22 +144,85 @@ async fn the_engine_follows_drift_as_it_happens_and_new_commits_on_refresh() {
             report.summary
         );
 
-        let commits = events
+        let (generation, commits) = events
             .next("the history", |event| match event {
-                EngineEvent::Commits { app, commits, .. } if app == APP && commits.len() == 2 => {
-                    Some(commits.clone())
-                }
+                EngineEvent::Commits {
+                    app,
+                    commits,
+                    generation,
+                } if app == APP && commits.len() == 2 => Some((*generation, commits.clone())),
                 _ => None,
             })
             .await;
         assert_eq!(commits[0].id.to_string(), commit);
+        assert_eq!(generation, 1, "the history answers the refresh");
         let cluster = events
             .next("request counts", |event| match event {
                 EngineEvent::Requests { cluster, .. } if *cluster > 0 => Some(*cluster),
                 _ => None,
             })
             .await;
-        assert!(cluster > 0);
+        let served = world.sim.metrics().snapshot().total;
+        assert!(
+            cluster <= served,
+            "driftdeck counts {cluster} requests, the server saw {served} from everyone"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_missing_branch_makes_the_app_unknown_until_it_appears() {
+    within_timeout(async {
+        let world = World::new().await;
+        world.apply_as_driftdeck().await;
+        let mut app = app(&world);
+        app.branch = Some("release".to_string());
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let mut events = Events {
+            receiver,
+            seen: Vec::new(),
+        };
+        let options = EngineOptions {
+            kubeconfig: Some(world.path("kubeconfig")),
+            context: None,
+        };
+        let engine = Engine::start(vec![app], paths(&world), options, sender);
+
+        let (_, report) = events
+            .next(
+                "an Unknown report",
+                report_where(|r| r.summary.status.to_string() == "Unknown"),
+            )
+            .await;
+        let reason = report.summary.reason.unwrap_or_default();
+        assert!(
+            reason.contains("branch \"release\" does not exist"),
+            "{reason}"
+        );
+        assert_eq!(report.desired_revision, None);
+        let error = events
+            .next("the source error", |event| match event {
+                EngineEvent::Source { app, source } if app == APP => source.error.clone(),
+                _ => None,
+            })
+            .await;
+        assert!(error.contains("release"), "{error}");
+
+        let head = world.git(&["rev-parse", "HEAD"]);
+        world.git(&["branch", "release"]);
+        engine.send(EngineCommand::Refresh {
+            app: APP.to_string(),
+            generation: 1,
+        });
+        let (generation, report) = events
+            .next(
+                "a Synced report on the new branch",
+                report_where(|r| r.summary.status.to_string() == "Synced"),
+            )
+            .await;
+        assert_eq!(generation, 1);
+        assert_eq!(report.desired_revision.as_deref(), Some(head.as_str()));
     })
     .await;
 }

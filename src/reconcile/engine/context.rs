@@ -19,7 +19,7 @@ use crate::cluster::{
 use crate::config::AppConfig;
 use crate::manifests::Checked;
 use crate::reconcile::assess::{AppReport, assess, live_queries};
-use crate::resource::{APP_LABEL, ResourceKey};
+use crate::resource::{ResourceKey, app_of};
 
 /// Changes are gathered this long before apps are compared again.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -108,6 +108,9 @@ struct Slot {
     wanted: Vec<Wanted>,
     pod_queries: Vec<PodQuery>,
     pods_found: BTreeMap<PodQuery, bool>,
+    /// The live objects the last comparison saw: a change to one of them
+    /// concerns this app even once it is gone or relabelled.
+    seen: BTreeSet<ResourceKey>,
     last: Option<Arc<AppReport>>,
 }
 
@@ -164,9 +167,16 @@ impl Context {
                     }
                 }
                 Some(update) = live.recv() => {
-                    store.apply(update);
-                    if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
-                    dirty.extend(self.apps.keys().cloned());
+                    let epoch = store.watch_epoch();
+                    let changed = store.apply(update);
+                    let touched: Vec<String> = if store.watch_epoch() != epoch {
+                        // Staleness is part of every app's view.
+                        self.apps.keys().cloned().collect()
+                    } else {
+                        self.apps_touched(&changed, &store)
+                    };
+                    if dirty.is_empty() && !touched.is_empty() { deadline = Instant::now() + SETTLE; }
+                    dirty.extend(touched);
                 }
                 Some((app, found)) = self.probes.1.recv() => {
                     if let Some(slot) = self.apps.get_mut(&app) {
@@ -312,22 +322,35 @@ impl Context {
                     .wanted
                     .iter()
                     .filter(|w| {
-                        let version = w.version.as_deref().unwrap_or_default();
-                        let api_version = if w.key.group.is_empty() {
-                            version.to_string()
-                        } else {
-                            format!("{}/{version}", w.key.group)
-                        };
-                        w.version.is_some() && catalog.find(&api_version, &w.key.kind).is_none()
+                        let served =
+                            catalog.lookup(&w.key.group, w.version.as_deref(), &w.key.kind);
+                        served.is_none()
                     })
                     .map(|w| w.key.clone())
                     .collect();
                 view.pods_found = slot.pods_found.clone();
+                slot.seen = view.objects.keys().cloned().collect();
                 assess(&slot.config, revision, checked, &view)
             }
             (None, None) => return,
         };
         slot.send_if_changed(report, &self.events);
+    }
+
+    /// The apps a change to these objects concerns: those that want them,
+    /// saw them last time, or whose label they now carry.
+    fn apps_touched(&self, changed: &[ResourceKey], store: &LiveStore) -> Vec<String> {
+        self.apps
+            .iter()
+            .filter(|(name, slot)| {
+                changed.iter().any(|key| {
+                    slot.seen.contains(key)
+                        || slot.wanted.iter().any(|w| w.key == *key)
+                        || store.object(key).and_then(app_of) == Some(name.as_str())
+                })
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     fn report_unreachable(&mut self, app: &str, cause: &str) {
@@ -352,14 +375,9 @@ impl Context {
         catalog: &mut KindCatalog,
     ) {
         let mut needed: Vec<(ServedKind, ResourceKey)> = Vec::new();
-        for (app, slot) in &self.apps {
-            let view = store.app_view(app, &[]);
+        for slot in self.apps.values() {
             for wanted in &slot.wanted {
-                let labelled = view
-                    .objects
-                    .get(&wanted.key)
-                    .and_then(|o| o.pointer("/metadata/labels").and_then(|l| l.get(APP_LABEL)))
-                    .is_some();
+                let labelled = store.object(&wanted.key).and_then(app_of).is_some();
                 if labelled || needed.iter().any(|(_, key)| *key == wanted.key) {
                     continue;
                 }
@@ -391,6 +409,7 @@ impl Slot {
             wanted: Vec::new(),
             pod_queries: Vec::new(),
             pods_found: BTreeMap::new(),
+            seen: BTreeSet::new(),
             last: None,
         }
     }
