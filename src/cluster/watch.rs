@@ -21,6 +21,10 @@ const WATCH_SECONDS: u32 = 290;
 /// Retry delays after errors: doubling from the first to the last.
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
 const BACKOFF_LAST: Duration = Duration::from_secs(30);
+/// A watch that ends sooner than this after it was opened (or a list whose
+/// watch is refused as expired this soon) counts as a failure: a server or
+/// proxy that closes every watch at once must not get a tight loop.
+const QUICK_END: Duration = Duration::from_secs(1);
 
 /// The watch tasks of one context. Dropping it stops them.
 pub struct LiveCache {
@@ -153,7 +157,9 @@ enum WatchEnd {
 impl WatchTask {
     async fn run(self) {
         let mut failures = 0u32;
+        let mut quick_ends = QuickEnds::default();
         'list: loop {
+            let listed_at = tokio::time::Instant::now();
             let version = match self.list().await {
                 Ok(version) => version,
                 Err(cause) => {
@@ -186,13 +192,24 @@ impl WatchTask {
                             }
                         }
                         failures = 0;
-                        match self.follow(stream, &mut version).await {
+                        let opened = tokio::time::Instant::now();
+                        let end = self.follow(stream, &mut version).await;
+                        if let Some(wait) = quick_ends.wait_after(opened.elapsed()) {
+                            tracing::debug!(watch = ?self.id, ?wait, "the watch ended at once; waiting");
+                            tokio::time::sleep(wait).await;
+                        }
+                        match end {
                             WatchEnd::Resume => {}
                             WatchEnd::Expired => continue 'list,
                             WatchEnd::Closed => return,
                         }
                     }
-                    Err(kube::Error::Api(status)) if status.code == 410 => continue 'list,
+                    Err(kube::Error::Api(status)) if status.code == 410 => {
+                        if let Some(wait) = quick_ends.wait_after(listed_at.elapsed()) {
+                            tokio::time::sleep(wait).await;
+                        }
+                        continue 'list;
+                    }
                     Err(err) => {
                         stale = true;
                         if !self.fail(describe_kube_error(&err)) {
@@ -307,6 +324,24 @@ fn remember_version(version: &mut String, object: &DynamicObject) {
     }
 }
 
+/// Watches that ended soon after they began, in a row.
+#[derive(Default)]
+struct QuickEnds(u32);
+
+impl QuickEnds {
+    /// The wait before the next watch or list, given how long the last one
+    /// lasted: none after a watch that lasted, growing waits after quick ends.
+    fn wait_after(&mut self, lasted: Duration) -> Option<Duration> {
+        if lasted >= QUICK_END {
+            self.0 = 0;
+            return None;
+        }
+        let wait = backoff(self.0);
+        self.0 = self.0.saturating_add(1);
+        Some(wait)
+    }
+}
+
 /// The delay before retry number `failures` (0-based): doubling, capped.
 fn backoff(failures: u32) -> Duration {
     BACKOFF_FIRST
@@ -325,5 +360,20 @@ mod tests {
         assert_eq!(backoff(3), Duration::from_secs(4));
         assert_eq!(backoff(10), BACKOFF_LAST);
         assert_eq!(backoff(u32::MAX), BACKOFF_LAST);
+    }
+
+    #[test]
+    fn watches_that_end_at_once_wait_longer_each_time_until_one_lasts() {
+        let mut quick = QuickEnds::default();
+        let instant = Duration::from_millis(5);
+        assert_eq!(quick.wait_after(instant), Some(backoff(0)));
+        assert_eq!(quick.wait_after(instant), Some(backoff(1)));
+        assert_eq!(quick.wait_after(instant), Some(backoff(2)));
+        assert_eq!(quick.wait_after(Duration::from_secs(290)), None);
+        assert_eq!(
+            quick.wait_after(instant),
+            Some(backoff(0)),
+            "a lasting watch resets"
+        );
     }
 }
