@@ -49,6 +49,8 @@ pub struct AppState {
     pub report: Option<Arc<AppReport>>,
     /// The branch history, newest first.
     pub commits: Option<Arc<Vec<LogEntry>>>,
+    /// Why the history could not be read (in full), until it can.
+    pub history_error: Option<String>,
     /// How polling the app's repository goes.
     pub source: Option<SourceStatus>,
     /// A refresh was asked for and its verdict has not come yet.
@@ -70,6 +72,7 @@ impl AppState {
             generation: Generation::default(),
             report: None,
             commits: None,
+            history_error: None,
             source: None,
             refreshing: false,
         }

@@ -38,6 +38,13 @@ pub enum EngineEvent {
         generation: Generation,
         commits: Arc<Vec<LogEntry>>,
     },
+    /// The app's branch history could not be read (the commits sent
+    /// before, if any, are all there is).
+    HistoryFailed {
+        app: String,
+        generation: Generation,
+        cause: String,
+    },
     /// How polling the app's repository goes.
     Source { app: String, source: SourceStatus },
     /// Requests made so far to Git remotes and to API servers.

@@ -39,6 +39,8 @@ type Branch = (SourceLocation, Option<String>);
 struct History {
     revision: String,
     commits: Vec<LogEntry>,
+    /// Why the walk stopped before its end.
+    failure: Option<String>,
 }
 
 /// What the blocking pool reports back.
@@ -51,7 +53,7 @@ enum Done {
     Walked {
         branch: Branch,
         revision: String,
-        batch: Vec<LogEntry>,
+        batch: Result<Vec<LogEntry>, String>,
     },
 }
 
@@ -302,7 +304,10 @@ impl Sources {
                 else {
                     return; // the branch moved since; a newer walk runs
                 };
-                history.commits.extend(batch);
+                match batch {
+                    Ok(batch) => history.commits.extend(batch),
+                    Err(cause) => history.failure = Some(cause),
+                }
                 self.publish_history(&branch);
             }
         }
@@ -369,6 +374,7 @@ impl Sources {
             History {
                 revision: revision.to_string(),
                 commits: Vec::new(),
+                failure: None,
             },
         );
         let repo_dir = branch.0.git_dir(&self.paths.cache_dir);
@@ -383,7 +389,7 @@ impl Sources {
                 let sent = done.send(Done::Walked {
                     branch: branch.clone(),
                     revision: revision.clone(),
-                    batch,
+                    batch: Ok(batch),
                 });
                 if sent.is_ok() {
                     std::ops::ControlFlow::Continue(())
@@ -393,6 +399,12 @@ impl Sources {
             });
             if let Err(err) = walked {
                 tracing::warn!(repo = %branch.0, error = %err, "cannot walk the history");
+                let batch = Err(err.to_string());
+                let _ = done.send(Done::Walked {
+                    branch,
+                    revision,
+                    batch,
+                });
             }
         });
     }
@@ -402,16 +414,23 @@ impl Sources {
         let Some(history) = self.histories.get(branch) else {
             return;
         };
-        if history.commits.is_empty() {
-            return;
-        }
-        let commits = Arc::new(history.commits.clone());
+        let commits = (!history.commits.is_empty()).then(|| Arc::new(history.commits.clone()));
         for app in &self.followed {
-            if app.source.as_ref() == Some(&branch.0) && app.config.branch == branch.1 {
+            if app.source.as_ref() != Some(&branch.0) || app.config.branch != branch.1 {
+                continue;
+            }
+            if let Some(commits) = &commits {
                 let _ = self.events.send(EngineEvent::Commits {
                     app: app.config.name.clone(),
                     generation: app.generation,
                     commits: commits.clone(),
+                });
+            }
+            if let Some(cause) = &history.failure {
+                let _ = self.events.send(EngineEvent::HistoryFailed {
+                    app: app.config.name.clone(),
+                    generation: app.generation,
+                    cause: cause.clone(),
                 });
             }
         }

@@ -48,6 +48,17 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
                 state.cursors.commits.selected = index;
             }
             target.commits = Some(commits);
+            target.history_error = None;
+        }
+        EngineEvent::HistoryFailed {
+            app,
+            generation,
+            cause,
+        } => {
+            let Some(target) = current(&mut state.apps, &app, generation) else {
+                return Outcome::unchanged();
+            };
+            target.history_error = Some(cause);
         }
         EngineEvent::Source { app, source } => {
             let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {

@@ -41,6 +41,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let deployed = report.and_then(|r| r.summary.revision.as_deref());
     let head = report.and_then(|r| r.desired_revision.as_deref());
     match app.commits.as_deref().map(Vec::as_slice) {
+        None if let Some(cause) = &app.history_error => hint(
+            frame,
+            inner,
+            state,
+            vec![Line::from(format!("Cannot read the history: {cause}"))],
+        ),
         None => hint(
             frame,
             inner,

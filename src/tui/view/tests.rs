@@ -173,6 +173,31 @@ fn the_commits_mark_the_deployed_commit_and_the_head() {
 }
 
 #[test]
+fn a_history_that_cannot_be_read_says_why_until_commits_come() {
+    let mut state = sized(state_with_apps(&["guestbook"]), 160, 48);
+    engine(
+        &mut state,
+        crate::reconcile::EngineEvent::HistoryFailed {
+            app: "guestbook".into(),
+            generation: 0,
+            cause: "object 9c1e0b2 is missing".into(),
+        },
+    );
+    let text = screen(&state);
+    assert!(
+        text.contains("Cannot read the history: object") && text.contains("9c1e0b2 is missing"),
+        "{text}"
+    );
+    engine(
+        &mut state,
+        crate::tui::test_support::commits_event("guestbook", 0, Vec::new()),
+    );
+    let text = screen(&state);
+    assert!(!text.contains("Cannot read the history"), "{text}");
+    assert!(text.contains("No commits on the branch."), "{text}");
+}
+
+#[test]
 fn snapshot_a_commit_in_detail() {
     for (w, h) in [(80, 24), (160, 48)] {
         let mut state = sized(reported(), w, h);
