@@ -48,7 +48,7 @@ enum Done {
     Rendered {
         app: usize,
         revision: String,
-        result: Result<Checked, String>,
+        result: Result<Arc<Checked>, String>,
     },
     Walked {
         branch: Branch,
@@ -286,7 +286,7 @@ impl Sources {
                         Ok(checked) => ToContext::Desired {
                             app: name,
                             revision,
-                            checked: Arc::new(checked),
+                            checked,
                         },
                         Err(cause) => ToContext::DesiredFailed { app: name, cause },
                     });
@@ -350,7 +350,7 @@ impl Sources {
             self.done.clone(),
         );
         tokio::task::spawn_blocking(move || {
-            let result = render_app(&app, &repo_dir, &revision);
+            let result = render_app(&app, &repo_dir, &revision).map(Arc::new);
             let _ = done.send(Done::Rendered {
                 app: index,
                 revision,
