@@ -51,7 +51,7 @@ enum Done {
         result: Result<Arc<Checked>, String>,
     },
     Walked {
-        branch: Branch,
+        branch: Box<Branch>,
         revision: String,
         batch: Result<Vec<LogEntry>, String>,
     },
@@ -387,7 +387,7 @@ impl Sources {
         tokio::task::spawn_blocking(move || {
             let walked = walk_history(&repo_dir, &query, |batch| {
                 let sent = done.send(Done::Walked {
-                    branch: branch.clone(),
+                    branch: Box::new(branch.clone()),
                     revision: revision.clone(),
                     batch: Ok(batch),
                 });
@@ -401,7 +401,7 @@ impl Sources {
                 tracing::warn!(repo = %branch.0, error = %err, "cannot walk the history");
                 let batch = Err(err.to_string());
                 let _ = done.send(Done::Walked {
-                    branch,
+                    branch: Box::new(branch),
                     revision,
                     batch,
                 });
