@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use super::layout::Areas;
 use super::symbols::{DEPLOYED, HEAD};
-use super::{clock, hint, pane_frame, pending_line, render_rows, short_id, symbols, title};
+use super::{clock, hint, pane_frame, pending_line, render_rows, symbols, title};
 use crate::reconcile::{AppReport, FieldChange, ResourceResult, ResourceStatus};
+use crate::resource::short_revision;
 use crate::source::{LogEntry, SignatureStatus};
 use crate::tui::state::{AppState, Detail, Pane, State};
 
@@ -215,7 +216,7 @@ fn app_rows<'a>(
         });
     let mut problems = Vec::new();
     if !report.problems.is_empty() {
-        let at = report.desired_revision.as_deref().map(short_id);
+        let at = report.desired_revision.as_deref().map(short_revision);
         problems.push(Line::from(""));
         problems.push(Line::styled(
             format!("Manifest problems at {}:", at.unwrap_or("the branch head")),
