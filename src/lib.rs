@@ -12,4 +12,5 @@ pub mod reconcile;
 pub mod resource;
 pub mod simcluster;
 pub mod source;
+pub mod text;
 pub mod tui;

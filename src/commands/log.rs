@@ -12,6 +12,7 @@ use crate::cli::{GlobalArgs, LogArgs, OutputFormat};
 use crate::source::{
     HistoryQuery, LogEntry, NetworkLimits, SourceError, SourceLocation, update_source, walk_history,
 };
+use crate::text::fit;
 
 pub fn run(global: &GlobalArgs, args: &LogArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
@@ -102,10 +103,10 @@ impl Printer {
                         .strftime("%Y-%m-%d %H:%M");
                     writeln!(
                         out,
-                        "{}  {when}  {:<8}  {:<20}  {}",
+                        "{}  {when}  {:<8}  {}  {}",
                         entry.short_id,
                         entry.signature.label(),
-                        truncate(&entry.author, 20),
+                        fit(&entry.author, 20),
                         entry.subject
                     )?;
                 }
@@ -131,23 +132,40 @@ impl Printer {
     }
 }
 
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let mut short: String = text.chars().take(width.saturating_sub(1)).collect();
-        short.push('…');
-        short
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::source::SignatureStatus;
+
     #[test]
-    fn long_names_are_cut_with_an_ellipsis() {
-        assert_eq!(truncate("Ada", 20), "Ada");
-        assert_eq!(truncate("Bartholomew Fitzgerald-Smythe", 10), "Bartholom…");
+    fn the_author_column_is_twenty_characters_a_long_name_cut_with_an_ellipsis() {
+        let entry = |author: &str| LogEntry {
+            id: gix::ObjectId::from_hex(b"0123456789abcdef0123456789abcdef01234567").unwrap(),
+            short_id: "0123456".to_string(),
+            author: author.to_string(),
+            email: "someone@example.com".to_string(),
+            time: jiff::Timestamp::UNIX_EPOCH,
+            subject: "Bump the image".to_string(),
+            signature: SignatureStatus::Unsigned,
+        };
+        let mut out = Vec::new();
+        Printer::new(OutputFormat::Table)
+            .print(
+                &mut out,
+                &[entry("Bartholomew Fitzgerald-Smythe"), entry("Zoë")],
+            )
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows.len(), 2, "{text}");
+        assert!(
+            rows[0].ends_with("unsigned  Bartholomew Fitzger…  Bump the image"),
+            "{text}"
+        );
+        assert!(
+            rows[1].ends_with(&format!("unsigned  Zoë{:17}  Bump the image", "")),
+            "{text}"
+        );
     }
 }

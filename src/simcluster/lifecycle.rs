@@ -19,6 +19,7 @@ use super::status::{ApiError, Cause, ErrorSubject};
 use super::store::{State, StoredObject};
 use super::strategy::{self, Allocations, StrategyError};
 use super::validation::validate;
+use crate::text::truncate;
 
 /// Decides whether a write to a named object may go ahead, as an admission
 /// webhook would (the fault injector's "deny writes").
@@ -110,11 +111,7 @@ fn metadata_mut(object: &mut Value) -> Option<&mut Map<String, Value>> {
 }
 
 fn excerpt(body: &Value) -> String {
-    let text = body.to_string();
-    match text.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text,
-    }
+    truncate(&body.to_string(), 200).into_owned()
 }
 
 /// The body names the kind the URL addresses.

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::SourceError;
 use super::signature::{SignatureStatus, verify};
+use crate::resource::short_revision;
 
 /// Entries in the first batch: a screenful, so it shows at once.
 pub const FIRST_BATCH: usize = 100;
@@ -46,10 +47,6 @@ pub struct LogEntry {
     pub subject: String,
     pub signature: SignatureStatus,
 }
-
-/// Length of `short_id`: git's minimum abbreviation. The walk does not look
-/// for ambiguous prefixes, which would cost an object lookup per commit.
-const SHORT_ID_LEN: usize = 7;
 
 /// Walks `query.rev`'s history newest first (by commit time, as `git log`
 /// does), calling `publish` with each batch. `publish` returns
@@ -209,7 +206,9 @@ impl<'a> CommitFields<'a> {
             None => (String::new(), String::new(), 0),
         };
         LogEntry {
-            short_id: hex[..SHORT_ID_LEN.min(hex.len())].to_string(),
+            // Git's minimum abbreviation, not checked for ambiguous
+            // prefixes, which would cost an object lookup per commit.
+            short_id: short_revision(&hex).to_string(),
             id,
             author,
             email,

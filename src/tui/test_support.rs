@@ -17,6 +17,7 @@ use crate::manifests::{Problem, Severity};
 use crate::reconcile::{
     AppReport, EngineEvent, Generation, ResourceKey, ResourceResult, SourceStatus, summarize,
 };
+use crate::resource::short_revision;
 use crate::source::{LogEntry, SignatureStatus};
 
 pub const CONFIG_FILE: &str = "/home/op/.config/driftdeck/config.toml";
@@ -245,7 +246,7 @@ pub fn podinfo_report() -> AppReport {
 pub fn commit(id: &str, subject: &str, author: &str, hour: i64) -> LogEntry {
     LogEntry {
         id: gix::ObjectId::from_hex(id.as_bytes()).unwrap(),
-        short_id: id[..7].to_string(),
+        short_id: short_revision(id).to_string(),
         author: author.to_string(),
         email: format!("{}@example.com", author.to_lowercase().replace(' ', ".")),
         time: at(hour, 0, 0),

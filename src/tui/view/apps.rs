@@ -5,7 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::symbols::{self, Mark};
-use super::{fit, hint, pane_frame, render_rows, selection_style, spinner, title};
+use super::{hint, pane_frame, render_rows, selection_style, spinner, title};
+use crate::text::fit;
 use crate::tui::state::{AppState, Pane, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {

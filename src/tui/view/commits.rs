@@ -7,8 +7,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::symbols::{self, DEPLOYED, HEAD};
-use super::{day, fit, hint, pane_frame, render_rows, selection_style, title};
+use super::{day, hint, pane_frame, render_rows, selection_style, title};
 use crate::source::LogEntry;
+use crate::text::fit;
 use crate::tui::state::{Pane, State};
 
 /// From this inner width on, rows show the author, the day and the signature.

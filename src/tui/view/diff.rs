@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use super::layout::Areas;
 use super::symbols::{DEPLOYED, HEAD};
-use super::{clock, hint, pane_frame, pending_line, render_rows, short_id, symbols, title};
+use super::{clock, hint, pane_frame, pending_line, render_rows, symbols, title};
 use crate::reconcile::{AppReport, FieldChange, ResourceResult, ResourceStatus};
+use crate::resource::short_revision;
 use crate::source::{LogEntry, SignatureStatus};
 use crate::tui::state::{AppState, Detail, Pane, State};
 
@@ -49,31 +50,63 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     };
     match body(state, app) {
-        Some(lines) => {
-            let shown = lines.into_iter().skip(state.cursors.diff.offset).collect();
+        // Only the rows in view are styled: a diff of thousands of lines
+        // costs a walk over its text per frame, not a line built per row.
+        Some(rows) => {
+            let shown = rows
+                .skip(state.cursors.diff.offset)
+                .take(usize::from(inner.height))
+                .map(|row| row.line(state))
+                .collect();
             render_rows(frame, inner, shown, None, Style::default());
         }
         None => hint(frame, inner, state, waiting(state, app)),
     }
 }
 
-/// Lines the pane holds now, to scroll within.
+/// Lines the pane holds now, to scroll within; counted without styling them.
 pub fn line_count(state: &State) -> usize {
     state
         .selected_app()
         .and_then(|app| body(state, app))
-        .map_or(0, |lines| lines.len())
+        .map_or(0, Iterator::count)
 }
 
-/// The pane's lines, or `None` before the app's first verdict.
-fn body(state: &State, app: &AppState) -> Option<Vec<Line<'static>>> {
+/// One line of the pane, held as what it is drawn from: cheap to count and
+/// to skip, styled only when it is shown.
+enum Row<'a> {
+    /// A short line, built already (statuses, wrapped messages).
+    Built(Line<'static>),
+    /// A resource that differs, in the app's list.
+    Differing(&'a ResourceResult),
+    Change(&'a FieldChange),
+    /// A line of the unified diff and its index (the first two may be file headers).
+    Diff(usize, &'a str),
+}
+
+impl Row<'_> {
+    fn line(self, state: &State) -> Line<'static> {
+        match self {
+            Row::Built(line) => line,
+            Row::Differing(resource) => differing_line(state, resource),
+            Row::Change(change) => change_line(state, change),
+            Row::Diff(index, text) => diff_line(state, index, text),
+        }
+    }
+}
+
+type Rows<'a> = Box<dyn Iterator<Item = Row<'a>> + 'a>;
+
+/// The pane's rows, or `None` before the app's first verdict.
+fn body<'a>(state: &'a State, app: &'a AppState) -> Option<Rows<'a>> {
     if let Detail::Commit(commit) = state.detail() {
-        return Some(commit_lines(state, commit, app.report.as_deref()));
+        let lines = commit_lines(state, commit, app.report.as_deref());
+        return Some(Box::new(lines.into_iter().map(Row::Built)));
     }
     let report = app.report.as_ref()?;
     Some(match state.detail() {
-        Detail::Resource(resource) => resource_lines(state, resource),
-        Detail::App | Detail::Commit(_) => app_lines(state, app, report),
+        Detail::Resource(resource) => Box::new(resource_rows(state, resource)),
+        Detail::App | Detail::Commit(_) => Box::new(app_rows(state, app, report)),
     })
 }
 
@@ -91,7 +124,10 @@ fn waiting(state: &State, app: &AppState) -> Vec<Line<'static>> {
     lines
 }
 
-fn resource_lines(state: &State, resource: &ResourceResult) -> Vec<Line<'static>> {
+fn resource_rows<'a>(
+    state: &State,
+    resource: &'a ResourceResult,
+) -> impl Iterator<Item = Row<'a>> + 'a {
     let theme = &state.theme;
     let status = symbols::resource(theme, resource.status);
     let why = match (resource.status, &resource.reason) {
@@ -99,7 +135,7 @@ fn resource_lines(state: &State, resource: &ResourceResult) -> Vec<Line<'static>
         (_, Some(reason)) => reason.clone(),
         (_, None) => String::new(),
     };
-    let mut lines = vec![Line::from(vec![
+    let mut head = vec![Line::from(vec![
         Span::styled(status.label(), status.style),
         Span::raw(format!(": {why}")),
     ])];
@@ -113,73 +149,76 @@ fn resource_lines(state: &State, resource: &ResourceResult) -> Vec<Line<'static>
         if !resource.health.message.is_empty() {
             health_line.push(Span::raw(format!(": {}", resource.health.message)));
         }
-        lines.push(Line::from(health_line));
+        head.push(Line::from(health_line));
     }
     if !resource.changes.is_empty() {
-        lines.push(Line::from(""));
-        lines.push(Line::styled("Changed fields, live → Git:", theme.title));
-        lines.extend(resource.changes.iter().map(|c| change_line(state, c)));
+        head.push(Line::from(""));
+        head.push(Line::styled("Changed fields, live → Git:", theme.title));
     }
-    if !resource.diff.is_empty() {
-        lines.push(Line::from(""));
-        lines.extend(
+    let diff_gap = (!resource.diff.is_empty()).then(|| Row::Built(Line::from("")));
+    head.into_iter()
+        .map(Row::Built)
+        .chain(resource.changes.iter().map(Row::Change))
+        .chain(diff_gap)
+        .chain(
             resource
                 .diff
                 .lines()
                 .enumerate()
-                .map(|(i, text)| diff_line(state, i, text)),
-        );
-    }
-    lines
+                .map(|(i, text)| Row::Diff(i, text)),
+        )
 }
 
 /// What stands out about the app, wrapped to the pane so long errors read
 /// whole: stale live state, Git that cannot be read, each resource that is
 /// not Synced with its fields (or its reason; the app's reason when none
 /// is listed), then the manifest problems.
-fn app_lines(state: &State, app: &AppState, report: &AppReport) -> Vec<Line<'static>> {
+fn app_rows<'a>(
+    state: &'a State,
+    app: &AppState,
+    report: &'a AppReport,
+) -> impl Iterator<Item = Row<'a>> + 'a {
     let theme = &state.theme;
     let width = pane_width(state);
-    let mut lines = Vec::new();
+    let mut head = Vec::new();
     if let Some(since) = report.stale_since {
         let cause = report.stale_cause.as_deref().unwrap_or("a watch failed");
         let text = format!("⚠ stale since {}: {cause}", clock(state, since));
-        lines.extend(wrapped(&text, width, theme.warning));
+        head.extend(wrapped(&text, width, theme.warning));
     }
     if let Some(error) = app.source_error() {
-        lines.extend(wrapped(&format!("! Git: {error}"), width, theme.error));
+        head.extend(wrapped(&format!("! Git: {error}"), width, theme.error));
     }
-    let differing: Vec<&ResourceResult> = report
-        .resources
-        .iter()
-        .filter(|r| r.status != ResourceStatus::Synced)
-        .collect();
-    if differing.is_empty() {
+    let differs = |r: &&ResourceResult| r.status != ResourceStatus::Synced;
+    if !report.resources.iter().any(|r| differs(&r)) {
         let verdict = match &report.summary.reason {
             Some(reason) => reason.clone(),
             None => "No drift: every resource matches Git.".to_string(),
         };
         let sync = symbols::sync(theme, report.summary.status);
         let text = format!("{} {verdict}", sync.symbol);
-        lines.extend(wrapped(&text, width, sync.style));
+        head.extend(wrapped(&text, width, sync.style));
     }
-    for resource in differing {
-        let status = symbols::resource(theme, resource.status);
-        lines.push(Line::from(vec![
-            Span::styled(status.symbol, status.style),
-            Span::styled(format!(" {}", resource.key), theme.diff_header),
-            Span::styled(format!(" · {}", status.word), status.style),
-        ]));
-        if resource.changes.is_empty() {
-            let reason = resource.reason.as_deref().unwrap_or_default();
-            lines.extend(wrapped(&format!("  {reason}"), width, theme.muted));
-        }
-        lines.extend(resource.changes.iter().map(|c| change_line(state, c)));
-    }
+    let differing = report
+        .resources
+        .iter()
+        .filter(differs)
+        .flat_map(move |resource| {
+            let reason = if resource.changes.is_empty() {
+                let reason = resource.reason.as_deref().unwrap_or_default();
+                wrapped(&format!("  {reason}"), width, state.theme.muted)
+            } else {
+                Vec::new()
+            };
+            std::iter::once(Row::Differing(resource))
+                .chain(reason.into_iter().map(Row::Built))
+                .chain(resource.changes.iter().map(Row::Change))
+        });
+    let mut problems = Vec::new();
     if !report.problems.is_empty() {
-        let at = report.desired_revision.as_deref().map(short_id);
-        lines.push(Line::from(""));
-        lines.push(Line::styled(
+        let at = report.desired_revision.as_deref().map(short_revision);
+        problems.push(Line::from(""));
+        problems.push(Line::styled(
             format!("Manifest problems at {}:", at.unwrap_or("the branch head")),
             theme.title,
         ));
@@ -189,10 +228,23 @@ fn app_lines(state: &State, app: &AppState, report: &AppReport) -> Vec<Line<'sta
             } else {
                 theme.warning
             };
-            lines.extend(wrapped(&format!("  {problem}"), width, style));
+            problems.extend(wrapped(&format!("  {problem}"), width, style));
         }
     }
-    lines
+    head.into_iter()
+        .map(Row::Built)
+        .chain(differing)
+        .chain(problems.into_iter().map(Row::Built))
+}
+
+/// `✗ Deployment guestbook/frontend · OutOfSync`, a resource in the app's list.
+fn differing_line(state: &State, resource: &ResourceResult) -> Line<'static> {
+    let status = symbols::resource(&state.theme, resource.status);
+    Line::from(vec![
+        Span::styled(status.symbol, status.style),
+        Span::styled(format!(" {}", resource.key), state.theme.diff_header),
+        Span::styled(format!(" · {}", status.word), status.style),
+    ])
 }
 
 /// The diff pane's inner width at the state's size.

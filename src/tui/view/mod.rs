@@ -127,29 +127,6 @@ fn render_rows(
     }
 }
 
-/// Pads or cuts `text` to `width` characters, marking a cut with `…`.
-fn fit(text: &str, width: usize) -> String {
-    format!("{:<width$}", cut(text, width))
-}
-
-/// Cuts `text` to at most `width` characters, marking a cut with `…`.
-fn cut(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else if width == 0 {
-        String::new()
-    } else {
-        let mut cut: String = text.chars().take(width - 1).collect();
-        cut.push('…');
-        cut
-    }
-}
-
-/// The short form of a commit id.
-fn short_id(id: &str) -> &str {
-    id.get(..7).unwrap_or(id)
-}
-
 /// Rows a pane has for its items at the state's size: what `update` pages by.
 pub(crate) fn list_rows(state: &State, pane: Pane) -> usize {
     let screen = Rect::new(0, 0, state.size.width, state.size.height);

@@ -9,10 +9,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::symbols;
-use super::{
-    clock, fit, hint, pane_frame, pending_line, render_rows, selection_style, short_id, title,
-};
+use super::{clock, hint, pane_frame, pending_line, render_rows, selection_style, title};
 use crate::reconcile::{AppStatus, ResourceResult};
+use crate::resource::short_revision;
+use crate::text::fit;
 use crate::tui::state::{AppState, Pane, State};
 
 /// STATUS and HEALTH fit their longest words ("✗ OutOfSync", "◐ Progressing").
@@ -65,7 +65,7 @@ fn app_title(state: &State, app: &AppState) -> Vec<Span<'static>> {
         detail.push(Span::styled(health.word, health.style));
         if let Some(revision) = &summary.revision {
             detail.push(Span::styled(
-                format!("deployed {}", short_id(revision)),
+                format!("deployed {}", short_revision(revision)),
                 theme.deployed,
             ));
         }
@@ -168,7 +168,7 @@ fn counted(counts: &[(usize, &str)]) -> String {
 fn table(frame: &mut Frame, area: Rect, state: &State, resources: &[ResourceResult]) {
     let theme = &state.theme;
     let width = usize::from(area.width);
-    let names: Vec<String> = resources.iter().map(name).collect();
+    let names: Vec<String> = resources.iter().map(|r| r.key.qualified_name()).collect();
     let longest_kind = resources.iter().map(|r| r.key.kind.chars().count()).max();
     let longest_name = names.iter().map(|n| n.chars().count()).max();
     let kind_width = (longest_kind.unwrap_or(0) + 1).clamp(5, (width / 4).max(5));
@@ -226,14 +226,6 @@ fn table(frame: &mut Frame, area: Rect, state: &State, resources: &[ResourceResu
         selected,
         selection_style(state, Pane::Resources),
     );
-}
-
-/// `namespace/name`, or the name alone for cluster-scoped objects.
-fn name(resource: &ResourceResult) -> String {
-    match &resource.key.namespace {
-        Some(namespace) => format!("{namespace}/{}", resource.key.name),
-        None => resource.key.name.clone(),
-    }
 }
 
 /// A column's text with a space kept before the next column.

@@ -7,7 +7,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 
-use super::{clock, cut, spinner};
+use super::{clock, spinner};
+use crate::text::truncate;
 use crate::tui::keymap::Action;
 use crate::tui::state::State;
 
@@ -41,7 +42,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             if left < 20 {
                 break;
             }
-            fact = Span::styled(cut(&fact.content, left), fact.style);
+            fact = Span::styled(truncate(&fact.content, left).into_owned(), fact.style);
         }
         if separator > 0 {
             facts.insert(0, Span::raw(" · "));

@@ -9,6 +9,7 @@ use ratatui::style::Modifier;
 
 use super::*;
 use crate::tui::msg::Msg;
+use crate::tui::state::Detail;
 use crate::tui::test_support::{
     at, engine, guestbook_report, report_event, reported, source_failed, source_ok, state_with_apps,
 };
@@ -84,6 +85,45 @@ fn snapshot_a_resource_diff() {
         insta::assert_snapshot!(
             format!("resource_diff_{w}x{h}"),
             render(&state, w, h).backend()
+        );
+    }
+}
+
+/// The text of one row of the screen between two columns, trailing blanks dropped.
+fn row_text(terminal: &Terminal<TestBackend>, y: u16, xs: std::ops::Range<u16>) -> String {
+    let buffer = terminal.backend().buffer();
+    let text: String = xs.map(|x| buffer[(x, y)].symbol()).collect();
+    text.trim_end().to_string()
+}
+
+#[test]
+fn a_diff_scrolled_to_its_end_shows_its_last_lines_on_the_pane_s_last_rows() {
+    let mut state = sized(reported(), 80, 24);
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::End);
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::End);
+    let Detail::Resource(resource) = state.detail() else {
+        panic!("no resource in the diff pane");
+    };
+    let diff: Vec<&str> = resource.diff.lines().collect();
+    assert!(diff.len() >= 3, "{diff:?}");
+    assert!(
+        state.cursors.diff.offset > 0,
+        "the pane holds more than fits"
+    );
+    let pane = Areas::of(Rect::new(0, 0, 80, 24), false).unwrap().diff;
+    let inside = pane.x + 1..pane.x + pane.width - 1;
+    let terminal = render(&state, 80, 24);
+    // The count `update` scrolls by is the count drawn: at the end, the
+    // diff's last line sits on the last row, not below it or above a gap.
+    let last_row = pane.y + pane.height - 2;
+    for (back, line) in diff.iter().rev().take(3).enumerate() {
+        let y = last_row - u16::try_from(back).unwrap();
+        let shown = row_text(&terminal, y, inside.clone());
+        assert!(
+            !shown.is_empty() && line.starts_with(&shown),
+            "row {y}: {shown:?}, want {line:?}"
         );
     }
 }
