@@ -205,11 +205,7 @@ fn check_app_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() || name.len() > 63 {
         return Err("the name must have 1 to 63 characters");
     }
-    let valid_chars = name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let ends_ok = !name.starts_with('-') && !name.ends_with('-');
-    if valid_chars && ends_ok {
+    if crate::names::is_dns1123_label(name) {
         Ok(())
     } else {
         Err(

@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 
 use super::catalog::{NameRule, ResourceType};
 use super::status::Cause;
+use crate::names::{
+    is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_label_value,
+    is_qualified_name_part,
+};
 
 const SUBDOMAIN_MESSAGE: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const LABEL_MESSAGE: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
@@ -16,52 +20,24 @@ const DNS1035_MESSAGE: &str = "a DNS-1035 label must consist of lower case alpha
 const LABEL_VALUE_MESSAGE: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
 const QUALIFIED_NAME_MESSAGE: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
 
-fn is_label(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 63
-        && text
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !text.starts_with('-')
-        && !text.ends_with('-')
-}
-
-fn is_subdomain(text: &str) -> bool {
-    text.len() <= 253 && text.split('.').all(is_label)
-}
-
-fn is_dns1035(text: &str) -> bool {
-    is_label(text) && text.starts_with(|c: char| c.is_ascii_lowercase())
-}
-
-fn is_qualified_part(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 63
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && text.ends_with(|c: char| c.is_ascii_alphanumeric())
-}
-
 /// Problems with an object name under a kind's rule.
 pub fn name_problems(name: &str, rule: NameRule) -> Vec<String> {
     match rule {
-        NameRule::Subdomain if !is_subdomain(name) => {
+        NameRule::Subdomain if !is_dns1123_subdomain(name) => {
             if name.len() > 253 {
                 vec!["must be no more than 253 characters".into()]
             } else {
                 vec![SUBDOMAIN_MESSAGE.into()]
             }
         }
-        NameRule::Label if !is_label(name) => {
+        NameRule::Label if !is_dns1123_label(name) => {
             if name.len() > 63 {
                 vec!["must be no more than 63 characters".into()]
             } else {
                 vec![LABEL_MESSAGE.into()]
             }
         }
-        NameRule::Dns1035 if !is_dns1035(name) => {
+        NameRule::Dns1035 if !is_dns1035_label(name) => {
             if name.len() > 63 {
                 vec!["must be no more than 63 characters".into()]
             } else {
@@ -90,11 +66,11 @@ fn qualified_key_problem(key: &str) -> Option<String> {
         None => (None, key),
     };
     if let Some(prefix) = prefix
-        && !is_subdomain(prefix)
+        && !is_dns1123_subdomain(prefix)
     {
         return Some(format!("prefix part {SUBDOMAIN_MESSAGE}"));
     }
-    if !is_qualified_part(name) {
+    if !is_qualified_name_part(name) {
         return Some(QUALIFIED_NAME_MESSAGE.into());
     }
     None
@@ -110,7 +86,7 @@ fn metadata_causes(object: &Value, causes: &mut Vec<Cause>) {
                 causes.push(Cause::invalid("metadata.labels", &json!(key), &problem));
             }
             let text = value.as_str().unwrap_or_default();
-            let valid = text.is_empty() || is_qualified_part(text);
+            let valid = is_label_value(text);
             if !value.is_string() || !valid {
                 causes.push(Cause::invalid(
                     "metadata.labels",
@@ -373,7 +349,7 @@ fn pod_spec_causes(spec: &Value, path: &str, causes: &mut Vec<Cause>) {
             let name = container.get("name").and_then(Value::as_str).unwrap_or("");
             if name.is_empty() {
                 causes.push(Cause::required(format!("{at}.name"), ""));
-            } else if !is_label(name) {
+            } else if !is_dns1123_label(name) {
                 causes.push(Cause::invalid(
                     format!("{at}.name"),
                     &json!(name),

@@ -8,6 +8,10 @@ use super::pod_template::pod_template;
 use crate::manifests::DesiredObject;
 use crate::manifests::field_lines::pointer as field_pointer;
 use crate::manifests::problems::{Problem, Problems, Severity};
+use crate::names::{
+    LABEL_MAX, SUBDOMAIN_MAX, is_dns1035_label, is_dns1123_label, is_dns1123_subdomain,
+    is_label_value, is_qualified_name_part,
+};
 
 const SUBDOMAIN_RULE: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 const LABEL_RULE: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
@@ -19,58 +23,28 @@ fn too_long(max: usize) -> String {
     format!("must be no more than {max} characters")
 }
 
-fn is_lower_alnum(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit()
+/// A name under one rule: too long, or not of the rule's form.
+fn named_rule(s: &str, max: usize, valid: fn(&str) -> bool, rule: &str) -> Result<(), String> {
+    if s.len() > max {
+        Err(too_long(max))
+    } else if valid(s) {
+        Ok(())
+    } else {
+        Err(rule.to_string())
+    }
 }
 
-/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
 fn dns1123_label(s: &str) -> Result<(), String> {
-    if s.len() > 63 {
-        return Err(too_long(63));
-    }
-    let b = s.as_bytes();
-    let ok = b.first().is_some_and(|&c| is_lower_alnum(c))
-        && b.last().is_some_and(|&c| is_lower_alnum(c))
-        && b.iter().all(|&c| is_lower_alnum(c) || c == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(LABEL_RULE.to_string())
-    }
+    named_rule(s, LABEL_MAX, is_dns1123_label, LABEL_RULE)
 }
 
-/// Labels joined by dots, at most 253 characters.
 fn dns1123_subdomain(s: &str) -> Result<(), String> {
-    if s.len() > 253 {
-        return Err(too_long(253));
-    }
-    let ok = s.split('.').all(|part| {
-        let b = part.as_bytes();
-        b.first().is_some_and(|&c| is_lower_alnum(c))
-            && b.last().is_some_and(|&c| is_lower_alnum(c))
-            && b.iter().all(|&c| is_lower_alnum(c) || c == b'-')
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(SUBDOMAIN_RULE.to_string())
-    }
+    named_rule(s, SUBDOMAIN_MAX, is_dns1123_subdomain, SUBDOMAIN_RULE)
 }
 
-/// A DNS-1123 label that starts with a letter (Service names).
+/// Service names.
 fn dns1035_label(s: &str) -> Result<(), String> {
-    if s.len() > 63 {
-        return Err(too_long(63));
-    }
-    let b = s.as_bytes();
-    let ok = b.first().is_some_and(|c| c.is_ascii_lowercase())
-        && b.last().is_some_and(|&c| is_lower_alnum(c))
-        && b.iter().all(|&c| is_lower_alnum(c) || c == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(DNS1035_RULE.to_string())
-    }
+    named_rule(s, LABEL_MAX, is_dns1035_label, DNS1035_RULE)
 }
 
 /// RBAC names may hold anything but `/` and `%`, and may not be `.` or `..`.
@@ -82,15 +56,6 @@ fn path_segment_name(s: &str) -> Result<(), String> {
         return Err("may not contain '/' or '%'".to_string());
     }
     Ok(())
-}
-
-/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`
-fn is_label_text(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.first().is_some_and(u8::is_ascii_alphanumeric)
-        && b.last().is_some_and(u8::is_ascii_alphanumeric)
-        && b.iter()
-            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
 /// A label or annotation key: an optional DNS subdomain prefix and `/`,
@@ -109,26 +74,18 @@ fn qualified_name(key: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("name part must be non-empty".to_string());
     }
-    if name.len() > 63 {
-        return Err(format!("name part {}", too_long(63)));
-    }
-    if is_label_text(name) {
-        Ok(())
-    } else {
-        Err(NAME_PART_RULE.to_string())
-    }
+    named_rule(name, LABEL_MAX, is_qualified_name_part, NAME_PART_RULE).map_err(|why| {
+        if name.len() > LABEL_MAX {
+            format!("name part {why}")
+        } else {
+            why
+        }
+    })
 }
 
 /// A label value: empty, or label text of at most 63 characters.
 fn label_value(value: &str) -> Result<(), String> {
-    if value.len() > 63 {
-        return Err(too_long(63));
-    }
-    if value.is_empty() || is_label_text(value) {
-        Ok(())
-    } else {
-        Err(LABEL_VALUE_RULE.to_string())
-    }
+    named_rule(value, LABEL_MAX, is_label_value, LABEL_VALUE_RULE)
 }
 
 /// The rule for an object's name, which depends on its kind.
