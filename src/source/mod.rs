@@ -44,6 +44,15 @@ pub enum SourceError {
         rev: String,
         path: String,
     },
+    /// A file or folder past the limits in `crate::manifests`: refused
+    /// before its blobs are read.
+    #[error("{}: \"{path}\" at \"{rev}\" {why}", repo.display())]
+    TooLarge {
+        repo: PathBuf,
+        rev: String,
+        path: String,
+        why: String,
+    },
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
