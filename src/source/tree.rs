@@ -157,23 +157,21 @@ impl AppFolder {
     }
 }
 
-/// Reads `app_path` at `rev` from the object database and writes it to a
-/// fresh temporary folder; see `files_at`.
-pub fn materialize(repo_dir: &Path, rev: &str, app_path: &str) -> Result<AppFolder, SourceError> {
-    let files = files_at(repo_dir, rev, app_path)?;
+/// Writes `files` (read with `files_at`) to a fresh temporary folder, for
+/// the renderers that need one.
+pub fn materialize(files: &[TreeFile]) -> Result<AppFolder, SourceError> {
     let dir = tempfile::Builder::new()
-        .prefix("driftdeck-")
+        .prefix("driftdeck-render-")
         .tempdir()
         .map_err(|source| SourceError::Write {
             path: std::env::temp_dir(),
             source,
         })?;
-    write_files(&files, dir.path())?;
+    write_files(files, dir.path())?;
     Ok(AppFolder { dir })
 }
 
-/// Writes files to a folder, for renderers (kustomize, helm) that need one.
-pub fn write_files(files: &[TreeFile], dest: &Path) -> Result<(), SourceError> {
+fn write_files(files: &[TreeFile], dest: &Path) -> Result<(), SourceError> {
     for file in files {
         let target = dest.join(&file.path);
         let write = || -> std::io::Result<()> {
@@ -406,7 +404,8 @@ mod tests {
     #[test]
     fn a_materialized_folder_holds_the_revision_and_goes_away() {
         let (dir, first) = repo_with_two_commits();
-        let folder = materialize(dir.path(), &first, "apps/web").unwrap();
+        let files = files_at(dir.path(), &first, "apps/web").unwrap();
+        let folder = materialize(&files).unwrap();
         let root = folder.path().to_path_buf();
         assert_eq!(std::fs::read(root.join("deploy.yaml")).unwrap(), b"v: 1\n");
         assert_eq!(
@@ -415,17 +414,5 @@ mod tests {
         );
         drop(folder);
         assert!(!root.exists(), "{} is left behind", root.display());
-    }
-
-    #[test]
-    fn written_files_round_trip() {
-        let (dir, _) = repo_with_two_commits();
-        let files = files_at(dir.path(), "main", "apps/web").unwrap();
-        let out = tempfile::tempdir().unwrap();
-        write_files(&files, out.path()).unwrap();
-        assert_eq!(
-            std::fs::read(out.path().join("base/svc.yaml")).unwrap(),
-            b"svc: 1\n"
-        );
     }
 }
