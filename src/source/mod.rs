@@ -10,6 +10,7 @@ mod location;
 mod poller;
 mod remote;
 mod revert;
+mod revision;
 mod schedule;
 mod signature;
 mod tree;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::SourceError;
+use super::revision::commit_at;
 use crate::manifests;
 
 /// A file under the app's path at a revision.
@@ -29,14 +30,7 @@ pub fn files_at(repo_dir: &Path, rev: &str, app_path: &str) -> Result<Vec<TreeFi
         cause: cause.to_string(),
     };
     let repo = gix::open(repo_dir).map_err(|e| git("cannot open the repository", &e))?;
-    let commit = repo
-        .rev_parse_single(rev)
-        .map_err(|e| git(&format!("cannot resolve revision \"{rev}\""), &e))?
-        .object()
-        .map_err(|e| git(&format!("cannot read revision \"{rev}\""), &e))?
-        .peel_to_commit()
-        .map_err(|e| git(&format!("revision \"{rev}\" is not a commit"), &e))?;
-    let root = commit
+    let root = commit_at(&repo, repo_dir, rev)?
         .tree()
         .map_err(|e| git(&format!("cannot read the tree of \"{rev}\""), &e))?;
     let tree = if app_path == "." {
