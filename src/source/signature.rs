@@ -2,12 +2,8 @@
 //! gpg or `ssh-keygen` as git is configured (`gpg.program`,
 //! `gpg.ssh.program`, `gpg.ssh.allowedSignersFile`, `gpg.minTrustLevel`).
 
-use std::path::Path;
-
 use serde::Serialize;
 
-use super::SourceError;
-use super::revision::commit_at;
 use crate::causes::with_causes;
 
 /// A commit's signature, checked.
@@ -39,17 +35,6 @@ impl SignatureStatus {
             SignatureStatus::CannotCheck { .. } => "unknown",
         }
     }
-}
-
-/// Verifies `rev`'s signature in the repository at `repo_dir`, for callers
-/// that need one commit's status (a sync that requires signed commits).
-pub fn signature_of(repo_dir: &Path, rev: &str) -> Result<SignatureStatus, SourceError> {
-    let repo = gix::open(repo_dir).map_err(|e| SourceError::Git {
-        repo: repo_dir.to_path_buf(),
-        what: "cannot open the repository".to_string(),
-        cause: e.to_string(),
-    })?;
-    Ok(verify(&commit_at(&repo, repo_dir, rev)?))
 }
 
 /// Verifies a commit's signature; every failure to verify becomes a status.
