@@ -53,6 +53,29 @@ fn bad_config_prints_file_line_and_exits_2() {
 }
 
 #[test]
+fn a_repo_url_git_cannot_use_is_a_config_error_before_anything_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[[app]]\nname = \"web\"\nrepo = \"ext::sh -c evil\"\n",
+    )
+    .unwrap();
+    let out = run(driftdeck(home.path())
+        .arg("--config")
+        .arg(&config)
+        .args(["log", "web"]));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let expected = format!(
+        "{}:3:8: app \"web\": repository \"ext::sh -c evil\": only https://",
+        config.display()
+    );
+    assert!(stderr.starts_with(&expected), "stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+}
+
+#[test]
 fn bad_config_from_the_environment_is_reported_the_same_way() {
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("env.toml");
