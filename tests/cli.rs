@@ -4,6 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+#[path = "common/timed.rs"]
+mod timed;
+
 /// The binary with a private home, so no real config or state is touched.
 fn driftdeck(home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_driftdeck"));
@@ -23,8 +26,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Runs the binary to its end, failing the test if it hangs.
 fn run(command: &mut Command) -> Output {
-    command.output().expect("the binary runs")
+    timed::output(command)
 }
 
 #[test]
