@@ -4,6 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+#[path = "common/timed.rs"]
+mod timed;
+
 /// The binary with a private home, so no real config or state is touched.
 fn driftdeck(home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_driftdeck"));
@@ -23,8 +26,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Runs the binary to its end, failing the test if it hangs.
 fn run(command: &mut Command) -> Output {
-    command.output().expect("the binary runs")
+    timed::output(command)
 }
 
 #[test]
@@ -50,6 +54,29 @@ fn bad_config_prints_file_line_and_exits_2() {
         "nothing on stdout (no TUI started): {}",
         text(&out.stdout)
     );
+}
+
+#[test]
+fn a_repo_url_git_cannot_use_is_a_config_error_before_anything_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[[app]]\nname = \"web\"\nrepo = \"ext::sh -c evil\"\n",
+    )
+    .unwrap();
+    let out = run(driftdeck(home.path())
+        .arg("--config")
+        .arg(&config)
+        .args(["log", "web"]));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let expected = format!(
+        "{}:3:8: app \"web\": repository \"ext::sh -c evil\": only https://",
+        config.display()
+    );
+    assert!(stderr.starts_with(&expected), "stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
 }
 
 #[test]

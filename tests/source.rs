@@ -6,6 +6,9 @@
 #[path = "source/support.rs"]
 mod support;
 
+#[path = "common/timed.rs"]
+mod timed;
+
 #[path = "source/fast_import.rs"]
 mod fast_import;
 

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::source::SourceLocation;
+
 pub use duration::HumanDuration;
 pub use paths::{LOG_PREFIX, LOG_SUFFIX, PathError, Paths};
 
@@ -147,9 +149,13 @@ impl Config {
             if !names.insert(name.clone()) {
                 return Err(invalid(format!("app \"{name}\" is defined twice")));
             }
-            if app.repo.trim().is_empty() {
-                return Err(invalid(format!("app \"{name}\": repo is empty")));
-            }
+            // A location Git cannot use (an unknown scheme, a remote helper
+            // such as `ext::`) is a config error now, not a poll error later.
+            let repo_at = app.repo.span().start;
+            let repo = app.repo.into_inner();
+            SourceLocation::parse(&repo).map_err(|err| {
+                ConfigError::at(file, text, repo_at, format!("app \"{name}\": {err}"))
+            })?;
             let path = normalize_app_path(&app.path)
                 .map_err(|why| invalid(format!("app \"{name}\": path \"{}\" {why}", app.path)))?;
             if app.poll.0 < std::time::Duration::from_secs(1) {
@@ -164,7 +170,7 @@ impl Config {
             }
             apps.push(AppConfig {
                 name,
-                repo: app.repo,
+                repo,
                 branch: app.branch,
                 path,
                 context: app.context,
@@ -248,7 +254,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawApp {
     name: Spanned<String>,
-    repo: String,
+    repo: Spanned<String>,
     branch: Option<String>,
     #[serde(default = "default_path")]
     path: String,
@@ -438,6 +444,25 @@ quit = ["q", "ctrl-c"]
         assert!(err.contains("must stay inside the repository"), "{err}");
         let err = parse("[[app]]\nname = \"a\"\nrepo = \"r\"\npath = \"/etc\"\n").unwrap_err();
         assert!(err.contains("must be relative"), "{err}");
+    }
+
+    #[test]
+    fn a_repo_git_cannot_use_is_an_error_at_its_line() {
+        for (repo, why) in [
+            ("ftp://x/y", "only https://"),
+            ("ext::sh -c evil", "only https://"),
+            ("  ", "the location is empty"),
+        ] {
+            let text = format!("[[app]]\nname = \"a\"\n\nrepo = \"{repo}\"\n");
+            let err = parse(&text).unwrap_err();
+            let expected = format!("config.toml:4:8: app \"a\": repository \"{repo}\": ");
+            assert!(err.starts_with(&expected), "{err}");
+            assert!(err.contains(why), "{err}");
+        }
+        let err =
+            parse("[[app]]\nname = \"a\"\nrepo = \"https://alice:s3cret@[::1/x\"\n").unwrap_err();
+        assert!(err.starts_with("config.toml:3:8: app \"a\": "), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
     }
 
     #[test]

@@ -20,7 +20,8 @@ use serde_json::Value;
 
 pub use field_lines::SourceDocument;
 pub use identity::{ObjectId, Scope};
-pub use load::{Loaded, Manifest, ManifestFile, Origin, load_file, load_files};
+pub use limits::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, human_bytes};
+pub use load::{Loaded, Manifest, ManifestFile, Origin, is_manifest_path, load_file, load_files};
 pub use problems::{PortRef, Problem, Problems, ReferenceTarget, Severity, UnresolvedReference};
 pub use render::{RenderError, Renderer};
 pub use validate::validate;

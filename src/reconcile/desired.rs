@@ -15,8 +15,6 @@ pub enum DesiredError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Manifests(#[from] ManifestError),
-    #[error("cannot create a temporary folder to render in: {0}")]
-    TempFolder(std::io::Error),
 }
 
 /// The app folder `app_path` of the repository at `repo_dir` at `rev`,
@@ -42,12 +40,8 @@ pub fn desired_at(
             .collect();
         return Ok(manifests::check_files(&files, display, app.namespace));
     }
-    let scratch = tempfile::Builder::new()
-        .prefix("driftdeck-render-")
-        .tempdir()
-        .map_err(DesiredError::TempFolder)?;
-    source::write_files(&tree, scratch.path())?;
-    Ok(manifests::check_folder(scratch.path(), display, app)?)
+    let folder = source::materialize(&tree)?;
+    Ok(manifests::check_folder(folder.path(), display, app)?)
 }
 
 /// The tracked branches of `apps`, each once.

@@ -13,6 +13,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::SourceError;
+use super::revision::commit_at;
 use super::signature::{SignatureStatus, verify};
 use crate::resource::short_revision;
 
@@ -66,14 +67,7 @@ pub fn walk_history(
     // makes the second read a copy.
     repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let rev = &query.rev;
-    let tip = repo
-        .rev_parse_single(rev.as_str())
-        .map_err(|e| git(format!("cannot resolve revision \"{rev}\""), &e))?
-        .object()
-        .map_err(|e| git(format!("cannot read revision \"{rev}\""), &e))?
-        .peel_to_commit()
-        .map_err(|e| git(format!("revision \"{rev}\" is not a commit"), &e))?
-        .id;
+    let tip = commit_at(&repo, repo_dir, rev)?.id;
     let path: Vec<&[u8]> = match query.path.as_deref() {
         None | Some(".") | Some("") => Vec::new(),
         Some(path) => path

@@ -17,6 +17,12 @@ pub struct RepoPath {
 /// may have been deleted since the revision to read); its nearest existing
 /// folder is searched from.
 pub fn locate_in_repo(path: &Path) -> Result<RepoPath, SourceError> {
+    discover(path).map(|(_, found)| found)
+}
+
+/// The repository around `path`, opened, and where `path` is in its work
+/// tree; see `locate_in_repo`.
+pub(super) fn discover(path: &Path) -> Result<(gix::Repository, RepoPath), SourceError> {
     let not_found = |cause: &dyn std::fmt::Display| SourceError::Git {
         repo: path.to_path_buf(),
         what: "not inside a Git work tree".to_string(),
@@ -49,14 +55,15 @@ pub fn locate_in_repo(path: &Path) -> Result<RepoPath, SourceError> {
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    Ok(RepoPath {
+    let found = RepoPath {
         repo_dir: root,
         app_path: if parts.is_empty() {
             ".".to_string()
         } else {
             parts.join("/")
         },
-    })
+    };
+    Ok((repo, found))
 }
 
 #[cfg(test)]

@@ -76,10 +76,6 @@ impl SourceLocation {
             SourceLocation::Remote(url) => url.clone_dir(cache_dir),
         }
     }
-
-    pub fn is_remote(&self) -> bool {
-        matches!(self, SourceLocation::Remote(_))
-    }
 }
 
 impl fmt::Display for SourceLocation {
@@ -249,14 +245,20 @@ mod tests {
             "git://127.0.0.1:9418/deploy.git",
             "file:///srv/git/deploy.git",
         ] {
-            assert!(SourceLocation::parse(url).unwrap().is_remote(), "{url}");
+            assert!(
+                matches!(SourceLocation::parse(url), Ok(SourceLocation::Remote(_))),
+                "{url}"
+            );
         }
         let dir = tempfile::tempdir().unwrap();
         let here = dir.path().to_str().unwrap();
         let local = SourceLocation::Local(dir.path().canonicalize().unwrap());
         assert_eq!(SourceLocation::parse(here).unwrap(), local);
         assert_eq!(SourceLocation::parse(&format!("{here}/")).unwrap(), local);
-        assert!(!SourceLocation::parse("./not/there").unwrap().is_remote());
+        assert!(matches!(
+            SourceLocation::parse("./not/there"),
+            Ok(SourceLocation::Local(_))
+        ));
     }
 
     #[test]

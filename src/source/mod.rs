@@ -10,6 +10,7 @@ mod location;
 mod poller;
 mod remote;
 mod revert;
+mod revision;
 mod schedule;
 mod signature;
 mod tree;
@@ -25,8 +26,8 @@ pub use location::{RemoteUrl, SourceLocation};
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
 pub use revert::{RevertOutcome, RevertRequest, git_revert};
 pub use schedule::{JitterSource, PollPacing, PollSchedule, Refresh};
-pub use signature::{SignatureStatus, signature_of};
-pub use tree::{AppFolder, TreeFile, files_at, materialize, write_files};
+pub use signature::SignatureStatus;
+pub use tree::{AppFolder, TreeFile, files_at, materialize};
 pub use update::{BranchHead, NetworkLimits, SourceUpdate, update_source};
 pub use work_tree::offer_work_tree_app;
 
@@ -43,6 +44,15 @@ pub enum SourceError {
         repo: PathBuf,
         rev: String,
         path: String,
+    },
+    /// A file or folder past the limits in `crate::manifests`: refused
+    /// before its blobs are read.
+    #[error("{}: \"{path}\" at \"{rev}\" {why}", repo.display())]
+    TooLarge {
+        repo: PathBuf,
+        rev: String,
+        path: String,
+        why: String,
     },
     #[error("cannot write {}: {source}", path.display())]
     Write {

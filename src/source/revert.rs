@@ -12,6 +12,7 @@ use gix::ObjectId;
 use super::SourceError;
 use super::http::Traffic;
 use super::location::{RemoteUrl, SourceLocation};
+use super::revision::commit_at;
 use super::update::{NetworkLimits, update_source};
 use crate::causes::with_causes;
 
@@ -199,13 +200,7 @@ fn build_revert_commit(
         cause: cause.to_string(),
     };
     let to = &request.to;
-    let target = repo
-        .rev_parse_single(to.as_str())
-        .map_err(|e| git(format!("cannot resolve revision \"{to}\""), &e))?
-        .object()
-        .map_err(|e| git(format!("cannot read revision \"{to}\""), &e))?
-        .peel_to_commit()
-        .map_err(|e| git(format!("revision \"{to}\" is not a commit"), &e))?;
+    let target = commit_at(repo, repo_dir, to)?;
     let target_tree = target
         .tree()
         .map_err(|e| git(format!("cannot read the tree of \"{to}\""), &e))?;

@@ -104,15 +104,6 @@ impl PollSchedule {
         }
     }
 
-    /// The pacing changed (an app with a shorter interval joined): the next
-    /// poll moves earlier if the new interval says so.
-    pub fn set_interval(&mut self, interval: Duration, now: Instant) {
-        self.pacing.interval = interval;
-        if !self.in_backoff() && self.next > now + interval {
-            self.next = now + interval;
-        }
-    }
-
     fn jittered(&self, wait: Duration, random: f64) -> Duration {
         let random = if random.is_finite() {
             random.clamp(0.0, 1.0)
@@ -228,16 +219,6 @@ mod tests {
         assert_eq!(schedule.next_poll(), retry_at);
         // Once the backoff has run out, a refresh goes through.
         assert_eq!(schedule.refresh(retry_at), Refresh::Now);
-    }
-
-    #[test]
-    fn a_shorter_interval_brings_the_next_poll_forward() {
-        let (mut schedule, now) = schedule();
-        schedule.succeeded(now, 0.5);
-        schedule.set_interval(Duration::from_secs(10), now);
-        assert_eq!(schedule.next_poll(), now + Duration::from_secs(10));
-        schedule.set_interval(Duration::from_secs(300), now);
-        assert_eq!(schedule.next_poll(), now + Duration::from_secs(10));
     }
 
     #[test]

@@ -2,11 +2,8 @@
 //! gpg or `ssh-keygen` as git is configured (`gpg.program`,
 //! `gpg.ssh.program`, `gpg.ssh.allowedSignersFile`, `gpg.minTrustLevel`).
 
-use std::path::Path;
-
 use serde::Serialize;
 
-use super::SourceError;
 use crate::causes::with_causes;
 
 /// A commit's signature, checked.
@@ -38,26 +35,6 @@ impl SignatureStatus {
             SignatureStatus::CannotCheck { .. } => "unknown",
         }
     }
-}
-
-/// Verifies `rev`'s signature in the repository at `repo_dir`, for callers
-/// that need one commit's status (a sync that requires signed commits).
-pub fn signature_of(repo_dir: &Path, rev: &str) -> Result<SignatureStatus, SourceError> {
-    let git = |what: String, cause: String| SourceError::Git {
-        repo: repo_dir.to_path_buf(),
-        what,
-        cause,
-    };
-    let repo =
-        gix::open(repo_dir).map_err(|e| git("cannot open the repository".into(), e.to_string()))?;
-    let commit = repo
-        .rev_parse_single(rev)
-        .map_err(|e| git(format!("cannot resolve revision \"{rev}\""), e.to_string()))?
-        .object()
-        .map_err(|e| git(format!("cannot read revision \"{rev}\""), e.to_string()))?
-        .peel_to_commit()
-        .map_err(|e| git(format!("revision \"{rev}\" is not a commit"), e.to_string()))?;
-    Ok(verify(&commit))
 }
 
 /// Verifies a commit's signature; every failure to verify becomes a status.

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::SourceError;
+use super::revision::commit_at;
+use crate::manifests;
 
 /// A file under the app's path at a revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,9 +15,14 @@ pub struct TreeFile {
     pub bytes: Vec<u8>,
 }
 
-/// Every regular file under `app_path` (`"."` for the root) at `rev` in the
-/// repository at `repo_dir`, sorted by path. Symbolic links and submodules are
-/// skipped: a link could point outside the folder, a submodule is another repo.
+/// The files under `app_path` (`"."` for the root) at `rev` in the
+/// repository at `repo_dir` that loading it needs, sorted by path: every file
+/// when the folder is a kustomization or a chart (renderers read templates,
+/// generator inputs and ignore files), else only manifest files. Symbolic
+/// links and submodules are skipped: a link could point outside the folder,
+/// a submodule is another repo. Sizes are read from the object headers first:
+/// a folder past the limits of `crate::manifests` is refused before any blob
+/// is read, so a huge file in Git never reaches memory.
 pub fn files_at(repo_dir: &Path, rev: &str, app_path: &str) -> Result<Vec<TreeFile>, SourceError> {
     let git = |what: &str, cause: &dyn std::fmt::Display| SourceError::Git {
         repo: repo_dir.to_path_buf(),
@@ -23,14 +30,7 @@ pub fn files_at(repo_dir: &Path, rev: &str, app_path: &str) -> Result<Vec<TreeFi
         cause: cause.to_string(),
     };
     let repo = gix::open(repo_dir).map_err(|e| git("cannot open the repository", &e))?;
-    let commit = repo
-        .rev_parse_single(rev)
-        .map_err(|e| git(&format!("cannot resolve revision \"{rev}\""), &e))?
-        .object()
-        .map_err(|e| git(&format!("cannot read revision \"{rev}\""), &e))?
-        .peel_to_commit()
-        .map_err(|e| git(&format!("revision \"{rev}\" is not a commit"), &e))?;
-    let root = commit
+    let root = commit_at(&repo, repo_dir, rev)?
         .tree()
         .map_err(|e| git(&format!("cannot read the tree of \"{rev}\""), &e))?;
     let tree = if app_path == "." {
@@ -59,25 +59,82 @@ pub fn files_at(repo_dir: &Path, rev: &str, app_path: &str) -> Result<Vec<TreeFi
         .breadthfirst
         .files()
         .map_err(|e| git(&format!("cannot walk \"{app_path}\" at \"{rev}\""), &e))?;
-    let mut files = Vec::with_capacity(entries.len());
-    for entry in entries {
-        if !entry.mode.is_blob() {
-            continue;
+    let blobs: Vec<(PathBuf, gix::ObjectId)> = entries
+        .into_iter()
+        .filter(|entry| entry.mode.is_blob())
+        .map(|entry| (PathBuf::from(entry.filepath.to_string()), entry.oid))
+        .collect();
+    let renders = manifests::renderer_for_paths(blobs.iter().map(|(path, _)| path.as_path()));
+    let mut wanted: Vec<_> = blobs
+        .into_iter()
+        .filter(|(path, _)| renders.is_some() || manifests::is_manifest_path(path))
+        .collect();
+    wanted.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let too_large = |path: &str, why: String| SourceError::TooLarge {
+        repo: repo_dir.to_path_buf(),
+        rev: rev.to_string(),
+        path: path.to_string(),
+        why,
+    };
+    if wanted.len() > manifests::MAX_FILES {
+        return Err(too_large(
+            app_path,
+            format!(
+                "holds {} files, more than the limit of {}",
+                wanted.len(),
+                manifests::MAX_FILES
+            ),
+        ));
+    }
+    let mut total: u64 = 0;
+    for (path, oid) in &wanted {
+        let shown = in_repo(app_path, path);
+        let size = repo
+            .find_header(*oid)
+            .map_err(|e| git(&format!("cannot read \"{shown}\" at \"{rev}\""), &e))?
+            .size();
+        if size > manifests::MAX_FILE_BYTES {
+            return Err(too_large(
+                &shown,
+                format!(
+                    "is {size} bytes, more than the limit of {} for one file",
+                    manifests::human_bytes(manifests::MAX_FILE_BYTES)
+                ),
+            ));
         }
-        let path = PathBuf::from(entry.filepath.to_string());
-        let blob = repo.find_object(entry.oid).map_err(|e| {
-            git(
-                &format!("cannot read \"{}\" at \"{rev}\"", path.display()),
-                &e,
-            )
+        total += size;
+        if total > manifests::MAX_TOTAL_BYTES {
+            return Err(too_large(
+                app_path,
+                format!(
+                    "holds more than {} of files, the limit for one app",
+                    manifests::human_bytes(manifests::MAX_TOTAL_BYTES)
+                ),
+            ));
+        }
+    }
+    let mut files = Vec::with_capacity(wanted.len());
+    for (path, oid) in wanted {
+        let blob = repo.find_object(oid).map_err(|e| {
+            let shown = in_repo(app_path, &path);
+            git(&format!("cannot read \"{shown}\" at \"{rev}\""), &e)
         })?;
         files.push(TreeFile {
             path,
             bytes: blob.detach().data,
         });
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// `relative` (under the app's folder) as a path from the repository root.
+fn in_repo(app_path: &str, relative: &Path) -> String {
+    if app_path == "." {
+        relative.display().to_string()
+    } else {
+        format!("{app_path}/{}", relative.display())
+    }
 }
 
 /// An app's folder at a revision, written to a temporary folder for
@@ -94,23 +151,21 @@ impl AppFolder {
     }
 }
 
-/// Reads `app_path` at `rev` from the object database and writes it to a
-/// fresh temporary folder; see `files_at`.
-pub fn materialize(repo_dir: &Path, rev: &str, app_path: &str) -> Result<AppFolder, SourceError> {
-    let files = files_at(repo_dir, rev, app_path)?;
+/// Writes `files` (read with `files_at`) to a fresh temporary folder, for
+/// the renderers that need one.
+pub fn materialize(files: &[TreeFile]) -> Result<AppFolder, SourceError> {
     let dir = tempfile::Builder::new()
-        .prefix("driftdeck-")
+        .prefix("driftdeck-render-")
         .tempdir()
         .map_err(|source| SourceError::Write {
             path: std::env::temp_dir(),
             source,
         })?;
-    write_files(&files, dir.path())?;
+    write_files(files, dir.path())?;
     Ok(AppFolder { dir })
 }
 
-/// Writes files to a folder, for renderers (kustomize, helm) that need one.
-pub fn write_files(files: &[TreeFile], dest: &Path) -> Result<(), SourceError> {
+fn write_files(files: &[TreeFile], dest: &Path) -> Result<(), SourceError> {
     for file in files {
         let target = dest.join(&file.path);
         let write = || -> std::io::Result<()> {
@@ -184,9 +239,140 @@ mod tests {
     }
 
     #[test]
-    fn the_root_path_reads_everything() {
+    fn the_root_path_reads_every_manifest() {
         let (dir, first) = repo_with_two_commits();
-        assert_eq!(files_at(dir.path(), &first, ".").unwrap().len(), 3);
+        let paths: Vec<_> = files_at(dir.path(), &first, ".")
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                Path::new("apps/web/base/svc.yaml"),
+                Path::new("apps/web/deploy.yaml")
+            ],
+            "README is not a manifest"
+        );
+    }
+
+    /// Stores `bytes` as a blob and returns its id.
+    fn blob(root: &Path, bytes: &[u8]) -> String {
+        let file = root.join(".git/blob-input");
+        std::fs::write(&file, bytes).unwrap();
+        let id = git(root, &["hash-object", "-w", file.to_str().unwrap()]);
+        std::fs::remove_file(file).unwrap();
+        id
+    }
+
+    /// Commits `entries` (path, blob id) through the index, so that one blob
+    /// can sit under many names without being written many times.
+    fn commit_entries(root: &Path, entries: &[(String, String)]) {
+        use std::io::Write;
+        let mut update = Command::new("git")
+            .args(["update-index", "--add", "--index-info"])
+            .current_dir(root)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = update.stdin.take().unwrap();
+        for (path, id) in entries {
+            writeln!(input, "100644 {id}\t{path}").unwrap();
+        }
+        drop(input);
+        assert!(update.wait().unwrap().success());
+        git(root, &["commit", "-qm", "limits"]);
+    }
+
+    /// Folders at and past the limits of `crate::manifests`, sharing blobs.
+    fn repo_at_the_limits() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        let limit = usize::try_from(manifests::MAX_FILE_BYTES).unwrap();
+        let over = blob(root, &vec![b' '; limit + 1]);
+        let full = blob(root, &vec![b' '; limit]);
+        let small = blob(root, b"kind: ConfigMap\n");
+        let mut entries = vec![
+            ("huge/deploy.yaml".to_string(), small.clone()),
+            ("huge/huge.yaml".to_string(), over.clone()),
+            ("plain/deploy.yaml".to_string(), small.clone()),
+            ("plain/notes.txt".to_string(), small.clone()),
+            ("plain/image.tar".to_string(), over.clone()),
+            ("chart/Chart.yaml".to_string(), small.clone()),
+            ("chart/.helmignore".to_string(), small.clone()),
+            ("chart/templates/_helpers.tpl".to_string(), small.clone()),
+            ("chart/templates/cm.yaml".to_string(), small.clone()),
+        ];
+        let per_app = manifests::MAX_TOTAL_BYTES / manifests::MAX_FILE_BYTES;
+        for n in 0..=per_app {
+            entries.push((format!("heavy/{n}.yaml"), full.clone()));
+        }
+        for n in 0..=manifests::MAX_FILES {
+            entries.push((format!("many/{n}.yaml"), small.clone()));
+        }
+        commit_entries(root, &entries);
+        dir
+    }
+
+    #[test]
+    fn only_manifests_are_read_unless_a_renderer_needs_the_folder() {
+        let dir = repo_at_the_limits();
+        let names = |app: &str| -> Vec<String> {
+            files_at(dir.path(), "main", app)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.path.to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(
+            names("plain"),
+            ["deploy.yaml"],
+            "a big file that is not a manifest is skipped, not refused"
+        );
+        assert_eq!(
+            names("chart"),
+            [
+                ".helmignore",
+                "Chart.yaml",
+                "templates/_helpers.tpl",
+                "templates/cm.yaml"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_blob_past_the_file_limit_is_refused_naming_file_and_revision() {
+        let dir = repo_at_the_limits();
+        let err = files_at(dir.path(), "main", "huge").unwrap_err();
+        assert!(matches!(err, SourceError::TooLarge { .. }), "{err:?}");
+        let err = err.to_string();
+        let expected = format!(
+            "\"huge/huge.yaml\" at \"main\" is {} bytes, more than the limit of 16 MiB",
+            manifests::MAX_FILE_BYTES + 1
+        );
+        assert!(err.contains(&expected), "{err}");
+    }
+
+    #[test]
+    fn a_folder_past_the_total_or_the_count_limit_is_refused() {
+        let dir = repo_at_the_limits();
+        let err = files_at(dir.path(), "main", "heavy")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"heavy\" at \"main\" holds more than 64 MiB of files"),
+            "{err}"
+        );
+        let err = files_at(dir.path(), "main", "many")
+            .unwrap_err()
+            .to_string();
+        let expected = format!(
+            "\"many\" at \"main\" holds {} files, more than the limit of {}",
+            manifests::MAX_FILES + 1,
+            manifests::MAX_FILES
+        );
+        assert!(err.contains(&expected), "{err}");
     }
 
     #[test]
@@ -212,7 +398,8 @@ mod tests {
     #[test]
     fn a_materialized_folder_holds_the_revision_and_goes_away() {
         let (dir, first) = repo_with_two_commits();
-        let folder = materialize(dir.path(), &first, "apps/web").unwrap();
+        let files = files_at(dir.path(), &first, "apps/web").unwrap();
+        let folder = materialize(&files).unwrap();
         let root = folder.path().to_path_buf();
         assert_eq!(std::fs::read(root.join("deploy.yaml")).unwrap(), b"v: 1\n");
         assert_eq!(
@@ -221,17 +408,5 @@ mod tests {
         );
         drop(folder);
         assert!(!root.exists(), "{} is left behind", root.display());
-    }
-
-    #[test]
-    fn written_files_round_trip() {
-        let (dir, _) = repo_with_two_commits();
-        let files = files_at(dir.path(), "main", "apps/web").unwrap();
-        let out = tempfile::tempdir().unwrap();
-        write_files(&files, out.path()).unwrap();
-        assert_eq!(
-            std::fs::read(out.path().join("base/svc.yaml")).unwrap(),
-            b"svc: 1\n"
-        );
     }
 }

@@ -2,38 +2,31 @@
 
 use std::path::Path;
 
+use super::locate::discover;
 use crate::config::{AppConfig, DEFAULT_POLL};
 
 /// The app for the current folder of the work tree around `dir`, named after
 /// the folder; `None` when `dir` is not inside a work tree.
 pub fn offer_work_tree_app(dir: &Path) -> Option<AppConfig> {
-    let repo = gix::discover(dir).ok()?;
-    let root = repo.workdir()?.canonicalize().ok()?;
-    let dir = dir.canonicalize().ok()?;
-    let relative = dir.strip_prefix(&root).ok()?;
-    let path = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
+    let (repo, found) = discover(dir).ok()?;
     let branch = repo
         .head_name()
         .ok()
         .flatten()
         .map(|name| name.shorten().to_string());
-    let folder = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let folder = match found.app_path.rsplit('/').next() {
+        Some(name) if name != "." => name.to_string(),
+        _ => found
+            .repo_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
     Some(AppConfig {
         name: app_name_from(&folder),
-        repo: root.to_string_lossy().into_owned(),
+        repo: found.repo_dir.to_string_lossy().into_owned(),
         branch,
-        path: if path.is_empty() {
-            ".".to_string()
-        } else {
-            path
-        },
+        path: found.app_path,
         context: None,
         namespace: "default".to_string(),
         poll: DEFAULT_POLL,

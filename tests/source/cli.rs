@@ -5,11 +5,13 @@ use std::process::{Command, Output};
 
 use crate::support::{GitDaemon, Upstream, have};
 
-/// Runs the binary with its folders inside `home` and the given config.
+/// Runs the binary with its folders inside `home` and the given config,
+/// within the deadline of `timed`.
 fn driftdeck(home: &Path, config: &str, args: &[&str]) -> Output {
     let file = home.join("config.toml");
     std::fs::write(&file, config).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_driftdeck"));
+    command
         .arg("--config")
         .arg(&file)
         .args(args)
@@ -19,9 +21,8 @@ fn driftdeck(home: &Path, config: &str, args: &[&str]) -> Output {
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_STATE_HOME", home.join("state"))
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("TZ", "UTC")
-        .output()
-        .unwrap()
+        .env("TZ", "UTC");
+    crate::timed::output(&mut command)
 }
 
 fn app(name: &str, repo: &str, path: &str) -> String {

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use driftdeck::source::{HistoryQuery, SignatureStatus, signature_of, walk_history};
+use driftdeck::source::{HistoryQuery, SignatureStatus, walk_history};
 
 use crate::support::{git, git_command, have};
 
@@ -135,19 +135,30 @@ fn tampered(repo: &Path, id: &str, branch: &str) {
     git(repo, &["branch", branch, &forged_id]);
 }
 
+/// Subject and signature status of each commit of `main`, oldest first.
 fn statuses(repo: &Path) -> Vec<(String, SignatureStatus)> {
+    let mut entries = statuses_from(repo, "main", None);
+    entries.reverse();
+    entries
+}
+
+/// The signature status of the commit `rev`, as the log shows it.
+fn status_of(repo: &Path, rev: &str) -> SignatureStatus {
+    statuses_from(repo, rev, Some(1)).remove(0).1
+}
+
+fn statuses_from(repo: &Path, rev: &str, limit: Option<usize>) -> Vec<(String, SignatureStatus)> {
     let mut entries = Vec::new();
     let query = HistoryQuery {
-        rev: "main".to_string(),
+        rev: rev.to_string(),
         path: None,
-        limit: None,
+        limit,
     };
     walk_history(repo, &query, |batch| {
         entries.extend(batch.into_iter().map(|e| (e.subject, e.signature)));
         ControlFlow::Continue(())
     })
     .unwrap();
-    entries.reverse();
     entries
 }
 
@@ -220,7 +231,7 @@ fn gpg_signatures_are_good_bad_or_cannot_be_checked() {
         panic!("a stranger's key cannot be checked: {:?}", statuses[2]);
     };
     assert!(reason.contains("no public key"), "{reason}");
-    let SignatureStatus::Bad { reason } = signature_of(&repo, "forged").unwrap() else {
+    let SignatureStatus::Bad { reason } = status_of(&repo, "forged") else {
         panic!("a forged commit is bad");
     };
     assert!(reason.contains("does not match"), "{reason}");
@@ -273,13 +284,13 @@ fn ssh_signatures_are_checked_against_the_allowed_signers() {
     };
     assert!(reason.contains("allowedSignersFile"), "{reason}");
     assert!(matches!(
-        signature_of(&repo, "forged").unwrap(),
+        status_of(&repo, "forged"),
         SignatureStatus::Bad { .. }
     ));
 
     // Without an allowed-signers file, nothing can be checked, and it says why.
     git(&repo, &["config", "--unset", "gpg.ssh.allowedSignersFile"]);
-    let SignatureStatus::CannotCheck { reason } = signature_of(&repo, "main~1").unwrap() else {
+    let SignatureStatus::CannotCheck { reason } = status_of(&repo, "main~1") else {
         panic!("no allowed signers, no verdict");
     };
     assert!(reason.contains("allowedSignersFile"), "{reason}");

@@ -1,0 +1,25 @@
+//! A revision (branch, tag, id, `main~2`) resolved to its commit, with an
+//! error that names the repository and the revision.
+
+use std::path::Path;
+
+use super::SourceError;
+
+/// The commit `rev` names in `repo` (opened from `repo_dir`, which errors name).
+pub(crate) fn commit_at<'repo>(
+    repo: &'repo gix::Repository,
+    repo_dir: &Path,
+    rev: &str,
+) -> Result<gix::Commit<'repo>, SourceError> {
+    let git = |what: String, cause: &dyn std::fmt::Display| SourceError::Git {
+        repo: repo_dir.to_path_buf(),
+        what,
+        cause: cause.to_string(),
+    };
+    repo.rev_parse_single(rev)
+        .map_err(|e| git(format!("cannot resolve revision \"{rev}\""), &e))?
+        .object()
+        .map_err(|e| git(format!("cannot read revision \"{rev}\""), &e))?
+        .peel_to_commit()
+        .map_err(|e| git(format!("revision \"{rev}\" is not a commit"), &e))
+}
