@@ -78,8 +78,8 @@ impl Quantity {
                 .checked_mul(10)?
                 .checked_add(i128::from(digit - b'0'))?;
         }
-        let mut exponent = -i32::try_from(fraction.len()).ok()?;
-        match suffix {
+        let fraction_exponent = -i32::try_from(fraction.len()).ok()?;
+        let suffix_exponent = match suffix {
             "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
                 let power = match suffix {
                     "Ki" => 1,
@@ -90,47 +90,51 @@ impl Quantity {
                     _ => 6,
                 };
                 mantissa = mantissa.checked_mul(1024_i128.checked_pow(power)?)?;
+                0
             }
-            "n" => exponent -= 9,
-            "u" => exponent -= 6,
-            "m" => exponent -= 3,
-            "" => {}
-            "k" => exponent += 3,
-            "M" => exponent += 6,
-            "G" => exponent += 9,
-            "T" => exponent += 12,
-            "P" => exponent += 15,
-            "E" => exponent += 18,
+            "n" => -9,
+            "u" => -6,
+            "m" => -3,
+            "" => 0,
+            "k" => 3,
+            "M" => 6,
+            "G" => 9,
+            "T" => 12,
+            "P" => 15,
+            "E" => 18,
             _ => {
                 let power = suffix
                     .strip_prefix('e')
                     .or_else(|| suffix.strip_prefix('E'))?;
-                exponent = exponent.checked_add(power.parse::<i32>().ok()?)?;
+                power.parse::<i32>().ok()?
             }
-        }
+        };
         if negative {
             mantissa = -mantissa;
         }
-        Some(Quantity::normalized(mantissa, exponent))
+        Quantity::normalized(mantissa, fraction_exponent.checked_add(suffix_exponent)?)
     }
 
-    fn normalized(mut mantissa: i128, mut exponent: i32) -> Quantity {
+    /// Moves trailing zeros into the exponent; `None` when the exponent
+    /// then passes `i32` (such an amount is compared as text).
+    fn normalized(mut mantissa: i128, mut exponent: i32) -> Option<Quantity> {
         if mantissa == 0 {
-            return Quantity {
+            return Some(Quantity {
                 mantissa: 0,
                 exponent: 0,
-            };
+            });
         }
         while mantissa % 10 == 0 {
             mantissa /= 10;
-            exponent += 1;
+            exponent = exponent.checked_add(1)?;
         }
-        Quantity { mantissa, exponent }
+        Some(Quantity { mantissa, exponent })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::value_eq::scalars_equal;
     use super::*;
     use serde_json::json;
 
@@ -177,6 +181,32 @@ mod tests {
             Quantity::parse("999999999999999999999999999999999999999999Ei"),
             None
         );
+    }
+
+    #[test]
+    fn exponents_at_the_edge_of_i32_are_quantities() {
+        assert_eq!(q("1e2147483647"), q("1.0e2147483647"));
+        assert_eq!(q("1e-2147483647"), q("10e-2147483648"));
+        assert_ne!(q("1e2147483647"), q("1e2147483646"));
+    }
+
+    #[test]
+    fn exponents_past_i32_are_not_quantities() {
+        // Trailing zeros moved into the exponent push it past i32.
+        for text in ["10e2147483647", "1000e2147483647", "0.1e-2147483648"] {
+            assert_eq!(Quantity::parse(text), None, "{text}");
+        }
+        // Then they are compared as text.
+        assert!(!scalars_equal(
+            &json!("10e2147483647"),
+            &json!("100e2147483646"),
+            true
+        ));
+        assert!(scalars_equal(
+            &json!("10e2147483647"),
+            &json!("10e2147483647"),
+            true
+        ));
     }
 
     #[test]
