@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod logging;
 pub mod manifests;
+pub mod quantity;
 pub mod reconcile;
 pub mod resource;
 pub mod simcluster;

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::field_path::Segment;
+use crate::quantity::{self, Format};
 
 /// An exact amount: `mantissa × 10^exponent`, with trailing zeros moved into
 /// the exponent so that equal amounts have equal representations.
@@ -55,64 +56,19 @@ impl Quantity {
         }
     }
 
-    /// Parses `<sign><digits>[.<digits>]<suffix>` where the suffix is a binary
-    /// (`Ki`…`Ei`) or decimal (`n`…`E`) multiplier or an exponent (`e3`).
+    /// Reads a quantity's text (see [`crate::quantity::parse`]); `None`
+    /// when it is not one or its amount does not fit.
     pub fn parse(text: &str) -> Option<Quantity> {
-        let text = text.trim();
-        let (negative, unsigned) = match text.as_bytes().first()? {
-            b'-' => (true, &text[1..]),
-            b'+' => (false, &text[1..]),
-            _ => (false, text),
-        };
-        let number_end = unsigned
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(unsigned.len());
-        let (number, suffix) = unsigned.split_at(number_end);
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
-            return None;
+        let parsed = quantity::parse(text)?;
+        let mut mantissa = i128::try_from(parsed.digits).ok()?;
+        if let Format::BinarySi { power } = parsed.format {
+            mantissa = mantissa.checked_mul(1024_i128.checked_pow(power)?)?;
         }
-        let mut mantissa: i128 = 0;
-        for digit in whole.bytes().chain(fraction.bytes()) {
-            mantissa = mantissa
-                .checked_mul(10)?
-                .checked_add(i128::from(digit - b'0'))?;
-        }
-        let fraction_exponent = -i32::try_from(fraction.len()).ok()?;
-        let suffix_exponent = match suffix {
-            "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
-                let power = match suffix {
-                    "Ki" => 1,
-                    "Mi" => 2,
-                    "Gi" => 3,
-                    "Ti" => 4,
-                    "Pi" => 5,
-                    _ => 6,
-                };
-                mantissa = mantissa.checked_mul(1024_i128.checked_pow(power)?)?;
-                0
-            }
-            "n" => -9,
-            "u" => -6,
-            "m" => -3,
-            "" => 0,
-            "k" => 3,
-            "M" => 6,
-            "G" => 9,
-            "T" => 12,
-            "P" => 15,
-            "E" => 18,
-            _ => {
-                let power = suffix
-                    .strip_prefix('e')
-                    .or_else(|| suffix.strip_prefix('E'))?;
-                power.parse::<i32>().ok()?
-            }
-        };
-        if negative {
+        if parsed.negative {
             mantissa = -mantissa;
         }
-        Quantity::normalized(mantissa, fraction_exponent.checked_add(suffix_exponent)?)
+        let exponent = i32::try_from(parsed.scale.checked_neg()?).ok()?;
+        Quantity::normalized(mantissa, exponent)
     }
 
     /// Moves trailing zeros into the exponent; `None` when the exponent

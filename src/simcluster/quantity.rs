@@ -3,18 +3,10 @@
 //! was written in Git and what the cluster returns then differ in text but
 //! not in amount, one of the reasons drift detection compares by meaning.
 
+use crate::quantity::{self, Format, Parsed};
+
 /// The regular expression the API server quotes when a quantity is invalid.
 pub const QUANTITY_PATTERN: &str = "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$";
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Format {
-    DecimalSi,
-    /// A `Ki`…`Ei` suffix: the amount is multiplied by `1024^power`.
-    BinarySi {
-        power: u32,
-    },
-    DecimalExponent,
-}
 
 /// Nanos in one unit: the API server keeps no amount finer than a nano.
 const NANO_SCALE: i64 = 9;
@@ -22,17 +14,18 @@ const NANOS_PER_UNIT: u128 = 1_000_000_000;
 /// The largest binary-suffixed amount, in nanos; the API server caps larger
 /// ones at `i64::MAX` (decimal ones it keeps exactly).
 const BINARY_CAP_NANOS: u128 = i64::MAX as u128 * NANOS_PER_UNIT;
-/// Significant digits kept, so that the canonical mantissa (at most two
-/// more digits) stays in a `u128`.
-const MAX_DIGITS: usize = 36;
 
 /// The canonical text of a quantity, or `None` when it is not one.
 ///
-/// The amount is `digits × 10^-scale`, the scale an `i64` so that no
-/// exponent an `i32` can hold overflows it. Nothing loops over the exponent:
-/// `1e-2000000000` costs what `1e-3` does.
+/// Nothing loops over the exponent: `1e-2000000000` costs what `1e-3`
+/// does.
 pub fn canonical(text: &str) -> Option<String> {
-    let (negative, digits, scale, format) = parse(text)?;
+    let Parsed {
+        negative,
+        digits,
+        scale,
+        format,
+    } = quantity::parse(text)?;
     let (digits, scale) = match format {
         Format::BinarySi { power } => {
             let nanos = binary_nanos(digits, scale, power)?;
@@ -139,78 +132,6 @@ fn binary_text(negative: bool, whole: u128) -> String {
     let sign = if negative { "-" } else { "" };
     let suffix = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"][power];
     format!("{sign}{amount}{suffix}")
-}
-
-/// Sign, significant digits, scale (the amount is `digits × 10^-scale`)
-/// and format of a quantity's text.
-fn parse(text: &str) -> Option<(bool, u128, i64, Format)> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
-    let (negative, digits) = match number.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, number.strip_prefix('+').unwrap_or(number)),
-    };
-    let (digits, mut scale) = parse_decimal(digits)?;
-    let format = match suffix {
-        "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
-            let power = match suffix {
-                "Ki" => 1,
-                "Mi" => 2,
-                "Gi" => 3,
-                "Ti" => 4,
-                "Pi" => 5,
-                _ => 6,
-            };
-            Format::BinarySi { power }
-        }
-        "" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E" => {
-            let exponent: i64 = match suffix {
-                "n" => -9,
-                "u" => -6,
-                "m" => -3,
-                "k" => 3,
-                "M" => 6,
-                "G" => 9,
-                "T" => 12,
-                "P" => 15,
-                "E" => 18,
-                _ => 0,
-            };
-            scale -= exponent;
-            Format::DecimalSi
-        }
-        _ => {
-            let exponent_text = suffix.strip_prefix(['e', 'E'])?;
-            let exponent: i32 = exponent_text.parse().ok()?;
-            scale -= i64::from(exponent);
-            Format::DecimalExponent
-        }
-    };
-    Some((negative, digits, scale, format))
-}
-
-fn parse_decimal(digits: &str) -> Option<(u128, i64)> {
-    if digits.is_empty() || digits == "." {
-        return None;
-    }
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if !whole
-        .chars()
-        .chain(fraction.chars())
-        .all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let combined = format!("{whole}{fraction}");
-    let significant = combined.trim_start_matches('0');
-    if significant.len() > MAX_DIGITS {
-        return None;
-    }
-    let digits: u128 = significant.parse().unwrap_or(0);
-    Some((digits, i64::try_from(fraction.len()).ok()?))
 }
 
 /// Mantissa and an exponent that is a multiple of three, with no trailing
