@@ -54,9 +54,8 @@ pub async fn serve(
                 let until = *offline.borrow_and_update();
                 if let Some(until) = until.filter(|u| *u > Instant::now()) {
                     listener = None;
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(until) => {}
-                        _ = shutdown.changed() => break,
+                    if !back_online(until, &mut shutdown, &mut offline, &mut faults_open).await {
+                        break;
                     }
                     match rebind(address, rebind_timeout).await {
                         Ok(again) => listener = Some(again),
@@ -94,6 +93,32 @@ pub async fn serve(
         connections.abort_all();
     }
     outcome
+}
+
+/// Waits out an offline period; going offline again meanwhile replaces the
+/// time to come back (`Duration::ZERO` brings it back now). `false` when
+/// shutdown was asked for instead.
+async fn back_online(
+    mut until: Instant,
+    shutdown: &mut watch::Receiver<bool>,
+    offline: &mut watch::Receiver<Option<Instant>>,
+    faults_open: &mut bool,
+) -> bool {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => return true,
+            _ = shutdown.changed() => return false,
+            changed = offline.changed(), if *faults_open => {
+                if changed.is_err() {
+                    *faults_open = false;
+                    continue;
+                }
+                if let Some(again) = *offline.borrow_and_update() {
+                    until = again;
+                }
+            }
+        }
+    }
 }
 
 /// The pause after one more failed `accept`: doubling from the first to
