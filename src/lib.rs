@@ -9,6 +9,7 @@ pub mod config;
 pub mod logging;
 pub mod manifests;
 pub mod names;
+pub mod quantity;
 pub mod reconcile;
 pub mod resource;
 pub mod simcluster;

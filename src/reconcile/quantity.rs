@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::field_path::Segment;
+use crate::quantity::{self, Format};
 
 /// An exact amount: `mantissa × 10^exponent`, with trailing zeros moved into
 /// the exponent so that equal amounts have equal representations.
@@ -55,82 +56,41 @@ impl Quantity {
         }
     }
 
-    /// Parses `<sign><digits>[.<digits>]<suffix>` where the suffix is a binary
-    /// (`Ki`…`Ei`) or decimal (`n`…`E`) multiplier or an exponent (`e3`).
+    /// Reads a quantity's text (see [`crate::quantity::parse`]); `None`
+    /// when it is not one or its amount does not fit.
     pub fn parse(text: &str) -> Option<Quantity> {
-        let text = text.trim();
-        let (negative, unsigned) = match text.as_bytes().first()? {
-            b'-' => (true, &text[1..]),
-            b'+' => (false, &text[1..]),
-            _ => (false, text),
-        };
-        let number_end = unsigned
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(unsigned.len());
-        let (number, suffix) = unsigned.split_at(number_end);
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
-            return None;
+        let parsed = quantity::parse(text)?;
+        let mut mantissa = i128::try_from(parsed.digits).ok()?;
+        if let Format::BinarySi { power } = parsed.format {
+            mantissa = mantissa.checked_mul(1024_i128.checked_pow(power)?)?;
         }
-        let mut mantissa: i128 = 0;
-        for digit in whole.bytes().chain(fraction.bytes()) {
-            mantissa = mantissa
-                .checked_mul(10)?
-                .checked_add(i128::from(digit - b'0'))?;
-        }
-        let mut exponent = -i32::try_from(fraction.len()).ok()?;
-        match suffix {
-            "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
-                let power = match suffix {
-                    "Ki" => 1,
-                    "Mi" => 2,
-                    "Gi" => 3,
-                    "Ti" => 4,
-                    "Pi" => 5,
-                    _ => 6,
-                };
-                mantissa = mantissa.checked_mul(1024_i128.checked_pow(power)?)?;
-            }
-            "n" => exponent -= 9,
-            "u" => exponent -= 6,
-            "m" => exponent -= 3,
-            "" => {}
-            "k" => exponent += 3,
-            "M" => exponent += 6,
-            "G" => exponent += 9,
-            "T" => exponent += 12,
-            "P" => exponent += 15,
-            "E" => exponent += 18,
-            _ => {
-                let power = suffix
-                    .strip_prefix('e')
-                    .or_else(|| suffix.strip_prefix('E'))?;
-                exponent = exponent.checked_add(power.parse::<i32>().ok()?)?;
-            }
-        }
-        if negative {
+        if parsed.negative {
             mantissa = -mantissa;
         }
-        Some(Quantity::normalized(mantissa, exponent))
+        let exponent = i32::try_from(parsed.scale.checked_neg()?).ok()?;
+        Quantity::normalized(mantissa, exponent)
     }
 
-    fn normalized(mut mantissa: i128, mut exponent: i32) -> Quantity {
+    /// Moves trailing zeros into the exponent; `None` when the exponent
+    /// then passes `i32` (such an amount is compared as text).
+    fn normalized(mut mantissa: i128, mut exponent: i32) -> Option<Quantity> {
         if mantissa == 0 {
-            return Quantity {
+            return Some(Quantity {
                 mantissa: 0,
                 exponent: 0,
-            };
+            });
         }
         while mantissa % 10 == 0 {
             mantissa /= 10;
-            exponent += 1;
+            exponent = exponent.checked_add(1)?;
         }
-        Quantity { mantissa, exponent }
+        Some(Quantity { mantissa, exponent })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::value_eq::scalars_equal;
     use super::*;
     use serde_json::json;
 
@@ -177,6 +137,32 @@ mod tests {
             Quantity::parse("999999999999999999999999999999999999999999Ei"),
             None
         );
+    }
+
+    #[test]
+    fn exponents_at_the_edge_of_i32_are_quantities() {
+        assert_eq!(q("1e2147483647"), q("1.0e2147483647"));
+        assert_eq!(q("1e-2147483647"), q("10e-2147483648"));
+        assert_ne!(q("1e2147483647"), q("1e2147483646"));
+    }
+
+    #[test]
+    fn exponents_past_i32_are_not_quantities() {
+        // Trailing zeros moved into the exponent push it past i32.
+        for text in ["10e2147483647", "1000e2147483647", "0.1e-2147483648"] {
+            assert_eq!(Quantity::parse(text), None, "{text}");
+        }
+        // Then they are compared as text.
+        assert!(!scalars_equal(
+            &json!("10e2147483647"),
+            &json!("100e2147483646"),
+            true
+        ));
+        assert!(scalars_equal(
+            &json!("10e2147483647"),
+            &json!("10e2147483647"),
+            true
+        ));
     }
 
     #[test]

@@ -212,6 +212,8 @@ impl Faults {
 
     /// Refuses connections for `duration`: the listener closes, open
     /// connections are cut, and it listens again on the same port after.
+    /// Called again while offline, it sets the time to come back anew, so
+    /// `Duration::ZERO` ends an offline period now.
     pub fn go_offline(&self, duration: Duration) {
         self.state
             .offline_until

@@ -99,6 +99,12 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot listen on 127.0.0.1:{port} again after being offline: {source}")]
+    Relisten {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot read the state file {path}: {source}")]
     ReadState {
         path: PathBuf,
@@ -124,7 +130,7 @@ pub struct SimCluster {
     faults: Faults,
     metrics: Metrics,
     shutdown: tokio::sync::watch::Sender<bool>,
-    server: JoinHandle<()>,
+    server: JoinHandle<Result<(), SimError>>,
     controllers: Option<JoinHandle<()>>,
     state_file: Option<PathBuf>,
 }
@@ -175,6 +181,7 @@ impl SimCluster {
             router,
             shutdown_receiver.clone(),
             faults.offline(),
+            server::REBIND_TIMEOUT,
         ));
         let controllers = options.controllers.then(|| {
             tokio::spawn(controllers::run(
@@ -276,17 +283,20 @@ impl SimCluster {
     }
 
     /// Stops serving: open requests and watches end, connections close,
-    /// and the state file (if any) is saved.
+    /// and the state file (if any) is saved. An error if the server had
+    /// already stopped because it could not listen again after being
+    /// offline (the state is saved all the same).
     pub async fn shutdown(self) -> Result<(), SimError> {
         let _ = self.shutdown.send(true);
-        let _ = self.server.await;
+        let served = self.server.await.unwrap_or(Ok(()));
         if let Some(controllers) = self.controllers {
             let _ = controllers.await;
         }
-        match &self.state_file {
+        let saved = match &self.state_file {
             Some(path) => state_file::save(&self.store, path),
             None => Ok(()),
-        }
+        };
+        saved.and(served)
     }
 }
 

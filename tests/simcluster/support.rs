@@ -24,6 +24,26 @@ pub async fn within_timeout<F: Future<Output = ()>>(test: F) {
         .expect("the test did not finish in time");
 }
 
+/// How long `eventually` waits for its condition.
+const EVENTUALLY: Duration = Duration::from_secs(30);
+
+/// Polls `check` until it holds: a test that waits on what it checks is
+/// slower on a loaded machine, not wrong.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + EVENTUALLY;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not happen within {EVENTUALLY:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Options for tests: no controllers unless asked, short everything.
 pub fn quiet() -> SimOptions {
     SimOptions {
