@@ -59,6 +59,21 @@ impl Events {
     }
 }
 
+/// The engine following `app` against the world's cluster.
+fn start(world: &World, app: AppConfig) -> (Engine, Events) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let options = EngineOptions {
+        kubeconfig: Some(world.path("kubeconfig")),
+        context: None,
+    };
+    let engine = Engine::start(vec![app], paths(world), options, sender);
+    let events = Events {
+        receiver,
+        seen: Vec::new(),
+    };
+    (engine, events)
+}
+
 fn report_where(
     check: impl Fn(&AppReport) -> bool,
 ) -> impl FnMut(&EngineEvent) -> Option<(u64, AppReport)> {
@@ -77,16 +92,7 @@ async fn the_engine_follows_drift_as_it_happens_and_new_commits_on_refresh() {
     within_timeout(async {
         let world = World::new().await;
         world.apply_as_driftdeck().await;
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let mut events = Events {
-            receiver,
-            seen: Vec::new(),
-        };
-        let options = EngineOptions {
-            kubeconfig: Some(world.path("kubeconfig")),
-            context: None,
-        };
-        let engine = Engine::start(vec![app(&world)], paths(&world), options, sender);
+        let (engine, mut events) = start(&world, app(&world));
 
         let (generation, report) = events
             .next(
@@ -178,16 +184,7 @@ async fn a_missing_branch_makes_the_app_unknown_until_it_appears() {
         world.apply_as_driftdeck().await;
         let mut app = app(&world);
         app.branch = Some("release".to_string());
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let mut events = Events {
-            receiver,
-            seen: Vec::new(),
-        };
-        let options = EngineOptions {
-            kubeconfig: Some(world.path("kubeconfig")),
-            context: None,
-        };
-        let engine = Engine::start(vec![app], paths(&world), options, sender);
+        let (engine, mut events) = start(&world, app);
 
         let (_, report) = events
             .next(
