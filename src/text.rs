@@ -1,30 +1,52 @@
-//! Text made to fit a column: the one way driftdeck shortens what it shows.
+//! Text made to fit a column: the one way driftdeck measures and shortens
+//! what it shows.
 //!
-//! Widths count characters (not bytes), so a cut never splits a character.
+//! Widths are terminal cells, as `unicode-width` (ratatui's measure) counts
+//! them: a CJK character or an emoji takes two, so columns stay aligned; a
+//! cut never splits a character.
 
 use std::borrow::Cow;
 
-/// `text` cut to at most `width` characters, the last one `…` when
-/// something was cut; `text` itself when it fits.
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// The cells `text` takes on a terminal.
+pub fn width(text: &str) -> usize {
+    text.width()
+}
+
+/// `text` cut to at most `width` cells, the last one `…` when something
+/// was cut; `text` itself when it fits.
 pub fn truncate(text: &str, width: usize) -> Cow<'_, str> {
-    if text.chars().nth(width).is_none() {
+    if text.width() <= width {
         return Cow::Borrowed(text);
     }
-    let Some(kept) = width.checked_sub(1) else {
+    let Some(room) = width.checked_sub(1) else {
         return Cow::Borrowed("");
     };
-    // `nth(width)` exists, so the `kept`-th character does too.
-    let end = text
-        .char_indices()
-        .nth(kept)
-        .map_or(text.len(), |(at, _)| at);
+    let mut used = 0;
+    let mut end = 0;
+    for (at, c) in text.char_indices() {
+        let cells = c.width().unwrap_or(0);
+        if used + cells > room {
+            break;
+        }
+        used += cells;
+        end = at + c.len_utf8();
+    }
     Cow::Owned(format!("{}…", text.get(..end).unwrap_or_default()))
 }
 
-/// `text` cut or padded with spaces to exactly `width` characters, for a
-/// column of a table.
+/// `text` cut or padded with spaces to exactly `width` cells (one less when
+/// a wide character would straddle the edge), for a column of a table.
 pub fn fit(text: &str, width: usize) -> String {
-    format!("{:<width$}", truncate(text, width))
+    pad(&truncate(text, width), width)
+}
+
+/// `text` followed by spaces up to `width` cells.
+pub fn pad(text: &str, width: usize) -> String {
+    let mut padded = text.to_string();
+    padded.extend(std::iter::repeat_n(' ', width.saturating_sub(text.width())));
+    padded
 }
 
 #[cfg(test)]
@@ -48,11 +70,13 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_counts_characters_and_never_splits_one() {
+    fn a_cut_counts_cells_and_never_splits_a_character() {
         assert_eq!(truncate("Zoë Ødegård", 5), "Zoë …");
-        assert_eq!(truncate("日本語のテキスト", 4), "日本語…");
-        assert_eq!(truncate("a🦀🦀🦀", 3), "a🦀…");
-        assert_eq!(truncate("a🦀🦀", 3), "a🦀🦀");
+        // Two cells each: three of them and the ellipsis take 7 of 8 cells.
+        assert_eq!(truncate("日本語のテキスト", 8), "日本語…");
+        assert_eq!(width(&truncate("日本語のテキスト", 8)), 7);
+        assert_eq!(truncate("a🦀🦀🦀", 4), "a🦀…");
+        assert_eq!(truncate("a🦀🦀", 5), "a🦀🦀");
     }
 
     #[test]
@@ -61,5 +85,7 @@ mod tests {
         assert_eq!(fit("Zoë", 4), "Zoë ");
         assert_eq!(fit("Deployment", 6), "Deplo…");
         assert_eq!(fit("x", 0), "");
+        assert_eq!(fit("山田太郎", 6), "山田… ");
+        assert_eq!(width(&fit("山田太郎", 6)), 6);
     }
 }

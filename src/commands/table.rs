@@ -3,12 +3,14 @@
 
 use std::io::{self, Write};
 
+use crate::text;
+
 /// Writes a header row and rows, columns separated by two spaces.
 pub fn write_table<W: Write>(out: &mut W, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| text::width(h)).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            *width = (*width).max(text::width(cell));
         }
     }
     let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
@@ -18,9 +20,7 @@ pub fn write_table<W: Write>(out: &mut W, header: &[&str], rows: &[Vec<String>])
             if index + 1 == row.len() {
                 line.push_str(cell);
             } else {
-                let pad = widths[index].saturating_sub(cell.chars().count());
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad + 2));
+                line.push_str(&text::pad(cell, widths[index] + 2));
             }
         }
         writeln!(out, "{}", line.trim_end())?;
@@ -51,6 +51,20 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "KIND        HEALTH    MESSAGE\nDeployment  Healthy\nPod         Degraded  back-off\n"
+        );
+    }
+
+    #[test]
+    fn wide_characters_take_two_cells_in_a_column() {
+        let mut out = Vec::new();
+        let rows = vec![
+            vec!["山田".to_string(), "x".to_string()],
+            vec!["Ada".to_string(), "y".to_string()],
+        ];
+        write_table(&mut out, &["WHO", "WHAT"], &rows).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "WHO   WHAT\n山田  x\nAda   y\n"
         );
     }
 }

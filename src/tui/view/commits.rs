@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use super::symbols::{self, DEPLOYED, HEAD};
 use super::{day, hint, pane_frame, render_rows, selection_style, title};
 use crate::source::LogEntry;
-use crate::text::fit;
+use crate::text::{self, fit};
 use crate::tui::state::{Pane, State};
 
 /// From this inner width on, rows show the author, the day and the signature.
@@ -110,7 +110,7 @@ fn row(state: &State, commit: &LogEntry, marks: Marks, width: usize) -> Line<'st
         Span::styled(commit.short_id.clone(), id_style),
         Span::raw(" "),
     ];
-    let mut used = 2 + commit.short_id.chars().count() + 1;
+    let mut used = 2 + text::width(&commit.short_id) + 1;
     if marks.head {
         spans.push(Span::styled(format!("{HEAD} "), theme.key_hint));
         used += HEAD.len() + 1;
@@ -121,7 +121,7 @@ fn row(state: &State, commit: &LogEntry, marks: Marks, width: usize) -> Line<'st
     }
     // Subject, then author, day and signature in columns at the right.
     let day = day(state, commit.time);
-    let right = 1 + AUTHOR_WIDTH + 1 + day.chars().count() + 2;
+    let right = 1 + AUTHOR_WIDTH + 1 + text::width(&day) + 2;
     let subject_width = width.saturating_sub(used + right);
     spans.push(Span::raw(fit(&commit.subject, subject_width)));
     spans.push(Span::styled(

@@ -12,7 +12,7 @@ use super::symbols;
 use super::{clock, hint, pane_frame, pending_line, render_rows, selection_style, title};
 use crate::reconcile::{AppStatus, ResourceResult};
 use crate::resource::short_revision;
-use crate::text::fit;
+use crate::text::{self, fit};
 use crate::tui::state::{AppState, Pane, State};
 
 /// STATUS and HEALTH fit their longest words ("✗ OutOfSync", "◐ Progressing").
@@ -169,8 +169,8 @@ fn table(frame: &mut Frame, area: Rect, state: &State, resources: &[ResourceResu
     let theme = &state.theme;
     let width = usize::from(area.width);
     let names: Vec<String> = resources.iter().map(|r| r.key.qualified_name()).collect();
-    let longest_kind = resources.iter().map(|r| r.key.kind.chars().count()).max();
-    let longest_name = names.iter().map(|n| n.chars().count()).max();
+    let longest_kind = resources.iter().map(|r| text::width(&r.key.kind)).max();
+    let longest_name = names.iter().map(|n| text::width(n)).max();
     let kind_width = (longest_kind.unwrap_or(0) + 1).clamp(5, (width / 4).max(5));
     let rest = width.saturating_sub(kind_width + STATUS_WIDTH + HEALTH_WIDTH);
     let wanted_name = (longest_name.unwrap_or(0) + 1).max(5);
