@@ -51,7 +51,7 @@ pub fn split_documents(stream: &str, limit: usize) -> Vec<DocumentText<'_>> {
                 start_line = line_number + 1;
                 open = false;
             }
-        } else if is_content(line) {
+        } else if !open && is_content(line) {
             open = true;
         }
         offset += line.len();

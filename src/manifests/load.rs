@@ -17,6 +17,7 @@ use super::field_lines::SourceDocument;
 use super::limits::{self, NodeBudget};
 use super::problems::{Problem, Problems, Severity};
 use super::render::{self, Renderer};
+use super::yaml::{self, Quick};
 
 /// A file of the app's folder, read from disk or from a Git tree, or the
 /// output of a renderer.
@@ -287,23 +288,32 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
 }
 
 /// The document's value and the line where it starts; `None` for an empty
-/// document. An error gives its line and message.
+/// document. An error gives its line and message. Plain documents take the
+/// quick path; serde-saphyr reads the rest and words every error.
 fn parse_document(
     document: &DocumentText<'_>,
     format: &str,
     budget: &NodeBudget,
 ) -> Result<Option<(Value, usize)>, (usize, String)> {
     let allowed = budget.left().min(limits::MAX_NODES_PER_DOCUMENT);
+    let to_stream_line = |line: usize| document.first_line + line.max(1) - 1;
+    match yaml::read_document(document.text, allowed) {
+        Quick::Empty => return Ok(None),
+        Quick::Value { value, line, nodes } => {
+            budget.spend(nodes);
+            return Ok(Some((value, to_stream_line(line))));
+        }
+        Quick::Unsure => {}
+    }
     let (options, used) = budget.yaml_options();
     let parsed: Result<Option<Spanned<Value>>, _> =
         serde_saphyr::from_str_with_options(document.text, options);
     budget.spend(used.get());
-    let to_stream_line = |line: u64| document.first_line + (line.max(1) as usize) - 1;
     match parsed {
         Ok(None) => Ok(None),
         Ok(Some(spanned)) => Ok(Some((
             spanned.value,
-            to_stream_line(spanned.referenced.line()),
+            to_stream_line(spanned.referenced.line() as usize),
         ))),
         Err(err) if allowed < limits::MAX_NODES_PER_DOCUMENT && is_nodes_breach(&err) => {
             // The whole desired state is over budget: said once, by the first.
@@ -316,7 +326,7 @@ fn parse_document(
         }
         Err(err) => {
             let location = err.location();
-            let line = location.map_or(document.first_line, |l| to_stream_line(l.line()));
+            let line = location.map_or(document.first_line, |l| to_stream_line(l.line() as usize));
             let column = location.map_or(1, |l| l.column().max(1));
             Err((line, yaml_error_message(&err, format, column)))
         }

@@ -12,6 +12,7 @@ mod load;
 mod problems;
 mod render;
 mod validate;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
