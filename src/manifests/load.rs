@@ -5,13 +5,13 @@
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_saphyr::{MessageFormatter, Spanned};
 
 use super::ManifestError;
+use super::cores;
 use super::documents::{DocumentText, split_documents};
 use super::field_lines::SourceDocument;
 use super::limits::{self, NodeBudget};
@@ -148,54 +148,24 @@ pub fn load_files(files: &[ManifestFile], root: &Path) -> Loaded {
 
 type FileResult = (Vec<Manifest>, Vec<Problem>);
 
-/// One thread per core takes the next file until none is left. Parsing
-/// recurses as deep as the documents nest, so it runs on threads with a
-/// stack of known size, never on the caller's.
+/// The files parsed on the cores. Parsing recurses as deep as the documents
+/// nest, so it runs on threads with a stack of known size, never on the
+/// caller's.
 fn parse_in_parallel(files: &[&ManifestFile], root: &Path, budget: &NodeBudget) -> Vec<FileResult> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len())
-        .clamp(1, 8);
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(file) = files.get(index) else { break };
-            done.push((index, parse_file(file, root, budget)));
-        }
-        done
-    };
-    let mut results: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .filter_map(|_| limits::parser_thread().spawn_scoped(scope, work).ok())
-            .collect();
-        let mut all = Vec::with_capacity(files.len());
-        for worker in workers {
-            match worker.join() {
-                Ok(done) => all.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        all
+    let parsed = cores::in_order(files.to_vec(), limits::parser_thread, |file| {
+        parse_file(file, root, budget)
     });
-    results.sort_by_key(|(index, _)| *index);
-    let mut ordered = Vec::with_capacity(files.len());
-    let mut results = results.into_iter().peekable();
-    for (index, file) in files.iter().enumerate() {
-        match results.next_if(|(i, _)| *i == index) {
-            Some((_, result)) => ordered.push(result),
-            None => {
+    parsed
+        .into_iter()
+        .map(|result| {
+            result.unwrap_or_else(|file| {
                 let display = display_path(root, &file.path);
                 let message = "no thread could be started to parse the file";
-                ordered.push((
-                    Vec::new(),
-                    vec![Problem::in_file(Severity::Error, display, message)],
-                ));
-            }
-        }
-    }
-    ordered
+                let problem = Problem::in_file(Severity::Error, display, message);
+                (Vec::new(), vec![problem])
+            })
+        })
+        .collect()
 }
 
 fn too_large(file: &Path, size: u64) -> Problem {

@@ -3,6 +3,7 @@
 //! object, and checked, giving the objects Git asks for and every problem
 //! that stands in the way of syncing them.
 
+mod cores;
 mod documents;
 mod field_lines;
 mod folder;

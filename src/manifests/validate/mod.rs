@@ -11,24 +11,71 @@ mod shape;
 use serde_json::Value;
 
 use super::DesiredState;
+use super::cores;
 use super::load::Manifest;
 use super::problems::Problems;
 
+/// Objects are checked in parts of this many, spread over the cores.
+const PART: usize = 256;
+
 /// The objects of `manifests` with their identity, and every problem found.
 /// `namespace` is the app's, for namespaced objects that name none.
+/// Problems come in the order of the checks, and within each check in the
+/// order of the objects.
 pub fn validate(manifests: Vec<Manifest>, namespace: &str) -> (DesiredState, Problems) {
-    let mut problems = Problems::default();
     let crd_scopes = shape::crd_scopes(&manifests);
-    let objects: Vec<_> = manifests
-        .into_iter()
-        .filter_map(|manifest| shape::identify(manifest, namespace, &crd_scopes, &mut problems))
-        .collect();
-    for object in &objects {
-        names::check(object, &mut problems);
+    let mut problems = Problems::default();
+    let mut objects = Vec::with_capacity(manifests.len());
+    let identified = each_part(in_parts(manifests), |part| {
+        let mut found = Problems::default();
+        let identified: Vec<_> = part
+            .into_iter()
+            .filter_map(|manifest| shape::identify(manifest, namespace, &crd_scopes, &mut found))
+            .collect();
+        (identified, found)
+    });
+    for (identified, found) in identified {
+        objects.extend(identified);
+        problems.extend(found);
+    }
+    let defined = references::Defined::new(&objects);
+    let checked = each_part(objects.chunks(PART).collect(), |part| {
+        let (mut named, mut referred) = (Problems::default(), Problems::default());
+        for object in part {
+            names::check(object, &mut named);
+            references::check(object, &defined, &mut referred);
+        }
+        (named, referred)
+    });
+    let mut unresolved = Problems::default();
+    for (named, referred) in checked {
+        problems.extend(named);
+        unresolved.extend(referred);
     }
     duplicates::check(&objects, &mut problems);
-    references::check(&objects, &mut problems);
+    problems.extend(unresolved);
     (DesiredState { objects }, problems)
+}
+
+/// `items` in parts of [`PART`].
+fn in_parts<T>(items: Vec<T>) -> Vec<Vec<T>> {
+    let mut items = items.into_iter();
+    std::iter::from_fn(|| Some(items.by_ref().take(PART).collect::<Vec<_>>()))
+        .take_while(|part| !part.is_empty())
+        .collect()
+}
+
+/// `work` on every part, on the cores when there is more than one part;
+/// results in the order of the parts.
+fn each_part<P: Send, R: Send>(parts: Vec<P>, work: impl Fn(P) -> R + Sync) -> Vec<R> {
+    if parts.len() < 2 {
+        return parts.into_iter().map(work).collect();
+    }
+    cores::in_order(parts, std::thread::Builder::new, &work)
+        .into_iter()
+        // A part no thread could take is checked here.
+        .map(|result| result.unwrap_or_else(&work))
+        .collect()
 }
 
 /// `value.pointer(pointer)` without the two strings `Value::pointer` makes

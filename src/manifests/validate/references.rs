@@ -18,7 +18,7 @@ use crate::manifests::problems::{
 const RBAC: &str = "rbac.authorization.k8s.io";
 
 /// What the desired state defines, to look references up in.
-struct Defined<'a> {
+pub(super) struct Defined<'a> {
     keys: HashSet<(&'a str, &'a str, Option<&'a str>, &'a str)>,
     /// `spec.ports` of each Service, by namespace and name.
     service_ports: HashMap<(&'a str, &'a str), &'a [Value]>,
@@ -30,93 +30,97 @@ struct Defined<'a> {
     with_label: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
 }
 
-pub(super) fn check(objects: &[DesiredObject], problems: &mut Problems) {
-    let mut defined = Defined {
-        keys: objects.iter().map(|o| o.id.key()).collect(),
-        service_ports: HashMap::new(),
-        pod_labels: Vec::new(),
-        with_label: HashMap::new(),
-    };
-    for object in objects {
-        let Some(namespace) = object.id.namespace.as_deref() else {
-            continue;
+impl<'a> Defined<'a> {
+    pub(super) fn new(objects: &'a [DesiredObject]) -> Self {
+        let mut defined = Defined {
+            keys: objects.iter().map(|o| o.id.key()).collect(),
+            service_ports: HashMap::new(),
+            pod_labels: Vec::new(),
+            with_label: HashMap::new(),
         };
-        if (object.id.group.as_str(), object.id.kind.as_str()) == ("", "Service") {
-            let ports = lookup(&object.value, "/spec/ports").and_then(Value::as_array);
-            defined.service_ports.insert(
-                (namespace, &object.id.name),
-                ports.map_or(&[], Vec::as_slice),
-            );
-        }
-        if let Some(PodTemplate {
-            labels: Some(Value::Object(labels)),
-            ..
-        }) = pod_template(object)
-        {
-            for (key, value) in labels {
-                if let Value::String(value) = value {
-                    let templates = defined.with_label.entry((namespace, key, value));
-                    templates.or_default().push(defined.pod_labels.len());
-                }
-            }
-            defined.pod_labels.push((namespace, labels));
-        }
-    }
-    for object in objects {
-        let Some(namespace) = object.id.namespace.as_deref() else {
-            continue;
-        };
-        let mut found = References {
-            keys: &defined.keys,
-            namespace,
-            named: Vec::new(),
-        };
-        if let Some(template) = pod_template(object) {
-            pod_references(&template, &mut found);
-        }
-        match (object.id.group.as_str(), object.id.kind.as_str()) {
-            ("", "Service") => service_selector(object, namespace, &defined, problems),
-            ("networking.k8s.io", "Ingress") => {
-                ingress_backends(object, namespace, &defined, &mut found, problems);
-            }
-            (RBAC, "RoleBinding") => {
-                if text(&object.value, "/roleRef/kind") == Some("Role")
-                    && let Some(name) = text(&object.value, "/roleRef/name")
-                {
-                    found.add(RBAC, "Role", name, || {
-                        Field::at("roleRef.name", "/roleRef/name")
-                    });
-                }
-            }
-            _ => {}
-        }
-        for named in found.named {
-            let target = ObjectId {
-                group: named.group.to_string(),
-                version: String::new(),
-                kind: named.kind.to_string(),
-                namespace: Some(namespace.to_string()),
-                name: named.name.to_string(),
+        for object in objects {
+            let Some(namespace) = object.id.namespace.as_deref() else {
+                continue;
             };
-            let message = format!(
-                "refers to {target}, which Git does not define ({})",
-                named.field.text
-            );
-            let problem =
-                Problem::on_field(Severity::Warning, object, &named.field.pointer, message);
-            problems.push(Problem {
-                unresolved: Some(UnresolvedReference {
-                    field: named.field.text,
-                    target: ReferenceTarget::Object {
-                        group: target.group,
-                        kind: target.kind,
-                        namespace: target.namespace,
-                        name: target.name,
-                    },
-                }),
-                ..problem
-            });
+            if (object.id.group.as_str(), object.id.kind.as_str()) == ("", "Service") {
+                let ports = lookup(&object.value, "/spec/ports").and_then(Value::as_array);
+                defined.service_ports.insert(
+                    (namespace, &object.id.name),
+                    ports.map_or(&[], Vec::as_slice),
+                );
+            }
+            if let Some(PodTemplate {
+                labels: Some(Value::Object(labels)),
+                ..
+            }) = pod_template(object)
+            {
+                for (key, value) in labels {
+                    if let Value::String(value) = value {
+                        let templates = defined.with_label.entry((namespace, key, value));
+                        templates.or_default().push(defined.pod_labels.len());
+                    }
+                }
+                defined.pod_labels.push((namespace, labels));
+            }
         }
+        defined
+    }
+}
+
+/// The references of `object` that `defined` does not resolve.
+pub(super) fn check(object: &DesiredObject, defined: &Defined<'_>, problems: &mut Problems) {
+    let Some(namespace) = object.id.namespace.as_deref() else {
+        return;
+    };
+    let mut found = References {
+        keys: &defined.keys,
+        namespace,
+        named: Vec::new(),
+    };
+    if let Some(template) = pod_template(object) {
+        pod_references(&template, &mut found);
+    }
+    match (object.id.group.as_str(), object.id.kind.as_str()) {
+        ("", "Service") => service_selector(object, namespace, defined, problems),
+        ("networking.k8s.io", "Ingress") => {
+            ingress_backends(object, namespace, defined, &mut found, problems);
+        }
+        (RBAC, "RoleBinding") => {
+            if text(&object.value, "/roleRef/kind") == Some("Role")
+                && let Some(name) = text(&object.value, "/roleRef/name")
+            {
+                found.add(RBAC, "Role", name, || {
+                    Field::at("roleRef.name", "/roleRef/name")
+                });
+            }
+        }
+        _ => {}
+    }
+    for named in found.named {
+        let target = ObjectId {
+            group: named.group.to_string(),
+            version: String::new(),
+            kind: named.kind.to_string(),
+            namespace: Some(namespace.to_string()),
+            name: named.name.to_string(),
+        };
+        let message = format!(
+            "refers to {target}, which Git does not define ({})",
+            named.field.text
+        );
+        let problem = Problem::on_field(Severity::Warning, object, &named.field.pointer, message);
+        problems.push(Problem {
+            unresolved: Some(UnresolvedReference {
+                field: named.field.text,
+                target: ReferenceTarget::Object {
+                    group: target.group,
+                    kind: target.kind,
+                    namespace: target.namespace,
+                    name: target.name,
+                },
+            }),
+            ..problem
+        });
     }
 }
 
