@@ -7,8 +7,9 @@
 //!
 //! Wall time depends on what else the machine runs; instructions do not.
 //! With `DRIFTDECK_BENCH_LOADS=N` the binary loads and validates the 5,000
-//! objects from memory N times and exits, for a count under callgrind (the
-//! difference between two values of N is the cost of the extra loads):
+//! objects from memory N times, prints the fastest and the median time and
+//! exits; under callgrind, the difference between two values of N is the
+//! instruction count of the extra loads:
 //!
 //! cargo bench --bench manifests --no-run
 //! DRIFTDECK_BENCH_LOADS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/deps/manifests-<hash>
@@ -259,9 +260,23 @@ fn main() {
     let loads = std::env::var("DRIFTDECK_BENCH_LOADS").ok();
     if let Some(loads) = loads.and_then(|n| n.parse::<usize>().ok()) {
         let files = files();
-        for _ in 0..loads {
-            let checked = check_files(&files, Path::new("bench"), "shop");
-            assert_eq!(checked.desired.objects.len(), FILES * OBJECTS_PER_FILE);
+        let mut times: Vec<Duration> = (0..loads)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                let checked = check_files(&files, Path::new("bench"), "shop");
+                assert_eq!(checked.desired.objects.len(), FILES * OBJECTS_PER_FILE);
+                drop(checked);
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        if let (Some(fastest), Some(median)) = (times.first(), times.get(loads / 2)) {
+            let rate = |time: &Duration| (FILES * OBJECTS_PER_FILE) as f64 / time.as_secs_f64();
+            eprintln!(
+                "{loads} loads: fastest {fastest:.1?} ({:.0} objects/s), median {median:.1?} ({:.0} objects/s)",
+                rate(fastest),
+                rate(median)
+            );
         }
         return;
     }

@@ -17,7 +17,7 @@ use super::field_lines::SourceDocument;
 use super::limits::{self, NodeBudget};
 use super::problems::{Problem, Problems, Severity};
 use super::render::{self, Renderer};
-use super::yaml::{self, Quick};
+use super::yaml::{Quick, Reader};
 
 /// A file of the app's folder, read from disk or from a Git tree, or the
 /// output of a renderer.
@@ -224,6 +224,9 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
         problems.push(at_line(1, message));
         return (manifests, problems);
     }
+    // The text the documents that parse keep, for the lines of their fields.
+    let mut stream: Option<Arc<str>> = None;
+    let mut reader = Reader::default();
     for (index, document) in documents.iter().enumerate() {
         let mut origin = Origin {
             file: display.clone(),
@@ -242,11 +245,21 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
             }
             break;
         }
-        match parse_document(document, format, budget) {
+        match parse_document(&mut reader, document, format, budget) {
             Ok(None) => {}
             Ok(Some((value, line))) => {
                 origin.line = line;
-                expand_lists(value, origin, document, &mut manifests, &mut problems);
+                let stream = stream.get_or_insert_with(|| Arc::from(text));
+                let range = document.offset..document.offset + document.text.len();
+                let source = SourceDocument::new(Arc::clone(stream), range, document.first_line);
+                expand_lists(
+                    value,
+                    origin,
+                    document,
+                    source,
+                    &mut manifests,
+                    &mut problems,
+                );
             }
             Err((line, message)) => {
                 origin.line = line;
@@ -261,13 +274,14 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
 /// document. An error gives its line and message. Plain documents take the
 /// quick path; serde-saphyr reads the rest and words every error.
 fn parse_document(
+    reader: &mut Reader,
     document: &DocumentText<'_>,
     format: &str,
     budget: &NodeBudget,
 ) -> Result<Option<(Value, usize)>, (usize, String)> {
     let allowed = budget.left().min(limits::MAX_NODES_PER_DOCUMENT);
     let to_stream_line = |line: usize| document.first_line + line.max(1) - 1;
-    match yaml::read_document(document.text, allowed) {
+    match reader.read_document(document.text, allowed) {
         Quick::Empty => return Ok(None),
         Quick::Value { value, line, nodes } => {
             budget.spend(nodes);
@@ -371,13 +385,11 @@ fn expand_lists(
     value: Value,
     origin: Origin,
     document: &DocumentText<'_>,
+    source: SourceDocument,
     manifests: &mut Vec<Manifest>,
     problems: &mut Vec<Problem>,
 ) {
-    let source = Arc::new(SourceDocument {
-        text: document.text.to_string(),
-        first_line: document.first_line,
-    });
+    let source = Arc::new(source);
     let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
     let has_items = value.get("items").is_some_and(Value::is_array);
     if kind == "List" && !has_items {

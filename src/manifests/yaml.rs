@@ -47,10 +47,35 @@ pub enum Quick {
     Unsure,
 }
 
-/// Reads `text` (one YAML document) when it is plain enough, with at most
-/// `max_nodes` nodes.
-pub fn read_document(text: &str, max_nodes: usize) -> Quick {
-    Builder::new(max_nodes).run(text).unwrap_or(Quick::Unsure)
+/// Reads documents, keeping its buffers from one to the next.
+#[derive(Default)]
+pub struct Reader {
+    open: Vec<Open>,
+    entries: Vec<(String, Value)>,
+    items: Vec<Value>,
+}
+
+impl Reader {
+    /// Reads `text` (one YAML document) when it is plain enough, with at
+    /// most `max_nodes` nodes.
+    pub fn read_document(&mut self, text: &str, max_nodes: usize) -> Quick {
+        self.open.clear();
+        self.entries.clear();
+        self.items.clear();
+        let builder = Builder {
+            max_nodes,
+            nodes: 0,
+            events: 0,
+            scalar_bytes: 0,
+            comment_bytes: 0,
+            documents: 0,
+            open: &mut self.open,
+            entries: &mut self.entries,
+            items: &mut self.items,
+            root: None,
+        };
+        builder.run(text).unwrap_or(Quick::Unsure)
+    }
 }
 
 /// The options serde-saphyr gives granit-parser for our budget: the same
@@ -67,40 +92,28 @@ fn parser_options() -> serde_saphyr::granit_parser::Options {
     options
 }
 
-/// A mapping or list being filled.
+/// A mapping or list being filled: where its entries or items start in
+/// the builder's buffers, which all open mappings and lists share so that
+/// each is made once, at its full size.
 enum Open {
-    Map {
-        map: Map<String, Value>,
-        key: Option<String>,
-    },
-    List(Vec<Value>),
+    Map { first: usize, key: Option<String> },
+    List { first: usize },
 }
 
-struct Builder {
+struct Builder<'r> {
     max_nodes: usize,
     nodes: usize,
     events: usize,
     scalar_bytes: usize,
     comment_bytes: usize,
     documents: usize,
-    open: Vec<Open>,
+    open: &'r mut Vec<Open>,
+    entries: &'r mut Vec<(String, Value)>,
+    items: &'r mut Vec<Value>,
     root: Option<(Value, usize)>,
 }
 
-impl Builder {
-    fn new(max_nodes: usize) -> Self {
-        Builder {
-            max_nodes,
-            nodes: 0,
-            events: 0,
-            scalar_bytes: 0,
-            comment_bytes: 0,
-            documents: 0,
-            open: Vec::new(),
-            root: None,
-        }
-    }
-
+impl Builder<'_> {
     /// `None` when the document is not for this path.
     fn run(mut self, text: &str) -> Option<Quick> {
         let mut root_line = 0;
@@ -167,17 +180,30 @@ impl Builder {
                     }
                     self.open.push(match event {
                         Event::MappingStart(..) => Open::Map {
-                            map: Map::new(),
+                            first: self.entries.len(),
                             key: None,
                         },
-                        _ => Open::List(Vec::new()),
+                        _ => Open::List {
+                            first: self.items.len(),
+                        },
                     });
                 }
                 Event::MappingEnd | Event::SequenceEnd => {
-                    let value = match self.open.pop()? {
-                        Open::Map { map, key: None } => Value::Object(map),
-                        Open::List(items) => Value::Array(items),
-                        Open::Map { key: Some(_), .. } => return None,
+                    let value = match (self.open.pop()?, event) {
+                        (Open::Map { first, key: None }, Event::MappingEnd) => {
+                            let mut map = Map::with_capacity(self.entries.len() - first);
+                            for (key, value) in self.entries.drain(first..) {
+                                // A repeated key is serde-saphyr's error to word.
+                                if map.insert(key, value).is_some() {
+                                    return None;
+                                }
+                            }
+                            Value::Object(map)
+                        }
+                        (Open::List { first }, Event::SequenceEnd) => {
+                            Value::Array(self.items.split_off(first))
+                        }
+                        _ => return None,
                     };
                     if self.open.is_empty() {
                         if self.root.is_some() {
@@ -214,13 +240,8 @@ impl Builder {
     /// Puts a finished value into the open mapping or list.
     fn add(&mut self, value: Value) -> Option<()> {
         match self.open.last_mut()? {
-            Open::List(items) => items.push(value),
-            Open::Map { map, key } => {
-                // A repeated key is serde-saphyr's error to word.
-                if map.insert(key.take()?, value).is_some() {
-                    return None;
-                }
-            }
+            Open::List { .. } => self.items.push(value),
+            Open::Map { key, .. } => self.entries.push((key.take()?, value)),
         }
         Some(())
     }
@@ -296,8 +317,12 @@ fn number(text: &str) -> Reading {
     // left to serde-saphyr, which knows which spellings are floats.
     let numeric_char = |b: &u8| b.is_ascii_hexdigit() || b"xXoObB_+-.".contains(b);
     if !bytes.iter().any(u8::is_ascii_digit) {
-        let lower = text.to_ascii_lowercase();
-        return if lower.contains("inf") || lower.contains("nan") {
+        let spells = |word: &[u8]| {
+            bytes
+                .windows(word.len())
+                .any(|window| window.eq_ignore_ascii_case(word))
+        };
+        return if spells(b"inf") || spells(b"nan") {
             Reading::Unsure
         } else {
             Reading::Text
@@ -358,7 +383,7 @@ mod tests {
     /// The quick path agrees with serde-saphyr on every document it takes;
     /// returns whether it took it.
     fn agrees(text: &str, max_nodes: usize) -> bool {
-        let quick = read_document(text, max_nodes);
+        let quick = Reader::default().read_document(text, max_nodes);
         let reference = saphyr(text, max_nodes);
         match (&quick, &reference) {
             (Quick::Unsure, _) => return false,
