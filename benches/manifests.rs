@@ -231,9 +231,8 @@ fn load_and_validate(c: &mut Criterion) {
                 .iter()
                 .map(|f| {
                     let text = std::str::from_utf8(&f.bytes).unwrap();
-                    serde_saphyr::granit_parser::Parser::new_from_str(text)
-                        .map(|event| event.unwrap())
-                        .count()
+                    let parser = serde_saphyr::granit_parser::Parser::new_from_str(text);
+                    parser.inspect(|event| assert!(event.is_ok())).count()
                 })
                 .sum::<usize>()
         });

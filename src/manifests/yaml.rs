@@ -362,22 +362,18 @@ mod tests {
     /// What serde-saphyr makes of a document, the way the loader asks it:
     /// the value, its line and the nodes it counted, or its message.
     fn saphyr(text: &str, max_nodes: usize) -> Result<Option<(Value, usize, usize)>, String> {
-        // On a parser stack, as the loader runs it: it recurses as deep as the document nests.
-        on_parser_stack(|| {
-            let (options, used) = NodeBudget::new(max_nodes).yaml_options();
-            let parsed: Result<Option<Spanned<Value>>, _> =
-                serde_saphyr::from_str_with_options(text, options);
-            match parsed {
-                Ok(None) => Ok(None),
-                Ok(Some(spanned)) => Ok(Some((
-                    spanned.value,
-                    spanned.referenced.line() as usize,
-                    used.get(),
-                ))),
-                Err(err) => Err(err.to_string()),
-            }
-        })
-        .unwrap()
+        let (options, used) = NodeBudget::new(max_nodes).yaml_options();
+        let parsed: Result<Option<Spanned<Value>>, _> =
+            serde_saphyr::from_str_with_options(text, options);
+        match parsed {
+            Ok(None) => Ok(None),
+            Ok(Some(spanned)) => Ok(Some((
+                spanned.value,
+                spanned.referenced.line() as usize,
+                used.get(),
+            ))),
+            Err(err) => Err(err.to_string()),
+        }
     }
 
     /// The quick path agrees with serde-saphyr on every document it takes;
@@ -560,7 +556,7 @@ mod tests {
         assert!(taken > SPELLINGS.len() * 5, "{taken}");
         let mut random = Random(0x5eed);
         let alphabet = b"0123456789.-+eE_xobafinNIyYsm: ~";
-        for _ in 0..20_000 {
+        for _ in 0..5_000 {
             let spelling: String = (0..=random.below(6))
                 .map(|_| alphabet[random.below(alphabet.len())] as char)
                 .collect();
@@ -704,7 +700,7 @@ just a scalar
         let documents = documents();
         let mut random = Random(0xfeed);
         let mut taken = 0;
-        for _ in 0..6_000 {
+        for _ in 0..3_000 {
             let mut text = documents[random.below(documents.len())].clone();
             for _ in 0..=random.below(3) {
                 let mut at = random.below(text.len() + 1);
@@ -739,7 +735,7 @@ just a scalar
                 taken += usize::from(agrees(document.text, MAX_NODES_PER_DOCUMENT));
             }
         }
-        assert!(taken > 1000, "{taken}");
+        assert!(taken > 500, "{taken}");
     }
 
     #[test]
@@ -758,14 +754,19 @@ just a scalar
     #[test]
     fn nesting_at_the_limit_is_read_and_past_it_is_left_to_serde_saphyr() {
         let nested = |depth: usize| "[".repeat(depth) + &"]".repeat(depth);
-        assert!(agrees(&nested(MAX_NESTING), MAX_NODES_PER_DOCUMENT));
-        assert!(!agrees(&nested(MAX_NESTING + 1), MAX_NODES_PER_DOCUMENT));
         let block = |depth: usize| {
             (0..depth)
                 .map(|level| format!("{}k:\n", "  ".repeat(level)))
                 .collect::<String>()
         };
-        assert!(agrees(&block(MAX_NESTING), MAX_NODES_PER_DOCUMENT));
-        assert!(!agrees(&block(MAX_NESTING + 1), MAX_NODES_PER_DOCUMENT));
+        // serde-saphyr recurses as deep as the document nests: on a parser
+        // stack, as the loader runs it.
+        on_parser_stack(|| {
+            assert!(agrees(&nested(MAX_NESTING), MAX_NODES_PER_DOCUMENT));
+            assert!(!agrees(&nested(MAX_NESTING + 1), MAX_NODES_PER_DOCUMENT));
+            assert!(agrees(&block(MAX_NESTING), MAX_NODES_PER_DOCUMENT));
+            assert!(!agrees(&block(MAX_NESTING + 1), MAX_NODES_PER_DOCUMENT));
+        })
+        .unwrap();
     }
 }
