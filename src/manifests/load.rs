@@ -139,7 +139,11 @@ pub fn load_files(files: &[ManifestFile], root: &Path) -> Loaded {
         }
         wanted.push(file);
     }
-    for (manifests, problems) in parse_in_parallel(&wanted, root, &budget) {
+    let parsed = parse_in_parallel(&wanted, root, &budget);
+    // Sized once: extending file by file would regrow and copy the vector
+    // of every object of the app several times over.
+    loaded.manifests = Vec::with_capacity(parsed.iter().map(|(m, _)| m.len()).sum());
+    for (manifests, problems) in parsed {
         loaded.manifests.extend(manifests);
         loaded.problems.extend(problems);
     }
