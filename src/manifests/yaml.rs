@@ -249,10 +249,25 @@ impl Builder<'_> {
 
 /// A mapping key as serde-saphyr gives it to a JSON value: the text of a
 /// scalar, whatever it looks like, but null-like plain keys are its errors
-/// and `<<` is a merge.
+/// and `<<` is a merge. It tells duplicate plain integer keys by value (`0`,
+/// `-0` and `00` are one key), so an integer key spelled any other way than
+/// plain decimal is left to it.
 fn map_key(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
-    if style == ScalarStyle::Plain && (is_null(&text) || text == "<<") {
-        return None;
+    if style == ScalarStyle::Plain {
+        if is_null(&text) || text == "<<" {
+            return None;
+        }
+        // Integers hold a digit; most keys do not and need no more look.
+        let reading = if text.bytes().any(|b| b.is_ascii_digit()) {
+            number(&text)
+        } else {
+            Reading::Text
+        };
+        match reading {
+            Reading::Text => {}
+            Reading::Number(number) if number.is_f64() || number.to_string() == text => {}
+            Reading::Number(_) | Reading::Unsure => return None,
+        }
     }
     if text == RAW_VALUE_KEY {
         return None;
@@ -534,6 +549,34 @@ mod tests {
         "`x",
         "%x",
     ];
+
+    #[test]
+    fn keys_that_are_the_same_integer_are_duplicates_as_in_serde_saphyr() {
+        // serde-saphyr compares plain integer keys by value: `1` and `01`
+        // (legacy octal) or `0x1` are the same key there.
+        const KEYS: &[&str] = &[
+            "0",
+            "1",
+            "-1",
+            "12",
+            "1.5",
+            "yes",
+            "x",
+            "18446744073709551615",
+        ];
+        let mut taken = 0;
+        for spelling in SPELLINGS {
+            for key in KEYS {
+                for text in [
+                    format!("{key}: a\n{spelling}: b\n"),
+                    format!("{spelling}: a\n{key}: b\n"),
+                ] {
+                    taken += usize::from(agrees(&text, MAX_NODES_PER_DOCUMENT));
+                }
+            }
+        }
+        assert!(taken > SPELLINGS.len() * KEYS.len(), "{taken}");
+    }
 
     #[test]
     fn scalars_read_as_serde_saphyr_reads_them() {
