@@ -14,7 +14,7 @@ use super::ManifestError;
 use super::cores;
 use super::documents::{DocumentText, split_documents};
 use super::field_lines::SourceDocument;
-use super::limits::{self, NodeBudget};
+use super::limits::{self, NodeBudget, Reading};
 use super::problems::{Problem, Problems, Severity};
 use super::render::{self, Renderer};
 use super::yaml::{Quick, Reader};
@@ -92,9 +92,10 @@ pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
     }
 }
 
-/// Reads one file of manifests from disk, such as the files of
-/// `driftdeck diff --desired F`. Paths in origins are `path` as given.
-pub fn load_file(path: &Path) -> Result<Loaded, ManifestError> {
+/// Reads one file from disk, whatever its name, such as the file of
+/// `driftdeck check FILE` or `driftdeck diff --live F`. Paths in origins
+/// are `path` as given.
+pub fn load_file(path: &Path, reading: Reading) -> Result<Loaded, ManifestError> {
     let read_error = |source| ManifestError::ReadFile {
         path: path.to_path_buf(),
         source,
@@ -111,20 +112,27 @@ pub fn load_file(path: &Path) -> Result<Loaded, ManifestError> {
         bytes,
         rendered_by: None,
     };
-    Ok(load_files(&[file], Path::new("")))
+    // A file named on the command line is read whatever its name.
+    Ok(load_chosen(&[&file], Path::new(""), reading))
 }
 
 /// Parses every manifest file of `files`; origins name `root` joined with
 /// each file's path. Files that are not manifests by name are skipped.
 pub fn load_files(files: &[ManifestFile], root: &Path) -> Loaded {
-    let budget = NodeBudget::new(limits::MAX_NODES_TOTAL);
+    let chosen: Vec<&ManifestFile> = files
+        .iter()
+        .filter(|file| file.rendered_by.is_some() || is_manifest_path(&file.path))
+        .collect();
+    load_chosen(&chosen, root, Reading::Manifests)
+}
+
+/// Parses all of `files`, within the limits on their bytes and nodes.
+fn load_chosen(files: &[&ManifestFile], root: &Path, reading: Reading) -> Loaded {
+    let budget = NodeBudget::for_reading(limits::MAX_NODES_TOTAL, reading);
     let mut loaded = Loaded::default();
     let mut total: u64 = 0;
     let mut wanted = Vec::with_capacity(files.len());
-    for file in files {
-        if file.rendered_by.is_none() && !is_manifest_path(&file.path) {
-            continue;
-        }
+    for &file in files {
         total += file.bytes.len() as u64;
         if total > limits::MAX_TOTAL_BYTES {
             loaded.problems.push(Problem::in_file(

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 pub use field_lines::SourceDocument;
 pub use identity::{ObjectId, Scope};
+pub use limits::Reading;
 pub use load::{Loaded, Manifest, ManifestFile, Origin, load_file, load_files};
 pub use problems::{PortRef, Problem, Problems, ReferenceTarget, Severity, UnresolvedReference};
 pub use render::{RenderError, Renderer};
@@ -140,7 +141,12 @@ pub fn check_files(files: &[ManifestFile], display: &Path, namespace: &str) -> C
 
 /// Checks one file of manifests on disk.
 pub fn check_file(path: &Path, namespace: &str) -> Result<Checked, ManifestError> {
-    Ok(finish(load_file(path)?, path, None, namespace))
+    Ok(finish(
+        load_file(path, Reading::Manifests)?,
+        path,
+        None,
+        namespace,
+    ))
 }
 
 fn finish(loaded: Loaded, display: &Path, renderer: Option<Renderer>, namespace: &str) -> Checked {
