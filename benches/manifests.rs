@@ -1,14 +1,24 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Load and validate 5,000 objects in 500 files, from memory (a Git tree)
-//! and from a folder on disk, beside the YAML parser alone. Goal: at least
+//! and from a folder on disk, beside the YAML parsers alone. Goal: at least
 //! 50,000 objects per second.
 //!
 //! cargo bench --bench manifests
+//!
+//! Wall time depends on what else the machine runs; instructions do not.
+//! With `DRIFTDECK_BENCH_LOADS=N` the binary loads and validates the 5,000
+//! objects from memory N times, prints the fastest and the median time and
+//! exits; under callgrind, the difference between two values of N is the
+//! instruction count of the extra loads:
+//!
+//! cargo bench --bench manifests --no-run
+//! DRIFTDECK_BENCH_LOADS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/deps/manifests-<hash>
+//! DRIFTDECK_BENCH_LOADS=11 valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/deps/manifests-<hash>
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use driftdeck::manifests::{AppSettings, ManifestFile, check_files, check_folder};
 
 const FILES: usize = 500;
@@ -212,8 +222,21 @@ fn load_and_validate(c: &mut Criterion) {
     group.bench_function("5000 objects in 500 files, from disk", |b| {
         b.iter(|| check_folder(disk.path(), Path::new("bench"), &app).unwrap());
     });
-    // What the YAML parser alone costs on one thread, without splitting,
-    // spans, limits, validation or threads: the floor under the two above.
+    // What the YAML parsers alone cost on one thread, without splitting,
+    // limits, validation or threads: granit-parser's events are the floor
+    // under the two above; serde-saphyr builds its values from them.
+    group.bench_function("granit-parser events alone, one thread", |b| {
+        b.iter(|| {
+            files
+                .iter()
+                .map(|f| {
+                    let text = std::str::from_utf8(&f.bytes).unwrap();
+                    let parser = serde_saphyr::granit_parser::Parser::new_from_str(text);
+                    parser.inspect(|event| assert!(event.is_ok())).count()
+                })
+                .sum::<usize>()
+        });
+    });
     group.bench_function("serde-saphyr alone, one thread", |b| {
         b.iter(|| {
             files
@@ -231,4 +254,31 @@ fn load_and_validate(c: &mut Criterion) {
 }
 
 criterion_group!(benches, load_and_validate);
-criterion_main!(benches);
+
+fn main() {
+    let loads = std::env::var("DRIFTDECK_BENCH_LOADS").ok();
+    if let Some(loads) = loads.and_then(|n| n.parse::<usize>().ok()) {
+        let files = files();
+        let mut times: Vec<Duration> = (0..loads)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                let checked = check_files(&files, Path::new("bench"), "shop");
+                assert_eq!(checked.desired.objects.len(), FILES * OBJECTS_PER_FILE);
+                drop(checked);
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        if let (Some(fastest), Some(median)) = (times.first(), times.get(loads / 2)) {
+            let rate = |time: &Duration| (FILES * OBJECTS_PER_FILE) as f64 / time.as_secs_f64();
+            eprintln!(
+                "{loads} loads: fastest {fastest:.1?} ({:.0} objects/s), median {median:.1?} ({:.0} objects/s)",
+                rate(fastest),
+                rate(median)
+            );
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -438,7 +438,8 @@ fn diff_errors_exit_two_and_name_the_file() {
     let run = driftdeck(&["diff", "--desired", &broken, "--live", &good]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.starts_with(&format!("{broken}:3:9: ")),
+        run.stderr
+            .starts_with(&format!("{broken}:3: error: invalid YAML at column 9: ")),
         "{}",
         run.stderr
     );

@@ -1,27 +1,23 @@
-//! Reads Kubernetes objects from one file for the offline commands: YAML or
-//! JSON, one or several documents, `List` objects unpacked. The manifests
-//! loader takes over here once it exists.
+//! Reads Kubernetes objects from one file for the offline commands, with the
+//! manifests loader: YAML or JSON, one or several documents, `List` objects
+//! unpacked, and a JSON array read as its items.
 
-use std::io;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::manifests::{self, ManifestError, Problem, Reading};
 use crate::reconcile::{KeyError, KeyedObject};
 
 /// Why a file of objects cannot be used. Messages never quote the file's
 /// text: it may hold Secret values.
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectFileError {
-    #[error("{}: cannot read the file: {source}", file.display())]
-    Read { file: PathBuf, source: io::Error },
-    #[error("{}:{line}:{column}: {message}", file.display())]
-    Syntax {
-        file: PathBuf,
-        line: u64,
-        column: u64,
-        message: String,
-    },
+    #[error(transparent)]
+    Read(#[from] ManifestError),
+    /// What the loader found wrong, each naming the file and line.
+    #[error("{}", lines(problems))]
+    Load { problems: Vec<Problem> },
     #[error("{}: object {number}: {source}", file.display())]
     Object {
         file: PathBuf,
@@ -37,15 +33,22 @@ pub enum ObjectFileError {
     },
 }
 
+fn lines(problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems.iter().map(Problem::to_string).collect();
+    lines.join("\n")
+}
+
 /// The objects in `file`, in file order, each with its identity.
 pub fn read_objects(file: &Path) -> Result<Vec<KeyedObject>, ObjectFileError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ObjectFileError::Read {
-        file: file.to_path_buf(),
-        source,
-    })?;
-    let documents = parse_documents(file, &text)?;
+    let loaded = manifests::load_file(file, Reading::Saved)?;
+    if !loaded.problems.is_empty() {
+        return Err(ObjectFileError::Load {
+            problems: loaded.problems.into_iter().collect(),
+        });
+    }
+    let documents = loaded.manifests.into_iter().map(|manifest| manifest.value);
     let mut objects: Vec<KeyedObject> = Vec::new();
-    for (index, object) in unpack_lists(documents).into_iter().enumerate() {
+    for (index, object) in unpack_arrays(documents).into_iter().enumerate() {
         let number = index + 1;
         let keyed = KeyedObject::new(object).map_err(|source| ObjectFileError::Object {
             file: file.to_path_buf(),
@@ -65,71 +68,14 @@ pub fn read_objects(file: &Path) -> Result<Vec<KeyedObject>, ObjectFileError> {
     Ok(objects)
 }
 
-/// JSON when the text starts like JSON (a single value), YAML otherwise.
-fn parse_documents(file: &Path, text: &str) -> Result<Vec<Value>, ObjectFileError> {
-    let syntax = |line: u64, column: u64, message: String| ObjectFileError::Syntax {
-        file: file.to_path_buf(),
-        line,
-        column,
-        message,
-    };
-    if text.trim_start().starts_with(['{', '[']) {
-        let value: Value = serde_json::from_str(text).map_err(|err| {
-            let message = err.to_string();
-            let message = message
-                .rsplit_once(" at line ")
-                .map_or(message.as_str(), |(m, _)| m);
-            syntax(err.line() as u64, err.column() as u64, message.to_string())
-        })?;
-        return Ok(match value {
-            Value::Array(items) => items,
-            other => vec![other],
-        });
-    }
-    // The last of repeated keys wins, as in kubectl's YAML-to-JSON reading:
-    // objects saved from clusters and tools do carry repeats. `.inf` and
-    // `.nan`, which JSON cannot hold, stay text rather than fail the file.
-    let options = serde_saphyr::options! {
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
-        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString,
-    };
-    let documents: Vec<Value> =
-        serde_saphyr::from_multiple_with_options(text, options).map_err(|err| {
-            let (line, column) = err.location().map_or((0, 0), |at| (at.line(), at.column()));
-            let plain = serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off };
-            syntax(line, column, yaml_message(&err.render_with_options(plain)))
-        })?;
-    Ok(documents.into_iter().filter(|d| !d.is_null()).collect())
-}
-
-/// The message without the location the renderer puts around it.
-fn yaml_message(rendered: &str) -> String {
-    let message = rendered.trim().trim_start_matches("error: ");
-    let message = match message.split_once(": ") {
-        Some((location, rest)) if location.starts_with("line ") => rest,
-        _ => message,
-    };
-    message
-        .rsplit_once(" at line ")
-        .map_or(message, |(m, _)| m)
-        .to_string()
-}
-
-/// `kind: List` (and `DeploymentList`…) as `kubectl get -o yaml` writes them.
-fn unpack_lists(documents: Vec<Value>) -> Vec<Value> {
-    let mut objects = Vec::with_capacity(documents.len());
+/// A document that is a list of objects (a JSON array) gives its items; a
+/// null document (`~`) gives none.
+fn unpack_arrays(documents: impl Iterator<Item = Value>) -> Vec<Value> {
+    let mut objects = Vec::new();
     for document in documents {
-        let is_list = document
-            .get("kind")
-            .and_then(Value::as_str)
-            .is_some_and(|kind| kind.ends_with("List"))
-            && document.get("items").is_some_and(Value::is_array);
         match document {
-            Value::Object(mut map) if is_list => {
-                if let Some(Value::Array(items)) = map.remove("items") {
-                    objects.extend(items);
-                }
-            }
+            Value::Array(items) => objects.extend(items),
+            Value::Null => {}
             other => objects.push(other),
         }
     }
@@ -141,8 +87,13 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Result<Vec<KeyedObject>, String> {
+        read_named("objects.yaml", text)
+    }
+
+    fn read_named(name: &str, text: &str) -> Result<Vec<KeyedObject>, String> {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("objects.yaml");
+        let file = dir.path().join(name);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, text).unwrap();
         read_objects(&file).map_err(|e| {
             e.to_string()
@@ -162,6 +113,15 @@ mod tests {
     }
 
     #[test]
+    fn a_file_is_read_whatever_its_name() {
+        let text = "kind: ConfigMap\nmetadata: {name: a}\n";
+        for name in ["live.txt", ".saved/live.yaml", "live"] {
+            let objects = read_named(name, text).unwrap();
+            assert_eq!(objects.len(), 1, "{name}");
+        }
+    }
+
+    #[test]
     fn the_last_of_repeated_keys_wins() {
         let objects =
             read("kind: ConfigMap\nmetadata: {name: a}\ndata: {k: '1'}\ndata: {k: '2'}\n").unwrap();
@@ -173,6 +133,7 @@ mod tests {
         let objects =
             read("kind: ConfigMap\nmetadata: {name: a}\ndata: {x: .inf, y: .nan}\n").unwrap();
         assert_eq!(objects[0].object["data"]["x"], ".inf");
+        assert_eq!(objects[0].object["data"]["y"], ".nan");
     }
 
     #[test]
@@ -184,16 +145,23 @@ mod tests {
     #[test]
     fn yaml_syntax_error_names_file_line_and_column_without_the_text() {
         let err = read("kind: Secret\ndata:\n  password: \"s3cret\n").unwrap_err();
-        assert!(err.starts_with("DIR/objects.yaml:3:13: "), "{err}");
-        assert!(!err.contains("s3cret"), "{err}");
+        assert_eq!(
+            err,
+            "DIR/objects.yaml:3: error: invalid YAML at column 13: unclosed quote"
+        );
     }
 
     #[test]
     fn json_syntax_error_names_file_line_and_column() {
-        let err =
-            read("{\"kind\": \"Secret\",\n \"data\": {\"password\": \"s3cret\"\n").unwrap_err();
-        assert!(err.starts_with("DIR/objects.yaml:3:"), "{err}");
-        assert!(!err.contains("s3cret"), "{err}");
+        let err = read_named(
+            "objects.json",
+            "{\"kind\": \"Secret\",\n \"data\": {\"password\": \"s3cret\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "DIR/objects.json:2: error: invalid JSON at column 10: unclosed bracket '{'"
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DocumentText<'a> {
     pub text: &'a str,
+    /// Byte offset of the stream where `text` starts.
+    pub offset: usize,
     /// 1-based line of the stream where `text` starts.
     pub first_line: usize,
 }
@@ -34,6 +36,7 @@ pub fn split_documents(stream: &str, limit: usize) -> Vec<DocumentText<'_>> {
             if open {
                 documents.push(DocumentText {
                     text: &stream[start..offset],
+                    offset: start,
                     first_line: start_line,
                 });
                 start = offset;
@@ -45,13 +48,14 @@ pub fn split_documents(stream: &str, limit: usize) -> Vec<DocumentText<'_>> {
                 let end = offset + line.len();
                 documents.push(DocumentText {
                     text: &stream[start..end],
+                    offset: start,
                     first_line: start_line,
                 });
                 start = end;
                 start_line = line_number + 1;
                 open = false;
             }
-        } else if is_content(line) {
+        } else if !open && is_content(line) {
             open = true;
         }
         offset += line.len();
@@ -59,6 +63,7 @@ pub fn split_documents(stream: &str, limit: usize) -> Vec<DocumentText<'_>> {
     if open {
         documents.push(DocumentText {
             text: &stream[start..],
+            offset: start,
             first_line: start_line,
         });
     }

@@ -3,18 +3,55 @@
 //! document is parsed again with spans only when a problem needs a line.
 
 use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use super::limits::{self, MAX_NODES_PER_DOCUMENT, NodeBudget};
 
-/// The text of one YAML document of a file or rendered stream.
-#[derive(Debug, PartialEq, Eq)]
+/// One YAML document of a file or rendered stream. The documents of a file
+/// share one copy of its text.
 pub struct SourceDocument {
-    pub text: String,
-    /// 1-based line of the file or stream where `text` starts.
+    stream: Arc<str>,
+    /// Where the document is in `stream`.
+    range: Range<usize>,
+    /// 1-based line of the file or stream where the document starts.
     pub first_line: usize,
+}
+
+impl SourceDocument {
+    /// The document at `range` of `stream`, which starts at `first_line`.
+    pub fn new(stream: Arc<str>, range: Range<usize>, first_line: usize) -> Self {
+        SourceDocument {
+            stream,
+            range,
+            first_line,
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        self.stream.get(self.range.clone()).unwrap_or_default()
+    }
+}
+
+/// Two documents are the same when their text and place are.
+impl PartialEq for SourceDocument {
+    fn eq(&self, other: &Self) -> bool {
+        self.first_line == other.first_line && self.text() == other.text()
+    }
+}
+
+impl Eq for SourceDocument {}
+
+impl fmt::Debug for SourceDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceDocument")
+            .field("text", &self.text())
+            .field("first_line", &self.first_line)
+            .finish()
+    }
 }
 
 impl SourceDocument {
@@ -27,7 +64,7 @@ impl SourceDocument {
 
     fn find_line(&self, object_line: usize, pointer: &str) -> Option<usize> {
         let (options, _) = NodeBudget::new(MAX_NODES_PER_DOCUMENT).yaml_options();
-        let root: Spanned<Node> = serde_saphyr::from_str_with_options(&self.text, options).ok()?;
+        let root: Spanned<Node> = serde_saphyr::from_str_with_options(self.text(), options).ok()?;
         let to_stream = |line: u64| self.first_line + (line.max(1) as usize) - 1;
         let object = find_object(&root, &|line| to_stream(line) == object_line)?;
         let mut node = object;
@@ -204,10 +241,7 @@ spec:
 ";
 
     fn document() -> SourceDocument {
-        SourceDocument {
-            text: DEPLOYMENT.to_string(),
-            first_line: 10,
-        }
+        SourceDocument::new(Arc::from(DEPLOYMENT), 0..DEPLOYMENT.len(), 10)
     }
 
     #[test]
@@ -233,10 +267,8 @@ spec:
 
     #[test]
     fn list_items_are_found_by_their_line() {
-        let doc = SourceDocument {
-            text: "kind: List\nitems:\n- kind: A\n  metadata: {name: a}\n- kind: B\n  metadata:\n    name: b\n".into(),
-            first_line: 1,
-        };
+        let text = "kind: List\nitems:\n- kind: A\n  metadata: {name: a}\n- kind: B\n  metadata:\n    name: b\n";
+        let doc = SourceDocument::new(Arc::from(text), 0..text.len(), 1);
         assert_eq!(doc.line_of(5, "/metadata/name"), Some(7));
         assert_eq!(doc.line_of(3, "/metadata/name"), Some(4));
     }

@@ -30,19 +30,39 @@ pub const PARSER_STACK_BYTES: usize = 32 * 1024 * 1024;
 /// How long kustomize or helm may run.
 pub const RENDER_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The nodes left for one load, shared by the threads that parse its files.
+/// How a file's YAML is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Manifests: a repeated key, or a number JSON cannot hold (`.inf`,
+    /// `.nan`), is an error.
+    Manifests,
+    /// Objects saved from a cluster or a tool, for the offline commands: the
+    /// last of repeated keys wins (such files do carry repeats) and `.inf`
+    /// and `.nan` stay text.
+    Saved,
+}
+
+/// The nodes left for one load, shared by the threads that parse its files,
+/// and how the load reads YAML.
 #[derive(Debug)]
 pub struct NodeBudget {
     left: AtomicUsize,
     /// Set by the first parse that finds nothing left, so that only it says so.
     ran_out: AtomicBool,
+    reading: Reading,
 }
 
 impl NodeBudget {
+    /// A budget for reading manifests.
     pub fn new(total: usize) -> Self {
+        Self::for_reading(total, Reading::Manifests)
+    }
+
+    pub fn for_reading(total: usize, reading: Reading) -> Self {
         NodeBudget {
             left: AtomicUsize::new(total),
             ran_out: AtomicBool::new(false),
+            reading,
         }
     }
 
@@ -61,6 +81,10 @@ impl NodeBudget {
         // kubectl reads YAML 1.1 (sigs.k8s.io/yaml): `defaultMode: 0644` is
         // octal there, and must be here too or it would read as drift.
         options.legacy_octal_numbers = true;
+        if self.reading == Reading::Saved {
+            options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+            options.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::AsString;
+        }
         options.budget = Some(budget);
         options.budget_report_cb = Some(Rc::new(std::cell::RefCell::new(
             move |r: serde_saphyr::budget::BudgetReport| report.set(r.nodes),

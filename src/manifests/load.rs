@@ -5,18 +5,19 @@
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_saphyr::{MessageFormatter, Spanned};
 
 use super::ManifestError;
+use super::cores;
 use super::documents::{DocumentText, split_documents};
 use super::field_lines::SourceDocument;
-use super::limits::{self, NodeBudget};
+use super::limits::{self, NodeBudget, Reading};
 use super::problems::{Problem, Problems, Severity};
 use super::render::{self, Renderer};
+use super::yaml::{Quick, Reader};
 
 /// A file of the app's folder, read from disk or from a Git tree, or the
 /// output of a renderer.
@@ -91,9 +92,10 @@ pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
     }
 }
 
-/// Reads one file of manifests from disk, such as the files of
-/// `driftdeck diff --desired F`. Paths in origins are `path` as given.
-pub fn load_file(path: &Path) -> Result<Loaded, ManifestError> {
+/// Reads one file from disk, whatever its name, such as the file of
+/// `driftdeck check FILE` or `driftdeck diff --live F`. Paths in origins
+/// are `path` as given.
+pub fn load_file(path: &Path, reading: Reading) -> Result<Loaded, ManifestError> {
     let read_error = |source| ManifestError::ReadFile {
         path: path.to_path_buf(),
         source,
@@ -110,20 +112,27 @@ pub fn load_file(path: &Path) -> Result<Loaded, ManifestError> {
         bytes,
         rendered_by: None,
     };
-    Ok(load_files(&[file], Path::new("")))
+    // A file named on the command line is read whatever its name.
+    Ok(load_chosen(&[&file], Path::new(""), reading))
 }
 
 /// Parses every manifest file of `files`; origins name `root` joined with
 /// each file's path. Files that are not manifests by name are skipped.
 pub fn load_files(files: &[ManifestFile], root: &Path) -> Loaded {
-    let budget = NodeBudget::new(limits::MAX_NODES_TOTAL);
+    let chosen: Vec<&ManifestFile> = files
+        .iter()
+        .filter(|file| file.rendered_by.is_some() || is_manifest_path(&file.path))
+        .collect();
+    load_chosen(&chosen, root, Reading::Manifests)
+}
+
+/// Parses all of `files`, within the limits on their bytes and nodes.
+fn load_chosen(files: &[&ManifestFile], root: &Path, reading: Reading) -> Loaded {
+    let budget = NodeBudget::for_reading(limits::MAX_NODES_TOTAL, reading);
     let mut loaded = Loaded::default();
     let mut total: u64 = 0;
     let mut wanted = Vec::with_capacity(files.len());
-    for file in files {
-        if file.rendered_by.is_none() && !is_manifest_path(&file.path) {
-            continue;
-        }
+    for &file in files {
         total += file.bytes.len() as u64;
         if total > limits::MAX_TOTAL_BYTES {
             loaded.problems.push(Problem::in_file(
@@ -138,7 +147,11 @@ pub fn load_files(files: &[ManifestFile], root: &Path) -> Loaded {
         }
         wanted.push(file);
     }
-    for (manifests, problems) in parse_in_parallel(&wanted, root, &budget) {
+    let parsed = parse_in_parallel(&wanted, root, &budget);
+    // Sized once: extending file by file would regrow and copy the vector
+    // of every object of the app several times over.
+    loaded.manifests = Vec::with_capacity(parsed.iter().map(|(m, _)| m.len()).sum());
+    for (manifests, problems) in parsed {
         loaded.manifests.extend(manifests);
         loaded.problems.extend(problems);
     }
@@ -147,54 +160,24 @@ pub fn load_files(files: &[ManifestFile], root: &Path) -> Loaded {
 
 type FileResult = (Vec<Manifest>, Vec<Problem>);
 
-/// One thread per core takes the next file until none is left. Parsing
-/// recurses as deep as the documents nest, so it runs on threads with a
-/// stack of known size, never on the caller's.
+/// The files parsed on the cores. Parsing recurses as deep as the documents
+/// nest, so it runs on threads with a stack of known size, never on the
+/// caller's.
 fn parse_in_parallel(files: &[&ManifestFile], root: &Path, budget: &NodeBudget) -> Vec<FileResult> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len())
-        .clamp(1, 8);
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(file) = files.get(index) else { break };
-            done.push((index, parse_file(file, root, budget)));
-        }
-        done
-    };
-    let mut results: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .filter_map(|_| limits::parser_thread().spawn_scoped(scope, work).ok())
-            .collect();
-        let mut all = Vec::with_capacity(files.len());
-        for worker in workers {
-            match worker.join() {
-                Ok(done) => all.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        all
+    let parsed = cores::in_order(files.to_vec(), limits::parser_thread, |file| {
+        parse_file(file, root, budget)
     });
-    results.sort_by_key(|(index, _)| *index);
-    let mut ordered = Vec::with_capacity(files.len());
-    let mut results = results.into_iter().peekable();
-    for (index, file) in files.iter().enumerate() {
-        match results.next_if(|(i, _)| *i == index) {
-            Some((_, result)) => ordered.push(result),
-            None => {
+    parsed
+        .into_iter()
+        .map(|result| {
+            result.unwrap_or_else(|file| {
                 let display = display_path(root, &file.path);
                 let message = "no thread could be started to parse the file";
-                ordered.push((
-                    Vec::new(),
-                    vec![Problem::in_file(Severity::Error, display, message)],
-                ));
-            }
-        }
-    }
-    ordered
+                let problem = Problem::in_file(Severity::Error, display, message);
+                (Vec::new(), vec![problem])
+            })
+        })
+        .collect()
 }
 
 fn too_large(file: &Path, size: u64) -> Problem {
@@ -253,6 +236,9 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
         problems.push(at_line(1, message));
         return (manifests, problems);
     }
+    // The text the documents that parse keep, for the lines of their fields.
+    let mut stream: Option<Arc<str>> = None;
+    let mut reader = Reader::default();
     for (index, document) in documents.iter().enumerate() {
         let mut origin = Origin {
             file: display.clone(),
@@ -271,11 +257,21 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
             }
             break;
         }
-        match parse_document(document, format, budget) {
+        match parse_document(&mut reader, document, format, budget) {
             Ok(None) => {}
             Ok(Some((value, line))) => {
                 origin.line = line;
-                expand_lists(value, origin, document, &mut manifests, &mut problems);
+                let stream = stream.get_or_insert_with(|| Arc::from(text));
+                let range = document.offset..document.offset + document.text.len();
+                let source = SourceDocument::new(Arc::clone(stream), range, document.first_line);
+                expand_lists(
+                    value,
+                    origin,
+                    document,
+                    source,
+                    &mut manifests,
+                    &mut problems,
+                );
             }
             Err((line, message)) => {
                 origin.line = line;
@@ -287,23 +283,33 @@ fn parse_file(file: &ManifestFile, root: &Path, budget: &NodeBudget) -> FileResu
 }
 
 /// The document's value and the line where it starts; `None` for an empty
-/// document. An error gives its line and message.
+/// document. An error gives its line and message. Plain documents take the
+/// quick path; serde-saphyr reads the rest and words every error.
 fn parse_document(
+    reader: &mut Reader,
     document: &DocumentText<'_>,
     format: &str,
     budget: &NodeBudget,
 ) -> Result<Option<(Value, usize)>, (usize, String)> {
     let allowed = budget.left().min(limits::MAX_NODES_PER_DOCUMENT);
+    let to_stream_line = |line: usize| document.first_line + line.max(1) - 1;
+    match reader.read_document(document.text, allowed) {
+        Quick::Empty => return Ok(None),
+        Quick::Value { value, line, nodes } => {
+            budget.spend(nodes);
+            return Ok(Some((value, to_stream_line(line))));
+        }
+        Quick::Unsure => {}
+    }
     let (options, used) = budget.yaml_options();
     let parsed: Result<Option<Spanned<Value>>, _> =
         serde_saphyr::from_str_with_options(document.text, options);
     budget.spend(used.get());
-    let to_stream_line = |line: u64| document.first_line + (line.max(1) as usize) - 1;
     match parsed {
         Ok(None) => Ok(None),
         Ok(Some(spanned)) => Ok(Some((
             spanned.value,
-            to_stream_line(spanned.referenced.line()),
+            to_stream_line(spanned.referenced.line() as usize),
         ))),
         Err(err) if allowed < limits::MAX_NODES_PER_DOCUMENT && is_nodes_breach(&err) => {
             // The whole desired state is over budget: said once, by the first.
@@ -316,7 +322,7 @@ fn parse_document(
         }
         Err(err) => {
             let location = err.location();
-            let line = location.map_or(document.first_line, |l| to_stream_line(l.line()));
+            let line = location.map_or(document.first_line, |l| to_stream_line(l.line() as usize));
             let column = location.map_or(1, |l| l.column().max(1));
             Err((line, yaml_error_message(&err, format, column)))
         }
@@ -391,13 +397,11 @@ fn expand_lists(
     value: Value,
     origin: Origin,
     document: &DocumentText<'_>,
+    source: SourceDocument,
     manifests: &mut Vec<Manifest>,
     problems: &mut Vec<Problem>,
 ) {
-    let source = Arc::new(SourceDocument {
-        text: document.text.to_string(),
-        first_line: document.first_line,
-    });
+    let source = Arc::new(source);
     let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
     let has_items = value.get("items").is_some_and(Value::is_array);
     if kind == "List" && !has_items {

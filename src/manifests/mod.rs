@@ -3,6 +3,7 @@
 //! object, and checked, giving the objects Git asks for and every problem
 //! that stands in the way of syncing them.
 
+mod cores;
 mod documents;
 mod field_lines;
 mod folder;
@@ -12,6 +13,7 @@ mod load;
 mod problems;
 mod render;
 mod validate;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use serde_json::Value;
 
 pub use field_lines::SourceDocument;
 pub use identity::{ObjectId, Scope};
-pub use limits::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, human_bytes};
+pub use limits::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, Reading, human_bytes};
 pub use load::{Loaded, Manifest, ManifestFile, Origin, is_manifest_path, load_file, load_files};
 pub use problems::{PortRef, Problem, Problems, ReferenceTarget, Severity, UnresolvedReference};
 pub use render::{RenderError, Renderer};
@@ -139,7 +141,12 @@ pub fn check_files(files: &[ManifestFile], display: &Path, namespace: &str) -> C
 
 /// Checks one file of manifests on disk.
 pub fn check_file(path: &Path, namespace: &str) -> Result<Checked, ManifestError> {
-    Ok(finish(load_file(path)?, path, None, namespace))
+    Ok(finish(
+        load_file(path, Reading::Manifests)?,
+        path,
+        None,
+        namespace,
+    ))
 }
 
 fn finish(loaded: Loaded, display: &Path, renderer: Option<Renderer>, namespace: &str) -> Checked {

@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -232,12 +233,12 @@ fn run_with_timeout(
         .stderr
         .take()
         .map(|err| read_capped(err, MAX_STDERR_BYTES));
-    let started = Instant::now();
+    let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() >= timeout => {
+            Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(RunFailure::TimedOut);
@@ -253,11 +254,22 @@ fn run_with_timeout(
             }
         }
     };
-    let collect = |reader: Option<std::thread::JoinHandle<Vec<u8>>>| {
-        reader.and_then(|r| r.join().ok()).unwrap_or_default()
+    // The pipes close when every process holding them has ended, which a
+    // process the tool started and left running may never do: its output is
+    // awaited until the same deadline, then the run counts as timed out and
+    // the readers are left to end with the pipes.
+    let collect = |reader: Option<mpsc::Receiver<Vec<u8>>>| match reader {
+        None => Ok(Vec::new()),
+        Some(reader) => {
+            match reader.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(bytes) => Ok(bytes),
+                Err(mpsc::RecvTimeoutError::Timeout) => Err(RunFailure::TimedOut),
+                Err(mpsc::RecvTimeoutError::Disconnected) => Ok(Vec::new()),
+            }
+        }
     };
-    let stdout = collect(stdout.transpose().map_err(RunFailure::Spawn)?);
-    let stderr = collect(stderr.transpose().map_err(RunFailure::Spawn)?);
+    let stdout = collect(stdout.transpose().map_err(RunFailure::Spawn)?)?;
+    let stderr = collect(stderr.transpose().map_err(RunFailure::Spawn)?)?;
     if stdout.len() as u64 > limits::MAX_TOTAL_BYTES {
         return Err(RunFailure::TooMuchOutput);
     }
@@ -269,18 +281,22 @@ fn run_with_timeout(
 }
 
 /// A thread that keeps the first `cap` bytes of a pipe and drains the rest,
-/// so the child never blocks on a full pipe.
+/// so the child never blocks on a full pipe; it sends what it kept once the
+/// pipe closes.
 fn read_capped(
     pipe: impl Read + Send + 'static,
     cap: u64,
-) -> std::io::Result<std::thread::JoinHandle<Vec<u8>>> {
+) -> std::io::Result<mpsc::Receiver<Vec<u8>>> {
+    let (sender, receiver) = mpsc::sync_channel(1);
     std::thread::Builder::new().spawn(move || {
         let mut kept = Vec::new();
         let mut limited = pipe.take(cap);
         let _ = limited.read_to_end(&mut kept);
         let _ = std::io::copy(&mut limited.into_inner(), &mut std::io::sink());
-        kept
-    })
+        // Nobody listens once the run has timed out.
+        let _ = sender.send(kept);
+    })?;
+    Ok(receiver)
 }
 
 #[cfg(test)]
@@ -326,6 +342,14 @@ mod tests {
     #[test]
     fn a_hung_tool_is_killed_at_the_timeout() {
         let args: Vec<OsString> = vec!["-c".into(), "sleep 30".into()];
+        let result = run_with_timeout(Path::new("/bin/sh"), &args, Duration::from_millis(300));
+        assert!(matches!(result, Err(RunFailure::TimedOut)), "{result:?}");
+    }
+
+    #[test]
+    fn output_held_open_by_a_process_the_tool_left_running_times_out() {
+        // The shell exits at once; the sleep it left behind keeps stdout open.
+        let args: Vec<OsString> = vec!["-c".into(), "sleep 5 & echo started".into()];
         let result = run_with_timeout(Path::new("/bin/sh"), &args, Duration::from_millis(300));
         assert!(matches!(result, Err(RunFailure::TimedOut)), "{result:?}");
     }

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::kind_of_value;
 use super::pod_template::pod_template;
+use super::{kind_of_value, lookup};
 use crate::manifests::DesiredObject;
 use crate::manifests::field_lines::pointer as field_pointer;
 use crate::manifests::problems::{Problem, Problems, Severity};
@@ -114,7 +114,7 @@ pub(super) fn check(object: &DesiredObject, problems: &mut Problems) {
             format!("metadata.name \"{}\" is not valid: {why}", id.name),
         );
     }
-    if let Some(Value::String(namespace)) = object.value.pointer("/metadata/namespace")
+    if let Some(Value::String(namespace)) = lookup(&object.value, "/metadata/namespace")
         && !namespace.is_empty()
         && let Err(why) = dns1123_label(namespace)
     {
@@ -125,9 +125,7 @@ pub(super) fn check(object: &DesiredObject, problems: &mut Problems) {
     }
     let metadata = object.value.get("metadata");
     let mut check = |pointer: &str, labels: bool| {
-        let map = object.value.pointer(pointer);
-        let field = pointer.trim_start_matches('/').replace('/', ".");
-        check_map(map, pointer, &field, labels, &mut error);
+        check_map(lookup(&object.value, pointer), pointer, labels, &mut error);
     };
     if metadata.is_some() {
         check("/metadata/labels", true);
@@ -142,44 +140,52 @@ pub(super) fn check(object: &DesiredObject, problems: &mut Problems) {
 }
 
 /// A map of labels (`labels`: values are checked too) or annotations at
-/// `pointer`, called `field` in messages.
+/// `pointer` (`/metadata/labels`, called `metadata.labels` in messages).
 fn check_map(
     map: Option<&Value>,
     pointer: &str,
-    field: &str,
     labels: bool,
     error: &mut impl FnMut(&str, String),
 ) {
+    let field = || pointer.trim_start_matches('/').replace('/', ".");
     let entries = match map {
         None | Some(Value::Null) => return,
         Some(Value::Object(entries)) => entries,
         Some(other) => {
             error(
                 pointer,
-                format!("{field} is {}, not a mapping", kind_of_value(other)),
+                format!("{} is {}, not a mapping", field(), kind_of_value(other)),
             );
             return;
         }
     };
     for (key, value) in entries {
-        let at = format!("{pointer}{}", field_pointer([key]));
+        // Built only for a problem: most labels are fine.
+        let at = || format!("{pointer}{}", field_pointer([key]));
         if let Err(why) = qualified_name(key) {
-            error(&at, format!("{field}: key \"{key}\" is not valid: {why}"));
+            error(
+                &at(),
+                format!("{}: key \"{key}\" is not valid: {why}", field()),
+            );
         }
         match value {
             Value::String(text) if labels => {
                 if let Err(why) = label_value(text) {
                     error(
-                        &at,
-                        format!("{field}: value \"{text}\" of \"{key}\" is not valid: {why}"),
+                        &at(),
+                        format!(
+                            "{}: value \"{text}\" of \"{key}\" is not valid: {why}",
+                            field()
+                        ),
                     );
                 }
             }
             Value::String(_) => {}
             other => error(
-                &at,
+                &at(),
                 format!(
-                    "{field}: value of \"{key}\" is {}, not a string (quote it)",
+                    "{}: value of \"{key}\" is {}, not a string (quote it)",
+                    field(),
                     kind_of_value(other)
                 ),
             ),

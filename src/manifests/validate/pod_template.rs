@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::lookup;
+
 use crate::manifests::DesiredObject;
 
 /// The pod template of a workload, or the pod itself.
@@ -24,10 +26,10 @@ pub(super) fn pod_template(object: &DesiredObject) -> Option<PodTemplate<'_>> {
         ),
         _ => return None,
     };
-    let template = object.value.pointer(pointer)?;
+    let template = lookup(&object.value, pointer)?;
     Some(PodTemplate {
         prefix,
-        labels: template.pointer("/metadata/labels"),
+        labels: lookup(template, "/metadata/labels"),
         spec: template.get("spec"),
     })
 }

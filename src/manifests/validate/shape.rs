@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::kind_of_value;
+use super::{kind_of_value, lookup};
 use crate::manifests::DesiredObject;
 use crate::manifests::identity::{ObjectId, Scope, built_in_scope};
 use crate::manifests::load::Manifest;
@@ -92,9 +92,7 @@ pub(super) fn identify(
                 .copied()
         })
         .unwrap_or(Scope::Unknown);
-    let written_namespace = manifest
-        .value
-        .pointer("/metadata/namespace")
+    let written_namespace = lookup(&manifest.value, "/metadata/namespace")
         .filter(|ns| !matches!(ns, Value::Null) && ns.as_str() != Some(""));
     let written_namespace = match written_namespace {
         None => None,

@@ -1,0 +1,815 @@
+//! The quick way from one YAML document to a JSON value: granit-parser's
+//! events (the parser serde-saphyr reads with, under the same options) built
+//! straight into a `serde_json::Value`. It takes only what it can read
+//! exactly as serde-saphyr would: mappings with string keys, lists, untagged
+//! scalars, no anchors, aliases, tags or merge keys, nothing near a limit.
+//! Anything else, and every error, is left to serde-saphyr, so values,
+//! lines, messages and limits are serde-saphyr's whatever the input.
+//!
+//! serde-saphyr records each mapping entry as events and replays it into the
+//! value, which costs more than parsing itself; manifests are almost always
+//! plain enough for this path.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Number, Value};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+
+use super::limits::MAX_NESTING;
+
+/// Limits of serde-saphyr's default budget that ours leaves as they are
+/// (see [`super::limits::NodeBudget::yaml_options`]): a document this path
+/// would take past one of them is left to serde-saphyr, which reports it.
+const MAX_EVENTS: usize = 1_000_000;
+const MAX_SCALAR_BYTES: usize = 64 * 1024 * 1024;
+const MAX_COMMENT_BYTES: usize = 64 * 1024 * 1024;
+/// serde-saphyr's defaults for the parser options it sets from its budget.
+const SIMPLE_KEY_MAX_LOOKAHEAD: usize = 1024;
+const MAX_BUFFERED_COMMENT_EVENTS: usize = 32;
+const BLOCK_NESTING_LIMIT: usize = 255;
+
+/// serde_json reads a mapping whose key is this as a raw JSON value.
+const RAW_VALUE_KEY: &str = "$serde_json::private::RawValue";
+
+/// What the quick path made of a document.
+#[derive(Debug, PartialEq)]
+pub enum Quick {
+    /// No node at all: only comments, directives or markers.
+    Empty,
+    Value {
+        value: Value,
+        /// 1-based line of the document text where the value starts.
+        line: usize,
+        /// YAML nodes, counted as serde-saphyr's budget counts them.
+        nodes: usize,
+    },
+    /// Not for this path: serde-saphyr is to read the document.
+    Unsure,
+}
+
+/// Reads documents, keeping its buffers from one to the next.
+#[derive(Default)]
+pub struct Reader {
+    open: Vec<Open>,
+    entries: Vec<(String, Value)>,
+    items: Vec<Value>,
+}
+
+impl Reader {
+    /// Reads `text` (one YAML document) when it is plain enough, with at
+    /// most `max_nodes` nodes.
+    pub fn read_document(&mut self, text: &str, max_nodes: usize) -> Quick {
+        self.open.clear();
+        self.entries.clear();
+        self.items.clear();
+        let builder = Builder {
+            max_nodes,
+            nodes: 0,
+            events: 0,
+            scalar_bytes: 0,
+            comment_bytes: 0,
+            documents: 0,
+            open: &mut self.open,
+            entries: &mut self.entries,
+            items: &mut self.items,
+            root: None,
+        };
+        builder.run(text).unwrap_or(Quick::Unsure)
+    }
+}
+
+/// The options serde-saphyr gives granit-parser for our budget: the same
+/// parser, set the same way, accepts and refuses the same documents.
+fn parser_options() -> serde_saphyr::granit_parser::Options {
+    let mut options = serde_saphyr::granit_parser::Options::default();
+    options.simple_key_max_lookahead = SIMPLE_KEY_MAX_LOOKAHEAD;
+    options.flow_nesting_limit = MAX_NESTING;
+    options.block_nesting_limit = BLOCK_NESTING_LIMIT.max(MAX_NESTING + 1);
+    options.emit_comments = true;
+    options.max_buffered_comment_events = MAX_BUFFERED_COMMENT_EVENTS;
+    options.strict_indentation = false;
+    options.bom_inside_document_as_content = false;
+    options
+}
+
+/// A mapping or list being filled: where its entries or items start in
+/// the builder's buffers, which all open mappings and lists share so that
+/// each is made once, at its full size.
+enum Open {
+    Map { first: usize, key: Option<String> },
+    List { first: usize },
+}
+
+struct Builder<'r> {
+    max_nodes: usize,
+    nodes: usize,
+    events: usize,
+    scalar_bytes: usize,
+    comment_bytes: usize,
+    documents: usize,
+    open: &'r mut Vec<Open>,
+    entries: &'r mut Vec<(String, Value)>,
+    items: &'r mut Vec<Value>,
+    root: Option<(Value, usize)>,
+}
+
+impl Builder<'_> {
+    /// `None` when the document is not for this path.
+    fn run(mut self, text: &str) -> Option<Quick> {
+        let mut root_line = 0;
+        for item in Parser::new_from_str_with_options(text, parser_options()) {
+            let (event, span) = item.ok()?;
+            self.events += 1;
+            if self.events > MAX_EVENTS {
+                return None;
+            }
+            let line = span.start.line();
+            match event {
+                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+                Event::DocumentStart(..) => {
+                    // Our budget allows one document per parse.
+                    self.documents += 1;
+                    if self.documents > 1 {
+                        return None;
+                    }
+                }
+                Event::Comment(text, _) => {
+                    self.comment_bytes += text.len();
+                    if self.comment_bytes > MAX_COMMENT_BYTES {
+                        return None;
+                    }
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    if anchor != 0 || tag.is_some() {
+                        return None;
+                    }
+                    self.count_node()?;
+                    self.scalar_bytes += text.len();
+                    if self.scalar_bytes > MAX_SCALAR_BYTES {
+                        return None;
+                    }
+                    match self.open.last_mut() {
+                        // A scalar document is left to serde-saphyr.
+                        None => return None,
+                        Some(Open::Map {
+                            key: key @ None, ..
+                        }) => {
+                            *key = Some(map_key(text, style)?);
+                        }
+                        Some(_) => {
+                            let value = scalar_value(text, style)?;
+                            self.add(value)?;
+                        }
+                    }
+                }
+                Event::MappingStart(_, anchor, ref tag)
+                | Event::SequenceStart(_, anchor, ref tag) => {
+                    if anchor != 0 || tag.is_some() {
+                        return None;
+                    }
+                    if let Some(Open::Map { key: None, .. }) = self.open.last() {
+                        // A mapping or list as a key.
+                        return None;
+                    }
+                    self.count_node()?;
+                    if self.open.len() >= MAX_NESTING {
+                        return None;
+                    }
+                    if self.open.is_empty() {
+                        root_line = line;
+                    }
+                    self.open.push(match event {
+                        Event::MappingStart(..) => Open::Map {
+                            first: self.entries.len(),
+                            key: None,
+                        },
+                        _ => Open::List {
+                            first: self.items.len(),
+                        },
+                    });
+                }
+                Event::MappingEnd | Event::SequenceEnd => {
+                    let value = match (self.open.pop()?, event) {
+                        (Open::Map { first, key: None }, Event::MappingEnd) => {
+                            let mut map = Map::with_capacity(self.entries.len() - first);
+                            for (key, value) in self.entries.drain(first..) {
+                                // A repeated key is serde-saphyr's error to word.
+                                if map.insert(key, value).is_some() {
+                                    return None;
+                                }
+                            }
+                            Value::Object(map)
+                        }
+                        (Open::List { first }, Event::SequenceEnd) => {
+                            Value::Array(self.items.split_off(first))
+                        }
+                        _ => return None,
+                    };
+                    if self.open.is_empty() {
+                        if self.root.is_some() {
+                            return None;
+                        }
+                        self.root = Some((value, root_line));
+                    } else {
+                        self.add(value)?;
+                    }
+                }
+                // Aliases, and any event this path does not know.
+                _ => return None,
+            }
+        }
+        if !self.open.is_empty() {
+            return None;
+        }
+        Some(match self.root {
+            None if self.nodes == 0 => Quick::Empty,
+            None => return None,
+            Some((value, line)) => Quick::Value {
+                value,
+                line,
+                nodes: self.nodes,
+            },
+        })
+    }
+
+    fn count_node(&mut self) -> Option<()> {
+        self.nodes += 1;
+        (self.nodes <= self.max_nodes).then_some(())
+    }
+
+    /// Puts a finished value into the open mapping or list.
+    fn add(&mut self, value: Value) -> Option<()> {
+        match self.open.last_mut()? {
+            Open::List { .. } => self.items.push(value),
+            Open::Map { key, .. } => self.entries.push((key.take()?, value)),
+        }
+        Some(())
+    }
+}
+
+/// A mapping key as serde-saphyr gives it to a JSON value: the text of a
+/// scalar, whatever it looks like, but null-like plain keys are its errors
+/// and `<<` is a merge. It tells duplicate plain integer keys by value (`0`,
+/// `-0` and `00` are one key), so an integer key spelled any other way than
+/// plain decimal is left to it.
+fn map_key(text: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
+    if style == ScalarStyle::Plain {
+        if is_null(&text) || text == "<<" {
+            return None;
+        }
+        // Integers hold a digit; most keys do not and need no more look.
+        let reading = if text.bytes().any(|b| b.is_ascii_digit()) {
+            number(&text)
+        } else {
+            Reading::Text
+        };
+        match reading {
+            Reading::Text => {}
+            Reading::Number(number) if number.is_f64() || number.to_string() == text => {}
+            Reading::Number(_) | Reading::Unsure => return None,
+        }
+    }
+    if text == RAW_VALUE_KEY {
+        return None;
+    }
+    Some(text.into_owned())
+}
+
+/// An untagged scalar value, read as serde-saphyr reads it into a JSON value
+/// with YAML 1.1 booleans and legacy octal; `None` for the spellings this
+/// path leaves to it (other radixes, underscores, leading zeros, signs,
+/// infinities, numbers out of range).
+fn scalar_value(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
+    if style != ScalarStyle::Plain {
+        return Some(Value::String(text.into_owned()));
+    }
+    if is_null(&text) {
+        return Some(Value::Null);
+    }
+    if let Some(flag) = yaml11_bool(&text) {
+        return Some(Value::Bool(flag));
+    }
+    match number(&text) {
+        Reading::Number(number) => Some(Value::Number(number)),
+        Reading::Text => Some(Value::String(text.into_owned())),
+        Reading::Unsure => None,
+    }
+}
+
+fn is_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// `y`, `yes`, `true`, `on` and their opposites, in any case.
+fn yaml11_bool(text: &str) -> Option<bool> {
+    let trimmed = text.trim_matches([' ', '\t', '\r', '\n']);
+    if trimmed.len() > 5 {
+        return None;
+    }
+    let is = |word: &str| trimmed.eq_ignore_ascii_case(word);
+    if is("true") || is("yes") || is("y") || is("on") {
+        Some(true)
+    } else if is("false") || is("no") || is("n") || is("off") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+enum Reading {
+    Number(Number),
+    Text,
+    Unsure,
+}
+
+/// Whether a plain scalar is a number. Only decimal integers and finite
+/// decimal floats are read here; the other spellings serde-saphyr knows all
+/// hold a character this leaves to it.
+fn number(text: &str) -> Reading {
+    let bytes = text.as_bytes();
+    // Numbers hold a digit and only these characters; everything else,
+    // `100m` and `10Gi` among them, is text. `inf` and `nan` in any case are
+    // left to serde-saphyr, which knows which spellings are floats.
+    let numeric_char = |b: &u8| b.is_ascii_hexdigit() || b"xXoObB_+-.".contains(b);
+    if !bytes.iter().any(u8::is_ascii_digit) {
+        let spells = |word: &[u8]| {
+            bytes
+                .windows(word.len())
+                .any(|window| window.eq_ignore_ascii_case(word))
+        };
+        return if spells(b"inf") || spells(b"nan") {
+            Reading::Unsure
+        } else {
+            Reading::Text
+        };
+    }
+    if !bytes.iter().all(numeric_char) {
+        return Reading::Text;
+    }
+    // Other radixes, legacy octal (`0644`), underscores and explicit signs.
+    let unsigned = bytes.strip_prefix(b"-").unwrap_or(bytes);
+    let leading_zero = unsigned.len() > 1 && unsigned[0] == b'0' && unsigned[1].is_ascii_digit();
+    if leading_zero || bytes.iter().any(|b| b"xXoObB_+".contains(b)) {
+        return Reading::Unsure;
+    }
+    if !unsigned.is_empty() && unsigned.iter().all(u8::is_ascii_digit) {
+        let integer = if bytes[0] == b'-' {
+            text.parse::<i64>().ok().map(Number::from)
+        } else {
+            text.parse::<u64>().ok().map(Number::from)
+        };
+        return integer.map_or(Reading::Unsure, Reading::Number);
+    }
+    match text.parse::<f64>() {
+        Ok(float) => Number::from_f64(float).map_or(Reading::Unsure, Reading::Number),
+        Err(_) => Reading::Text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_saphyr::Spanned;
+
+    use super::*;
+    use crate::manifests::documents::split_documents;
+    use crate::manifests::limits::{MAX_NODES_PER_DOCUMENT, NodeBudget, on_parser_stack};
+
+    /// What serde-saphyr makes of a document, the way the loader asks it:
+    /// the value, its line and the nodes it counted, or its message.
+    fn saphyr(text: &str, max_nodes: usize) -> Result<Option<(Value, usize, usize)>, String> {
+        let (options, used) = NodeBudget::new(max_nodes).yaml_options();
+        let parsed: Result<Option<Spanned<Value>>, _> =
+            serde_saphyr::from_str_with_options(text, options);
+        match parsed {
+            Ok(None) => Ok(None),
+            Ok(Some(spanned)) => Ok(Some((
+                spanned.value,
+                spanned.referenced.line() as usize,
+                used.get(),
+            ))),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
+    /// The quick path agrees with serde-saphyr on every document it takes;
+    /// returns whether it took it.
+    fn agrees(text: &str, max_nodes: usize) -> bool {
+        let quick = Reader::default().read_document(text, max_nodes);
+        let reference = saphyr(text, max_nodes);
+        match (&quick, &reference) {
+            (Quick::Unsure, _) => return false,
+            (Quick::Empty, Ok(None)) => {}
+            (Quick::Value { value, line, nodes }, Ok(Some(expected))) => {
+                assert_eq!(
+                    (value, *line, *nodes),
+                    (&expected.0, expected.1, expected.2),
+                    "{text:?}"
+                );
+            }
+            _ => panic!("{text:?}: quick {quick:?}, serde-saphyr {reference:?}"),
+        }
+        true
+    }
+
+    /// xorshift64*: seeded, the same sequence everywhere.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    const SPELLINGS: &[&str] = &[
+        "",
+        "~",
+        "null",
+        "Null",
+        "NULL",
+        "nULL",
+        "true",
+        "True",
+        "TRUE",
+        "tRUE",
+        "yes",
+        "Yes",
+        "YES",
+        "y",
+        "Y",
+        "on",
+        "On",
+        "ON",
+        "false",
+        "no",
+        "No",
+        "n",
+        "N",
+        "off",
+        "OFF",
+        "0",
+        "-0",
+        "+0",
+        "00",
+        "0644",
+        "-0644",
+        "0o17",
+        "0O17",
+        "0x1F",
+        "0X1F",
+        "0b101",
+        "0B101",
+        "08",
+        "09.5",
+        "1_000",
+        "1__0",
+        "_1",
+        "1_",
+        "1",
+        "-1",
+        "+1",
+        "12",
+        "-12",
+        "1.5",
+        "-1.5",
+        "+1.5",
+        ".5",
+        "-.5",
+        "5.",
+        "0.5",
+        "0e5",
+        "1e3",
+        "1E3",
+        "1e+3",
+        "1e-3",
+        "-1e-3",
+        "1.5e3",
+        "e5",
+        "1e",
+        "1e999",
+        "-1e999",
+        ".inf",
+        "-.inf",
+        "+.inf",
+        ".Inf",
+        ".INF",
+        ".nan",
+        ".NaN",
+        "+.nan",
+        "-.nan",
+        "inf",
+        "-inf",
+        "nan",
+        "NaN",
+        "infinity",
+        "Infinity",
+        "1.4.2",
+        "1-2",
+        "12:30",
+        "100m",
+        "128Mi",
+        "10Gi",
+        "2Gi",
+        "abc",
+        "deadbeef",
+        "db",
+        "e",
+        "b",
+        "x",
+        "0x",
+        "0o",
+        "0b",
+        "-",
+        "+",
+        ".",
+        "..",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "18446744073709551615",
+        "18446744073709551616",
+        "340282366920938463463374607431768211456",
+        "3.14159",
+        "6.02e23",
+        "1.7976931348623157e308",
+        "<<",
+        "=",
+        "$serde_json::private::RawValue",
+        "a b",
+        "http://x",
+        "-a",
+        "@x",
+        "`x",
+        "%x",
+    ];
+
+    #[test]
+    fn keys_that_are_the_same_integer_are_duplicates_as_in_serde_saphyr() {
+        // serde-saphyr compares plain integer keys by value: `1` and `01`
+        // (legacy octal) or `0x1` are the same key there.
+        const KEYS: &[&str] = &[
+            "0",
+            "1",
+            "-1",
+            "12",
+            "1.5",
+            "yes",
+            "x",
+            "18446744073709551615",
+        ];
+        let mut taken = 0;
+        for spelling in SPELLINGS {
+            for key in KEYS {
+                for text in [
+                    format!("{key}: a\n{spelling}: b\n"),
+                    format!("{spelling}: a\n{key}: b\n"),
+                ] {
+                    taken += usize::from(agrees(&text, MAX_NODES_PER_DOCUMENT));
+                }
+            }
+        }
+        assert!(taken > SPELLINGS.len() * KEYS.len(), "{taken}");
+    }
+
+    #[test]
+    fn scalars_read_as_serde_saphyr_reads_them() {
+        let mut taken = 0;
+        for spelling in SPELLINGS {
+            for text in [
+                format!("k: {spelling}\n"),
+                format!("k: '{spelling}'\n"),
+                format!("k: \"{spelling}\"\n"),
+                format!("k: [{spelling}]\n"),
+                format!("{spelling}: v\n"),
+                format!("'{spelling}': v\n"),
+                format!("k:\n- {spelling}\n- x\n"),
+                format!("{{\"k\": {spelling}}}"),
+            ] {
+                taken += usize::from(agrees(&text, MAX_NODES_PER_DOCUMENT));
+            }
+        }
+        // Most spellings are for the quick path; the test is of no use if it takes none.
+        assert!(taken > SPELLINGS.len() * 5, "{taken}");
+        let mut random = Random(0x5eed);
+        let alphabet = b"0123456789.-+eE_xobafinNIyYsm: ~";
+        for _ in 0..5_000 {
+            let spelling: String = (0..=random.below(6))
+                .map(|_| alphabet[random.below(alphabet.len())] as char)
+                .collect();
+            agrees(&format!("k: {spelling}\n"), MAX_NODES_PER_DOCUMENT);
+        }
+    }
+
+    const MANIFESTS: &str = "\
+# a comment before everything
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web   # trailing comment
+  labels: {app: web, tier: \"front\", 'quoted': yes}
+  annotations:
+    note: |
+      line one
+      line two
+    folded: >-
+      folded
+      text
+    multi: plain text
+      over two lines
+spec:
+  replicas: 3
+  empty:
+  nulls: [~, null, '', \"\"]
+  template:
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - {containerPort: 8080, protocol: TCP}
+        - containerPort: 9090
+          name: metrics
+        args: [\"--flag\", -v, 0644, 1_000, 1.5, 1e3, .inf]
+        env:
+          - name: A
+            value: \"1\"
+      -   name: side
+          image: busybox
+---
+{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"json\"},
+ \"data\": {\"a\": \"1\", \"b\": 2, \"c\": [1.5, true, null, {\"d\": \"e\"}]}}
+---
+- a list
+- document
+---
+? complex
+: key
+---
+anchors: &a {x: 1}
+alias: *a
+merged:
+  <<: *a
+  y: 2
+tagged: !!str 123
+---
+key: value
+key: again
+---
+just a scalar
+---
+# only a comment
+---
+  indented: map
+  second: 2
+...
+";
+
+    fn documents() -> Vec<String> {
+        let corpus: &[&str] = &[
+            MANIFESTS,
+            include_str!("../../tests/corpus/manifests/pod-references/app.yaml"),
+            include_str!("../../tests/corpus/manifests/list-expansion/list.yaml"),
+            include_str!("../../tests/corpus/manifests/yaml-syntax/broken.yaml"),
+            include_str!("../../tests/corpus/manifests/json-file/app.json"),
+            include_str!("../../tests/corpus/manifests/names-and-labels/workloads.yaml"),
+        ];
+        corpus
+            .iter()
+            .flat_map(|text| split_documents(text, 100))
+            .map(|document| document.text.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn documents_read_as_serde_saphyr_reads_them() {
+        let documents = documents();
+        let taken = documents
+            .iter()
+            .filter(|text| agrees(text, MAX_NODES_PER_DOCUMENT))
+            .count();
+        assert!(taken >= 10, "{taken} of {}", documents.len());
+        // Node limits: the quick path stops where serde-saphyr would.
+        for text in &documents {
+            for max_nodes in [0, 1, 5, 20] {
+                agrees(text, max_nodes);
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_documents_read_as_serde_saphyr_reads_them() {
+        const PIECES: &[&str] = &[
+            "&a ",
+            "*a",
+            "<<: *a\n",
+            "[",
+            "]",
+            "{",
+            "}",
+            "---\n",
+            "...\n",
+            ": ",
+            "- ",
+            "\t",
+            "'",
+            "\"",
+            "|\n",
+            ">-\n",
+            "!!str ",
+            "!tag ",
+            "? ",
+            "#",
+            "%YAML 1.2\n",
+            "\r\n",
+            "\n",
+            "  ",
+            "1e999",
+            ".nan",
+            "~",
+            "0644",
+            "yes",
+            "1.5",
+            "\u{feff}",
+            "\\",
+            "é",
+        ];
+        let documents = documents();
+        let mut random = Random(0xfeed);
+        let mut taken = 0;
+        for _ in 0..3_000 {
+            let mut text = documents[random.below(documents.len())].clone();
+            for _ in 0..=random.below(3) {
+                let mut at = random.below(text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match random.below(3) {
+                    0 => text.insert_str(at, PIECES[random.below(PIECES.len())]),
+                    1 => {
+                        let mut end = (at + random.below(16)).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        text.replace_range(at..end, "");
+                    }
+                    _ => {
+                        let mut end = (at + random.below(40)).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        let copy = text[at..end].to_string();
+                        let mut to = random.below(at + 1);
+                        while !text.is_char_boundary(to) {
+                            to -= 1;
+                        }
+                        text.insert_str(to, &copy);
+                    }
+                }
+            }
+            // Whole mutated text can hold markers: read each document of it.
+            for document in split_documents(&text, 100) {
+                taken += usize::from(agrees(document.text, MAX_NODES_PER_DOCUMENT));
+            }
+        }
+        assert!(taken > 500, "{taken}");
+    }
+
+    #[test]
+    fn comments_past_the_parser_buffer_are_left_to_serde_saphyr() {
+        let comments = "# c\n".repeat(MAX_BUFFERED_COMMENT_EVENTS + 5);
+        for text in [
+            format!("a:\n{comments}  b: 1\n"),
+            format!("- a\n{comments}- b\n"),
+            format!("{comments}a: 1\n"),
+            format!("a: 1\n{comments}"),
+        ] {
+            agrees(&text, MAX_NODES_PER_DOCUMENT);
+        }
+    }
+
+    #[test]
+    fn nesting_at_the_limit_is_read_and_past_it_is_left_to_serde_saphyr() {
+        let nested = |depth: usize| "[".repeat(depth) + &"]".repeat(depth);
+        let block = |depth: usize| {
+            (0..depth)
+                .map(|level| format!("{}k:\n", "  ".repeat(level)))
+                .collect::<String>()
+        };
+        // serde-saphyr recurses as deep as the document nests: on a parser
+        // stack, as the loader runs it.
+        on_parser_stack(|| {
+            assert!(agrees(&nested(MAX_NESTING), MAX_NODES_PER_DOCUMENT));
+            assert!(!agrees(&nested(MAX_NESTING + 1), MAX_NODES_PER_DOCUMENT));
+            assert!(agrees(&block(MAX_NESTING), MAX_NODES_PER_DOCUMENT));
+            assert!(!agrees(&block(MAX_NESTING + 1), MAX_NODES_PER_DOCUMENT));
+        })
+        .unwrap();
+    }
+}
