@@ -39,7 +39,12 @@ async fn serve(args: &SimArgs) -> Result<ExitCode, CommandError> {
             eprintln!("simulated cluster at {}; Ctrl-C stops it", cluster.url());
         }
     }
-    stopped().await;
+    tokio::select! {
+        () = stopped() => {}
+        // It could not listen again after an offline period: the error
+        // comes from shutdown, after the state is saved.
+        () = cluster.serving_ended() => {}
+    }
     cluster.shutdown().await?;
     if let Some(path) = &args.state {
         eprintln!("state saved to {}", path.display());

@@ -75,6 +75,9 @@ pub struct SimOptions {
     pub watch_history: usize,
     /// How often a watch that asked for bookmarks gets one.
     pub bookmark_interval: Duration,
+    /// How long to keep trying to listen on the port again after an
+    /// offline period before the server gives up.
+    pub rebind_timeout: Duration,
 }
 
 impl Default for SimOptions {
@@ -86,6 +89,7 @@ impl Default for SimOptions {
             state_file: None,
             watch_history: 10_000,
             bookmark_interval: Duration::from_secs(60),
+            rebind_timeout: server::REBIND_TIMEOUT,
         }
     }
 }
@@ -131,6 +135,8 @@ pub struct SimCluster {
     metrics: Metrics,
     shutdown: tokio::sync::watch::Sender<bool>,
     server: JoinHandle<Result<(), SimError>>,
+    /// Turns true when the server stops serving, asked to or not.
+    server_ended: tokio::sync::watch::Receiver<bool>,
     controllers: Option<JoinHandle<()>>,
     state_file: Option<PathBuf>,
 }
@@ -175,14 +181,20 @@ impl SimCluster {
             bookmark_interval: options.bookmark_interval,
         });
         let router = handlers::router(app);
-        let server = tokio::spawn(server::serve(
+        let (ended, server_ended) = tokio::sync::watch::channel(false);
+        let serving = server::serve(
             listener,
             address,
             router,
             shutdown_receiver.clone(),
             faults.offline(),
-            server::REBIND_TIMEOUT,
-        ));
+            options.rebind_timeout,
+        );
+        let server = tokio::spawn(async move {
+            let served = serving.await;
+            let _ = ended.send(true);
+            served
+        });
         let controllers = options.controllers.then(|| {
             tokio::spawn(controllers::run(
                 store.clone(),
@@ -199,6 +211,7 @@ impl SimCluster {
             metrics,
             shutdown,
             server,
+            server_ended,
             controllers,
             state_file: options.state_file,
         })
@@ -280,6 +293,13 @@ impl SimCluster {
     /// Writes every object to a state file now.
     pub fn save_state(&self, path: &Path) -> Result<(), SimError> {
         state_file::save(&self.store, path)
+    }
+
+    /// Waits until the server stops serving on its own: it could not listen
+    /// again after an offline period (`shutdown` then gives the error).
+    pub async fn serving_ended(&self) {
+        let mut ended = self.server_ended.clone();
+        let _ = ended.wait_for(|ended| *ended).await;
     }
 
     /// Stops serving: open requests and watches end, connections close,

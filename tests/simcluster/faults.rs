@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use driftdeck::simcluster::{FaultSettings, WriteDenial};
+use driftdeck::simcluster::{FaultSettings, SimOptions, WriteDenial};
 use futures::TryStreamExt;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
@@ -199,6 +199,36 @@ async fn offline_cluster_refuses_connections_then_listens_again() {
         })
         .await;
         cluster.shutdown().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_port_taken_while_offline_ends_serving_with_an_error_naming_it() {
+    within_timeout(async {
+        let cluster = start(SimOptions {
+            rebind_timeout: Duration::from_millis(300),
+            ..quiet()
+        })
+        .await;
+        cluster.faults().go_offline(Duration::from_secs(3600));
+        // Someone else takes the port while the cluster is away.
+        let mut squatter = None;
+        eventually("the port is free to take", || {
+            let taken = std::net::TcpListener::bind(cluster.address()).ok();
+            let got = taken.is_some();
+            squatter = squatter.take().or(taken);
+            async move { got }
+        })
+        .await;
+        cluster.faults().go_offline(Duration::ZERO);
+        cluster.serving_ended().await;
+        let error = cluster.shutdown().await.unwrap_err().to_string();
+        let port = squatter.unwrap().local_addr().unwrap().port();
+        assert!(
+            error.contains(&format!("127.0.0.1:{port} again")),
+            "{error}"
+        );
     })
     .await;
 }
