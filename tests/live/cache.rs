@@ -110,7 +110,8 @@ async fn dropped_watches_leave_the_state_stale_then_current_again() {
         let mut watched = Watched::start(&world).await;
         watched.until("the first lists", LiveStore::is_primed).await;
 
-        world.sim.faults().go_offline(Duration::from_secs(2));
+        // Away until told otherwise: no step depends on the machine's speed.
+        world.sim.faults().go_offline(Duration::from_secs(3600));
         world.sim.faults().drop_watches();
         watched
             .until("a failed watch", |s| {
@@ -120,6 +121,7 @@ async fn dropped_watches_leave_the_state_stale_then_current_again() {
         let stale = watched.store.app_view(APP, &[]);
         assert_eq!(stale.objects.len(), 5, "the last state is kept while stale");
         assert!(stale.stale_cause.is_some());
+        world.sim.faults().go_offline(Duration::ZERO);
 
         watched
             .until("recovery", |s| s.app_view(APP, &[]).stale_since.is_none())
@@ -148,12 +150,13 @@ async fn an_expired_watch_lists_again_and_misses_nothing() {
         let before = lists();
         // The watches are cut and cannot come back while a new object is
         // created and the history they would resume from is dropped.
-        world.sim.faults().go_offline(Duration::from_secs(1));
+        world.sim.faults().go_offline(Duration::from_secs(3600));
         world.sim.faults().drop_watches();
         let mut extra = settings("orange");
         extra["metadata"]["name"] = json!("made-while-away");
         world.sim.load_objects([extra], "someone").unwrap();
         world.sim.faults().expire_watch_history();
+        world.sim.faults().go_offline(Duration::ZERO);
         watched
             .until("the object made while the watch was down", |s| {
                 s.app_view(APP, &[])

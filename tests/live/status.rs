@@ -200,7 +200,7 @@ async fn an_api_server_that_is_down_gives_unknown_with_the_cause_then_recovers()
         world
             .sim
             .faults()
-            .go_offline(std::time::Duration::from_secs(3));
+            .go_offline(std::time::Duration::from_secs(3600));
         let report = world.status().await;
         assert_eq!(report["status"], "Unknown", "{report:#}");
         let reason = report["reason"].as_str().unwrap();
@@ -219,6 +219,7 @@ async fn an_api_server_that_is_down_gives_unknown_with_the_cause_then_recovers()
             "{}",
             diff.stderr
         );
+        world.sim.faults().go_offline(std::time::Duration::ZERO);
         eventually("the app is Synced again", || async {
             world.status().await["status"] == "Synced"
         })
