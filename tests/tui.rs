@@ -79,6 +79,26 @@ fn four_panes_help_and_quit_at_160x48() {
 }
 
 #[test]
+fn a_panic_restores_the_terminal_then_prints_its_message() {
+    let home = Home::new(TWO_APPS);
+    let Some(tmux) = Tmux::start(&home, 80, 24) else {
+        return;
+    };
+    // The test binary is a debug build, where this variable asks for a
+    // panic after the first draw.
+    tmux.type_line(&format!(
+        "DRIFTDECK_TEST_PANIC=1 {BINARY} --config {}; echo exit-$?",
+        home.config_file().display()
+    ));
+    let screen = tmux.wait_for("the exit code", |s| s.contains("exit-101"));
+    assert!(
+        screen.contains("DRIFTDECK_TEST_PANIC is set"),
+        "the panic message is on the normal screen:\n{screen}"
+    );
+    tmux.assert_shell_usable();
+}
+
+#[test]
 fn sigterm_restores_the_terminal() {
     let home = Home::new(TWO_APPS);
     let Some(tmux) = Tmux::start(&home, 80, 24) else {

@@ -50,6 +50,13 @@ pub async fn run<B: Backend>(
         },
     );
     draw(terminal, state)?;
+    // Debug builds only: lets the end-to-end tests check that a panic
+    // leaves a usable terminal with its message on the normal screen.
+    #[cfg(debug_assertions)]
+    #[allow(clippy::panic)]
+    if std::env::var_os("DRIFTDECK_TEST_PANIC").is_some() {
+        panic!("DRIFTDECK_TEST_PANIC is set");
+    }
     tokio::pin!(stop);
     let mut spinner = tokio::time::interval(SPIN);
     spinner.set_missed_tick_behavior(MissedTickBehavior::Delay);
