@@ -41,14 +41,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let report = app.report.as_deref();
     let deployed = report.and_then(|r| r.summary.revision.as_deref());
     let head = report.and_then(|r| r.desired_revision.as_deref());
-    match app.commits.as_deref().map(Vec::as_slice) {
-        None if let Some(cause) = &app.history_error => hint(
+    match (
+        app.commits.as_deref().map(Vec::as_slice),
+        &app.history_error,
+    ) {
+        (None, Some(cause)) => hint(
             frame,
             inner,
             state,
             vec![Line::from(format!("Cannot read the history: {cause}"))],
         ),
-        None => hint(
+        (None, None) => hint(
             frame,
             inner,
             state,
@@ -57,13 +60,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 app.name
             ))],
         ),
-        Some([]) => hint(
+        (Some([]), _) => hint(
             frame,
             inner,
             state,
             vec![Line::from("No commits on the branch.")],
         ),
-        Some(commits) => {
+        (Some(commits), _) => {
             let cursor = state.cursors.commits;
             let width = usize::from(inner.width);
             let rows = commits
