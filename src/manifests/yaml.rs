@@ -344,19 +344,29 @@ fn number(text: &str) -> Reading {
     if !bytes.iter().all(numeric_char) {
         return Reading::Text;
     }
-    // Explicit signs, exponent signs and digit separators.
-    if bytes.iter().any(|b| b"_+".contains(b)) {
-        return Reading::Unsure;
-    }
-    // Other radixes and legacy octal (`0644`) start the unsigned text; a
-    // letter anywhere else makes it text for serde-saphyr too, as it does
-    // for Rust's float parser below (a hex digest such as `3fb2a1c`).
-    let unsigned = bytes.strip_prefix(b"-").unwrap_or(bytes);
+    // Other radixes and legacy octal (`0644`) start the text after its sign.
+    let unsigned = bytes
+        .strip_prefix(b"-")
+        .or_else(|| bytes.strip_prefix(b"+"))
+        .unwrap_or(bytes);
     let after_zero = match unsigned {
         [b'0', next, ..] => Some(next),
         _ => None,
     };
     if after_zero.is_some_and(|next| next.is_ascii_digit() || b"xXoObB".contains(next)) {
+        return Reading::Unsure;
+    }
+    // Past a prefix, serde-saphyr's integers take only digits and `_`, and
+    // floats (Rust's parser) no letter but `e`: a hex digest such as
+    // `3fb2a1c`, or `DB_1`, is text.
+    if bytes
+        .iter()
+        .any(|b| b.is_ascii_alphabetic() && !b"eE".contains(b))
+    {
+        return Reading::Text;
+    }
+    // Explicit signs, exponent signs and digit separators.
+    if bytes.iter().any(|b| b"_+".contains(b)) {
         return Reading::Unsure;
     }
     if !unsigned.is_empty() && unsigned.iter().all(u8::is_ascii_digit) {
@@ -571,6 +581,26 @@ mod tests {
         "0b5d7e1",
         "9a0f0e4cb3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6",
         "1_b",
+        "DB_1",
+        "a_1",
+        "0a_1",
+        "0_17",
+        "0_a",
+        "1_e5",
+        "e_1",
+        "1e_5",
+        "+1b",
+        "1b+1",
+        "1e+3b",
+        "+0x1F",
+        "+0X1F",
+        "+0b101",
+        "+0o17",
+        "+0644",
+        "+0_7",
+        "+-0x1",
+        "-+1",
+        "++1",
         "1.4.2",
         "1-2",
         "12:30",
@@ -683,6 +713,7 @@ mod tests {
             "nan",
             "infinity",
             "3fb2a1c",
+            "DB_1",
             "9a0f0e4cb3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6",
         ] {
             for text in [format!("level: {value}\n"), format!("{value}: x\n")] {
