@@ -344,7 +344,8 @@ fn number(text: &str) -> Reading {
     if !bytes.iter().all(numeric_char) {
         return Reading::Text;
     }
-    // Other radixes and legacy octal (`0644`) start the text after its sign.
+    // Other radixes (`0x1F`) and legacy octal (`0644`) start the text after
+    // its sign.
     let unsigned = bytes
         .strip_prefix(b"-")
         .or_else(|| bytes.strip_prefix(b"+"))
@@ -353,20 +354,20 @@ fn number(text: &str) -> Reading {
         [b'0', next, ..] => Some(next),
         _ => None,
     };
-    if after_zero.is_some_and(|next| next.is_ascii_digit() || b"xXoObB".contains(next)) {
+    if after_zero.is_some_and(|next| b"xXoObB".contains(next)) {
         return Reading::Unsure;
     }
-    // Past a prefix, serde-saphyr's integers take only digits and `_`, and
-    // floats (Rust's parser) no letter but `e`: a hex digest such as
-    // `3fb2a1c`, or `DB_1`, is text.
+    // Past a radix prefix, serde-saphyr's integers (legacy octal too) take
+    // only digits and `_`, and its floats (Rust's parser) no letter but `e`:
+    // a hex digest such as `3fb2a1c` or `04ab9e`, or `DB_1`, is text.
     if bytes
         .iter()
         .any(|b| b.is_ascii_alphabetic() && !b"eE".contains(b))
     {
         return Reading::Text;
     }
-    // Explicit signs, exponent signs and digit separators.
-    if bytes.iter().any(|b| b"_+".contains(b)) {
+    // Explicit signs, exponent signs, digit separators and legacy octal.
+    if bytes.iter().any(|b| b"_+".contains(b)) || after_zero.is_some_and(u8::is_ascii_digit) {
         return Reading::Unsure;
     }
     if !unsigned.is_empty() && unsigned.iter().all(u8::is_ascii_digit) {
@@ -601,6 +602,20 @@ mod tests {
         "+-0x1",
         "-+1",
         "++1",
+        "04ab",
+        "0123abc",
+        "-04ab",
+        "+04ab",
+        "00a",
+        "01e5",
+        "-01e5",
+        "01.5",
+        "09f",
+        "07_a",
+        "0789",
+        "08e1",
+        "0b0e",
+        "0e0b",
         "1.4.2",
         "1-2",
         "12:30",
@@ -713,6 +728,7 @@ mod tests {
             "nan",
             "infinity",
             "3fb2a1c",
+            "04ab9e",
             "DB_1",
             "9a0f0e4cb3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6",
         ] {
