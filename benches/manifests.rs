@@ -27,7 +27,19 @@ const OBJECTS_PER_FILE: usize = 10;
 /// Ten objects of an ordinary app, named after `app`: a Deployment that uses
 /// the ConfigMap, Secret and ServiceAccount, its Service and Ingress, a
 /// StatefulSet with its Service, a CronJob, a Role and its RoleBinding.
+/// Values that only look like numbers, as real manifests carry them: a log
+/// level `info` and a config digest in hex.
 fn app_file(app: usize) -> String {
+    // Helm-rendered Deployments roll on a ConfigMap change through a hash of
+    // it in the pod template: 64 hex digits, different for every app.
+    let digest = (1..=4u64)
+        .map(|part| {
+            format!(
+                "{:016x}",
+                (app as u64 * 4 + part).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            )
+        })
+        .collect::<String>();
     format!(
         "\
 apiVersion: v1
@@ -38,6 +50,7 @@ metadata:
 data:
   mode: fast
   retries: \"3\"
+  log-level: info
 ---
 apiVersion: v1
 kind: Secret
@@ -68,6 +81,8 @@ spec:
   template:
     metadata:
       labels: {{app: app{app}, tier: web}}
+      annotations:
+        checksum/config: {digest}
     spec:
       serviceAccountName: app{app}
       containers:

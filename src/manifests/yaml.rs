@@ -323,33 +323,51 @@ enum Reading {
 }
 
 /// Whether a plain scalar is a number. Only decimal integers and finite
-/// decimal floats are read here; the other spellings serde-saphyr knows all
-/// hold a character this leaves to it.
+/// decimal floats are read here; the other spellings serde-saphyr knows
+/// (radix prefixes, legacy octal, underscores, explicit signs, `.inf` and
+/// `.nan`) are left to it.
 fn number(text: &str) -> Reading {
     let bytes = text.as_bytes();
-    // Numbers hold a digit and only these characters; everything else,
-    // `100m` and `10Gi` among them, is text. `inf` and `nan` in any case are
-    // left to serde-saphyr, which knows which spellings are floats.
-    let numeric_char = |b: &u8| b.is_ascii_hexdigit() || b"xXoObB_+-.".contains(b);
     if !bytes.iter().any(u8::is_ascii_digit) {
-        let spells = |word: &[u8]| {
-            bytes
-                .windows(word.len())
-                .any(|window| window.eq_ignore_ascii_case(word))
-        };
-        return if spells(b"inf") || spells(b"nan") {
+        // Without a digit only YAML's own infinities and NaNs can be numbers
+        // (serde-saphyr keeps `inf`, `nan` and `infinity` bare as text), so
+        // `info`, `infra` or `nano` stay on this path.
+        return if is_non_finite_spelling(text) {
             Reading::Unsure
         } else {
             Reading::Text
         };
     }
+    // Numbers hold only these characters; everything else, `100m` and `10Gi`
+    // among them, is text.
+    let numeric_char = |b: &u8| b.is_ascii_hexdigit() || b"xXoObB_+-.".contains(b);
     if !bytes.iter().all(numeric_char) {
         return Reading::Text;
     }
-    // Other radixes, legacy octal (`0644`), underscores and explicit signs.
-    let unsigned = bytes.strip_prefix(b"-").unwrap_or(bytes);
-    let leading_zero = unsigned.len() > 1 && unsigned[0] == b'0' && unsigned[1].is_ascii_digit();
-    if leading_zero || bytes.iter().any(|b| b"xXoObB_+".contains(b)) {
+    // Other radixes (`0x1F`) and legacy octal (`0644`) start the text after
+    // its sign.
+    let unsigned = bytes
+        .strip_prefix(b"-")
+        .or_else(|| bytes.strip_prefix(b"+"))
+        .unwrap_or(bytes);
+    let after_zero = match unsigned {
+        [b'0', next, ..] => Some(next),
+        _ => None,
+    };
+    if after_zero.is_some_and(|next| b"xXoObB".contains(next)) {
+        return Reading::Unsure;
+    }
+    // Past a radix prefix, serde-saphyr's integers (legacy octal too) take
+    // only digits and `_`, and its floats (Rust's parser) no letter but `e`:
+    // a hex digest such as `3fb2a1c` or `04ab9e`, or `DB_1`, is text.
+    if bytes
+        .iter()
+        .any(|b| b.is_ascii_alphabetic() && !b"eE".contains(b))
+    {
+        return Reading::Text;
+    }
+    // Explicit signs, exponent signs, digit separators and legacy octal.
+    if bytes.iter().any(|b| b"_+".contains(b)) || after_zero.is_some_and(u8::is_ascii_digit) {
         return Reading::Unsure;
     }
     if !unsigned.is_empty() && unsigned.iter().all(u8::is_ascii_digit) {
@@ -364,6 +382,17 @@ fn number(text: &str) -> Reading {
         Ok(float) => Number::from_f64(float).map_or(Reading::Unsure, Reading::Number),
         Err(_) => Reading::Text,
     }
+}
+
+/// The spellings serde-saphyr reads as infinities or NaN (signed NaN it
+/// keeps as text, but that is for it to say), after the same trim.
+fn is_non_finite_spelling(text: &str) -> bool {
+    let trimmed = text.trim_matches([' ', '\t', '\r', '\n']);
+    let unsigned = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
+    matches!(
+        unsigned,
+        ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN"
+    )
 }
 
 #[cfg(test)]
@@ -509,6 +538,84 @@ mod tests {
         "NaN",
         "infinity",
         "Infinity",
+        "-Infinity",
+        "+inf",
+        "INF",
+        "NAN",
+        ".iNf",
+        ".nAn",
+        "+.Inf",
+        "-.INF",
+        "+.NaN",
+        "-.NAN",
+        ".inf.",
+        "..inf",
+        ".infinity",
+        ".info",
+        "-.nano",
+        "info",
+        "Info",
+        "INFO",
+        "infra",
+        "nano",
+        "financial",
+        "banana",
+        "confinement",
+        "-info",
+        "inf.nan",
+        "1b",
+        "b1",
+        "1o",
+        "1x2",
+        "-1b",
+        "10b1",
+        "0a",
+        "0bz",
+        "00b1",
+        "-0x1F",
+        "-0X1F",
+        "-0b101",
+        "-0o17",
+        "--0x1",
+        "1e3b",
+        "3fb2a1c",
+        "0b5d7e1",
+        "9a0f0e4cb3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6",
+        "1_b",
+        "DB_1",
+        "a_1",
+        "0a_1",
+        "0_17",
+        "0_a",
+        "1_e5",
+        "e_1",
+        "1e_5",
+        "+1b",
+        "1b+1",
+        "1e+3b",
+        "+0x1F",
+        "+0X1F",
+        "+0b101",
+        "+0o17",
+        "+0644",
+        "+0_7",
+        "+-0x1",
+        "-+1",
+        "++1",
+        "04ab",
+        "0123abc",
+        "-04ab",
+        "+04ab",
+        "00a",
+        "01e5",
+        "-01e5",
+        "01.5",
+        "09f",
+        "07_a",
+        "0789",
+        "08e1",
+        "0b0e",
+        "0e0b",
         "1.4.2",
         "1-2",
         "12:30",
@@ -598,12 +705,44 @@ mod tests {
         // Most spellings are for the quick path; the test is of no use if it takes none.
         assert!(taken > SPELLINGS.len() * 5, "{taken}");
         let mut random = Random(0x5eed);
-        let alphabet = b"0123456789.-+eE_xobafinNIyYsm: ~";
+        let alphabet = b"0123456789.-+eE_xobXOBafcdFinNIAtyYsm: ~";
         for _ in 0..5_000 {
             let spelling: String = (0..=random.below(6))
                 .map(|_| alphabet[random.below(alphabet.len())] as char)
                 .collect();
             agrees(&format!("k: {spelling}\n"), MAX_NODES_PER_DOCUMENT);
+        }
+    }
+
+    #[test]
+    fn words_and_digests_that_only_look_numeric_take_the_quick_path() {
+        // Log levels, names and hex digests (a Helm `checksum/config`) are
+        // common values; each would send its whole document to serde-saphyr.
+        for value in [
+            "info",
+            "INFO",
+            "infra",
+            "nano",
+            "financial",
+            "inf",
+            "nan",
+            "infinity",
+            "3fb2a1c",
+            "04ab9e",
+            "DB_1",
+            "9a0f0e4cb3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6",
+        ] {
+            for text in [format!("level: {value}\n"), format!("{value}: x\n")] {
+                assert!(agrees(&text, MAX_NODES_PER_DOCUMENT), "{text:?}");
+            }
+        }
+        for value in [
+            ".inf", "-.Inf", ".NAN", "+.nan", "0x1F", "0b101", "0644", "+1", "1_0",
+        ] {
+            assert!(
+                !agrees(&format!("k: {value}\n"), MAX_NODES_PER_DOCUMENT),
+                "{value}"
+            );
         }
     }
 
