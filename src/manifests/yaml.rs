@@ -396,6 +396,10 @@ fn is_non_finite_spelling(text: &str) -> bool {
 }
 
 #[cfg(test)]
+#[path = "../../tests/common/random.rs"]
+mod test_random;
+
+#[cfg(test)]
 mod tests {
     use serde_saphyr::Spanned;
 
@@ -440,21 +444,7 @@ mod tests {
         true
     }
 
-    /// xorshift64*: seeded, the same sequence everywhere.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
+    use super::test_random::Random;
 
     const SPELLINGS: &[&str] = &[
         "",

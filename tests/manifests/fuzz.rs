@@ -7,21 +7,9 @@ use std::path::{Path, PathBuf};
 
 use driftdeck::manifests::{ManifestFile, Severity, check_files};
 
-/// xorshift64*: small, seeded, the same sequence everywhere.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+#[path = "../common/random.rs"]
+mod random;
+use random::Random;
 
 /// Pieces of YAML and JSON syntax that make parsers take unusual paths.
 const TOKENS: &[&[u8]] = &[
