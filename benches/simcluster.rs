@@ -12,6 +12,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use driftdeck::simcluster::{SimCluster, SimOptions};
+use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 use kube::discovery::ApiResource;
@@ -69,8 +70,10 @@ fn deployments_resource() -> ApiResource {
 }
 
 /// Lists every Deployment in pages; the count and the time it took.
-async fn paged_list(client: &kube::Client) -> (usize, Duration) {
-    let api: Api<DynamicObject> = Api::all_with(client.clone(), &deployments_resource());
+async fn paged_list<K>(api: &Api<K>) -> (usize, Duration)
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
     let started = Instant::now();
     let mut params = ListParams::default().limit(PAGE);
     let mut count = 0;
@@ -121,10 +124,19 @@ async fn paged_fetch(client: &kube::Client) -> (usize, Duration, Duration) {
     (bytes, fetched, parsing.elapsed())
 }
 
-async fn rounds(client: &kube::Client) -> Vec<Duration> {
+/// The paged list, `ROUNDS` times, as kube's dynamic API reads it
+/// (`DynamicObject`, what driftdeck uses) or as a typed client does
+/// (k8s-openapi's `Deployment`); the times, sorted.
+async fn rounds(client: &kube::Client, typed: bool) -> Vec<Duration> {
+    let dynamic: Api<DynamicObject> = Api::all_with(client.clone(), &deployments_resource());
+    let typed_api: Api<Deployment> = Api::all(client.clone());
     let mut times = Vec::new();
     for _ in 0..ROUNDS {
-        let (count, elapsed) = paged_list(client).await;
+        let (count, elapsed) = if typed {
+            paged_list(&typed_api).await
+        } else {
+            paged_list(&dynamic).await
+        };
         assert_eq!(count, DEPLOYMENTS);
         times.push(elapsed);
     }
@@ -180,7 +192,11 @@ async fn in_process(state: &Path) {
     let client = client_for(Kubeconfig::from_yaml(&cluster.kubeconfig_yaml()).unwrap()).await;
     report(
         "paged list of 10,000 Deployments, server in process",
-        &rounds(&client).await,
+        &rounds(&client, false).await,
+    );
+    report(
+        "the same list read by a typed client (Api<Deployment>)",
+        &rounds(&client, true).await,
     );
     let (bytes, fetched, parsed) = paged_fetch(&client).await;
     println!(
@@ -219,7 +235,11 @@ async fn separate_process(state: &Path, kubeconfig: &Path) {
     let client = client_for(Kubeconfig::read_from(kubeconfig).unwrap()).await;
     report(
         "paged list of 10,000 Deployments, server in its own process",
-        &rounds(&client).await,
+        &rounds(&client, false).await,
+    );
+    report(
+        "the same list read by a typed client (Api<Deployment>)",
+        &rounds(&client, true).await,
     );
     println!(
         "server process after the lists: {} MiB resident, {} MiB at peak",
