@@ -14,6 +14,11 @@ pub fn width(text: &str) -> usize {
     text.width()
 }
 
+/// The cells one character takes (0 for control characters).
+pub fn char_width(c: char) -> usize {
+    c.width().unwrap_or(0)
+}
+
 /// `text` cut to at most `width` cells, the last one `…` when something
 /// was cut; `text` itself when it fits.
 pub fn truncate(text: &str, width: usize) -> Cow<'_, str> {
@@ -26,7 +31,7 @@ pub fn truncate(text: &str, width: usize) -> Cow<'_, str> {
     let mut used = 0;
     let mut end = 0;
     for (at, c) in text.char_indices() {
-        let cells = c.width().unwrap_or(0);
+        let cells = char_width(c);
         if used + cells > room {
             break;
         }

@@ -17,6 +17,7 @@ use super::{clock, hint, pane_frame, pending_line, render_rows, symbols, title};
 use crate::reconcile::{AppReport, FieldChange, ResourceResult, ResourceStatus};
 use crate::resource::short_revision;
 use crate::source::{LogEntry, SignatureStatus};
+use crate::text;
 use crate::tui::state::{AppState, Detail, Pane, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -259,28 +260,37 @@ fn pane_width(state: &State) -> usize {
 fn wrapped(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
     let indent = text.chars().take_while(|c| *c == ' ').count();
     let room = width.saturating_sub(indent + 2).max(8);
+    // Widths in terminal cells: a wide character takes two.
     let mut rows: Vec<String> = Vec::new();
     let mut row = String::new();
     for word in text.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
+        let mut word = word;
         loop {
-            let used = row.chars().count();
+            let used = text::width(&row);
             let gap = usize::from(used > 0);
-            if used + gap + word.len() <= room {
+            if used + gap + text::width(word) <= room {
                 if gap == 1 {
                     row.push(' ');
                 }
-                row.extend(word.iter());
+                row.push_str(word);
                 break;
             }
             if used > 0 {
                 rows.push(std::mem::take(&mut row));
                 continue;
             }
-            // A word longer than a whole line is cut where the line ends.
-            let rest = word.split_off(room);
-            rows.push(word.iter().collect());
-            word = rest;
+            // A word longer than a whole line is cut where the line ends
+            // (after one character at least, however wide).
+            let mut cells = 0;
+            let cut = word
+                .char_indices()
+                .find(|&(at, c)| {
+                    cells += text::char_width(c);
+                    at > 0 && cells > room
+                })
+                .map_or(word.len(), |(at, _)| at);
+            rows.push(word[..cut].to_string());
+            word = &word[cut..];
         }
     }
     if !row.is_empty() || rows.is_empty() {
@@ -399,5 +409,11 @@ mod tests {
             ["see", "  /a/very/lo", "  ng/path/na", "  me here"]
         );
         assert_eq!(texts(wrapped("", 10, Style::default())), [""]);
+    }
+
+    #[test]
+    fn wide_characters_wrap_by_the_cells_they_take() {
+        let lines = wrapped("名前空間が見つかりません", 12, Style::default());
+        assert_eq!(texts(lines), ["名前空間が", "  見つかりま", "  せん"]);
     }
 }
