@@ -4,13 +4,12 @@
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gix::ObjectId;
 use gix::bstr::{BStr, ByteSlice};
 use gix::prelude::FindExt;
 use serde::Serialize;
-use tokio::sync::mpsc;
 
 use super::SourceError;
 use super::revision::commit_at;
@@ -132,28 +131,6 @@ pub fn walk_history(
         let _ = publish(batch);
     }
     Ok(listed)
-}
-
-/// Runs `walk_history` on the blocking pool and sends each batch; the
-/// channel closes when the walk ends, after an error, or early when the
-/// receiver is dropped.
-pub fn stream_history(
-    repo_dir: PathBuf,
-    query: HistoryQuery,
-) -> mpsc::Receiver<Result<Vec<LogEntry>, SourceError>> {
-    let (sender, receiver) = mpsc::channel(4);
-    tokio::task::spawn_blocking(move || {
-        let result = walk_history(&repo_dir, &query, |batch| {
-            match sender.blocking_send(Ok(batch)) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(_) => ControlFlow::Break(()),
-            }
-        });
-        if let Err(err) = result {
-            let _ = sender.blocking_send(Err(err));
-        }
-    });
-    receiver
 }
 
 /// The fields of a commit the log shows, decoded in one pass; the text is

@@ -20,7 +20,7 @@ mod work_tree;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use history::{BATCH, FIRST_BATCH, HistoryQuery, LogEntry, stream_history, walk_history};
+pub use history::{BATCH, FIRST_BATCH, HistoryQuery, LogEntry, walk_history};
 pub use locate::{RepoPath, locate_in_repo};
 pub use location::{RemoteUrl, SourceLocation};
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};

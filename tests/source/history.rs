@@ -4,7 +4,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use driftdeck::source::{
-    BATCH, FIRST_BATCH, HistoryQuery, LogEntry, SignatureStatus, stream_history, walk_history,
+    BATCH, FIRST_BATCH, HistoryQuery, LogEntry, SignatureStatus, walk_history,
 };
 
 use crate::fast_import::generate_history;
@@ -199,41 +199,41 @@ fn stopping_early_ends_the_walk() {
     assert_eq!((seen, total), (FIRST_BATCH, FIRST_BATCH));
 }
 
-#[tokio::test]
-async fn the_stream_sends_the_first_screen_then_the_rest() {
+#[test]
+fn the_walk_publishes_the_first_screen_then_the_rest() {
     if !have("git", "--version") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     generate_history(dir.path(), 2500, 10);
-    let mut receiver = stream_history(dir.path().to_path_buf(), query(None, None));
     let mut sizes = Vec::new();
-    while let Some(batch) =
-        tokio::time::timeout(std::time::Duration::from_secs(30), receiver.recv())
-            .await
-            .unwrap()
-    {
-        sizes.push(batch.unwrap().len());
-    }
+    walk_history(dir.path(), &query(None, None), |batch| {
+        sizes.push(batch.len());
+        ControlFlow::Continue(())
+    })
+    .unwrap();
     assert_eq!(sizes, vec![100, 2000, 400]);
 }
 
-#[tokio::test]
-async fn the_stream_reports_an_unknown_revision() {
+#[test]
+fn the_walk_reports_an_unknown_revision_and_publishes_nothing() {
     if !have("git", "--version") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     generate_history(dir.path(), 3, 1);
-    let mut receiver = stream_history(
-        dir.path().to_path_buf(),
-        HistoryQuery {
-            rev: "release".to_string(),
-            path: None,
-            limit: None,
-        },
-    );
-    let err = receiver.recv().await.unwrap().unwrap_err().to_string();
+    let mut published = 0;
+    let query = HistoryQuery {
+        rev: "release".to_string(),
+        path: None,
+        limit: None,
+    };
+    let err = walk_history(dir.path(), &query, |_| {
+        published += 1;
+        ControlFlow::Continue(())
+    })
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("cannot resolve revision \"release\""), "{err}");
-    assert!(receiver.recv().await.is_none());
+    assert_eq!(published, 0);
 }
