@@ -654,14 +654,16 @@ fn job(
         json!({"startTime": started, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}});
     let mut status = base.as_object().cloned().unwrap_or_default();
     let finished = if broken && elapsed >= options.rollout_time * 3 {
-        let time = json!(now());
         status.insert("failed".into(), json!(1));
-        status.insert("conditions".into(), json!([
-            {"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded",
-             "message": "Job has reached the specified backoff limit", "lastProbeTime": time, "lastTransitionTime": time},
-            {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
-             "message": "Job has reached the specified backoff limit", "lastProbeTime": time, "lastTransitionTime": time}
-        ]));
+        status.insert(
+            "conditions".into(),
+            job_conditions(
+                ["FailureTarget", "Failed"],
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit",
+                &json!(now()),
+            ),
+        );
         true
     } else if !broken && elapsed >= options.rollout_time {
         let time = json!(now());
@@ -670,12 +672,15 @@ fn job(
             json!(int(&object, "/spec/completions").max(1)),
         );
         status.insert("completionTime".into(), time.clone());
-        status.insert("conditions".into(), json!([
-            {"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached",
-             "message": "Reached expected number of succeeded pods", "lastProbeTime": time, "lastTransitionTime": time},
-            {"type": "Complete", "status": "True", "reason": "CompletionsReached",
-             "message": "Reached expected number of succeeded pods", "lastProbeTime": time, "lastTransitionTime": time}
-        ]));
+        status.insert(
+            "conditions".into(),
+            job_conditions(
+                ["SuccessCriteriaMet", "Complete"],
+                "CompletionsReached",
+                "Reached expected number of succeeded pods",
+                &time,
+            ),
+        );
         true
     } else {
         status.insert("active".into(), json!(parallelism));
@@ -840,6 +845,16 @@ fn furnish_namespace(state: &mut State, namespace: &str) -> bool {
         }
     }
     true
+}
+
+/// The pair of True conditions a finished Job carries (the target one,
+/// then the final one), with one reason, message and time.
+fn job_conditions(types: [&str; 2], reason: &str, message: &str, time: &Value) -> Value {
+    let condition = |kind: &str| {
+        json!({"type": kind, "status": "True", "reason": reason, "message": message,
+               "lastProbeTime": time, "lastTransitionTime": time})
+    };
+    Value::Array(types.into_iter().map(condition).collect())
 }
 
 #[cfg(test)]
