@@ -1187,6 +1187,29 @@ mod tests {
         })
     }
 
+    /// A merge patch of Deployment default/web by `manager`.
+    fn merge_patch_web(
+        store: &Store,
+        rt: &Arc<ResourceType>,
+        body: &[u8],
+        manager: &str,
+    ) -> Written {
+        store
+            .write(|s| {
+                patch(
+                    s,
+                    rt,
+                    "default",
+                    "web",
+                    PatchFormat::Merge,
+                    body,
+                    Endpoint::Main,
+                    &ctx(manager),
+                )
+            })
+            .unwrap()
+    }
+
     fn parse(written: &Written) -> Value {
         serde_json::from_slice(&written.json).unwrap()
     }
@@ -1242,35 +1265,9 @@ mod tests {
         store
             .write(|s| create(s, &rt, "default", deployment(2), &ctx("a")))
             .unwrap();
-        let labelled = store
-            .write(|s| {
-                patch(
-                    s,
-                    &rt,
-                    "default",
-                    "web",
-                    PatchFormat::Merge,
-                    br#"{"metadata":{"labels":{"x":"y"}}}"#,
-                    Endpoint::Main,
-                    &ctx("b"),
-                )
-            })
-            .unwrap();
+        let labelled = merge_patch_web(&store, &rt, br#"{"metadata":{"labels":{"x":"y"}}}"#, "b");
         assert_eq!(parse(&labelled)["metadata"]["generation"], 1);
-        let scaled = store
-            .write(|s| {
-                patch(
-                    s,
-                    &rt,
-                    "default",
-                    "web",
-                    PatchFormat::Merge,
-                    br#"{"spec":{"replicas":4}}"#,
-                    Endpoint::Main,
-                    &ctx("b"),
-                )
-            })
-            .unwrap();
+        let scaled = merge_patch_web(&store, &rt, br#"{"spec":{"replicas":4}}"#, "b");
         assert_eq!(parse(&scaled)["metadata"]["generation"], 2);
     }
 
@@ -1280,20 +1277,7 @@ mod tests {
         let first = store
             .write(|s| create(s, &rt, "default", deployment(2), &ctx("a")))
             .unwrap();
-        let again = store
-            .write(|s| {
-                patch(
-                    s,
-                    &rt,
-                    "default",
-                    "web",
-                    PatchFormat::Merge,
-                    br#"{"spec":{"replicas":2}}"#,
-                    Endpoint::Main,
-                    &ctx("a"),
-                )
-            })
-            .unwrap();
+        let again = merge_patch_web(&store, &rt, br#"{"spec":{"replicas":2}}"#, "a");
         assert_eq!(
             parse(&first)["metadata"]["resourceVersion"],
             parse(&again)["metadata"]["resourceVersion"]
