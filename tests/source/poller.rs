@@ -50,6 +50,10 @@ fn is_head(event: &SourceEvent) -> bool {
     matches!(event, SourceEvent::Head { .. })
 }
 
+fn is_next_poll(event: &SourceEvent) -> bool {
+    matches!(event, SourceEvent::NextPoll { .. })
+}
+
 #[tokio::test]
 async fn reports_the_head_then_each_move_after_a_refresh() {
     if !have("git", "--version") {
@@ -90,10 +94,7 @@ async fn reports_the_head_then_each_move_after_a_refresh() {
         in_backoff,
         requests,
         ..
-    } = next_matching(&mut events, "the next poll", |e| {
-        matches!(e, SourceEvent::NextPoll { .. })
-    })
-    .await
+    } = next_matching(&mut events, "the next poll", is_next_poll).await
     else {
         unreachable!()
     };
@@ -161,10 +162,7 @@ async fn a_remote_that_goes_down_gets_backoff_then_recovers() {
                 .unwrap_or_default(),
         );
         let SourceEvent::NextPoll { in_backoff, .. } =
-            next_matching(&mut events, "the next poll", |e| {
-                matches!(e, SourceEvent::NextPoll { .. })
-            })
-            .await
+            next_matching(&mut events, "the next poll", is_next_poll).await
         else {
             unreachable!()
         };
@@ -180,10 +178,7 @@ async fn a_remote_that_goes_down_gets_backoff_then_recovers() {
     // A refresh in backoff does not poll: the same next try is announced.
     poller.refresh();
     let SourceEvent::NextPoll { in_backoff, .. } =
-        next_matching(&mut events, "a deferred refresh", |e| {
-            matches!(e, SourceEvent::NextPoll { .. })
-        })
-        .await
+        next_matching(&mut events, "a deferred refresh", is_next_poll).await
     else {
         unreachable!()
     };
@@ -198,10 +193,7 @@ async fn a_remote_that_goes_down_gets_backoff_then_recovers() {
     };
     assert_eq!(commit.to_string(), third);
     let SourceEvent::NextPoll { in_backoff, .. } =
-        next_matching(&mut events, "the next poll", |e| {
-            matches!(e, SourceEvent::NextPoll { .. })
-        })
-        .await
+        next_matching(&mut events, "the next poll", is_next_poll).await
     else {
         unreachable!()
     };
@@ -245,10 +237,7 @@ async fn a_throttled_remote_is_left_alone_for_its_retry_after() {
     );
     // A refresh does not get around it.
     poller.refresh();
-    next_matching(&mut events, "the next poll", |e| {
-        matches!(e, SourceEvent::NextPoll { .. })
-    })
-    .await;
+    next_matching(&mut events, "the next poll", is_next_poll).await;
     poller.refresh();
     next_matching(&mut events, "the deferred refresh", |e| {
         matches!(
