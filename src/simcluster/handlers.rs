@@ -29,7 +29,7 @@ use super::lifecycle::{
 use super::metrics::Metrics;
 use super::openapi;
 use super::routing::{Query, Route, Target, route};
-use super::selectors::{FieldSelector, LabelSelector};
+use super::selectors::{FieldSelector, LabelSelector, Selection};
 use super::status::{ApiError, success_status};
 use super::store::{Store, StoredObject};
 use super::table::{IncludeObject, table, table_version};
@@ -630,36 +630,15 @@ impl ContinueToken {
     }
 }
 
-struct Selection {
-    labels: LabelSelector,
-    fields: FieldSelector,
-}
-
-impl Selection {
-    fn from_query(rt: &ResourceType, query: &Query) -> Result<Self, ApiError> {
-        let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or(""))
-            .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?;
-        let supported: Vec<&str> = rt.field_selectors.iter().map(String::as_str).collect();
-        let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or(""), &supported)
-            .map_err(ApiError::bad_request)?;
-        Ok(Self { labels, fields })
-    }
-
-    fn is_empty(&self) -> bool {
-        self.labels.is_empty() && self.fields.is_empty()
-    }
-
-    fn matches(&self, object: &StoredObject) -> bool {
-        if !self.labels.matches(&object.labels) {
-            return false;
-        }
-        if self.fields.is_empty() {
-            return true;
-        }
-        let parsed = self.fields.needs_object().then(|| object.value());
-        self.fields
-            .matches(&object.name, &object.namespace, parsed.as_ref())
-    }
+/// The selectors of a list or watch request, refused as the API server
+/// refuses them.
+fn selection_from_query(rt: &ResourceType, query: &Query) -> Result<Selection, ApiError> {
+    let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?;
+    let supported: Vec<&str> = rt.field_selectors.iter().map(String::as_str).collect();
+    let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or(""), &supported)
+        .map_err(ApiError::bad_request)?;
+    Ok(Selection { labels, fields })
 }
 
 const EXPIRED_CONTINUE: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
@@ -671,7 +650,7 @@ fn list(
     request: &ApiRequest,
 ) -> Result<Response, ApiError> {
     let query = &request.query;
-    let selection = Selection::from_query(rt, query)?;
+    let selection = selection_from_query(rt, query)?;
     let limit = match query.get("limit") {
         None | Some("") => 0,
         Some(text) => text
@@ -784,7 +763,7 @@ fn start_watch(
     request: &ApiRequest,
 ) -> Result<Response, ApiError> {
     let query = &request.query;
-    let selection = Selection::from_query(rt, query)?;
+    let selection = selection_from_query(rt, query)?;
     let start =
         if query.flag("sendInitialEvents") {
             WatchStart::InitialEvents
@@ -807,8 +786,7 @@ fn start_watch(
     let watch_request = WatchRequest {
         rt: rt.clone(),
         namespace: target.namespace.clone(),
-        labels: selection.labels,
-        fields: selection.fields,
+        selection,
         start,
         bookmarks: query.flag("allowWatchBookmarks"),
         timeout,
@@ -936,7 +914,7 @@ fn delete_collection(
     request: &ApiRequest,
     delete: &DeleteRequest,
 ) -> Result<Response, ApiError> {
-    let selection = Selection::from_query(rt, &request.query)?;
+    let selection = selection_from_query(rt, &request.query)?;
     let faults = app.faults.clone();
     let admit =
         move |rt: &ResourceType, namespace: &str, name: &str| faults.admit(rt, namespace, name);

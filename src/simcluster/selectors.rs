@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::store::StoredObject;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Requirement {
     Equals(String, String),
@@ -235,6 +237,32 @@ impl FieldSelector {
             };
             (actual == *value) == *equal
         })
+    }
+}
+
+/// A list's or a watch's label and field selectors together.
+pub struct Selection {
+    pub labels: LabelSelector,
+    pub fields: FieldSelector,
+}
+
+impl Selection {
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
+
+    /// Whether the object is selected; the object's JSON is read only when
+    /// a field selector needs more than its name and namespace.
+    pub fn matches(&self, object: &StoredObject) -> bool {
+        if !self.labels.matches(&object.labels) {
+            return false;
+        }
+        if self.fields.is_empty() {
+            return true;
+        }
+        let parsed = self.fields.needs_object().then(|| object.value());
+        self.fields
+            .matches(&object.name, &object.namespace, parsed.as_ref())
     }
 }
 

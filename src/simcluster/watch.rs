@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::catalog::ResourceType;
-use super::selectors::{FieldSelector, LabelSelector};
+use super::selectors::Selection;
 use super::status::ApiError;
 use super::store::{Change, ChangeKind, Store, StoredObject};
 use super::table::{IncludeObject, table};
@@ -31,8 +31,7 @@ pub enum WatchStart {
 pub struct WatchRequest {
     pub rt: Arc<ResourceType>,
     pub namespace: Option<String>,
-    pub labels: LabelSelector,
-    pub fields: FieldSelector,
+    pub selection: Selection,
     pub start: WatchStart,
     pub bookmarks: bool,
     pub timeout: Duration,
@@ -54,15 +53,7 @@ impl WatchRequest {
         {
             return false;
         }
-        if !self.labels.matches(&object.labels) {
-            return false;
-        }
-        if self.fields.is_empty() {
-            return true;
-        }
-        let parsed = self.fields.needs_object().then(|| object.value());
-        self.fields
-            .matches(&object.name, &object.namespace, parsed.as_ref())
+        self.selection.matches(object)
     }
 
     fn line(&self, kind: &str, object: &StoredObject) -> Bytes {
