@@ -80,19 +80,9 @@ fn objects() -> Vec<Value> {
     all
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-        .env("GIT_COMMITTER_NAME", "Bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
+#[path = "../tests/common/git.rs"]
+mod common_git;
+use common_git::git;
 
 /// A repository with the app (10 objects per file) and a cluster with the
 /// same objects applied and stamped, and a config and kubeconfig for both.

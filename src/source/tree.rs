@@ -183,27 +183,15 @@ fn write_files(files: &[TreeFile], dest: &Path) -> Result<(), SourceError> {
 }
 
 #[cfg(test)]
+#[path = "../../tests/common/git.rs"]
+mod test_git;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::process::Command;
 
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
+    use super::test_git::git;
 
     fn repo_with_two_commits() -> (tempfile::TempDir, String) {
         let dir = tempfile::tempdir().unwrap();

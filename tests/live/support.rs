@@ -12,6 +12,9 @@ use serde_json::{Value, json};
 
 use crate::sim;
 
+#[path = "../common/git.rs"]
+mod common_git;
+
 pub const APP: &str = "shop";
 pub const NAMESPACE: &str = "shop";
 pub const SECRET_VALUE: &str = "hunter2";
@@ -126,23 +129,10 @@ impl World {
         std::fs::remove_file(self.app_dir().join(file)).unwrap();
     }
 
+    /// git in the world's repository.
     pub fn git(&self, args: &[&str]) -> String {
         std::fs::create_dir_all(self.repo()).unwrap();
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(self.repo())
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
+        common_git::git(&self.repo(), args)
     }
 
     /// Commits everything in the work tree; gives the commit id.

@@ -25,33 +25,9 @@ pub fn have(tool: &str, arg: &str) -> bool {
     ok
 }
 
-/// Runs git in `dir` with a fixed identity and no user or system config, so
-/// the tests do not depend on the machine's settings.
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = git_command(dir, args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?} in {}: {}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-pub fn git_command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new("git");
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Ada Author")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada Author")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env("GIT_TERMINAL_PROMPT", "0");
-    command
-}
+#[path = "../common/git.rs"]
+mod common_git;
+pub use common_git::{git, git_command};
 
 /// Writes `files` (path, content) in the work tree at `dir` and commits them.
 pub fn commit_files(dir: &Path, files: &[(&str, &str)], message: &str) -> String {
