@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use history::{BATCH, FIRST_BATCH, HistoryQuery, LogEntry, walk_history};
+pub use http::Traffic;
 pub use locate::{RepoPath, locate_in_repo};
 pub use location::{RemoteUrl, SourceLocation};
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
