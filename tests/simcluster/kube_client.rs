@@ -13,6 +13,16 @@ use crate::support::{
     within_timeout,
 };
 
+/// The Deployment many tests here start from: `web`, nginx:1, one replica.
+fn web() -> DynamicObject {
+    object(deployment("web", "nginx:1", 1))
+}
+
+/// Creates `web` through `api`, as a test's setup.
+async fn create_web(api: &Api<DynamicObject>) {
+    api.create(&PostParams::default(), &web()).await.unwrap();
+}
+
 #[tokio::test]
 async fn discovery_finds_builtin_kinds_both_ways() {
     within_timeout(async {
@@ -226,17 +236,9 @@ async fn errors_map_to_kube_error_types_with_status_reasons() {
         if let kube::Error::Api(status) = &missing {
             assert_eq!(status.message, "deployments.apps \"nope\" not found");
         }
-        api.create(
-            &PostParams::default(),
-            &object(deployment("web", "nginx:1", 1)),
-        )
-        .await
-        .unwrap();
+        create_web(&api).await;
         let again = api
-            .create(
-                &PostParams::default(),
-                &object(deployment("web", "nginx:1", 1)),
-            )
+            .create(&PostParams::default(), &web())
             .await
             .unwrap_err();
         assert_eq!(api_code(&again), (409, "AlreadyExists".into()));
@@ -321,12 +323,7 @@ async fn generation_moves_on_spec_changes_only() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "Deployment", "default").await;
-        api.create(
-            &PostParams::default(),
-            &object(deployment("web", "nginx:1", 1)),
-        )
-        .await
-        .unwrap();
+        create_web(&api).await;
         let params = PatchParams::default();
         let labelled = api
             .patch(
@@ -361,12 +358,7 @@ async fn json_and_strategic_patches_apply_as_on_a_real_server() {
         let cluster = start(quiet()).await;
         let client = client(&cluster).await;
         let api = namespaced(&client, "Deployment", "default").await;
-        api.create(
-            &PostParams::default(),
-            &object(deployment("web", "nginx:1", 1)),
-        )
-        .await
-        .unwrap();
+        create_web(&api).await;
         let params = PatchParams::default();
         let strategic = api
             .patch(
@@ -418,12 +410,7 @@ async fn dry_run_writes_answer_but_store_nothing() {
             .unwrap();
         assert_eq!(answered.data["spec"]["revisionHistoryLimit"], 10);
         assert_eq!(api_code(&api.get("ghost").await.unwrap_err()).0, 404);
-        api.create(
-            &PostParams::default(),
-            &object(deployment("web", "nginx:1", 1)),
-        )
-        .await
-        .unwrap();
+        create_web(&api).await;
         let before = api.get("web").await.unwrap();
         let dry_patch = PatchParams {
             dry_run: true,
@@ -462,13 +449,7 @@ async fn deleting_a_namespace_deletes_what_is_in_it() {
         cluster.load_objects([namespace("doomed")], "test").unwrap();
         let client = client(&cluster).await;
         let deployments = namespaced(&client, "Deployment", "doomed").await;
-        deployments
-            .create(
-                &PostParams::default(),
-                &object(deployment("web", "nginx:1", 1)),
-            )
-            .await
-            .unwrap();
+        create_web(&deployments).await;
         let namespaces: Api<DynamicObject> =
             Api::all_with(client.clone(), &resource(&client, "Namespace").await);
         let answer = namespaces

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use driftdeck::simcluster::SimCluster;
 use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -64,17 +65,34 @@ fn write_manifests(kubectl: &Kubectl) -> String {
     dir.to_string_lossy().into_owned()
 }
 
+/// Where most tests here start: a quiet cluster, kubectl pointed at it and
+/// the shop manifests in a directory. `None`, with the cluster shut down,
+/// where kubectl is missing (`Kubectl::for_cluster` has said why).
+async fn shop(test: &str) -> Option<(SimCluster, Kubectl, String)> {
+    let cluster = start(quiet()).await;
+    let Some(kubectl) = Kubectl::for_cluster(&cluster, test) else {
+        cluster.shutdown().await.unwrap();
+        return None;
+    };
+    let dir = write_manifests(&kubectl);
+    Some((cluster, kubectl, dir))
+}
+
+/// `shop` with the manifests already server-side applied by kubectl.
+async fn applied_shop(test: &str) -> Option<(SimCluster, Kubectl, String)> {
+    let (cluster, kubectl, dir) = shop(test).await?;
+    kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
+    Some((cluster, kubectl, dir))
+}
+
 #[tokio::test]
 async fn kubectl_server_side_apply_of_a_directory_creates_everything() {
     within_timeout(async {
-        let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(
-            &cluster,
-            "kubectl_server_side_apply_of_a_directory_creates_everything",
-        ) else {
-            return cluster.shutdown().await.unwrap();
+        let Some((cluster, kubectl, dir)) =
+            shop("kubectl_server_side_apply_of_a_directory_creates_everything").await
+        else {
+            return;
         };
-        let dir = write_manifests(&kubectl);
         let out = kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
         assert_eq!(out.matches("serverside-applied").count(), 4, "{out}");
         let client = client(&cluster).await;
@@ -110,14 +128,11 @@ async fn kubectl_server_side_apply_of_a_directory_creates_everything() {
 #[tokio::test]
 async fn kubectl_get_json_shows_the_server_defaults() {
     within_timeout(async {
-        let cluster = start(quiet()).await;
-        let Some(kubectl) =
-            Kubectl::for_cluster(&cluster, "kubectl_get_json_shows_the_server_defaults")
+        let Some((cluster, kubectl, _)) =
+            applied_shop("kubectl_get_json_shows_the_server_defaults").await
         else {
-            return cluster.shutdown().await.unwrap();
+            return;
         };
-        let dir = write_manifests(&kubectl);
-        kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
         let deployment: Value = serde_json::from_str(
             &kubectl
                 .ok(&["get", "deployment", "web", "-n", "shop", "-o", "json"])
@@ -174,15 +189,11 @@ async fn kubectl_get_json_shows_the_server_defaults() {
 #[tokio::test]
 async fn kubectl_diff_exits_one_after_an_out_of_band_change() {
     within_timeout(async {
-        let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(
-            &cluster,
-            "kubectl_diff_exits_one_after_an_out_of_band_change",
-        ) else {
-            return cluster.shutdown().await.unwrap();
+        let Some((cluster, kubectl, dir)) =
+            applied_shop("kubectl_diff_exits_one_after_an_out_of_band_change").await
+        else {
+            return;
         };
-        let dir = write_manifests(&kubectl);
-        kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
         let clean = kubectl.run(&["diff", "--server-side", "-f", &dir]).await;
         assert_eq!(
             clean.status.code(),
@@ -229,14 +240,11 @@ async fn kubectl_diff_exits_one_after_an_out_of_band_change() {
 #[tokio::test]
 async fn kubectl_client_side_apply_and_diff_use_strategic_merge_patches() {
     within_timeout(async {
-        let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(
-            &cluster,
-            "kubectl_client_side_apply_and_diff_use_strategic_merge_patches",
-        ) else {
-            return cluster.shutdown().await.unwrap();
+        let Some((cluster, kubectl, dir)) =
+            shop("kubectl_client_side_apply_and_diff_use_strategic_merge_patches").await
+        else {
+            return;
         };
-        let dir = write_manifests(&kubectl);
         let created = kubectl.ok(&["apply", "-f", &dir]).await;
         assert_eq!(created.matches(" created").count(), 4, "{created}");
         assert_eq!(
@@ -280,14 +288,11 @@ async fn kubectl_client_side_apply_and_diff_use_strategic_merge_patches() {
 #[tokio::test]
 async fn kubectl_delete_removes_a_directory_of_objects() {
     within_timeout(async {
-        let cluster = start(quiet()).await;
-        let Some(kubectl) =
-            Kubectl::for_cluster(&cluster, "kubectl_delete_removes_a_directory_of_objects")
+        let Some((cluster, kubectl, dir)) =
+            applied_shop("kubectl_delete_removes_a_directory_of_objects").await
         else {
-            return cluster.shutdown().await.unwrap();
+            return;
         };
-        let dir = write_manifests(&kubectl);
-        kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
         let deleted = kubectl.ok(&["delete", "-f", &dir]).await;
         assert_eq!(deleted.matches("deleted").count(), 4, "{deleted}");
         let client = client(&cluster).await;
@@ -307,13 +312,10 @@ async fn kubectl_delete_removes_a_directory_of_objects() {
 #[tokio::test]
 async fn kubectl_get_watch_sees_a_change() {
     within_timeout(async {
-        let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(&cluster, "kubectl_get_watch_sees_a_change")
+        let Some((cluster, kubectl, _)) = applied_shop("kubectl_get_watch_sees_a_change").await
         else {
-            return cluster.shutdown().await.unwrap();
+            return;
         };
-        let dir = write_manifests(&kubectl);
-        kubectl.ok(&["apply", "--server-side", "-f", &dir]).await;
         // The default output: kubectl asks the server for Tables.
         let mut watching = kubectl
             .command(&["get", "configmaps", "settings", "-n", "shop", "--watch"])
@@ -406,14 +408,11 @@ spec:
 #[tokio::test]
 async fn kubectl_server_side_apply_takes_over_client_side_apply_ownership() {
     within_timeout(async {
-        let cluster = start(quiet()).await;
-        let Some(kubectl) = Kubectl::for_cluster(
-            &cluster,
-            "kubectl_server_side_apply_takes_over_client_side_apply_ownership",
-        ) else {
-            return cluster.shutdown().await.unwrap();
+        let Some((cluster, kubectl, dir)) =
+            shop("kubectl_server_side_apply_takes_over_client_side_apply_ownership").await
+        else {
+            return;
         };
-        let dir = write_manifests(&kubectl);
         kubectl.ok(&["apply", "-f", &dir]).await;
         let output = kubectl.run(&["apply", "--server-side", "-f", &dir]).await;
         assert!(output.status.success());
