@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use driftdeck::source::{HistoryQuery, walk_history};
 
-#[path = "../tests/source/fast_import.rs"]
+#[path = "../tests/it/source/fast_import.rs"]
 mod fast_import;
 
 const COMMITS: usize = 100_000;

@@ -1,0 +1,18 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Live state, drift and health against the simulated cluster: the built
+//! binary's `status` and `diff`, and the watch cache through the real kube
+//! client.
+
+use crate::simcluster::support as sim;
+
+#[path = "live/support.rs"]
+pub(crate) mod support;
+
+#[path = "live/status.rs"]
+mod status;
+
+#[path = "live/cache.rs"]
+mod cache;
+
+#[path = "live/engine.rs"]
+mod engine;

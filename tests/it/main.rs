@@ -1,0 +1,18 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The integration tests, one crate so that the dependency tree is linked
+//! once: each module was a test crate of its own and keeps its folder.
+//! Run one part with `cargo test --test it PART::`, for example
+//! `cargo test --test it manifests::`.
+
+#[path = "../common/git.rs"]
+mod common_git;
+#[path = "../common/timed.rs"]
+mod timed;
+
+mod cli;
+mod live;
+mod manifests;
+mod reconcile;
+mod simcluster;
+mod source;
+mod tui;
