@@ -20,7 +20,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use driftdeck::config::{Config, Paths};
-use driftdeck::reconcile::{Engine, EngineEvent, EngineOptions};
+use driftdeck::engine::{Engine, EngineEvent, EngineOptions};
 use driftdeck::simcluster::{SimCluster, SimOptions};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;

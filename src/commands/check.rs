@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat};
+use crate::engine::desired_at;
 use crate::manifests::{self, AppSettings, Checked, ObjectId, Origin, Problem, Scope, Severity};
-use crate::reconcile::desired_at;
 use crate::source::{self, RepoPath};
 
 pub fn run(

@@ -48,7 +48,7 @@ pub enum CommandError {
     #[error(transparent)]
     Git(#[from] crate::source::SourceError),
     #[error(transparent)]
-    Desired(#[from] crate::reconcile::DesiredError),
+    Desired(#[from] crate::engine::DesiredError),
     #[error(transparent)]
     ObjectFile(#[from] object_file::ObjectFileError),
     #[error("cannot write the output as JSON: {0}")]

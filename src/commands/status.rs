@@ -8,7 +8,8 @@ use super::table::write_table;
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::config::AppConfig;
-use crate::reconcile::{AppReport, LookOptions, StatusCounts, look_at};
+use crate::drift::StatusCounts;
+use crate::engine::{AppReport, LookOptions, look_at};
 
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, CommandError> {
     let reports = look(global, args.app.as_deref(), args.exact)?;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::CommandError;
 use crate::cli::GlobalArgs;
-use crate::reconcile::EngineOptions;
+use crate::engine::EngineOptions;
 use crate::tui::{ColorDepth, EngineSetup, Exit, Keymap, State, Theme};
 
 pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {

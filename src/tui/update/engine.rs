@@ -3,7 +3,7 @@
 //! A newer list keeps the operator's selection on the same object.
 
 use super::keep_cursors_in_view;
-use crate::reconcile::{EngineEvent, Generation};
+use crate::engine::{EngineEvent, Generation};
 use crate::tui::msg::Outcome;
 use crate::tui::state::{AppState, RequestCounts, State};
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use driftdeck::config::{AppConfig, Config, Paths};
-use driftdeck::reconcile::{AppReport, Engine, EngineCommand, EngineEvent, EngineOptions};
+use driftdeck::engine::{AppReport, Engine, EngineCommand, EngineEvent, EngineOptions};
 use serde_json::json;
 use tokio::sync::mpsc;
 

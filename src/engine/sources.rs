@@ -9,10 +9,10 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::context::{ContextTask, ToContext};
+use super::desired::{render_app, tracked_branches};
 use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT, SourceStatus};
 use crate::config::{AppConfig, Paths};
 use crate::manifests::Checked;
-use crate::reconcile::desired::{render_app, tracked_branches};
 use crate::source::{
     HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SourceEvent,
     SourceLocation, spawn_poller, walk_history,

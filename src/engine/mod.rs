@@ -5,8 +5,15 @@
 //! UI over one channel as immutable snapshots; the UI talks back with
 //! commands. Nothing here is shared with the UI but those messages.
 
+mod assess;
 mod context;
+mod desired;
+mod snapshot;
 mod sources;
+
+pub use assess::{AppReport, assess, live_queries};
+pub use desired::{DesiredError, desired_at};
+pub use snapshot::{LookOptions, look_at};
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -14,7 +21,6 @@ use std::time::SystemTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::assess::AppReport;
 use crate::config::{AppConfig, Paths};
 use crate::source::LogEntry;
 

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::assess::{AppReport, assess, live_queries};
 use super::{EngineEvent, Generation};
 use crate::cluster::{
     ClusterClient, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind, Wanted, WatchId,
@@ -18,7 +19,6 @@ use crate::cluster::{
 };
 use crate::config::AppConfig;
 use crate::manifests::Checked;
-use crate::reconcile::assess::{AppReport, assess, live_queries};
 use crate::resource::{ResourceKey, app_of};
 
 /// Changes are gathered this long before apps are compared again.

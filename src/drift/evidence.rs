@@ -183,7 +183,7 @@ fn managed_fields_child<'a>(node: &'a Value, segment: &Segment<'_>) -> Option<&'
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::field_path::Item;
+    use crate::drift::field_path::Item;
     use serde_json::json;
 
     fn field(name: &str) -> Segment<'_> {

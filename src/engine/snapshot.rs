@@ -10,11 +10,11 @@ use futures::future::join_all;
 
 use super::assess::{AppReport, assess, live_queries};
 use super::desired::{render_app, tracked_branches};
-use super::resource_result::{ResourceResult, ResourceStatus};
 use crate::cluster::{
     ClusterClient, KindCatalog, LiveRead, PodQuery, Wanted, dry_run_apply, read_live,
 };
 use crate::config::{AppConfig, Paths};
+use crate::drift::{ResourceResult, ResourceStatus};
 use crate::manifests::Checked;
 use crate::source::{NetworkLimits, SourceError, SourceLocation, update_source};
 
@@ -251,7 +251,7 @@ fn apply_exact(
             ),
         };
     }
-    let summary = super::summarize(&report.resources);
+    let summary = crate::drift::summarize(&report.resources);
     if checked.can_sync() {
         report.summary = summary;
     }

@@ -402,8 +402,8 @@ impl<'a, 'v> Walk<'a, 'v> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::evidence::LAST_APPLIED_ANNOTATION;
-    use crate::reconcile::secret_mask::{MASK_GIT_DIFFERS, MASK_LIVE_DIFFERS};
+    use crate::drift::evidence::LAST_APPLIED_ANNOTATION;
+    use crate::drift::secret_mask::{MASK_GIT_DIFFERS, MASK_LIVE_DIFFERS};
     use serde_json::json;
 
     fn deployment(spec: Value) -> Value {

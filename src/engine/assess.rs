@@ -6,10 +6,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::app_summary::{AppStatus, AppSummary, summarize};
-use super::resource_result::ResourceResult;
 use crate::cluster::{LiveRead, PodQuery, Wanted, kind_label};
 use crate::config::AppConfig;
+use crate::drift::{AppStatus, AppSummary, Health, ResourceResult, summarize};
 use crate::manifests::{Checked, Problem, ReferenceTarget, Severity};
 use crate::resource::{ResourceKey, app_of, short_revision};
 
@@ -44,7 +43,7 @@ impl AppReport {
             desired_revision,
             summary: AppSummary {
                 status: AppStatus::Unknown,
-                health: super::Health::Unknown,
+                health: Health::Unknown,
                 revision: None,
                 counts: Default::default(),
                 reason: Some(cause.into()),
