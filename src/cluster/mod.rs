@@ -11,9 +11,9 @@ mod watch;
 pub use apply::dry_run_apply;
 pub use client::{ClusterClient, RequestTally};
 pub use kinds::{KindCatalog, ServedKind};
-pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_live};
+pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods};
 pub use store::{LiveStore, LiveUpdate, WatchId};
-pub use watch::LiveCache;
+pub use watch::{LiveCache, Tracked};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {

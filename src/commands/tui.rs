@@ -30,6 +30,8 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {
         options: EngineOptions {
             kubeconfig: global.kubeconfig.clone(),
             context: global.context.clone(),
+            exact: false,
+            one_shot: false,
         },
     };
     let exit = crate::tui::run(state, setup)?;

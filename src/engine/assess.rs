@@ -160,6 +160,10 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
             first.map(|p| format!(", first: {p}")).unwrap_or_default()
         ));
     }
+    if summary.status == AppStatus::Unknown {
+        // What cannot be compared cannot be called healthy either.
+        summary.health = Health::Unknown;
+    }
     AppReport {
         app: app.name.clone(),
         desired_revision: Some(revision.to_string()),

@@ -12,7 +12,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::assess::{AppReport, assess, live_queries};
-use super::{EngineEvent, Generation};
+use super::exact::ExactCache;
+use super::{EngineEvent, EngineOptions, Generation};
 use crate::cluster::{
     ClusterClient, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind, Wanted, WatchId,
     probe_pods,
@@ -47,6 +48,8 @@ pub(super) enum ToContext {
         app: String,
         generation: Generation,
     },
+    /// Compare with server-side dry runs (exact mode), or not.
+    Exact(bool),
 }
 
 pub(super) struct ContextTask {
@@ -57,7 +60,7 @@ pub(super) struct ContextTask {
 
 impl ContextTask {
     pub(super) fn spawn(
-        kubeconfig: Option<std::path::PathBuf>,
+        options: &EngineOptions,
         context: Option<String>,
         events: mpsc::UnboundedSender<EngineEvent>,
         requests_made: Arc<tokio::sync::Notify>,
@@ -66,7 +69,10 @@ impl ContextTask {
         let requests = Arc::new(AtomicU64::new(0));
         let task = tokio::spawn(
             Context {
-                kubeconfig,
+                kubeconfig: options.kubeconfig.clone(),
+                follow: !options.one_shot,
+                exact: options.exact,
+                exact_cache: ExactCache::default(),
                 name: context,
                 apps: BTreeMap::new(),
                 events,
@@ -108,14 +114,22 @@ struct Slot {
     wanted: Vec<Wanted>,
     pod_queries: Vec<PodQuery>,
     pods_found: BTreeMap<PodQuery, bool>,
+    /// Pod probes asked and not yet answered.
+    probing: bool,
     /// The live objects the last comparison saw: a change to one of them
     /// concerns this app even once it is gone or relabelled.
     seen: BTreeSet<ResourceKey>,
     last: Option<Arc<AppReport>>,
+    /// Whether the last report sent was settled.
+    last_settled: bool,
 }
 
 struct Context {
     kubeconfig: Option<std::path::PathBuf>,
+    /// False for a one-shot look: no watch after the first lists.
+    follow: bool,
+    exact: bool,
+    exact_cache: ExactCache,
     name: Option<String>,
     apps: BTreeMap<String, Slot>,
     events: mpsc::UnboundedSender<EngineEvent>,
@@ -147,12 +161,19 @@ impl Context {
                 kind: kind.resource.kind.clone(),
             });
         }
-        let mut cache = LiveCache::start(client.clone(), &kinds, updates);
+        let mut cache = LiveCache::start(client.clone(), &kinds, updates, self.follow);
+        // Apps whose desired state came while connecting.
+        self.track(&mut cache, &mut store, &client, &mut catalog)
+            .await;
+        for app in self.apps.keys().cloned().collect::<Vec<_>>() {
+            self.probe(&app, &client, &catalog);
+        }
         let started = Instant::now();
         let mut dirty: BTreeSet<String> = self.apps.keys().cloned().collect();
         let mut deadline = Instant::now() + SETTLE;
         loop {
-            let ready = !dirty.is_empty() && (store.is_primed() || started.elapsed() >= PRIME_WAIT);
+            let ready =
+                !dirty.is_empty() && (store.is_settled() || started.elapsed() >= PRIME_WAIT);
             let wake = if ready {
                 deadline
             } else {
@@ -161,9 +182,19 @@ impl Context {
             tokio::select! {
                 message = inbox.recv() => {
                     let Some(message) = message else { return };
-                    if let Some(app) = self.take(message, &client, &catalog) {
+                    let wants_changed = matches!(message, ToContext::Desired { .. });
+                    let exact_switch = matches!(message, ToContext::Exact(_));
+                    if let Some(app) = self.take(message) {
+                        if wants_changed {
+                            self.track(&mut cache, &mut store, &client, &mut catalog).await;
+                            self.probe(&app, &client, &catalog);
+                        }
                         if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
                         dirty.insert(app);
+                    } else if exact_switch {
+                        // Every app is compared again, the other way.
+                        if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
+                        dirty.extend(self.apps.keys().cloned());
                     }
                 }
                 Some(update) = live.recv() => {
@@ -181,16 +212,17 @@ impl Context {
                 Some((app, found)) = self.probes.1.recv() => {
                     if let Some(slot) = self.apps.get_mut(&app) {
                         slot.pods_found = found;
+                        slot.probing = false;
                         if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
                         dirty.insert(app);
                     }
                 }
                 _ = tokio::time::sleep_until(wake), if !dirty.is_empty() => {
                     if ready {
+                        let settled = store.is_settled() || started.elapsed() >= PRIME_WAIT;
                         for app in std::mem::take(&mut dirty) {
-                            self.report(&app, &store, &catalog);
+                            self.report(&app, &store, &catalog, &client, settled).await;
                         }
-                        self.track(&mut cache, &mut store, &client, &mut catalog).await;
                     }
                 }
             }
@@ -271,45 +303,63 @@ impl Context {
                     slot.last = None;
                 }
             }
+            ToContext::Exact(exact) => self.exact = exact,
         }
     }
 
-    /// Takes in a message while connected; gives the app to compare again.
-    fn take(
-        &mut self,
-        message: ToContext,
-        client: &ClusterClient,
-        catalog: &KindCatalog,
-    ) -> Option<String> {
+    /// Takes in a message while connected; gives the app to compare again
+    /// (none for a message about every app).
+    fn take(&mut self, message: ToContext) -> Option<String> {
         let app = match &message {
-            ToContext::Follow { app } => app.name.clone(),
+            ToContext::Follow { app } => Some(app.name.clone()),
             ToContext::Desired { app, .. }
             | ToContext::DesiredFailed { app, .. }
-            | ToContext::Generation { app, .. } => app.clone(),
+            | ToContext::Generation { app, .. } => Some(app.clone()),
+            ToContext::Exact(_) => None,
         };
         self.take_offline(message);
-        let slot = self.apps.get(&app)?;
-        if !slot.pod_queries.is_empty() {
-            let (client, catalog, queries, probes, name) = (
-                client.clone(),
-                catalog.clone(),
-                slot.pod_queries.clone(),
-                self.probes.0.clone(),
-                app.clone(),
-            );
-            tokio::spawn(async move {
-                let found = probe_pods(&client, &catalog, &queries).await;
-                let _ = probes.send((name, found));
-            });
-        }
-        Some(app)
+        app.filter(|app| self.apps.contains_key(app))
     }
 
-    /// Compares one app and sends the report if it changed.
-    fn report(&mut self, app: &str, store: &LiveStore, catalog: &KindCatalog) {
+    /// Asks whether pods match the app's Service selectors that Git leaves
+    /// unresolved; the answer comes back as a message.
+    fn probe(&mut self, app: &str, client: &ClusterClient, catalog: &KindCatalog) {
         let Some(slot) = self.apps.get_mut(app) else {
             return;
         };
+        if slot.pod_queries.is_empty() {
+            return;
+        }
+        slot.probing = true;
+        let (client, catalog, queries, probes, name) = (
+            client.clone(),
+            catalog.clone(),
+            slot.pod_queries.clone(),
+            self.probes.0.clone(),
+            app.to_string(),
+        );
+        tokio::spawn(async move {
+            let found = probe_pods(&client, &catalog, &queries).await;
+            let _ = probes.send((name, found));
+        });
+    }
+
+    /// Compares one app and sends the report if it changed. `settled`:
+    /// every watch has given its first answer, so the verdict is not one
+    /// of a cache still filling.
+    async fn report(
+        &mut self,
+        app: &str,
+        store: &LiveStore,
+        catalog: &KindCatalog,
+        client: &ClusterClient,
+        settled: bool,
+    ) {
+        let exact = self.exact;
+        let Some(slot) = self.apps.get_mut(app) else {
+            return;
+        };
+        let settled = settled && !slot.probing;
         let report = match (&slot.desired, &slot.failure) {
             (_, Some(cause)) => AppReport::unknown(
                 app,
@@ -330,11 +380,25 @@ impl Context {
                     .collect();
                 view.pods_found = slot.pods_found.clone();
                 slot.seen = view.objects.keys().cloned().collect();
-                assess(&slot.config, revision, checked, &view)
+                let mut report = assess(&slot.config, revision, checked, &view);
+                if exact {
+                    self.exact_cache
+                        .apply(
+                            &mut report,
+                            &slot.config,
+                            revision,
+                            checked,
+                            &view,
+                            client,
+                            catalog,
+                        )
+                        .await;
+                }
+                report
             }
             (None, None) => return,
         };
-        slot.send_if_changed(report, &self.events);
+        slot.send_if_changed(report, settled, &self.events);
     }
 
     /// The apps a change to these objects concerns: those that want them,
@@ -362,11 +426,13 @@ impl Context {
             Some(failure) => AppReport::unknown(app, None, failure.clone()),
             None => AppReport::unknown(app, slot.desired.as_ref().map(|(r, _)| r.clone()), cause),
         };
-        slot.send_if_changed(report, &self.events);
+        // What can be known is known: the cluster's answer is that it
+        // cannot be reached.
+        slot.send_if_changed(report, true, &self.events);
     }
 
-    /// Watches by name the wanted objects the label watches do not show, and
-    /// stops watching those that no longer need it.
+    /// Watches the wanted objects that carry no label: one watch per kind
+    /// and namespace for all of them, in every app of the context.
     async fn track(
         &self,
         cache: &mut LiveCache,
@@ -375,10 +441,14 @@ impl Context {
         catalog: &mut KindCatalog,
     ) {
         let mut needed: Vec<(ServedKind, ResourceKey)> = Vec::new();
+        let mut interest = std::collections::HashSet::new();
         for slot in self.apps.values() {
             for wanted in &slot.wanted {
+                if !interest.insert(wanted.key.clone()) {
+                    continue;
+                }
                 let labelled = store.object(&wanted.key).and_then(app_of).is_some();
-                if labelled || needed.iter().any(|(_, key)| *key == wanted.key) {
+                if labelled {
                     continue;
                 }
                 let group = &wanted.key.group;
@@ -390,10 +460,12 @@ impl Context {
                 }
             }
         }
-        for id in &needed {
-            store.expect(WatchId::Object(id.1.clone()));
+        store.set_interest(interest);
+        let tracked = cache.track(&needed);
+        for id in tracked.started {
+            store.expect(id);
         }
-        for stopped in cache.track(&needed) {
+        for stopped in tracked.stopped {
             store.forget(&stopped);
         }
     }
@@ -409,21 +481,30 @@ impl Slot {
             wanted: Vec::new(),
             pod_queries: Vec::new(),
             pods_found: BTreeMap::new(),
+            probing: false,
             seen: BTreeSet::new(),
             last: None,
+            last_settled: false,
         }
     }
 
-    fn send_if_changed(&mut self, report: AppReport, events: &mpsc::UnboundedSender<EngineEvent>) {
-        if self.last.as_deref() == Some(&report) {
+    fn send_if_changed(
+        &mut self,
+        report: AppReport,
+        settled: bool,
+        events: &mpsc::UnboundedSender<EngineEvent>,
+    ) {
+        if self.last.as_deref() == Some(&report) && self.last_settled == settled {
             return;
         }
         let report = Arc::new(report);
         self.last = Some(report.clone());
+        self.last_settled = settled;
         let _ = events.send(EngineEvent::Report {
             app: self.config.name.clone(),
             generation: self.generation,
             report,
+            settled,
         });
     }
 }

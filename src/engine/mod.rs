@@ -8,12 +8,13 @@
 mod assess;
 mod context;
 mod desired;
-mod snapshot;
+mod exact;
+mod settle;
 mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
 pub use desired::{DesiredError, desired_at};
-pub use snapshot::{LookOptions, look_at};
+pub use settle::settle;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -37,6 +38,9 @@ pub enum EngineEvent {
         app: String,
         generation: Generation,
         report: Arc<AppReport>,
+        /// Every watch of the app's context had answered and every probe
+        /// too: the verdict is not that of a cache still filling.
+        settled: bool,
     },
     /// The app's branch history, newest first (at most `HISTORY_LIMIT` commits).
     Commits {
@@ -72,6 +76,9 @@ pub struct SourceStatus {
 pub enum EngineCommand {
     /// Poll the app's repository now and report again, as `generation`.
     Refresh { app: String, generation: Generation },
+    /// Compare with server-side dry runs (exact mode), or with the desired
+    /// objects as written.
+    SetExact { exact: bool },
 }
 
 /// How the engine runs.
@@ -81,6 +88,13 @@ pub struct EngineOptions {
     pub kubeconfig: Option<std::path::PathBuf>,
     /// The kubeconfig context for every app, instead of each app's own.
     pub context: Option<String>,
+    /// Compare live objects with what a server-side dry-run apply of the
+    /// desired ones gives (one request per object and change), instead of
+    /// with the desired ones as written.
+    pub exact: bool,
+    /// One look, for the headless commands: each watch lists once and
+    /// follows no further, and no history is walked.
+    pub one_shot: bool,
 }
 
 /// Commits listed per app in the history.

@@ -90,7 +90,7 @@ pub(super) async fn run(
             .entry(app.context.clone())
             .or_insert_with(|| {
                 ContextTask::spawn(
-                    options.kubeconfig.clone(),
+                    &options,
                     app.context.clone(),
                     events.clone(),
                     requests_made.clone(),
@@ -150,6 +150,7 @@ pub(super) async fn run(
         by_source,
         contexts,
         histories: HashMap::new(),
+        walk_histories: !options.one_shot,
         paths,
         events,
         done: done_tx,
@@ -164,6 +165,8 @@ struct Sources {
     by_source: HashMap<SourceLocation, Vec<usize>>,
     contexts: BTreeMap<Option<String>, ContextTask>,
     histories: HashMap<Branch, History>,
+    /// False for a one-shot look, which shows no history.
+    walk_histories: bool,
     paths: Paths,
     events: mpsc::UnboundedSender<EngineEvent>,
     done: mpsc::UnboundedSender<Done>,
@@ -186,10 +189,17 @@ impl Sources {
                     self.report_counts(&pollers, &mut last_counts);
                 }
                 Some(finished) = done.recv() => self.on_done(finished),
-                command = commands.recv() => {
-                    let Some(EngineCommand::Refresh { app, generation }) = command else { return };
-                    self.refresh(&app, generation, &pollers);
-                }
+                command = commands.recv() => match command {
+                    Some(EngineCommand::Refresh { app, generation }) => {
+                        self.refresh(&app, generation, &pollers);
+                    }
+                    Some(EngineCommand::SetExact { exact }) => {
+                        for context in self.contexts.values() {
+                            context.send(ToContext::Exact(exact));
+                        }
+                    }
+                    None => return,
+                },
                 _ = requests_made.notified() => self.report_counts(&pollers, &mut last_counts),
             }
         }
@@ -204,6 +214,7 @@ impl Sources {
         if let SourceEvent::Head {
             tracked, commit, ..
         } = &event
+            && self.walk_histories
         {
             self.walk((source.clone(), tracked.clone()), &commit.to_string());
         }

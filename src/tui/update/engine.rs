@@ -13,6 +13,7 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             app,
             generation,
             report,
+            ..
         } => {
             let selected = state.selected_resource().map(|r| r.key.clone());
             let is_selected = is_selected(state, &app);

@@ -35,7 +35,7 @@ impl Watched {
                 kind: kind.resource.kind.clone(),
             });
         }
-        let cache = LiveCache::start(client, &kinds, sender);
+        let cache = LiveCache::start(client, &kinds, sender, true);
         Watched {
             cache,
             store,
