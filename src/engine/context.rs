@@ -162,23 +162,25 @@ impl Context {
             });
         }
         let mut cache = LiveCache::start(client.clone(), &kinds, updates, self.follow);
-        // Apps whose desired state came while connecting.
-        self.track(&mut cache, &mut store, &client, &mut catalog)
-            .await;
         for app in self.apps.keys().cloned().collect::<Vec<_>>() {
             self.probe(&app, &client, &catalog);
         }
         let started = Instant::now();
         let mut dirty: BTreeSet<String> = self.apps.keys().cloned().collect();
+        // The objects Git names changed: watches to start or stop. Done
+        // once the messages of a settle period are in, so that apps whose
+        // desired states arrive together share a namespace's first list.
+        let mut retrack = true;
         let mut deadline = Instant::now() + SETTLE;
         loop {
             let ready =
                 !dirty.is_empty() && (store.is_settled() || started.elapsed() >= PRIME_WAIT);
-            let wake = if ready {
+            let wake = if ready || retrack {
                 deadline
             } else {
                 started + PRIME_WAIT
             };
+            let idle = dirty.is_empty() && !retrack;
             tokio::select! {
                 message = inbox.recv() => {
                     let Some(message) = message else { return };
@@ -186,45 +188,46 @@ impl Context {
                     let exact_switch = matches!(message, ToContext::Exact(_));
                     if let Some(app) = self.take(message) {
                         if wants_changed {
-                            self.track(&mut cache, &mut store, &client, &mut catalog).await;
+                            retrack = true;
                             self.probe(&app, &client, &catalog);
                         }
-                        if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
                         dirty.insert(app);
                     } else if exact_switch {
                         // Every app is compared again, the other way.
-                        if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
                         dirty.extend(self.apps.keys().cloned());
                     }
                 }
                 Some(update) = live.recv() => {
                     let epoch = store.watch_epoch();
                     let changed = store.apply(update);
-                    let touched: Vec<String> = if store.watch_epoch() != epoch {
+                    if store.watch_epoch() != epoch {
                         // Staleness is part of every app's view.
-                        self.apps.keys().cloned().collect()
+                        dirty.extend(self.apps.keys().cloned());
                     } else {
-                        self.apps_touched(&changed, &store)
-                    };
-                    if dirty.is_empty() && !touched.is_empty() { deadline = Instant::now() + SETTLE; }
-                    dirty.extend(touched);
+                        dirty.extend(self.apps_touched(&changed, &store));
+                    }
                 }
                 Some((app, found)) = self.probes.1.recv() => {
                     if let Some(slot) = self.apps.get_mut(&app) {
                         slot.pods_found = found;
                         slot.probing = false;
-                        if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
                         dirty.insert(app);
                     }
                 }
-                _ = tokio::time::sleep_until(wake), if !dirty.is_empty() => {
-                    if ready {
-                        let settled = store.is_settled() || started.elapsed() >= PRIME_WAIT;
+                _ = tokio::time::sleep_until(wake), if !idle => {
+                    if retrack {
+                        retrack = false;
+                        self.track(&mut cache, &mut store, &client, &mut catalog).await;
+                    } else if ready {
+                        let settled = store.is_settled();
                         for app in std::mem::take(&mut dirty) {
                             self.report(&app, &store, &catalog, &client, settled).await;
                         }
                     }
                 }
+            }
+            if idle && (!dirty.is_empty() || retrack) {
+                deadline = Instant::now() + SETTLE;
             }
             let total = client.requests().total();
             if self.requests.swap(total, Ordering::Relaxed) != total {
