@@ -1,4 +1,5 @@
-//! Desired against live, by DESIGN.md §9: a field Git sets must have the
+//! Desired against live, by the rules of README "Drift and health" (map in
+//! docs/ARCHITECTURE.md): a field Git sets must have the
 //! same meaning live; a field only live is drift only with evidence that Git
 //! set it before; lists with a merge key pair item by item in any order.
 

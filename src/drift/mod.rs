@@ -1,4 +1,4 @@
-//! The drift rules: desired against live (DESIGN.md §9), the
+//! The drift rules: desired against live (README "Drift and health"), the
 //! health of live objects, and the verdicts per resource and per app. Pure
 //! functions over `serde_json::Value` objects; no I/O.
 

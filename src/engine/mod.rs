@@ -1,9 +1,11 @@
-//! The engine behind the TUI: background tasks that keep every app's verdict
-//! current. One task follows the Git sources (a poller per repository,
-//! rendering each app when its branch moves); one task per cluster context
-//! keeps a watched cache of live objects and compares. They report to the
-//! UI over one channel as immutable snapshots; the UI talks back with
-//! commands. Nothing here is shared with the UI but those messages.
+//! The engine, the one driver of every verdict: the TUI runs it for as long
+//! as it is open; the headless commands run it once (`settle`) and stop.
+//! One task follows the Git sources (a poller per repository, rendering
+//! each app when its branch moves); one task per cluster context keeps a
+//! watched cache of live objects and compares. They report over one
+//! channel as immutable snapshots; the caller talks back with commands.
+//! Nothing is shared with the caller but those messages. The map of the
+//! whole: docs/ARCHITECTURE.md.
 
 mod assess;
 mod context;
