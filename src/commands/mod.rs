@@ -102,7 +102,7 @@ pub fn load_config(global: &GlobalArgs) -> Result<(Paths, Config), CommandError>
     if config.apps.is_empty()
         && let Some(app) = std::env::current_dir()
             .ok()
-            .and_then(|dir| crate::source::offer_work_tree_app(&dir))
+            .and_then(|dir| crate::config::offer_work_tree_app(&dir))
     {
         config.apps.push(app);
     }

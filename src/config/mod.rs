@@ -3,6 +3,7 @@
 
 mod duration;
 mod paths;
+mod work_tree;
 
 use std::collections::BTreeSet;
 use std::io;
@@ -15,6 +16,7 @@ use crate::source::SourceLocation;
 
 pub use duration::HumanDuration;
 pub use paths::{LOG_PREFIX, LOG_SUFFIX, PathError, Paths};
+pub use work_tree::offer_work_tree_app;
 
 /// Default interval between two polls of an app's Git source.
 pub const DEFAULT_POLL: HumanDuration = HumanDuration(std::time::Duration::from_secs(60));
@@ -44,8 +46,10 @@ pub struct UiConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppConfig {
     pub name: String,
-    /// A URL or a local path.
+    /// A URL or a local path, as the config writes it.
     pub repo: String,
+    /// `repo`, parsed once when the config is read.
+    pub source: SourceLocation,
     /// The tracked branch; `None` means the repository's default (its HEAD).
     pub branch: Option<String>,
     /// The app's folder inside the repository, `"."` for the root.
@@ -153,7 +157,7 @@ impl Config {
             // such as `ext::`) is a config error now, not a poll error later.
             let repo_at = app.repo.span().start;
             let repo = app.repo.into_inner();
-            SourceLocation::parse(&repo).map_err(|err| {
+            let source = SourceLocation::parse(&repo).map_err(|err| {
                 ConfigError::at(file, text, repo_at, format!("app \"{name}\": {err}"))
             })?;
             let path = normalize_app_path(&app.path)
@@ -171,6 +175,7 @@ impl Config {
             apps.push(AppConfig {
                 name,
                 repo,
+                source,
                 branch: app.branch,
                 path,
                 context: app.context,

@@ -33,7 +33,7 @@ const RECONNECT_LAST: Duration = Duration::from_secs(60);
 /// What the main task tells a context task.
 pub(super) enum ToContext {
     Follow {
-        app: AppConfig,
+        app: Box<AppConfig>,
     },
     Desired {
         app: String,
@@ -280,7 +280,7 @@ impl Context {
     fn take_offline(&mut self, message: ToContext) {
         match message {
             ToContext::Follow { app } => {
-                self.apps.insert(app.name.clone(), Slot::new(app));
+                self.apps.insert(app.name.clone(), Slot::new(*app));
             }
             ToContext::Desired {
                 app,
