@@ -2,7 +2,7 @@
 //! every app in the context, compared with their desired states whenever
 //! either changes. Reports are sent only when they changed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -112,13 +112,15 @@ struct Slot {
     failure: Option<String>,
     generation: Generation,
     wanted: Vec<Wanted>,
+    /// The keys of `wanted`, to tell quickly whether a change concerns the app.
+    wanted_keys: HashSet<ResourceKey>,
     pod_queries: Vec<PodQuery>,
     pods_found: BTreeMap<PodQuery, bool>,
     /// Pod probes asked and not yet answered.
     probing: bool,
     /// The live objects the last comparison saw: a change to one of them
     /// concerns this app even once it is gone or relabelled.
-    seen: BTreeSet<ResourceKey>,
+    seen: HashSet<ResourceKey>,
     last: Option<Arc<AppReport>>,
     /// Whether the last report sent was settled.
     last_settled: bool,
@@ -291,6 +293,7 @@ impl Context {
                     let (wanted, pods) = live_queries(&checked);
                     slot.desired = Some((revision, checked));
                     slot.failure = None;
+                    slot.wanted_keys = wanted.iter().map(|w| w.key.clone()).collect();
                     slot.wanted = wanted;
                     slot.pod_queries = pods;
                 }
@@ -412,7 +415,7 @@ impl Context {
             .filter(|(name, slot)| {
                 changed.iter().any(|key| {
                     slot.seen.contains(key)
-                        || slot.wanted.iter().any(|w| w.key == *key)
+                        || slot.wanted_keys.contains(key)
                         || store.object(key).and_then(app_of) == Some(name.as_str())
                 })
             })
@@ -444,7 +447,7 @@ impl Context {
         catalog: &mut KindCatalog,
     ) {
         let mut needed: Vec<(ServedKind, ResourceKey)> = Vec::new();
-        let mut interest = std::collections::HashSet::new();
+        let mut interest = HashSet::new();
         for slot in self.apps.values() {
             for wanted in &slot.wanted {
                 if !interest.insert(wanted.key.clone()) {
@@ -482,10 +485,11 @@ impl Slot {
             failure: None,
             generation: 0,
             wanted: Vec::new(),
+            wanted_keys: HashSet::new(),
             pod_queries: Vec::new(),
             pods_found: BTreeMap::new(),
             probing: false,
-            seen: BTreeSet::new(),
+            seen: HashSet::new(),
             last: None,
             last_settled: false,
         }
