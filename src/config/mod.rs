@@ -63,8 +63,9 @@ pub struct AppConfig {
     pub values: Vec<String>,
     /// Differences that are not drift.
     pub ignore: Vec<IgnoreRule>,
-    /// How a sync of the app applies, prunes and waits.
-    pub sync: SyncPolicy,
+    /// How a sync of the app applies, prunes and waits; boxed, as apps
+    /// travel in messages that should stay small.
+    pub sync: Box<SyncPolicy>,
 }
 
 /// Fields to leave out of the comparison, for the objects the rule matches.
@@ -185,9 +186,9 @@ impl Config {
                 lease_namespace: app.lease_namespace,
             }
             .check()
-                .map_err(|(offset, why)| {
-                    ConfigError::at(file, text, offset, format!("app \"{name}\": {why}"))
-                })?;
+            .map_err(|(offset, why)| {
+                ConfigError::at(file, text, offset, format!("app \"{name}\": {why}"))
+            })?;
             apps.push(AppConfig {
                 name,
                 repo,
@@ -198,7 +199,7 @@ impl Config {
                 poll: app.poll,
                 values: app.values,
                 ignore: app.ignore,
-                sync,
+                sync: Box::new(sync),
             });
         }
         let keys = raw

@@ -101,7 +101,9 @@ impl RawSyncPolicy {
                 if !crate::names::is_dns1123_label(&namespace) {
                     return Err((
                         at,
-                        format!("lease_namespace \"{namespace}\" is not a namespace name (lower-case letters, digits and '-')"),
+                        format!(
+                            "lease_namespace \"{namespace}\" is not a namespace name (lower-case letters, digits and '-')"
+                        ),
                     ));
                 }
                 Some(namespace)
@@ -206,13 +208,19 @@ mod tests {
     #[test]
     fn bad_health_timeout_and_empty_manager_are_errors_at_their_line() {
         let err = parse(&format!("{APP}health_timeout = \"later\"\n")).unwrap_err();
-        assert!(err.starts_with("config.toml:4:18: invalid duration"), "{err}");
+        assert!(
+            err.starts_with("config.toml:4:18: invalid duration"),
+            "{err}"
+        );
         let err = parse("[drift]\nmanual_managers = [\"k9s\", \"\"]\n").unwrap_err();
         assert_eq!(
             err,
             "config.toml:2:27: drift.manual_managers: a field manager name cannot be empty"
         );
         let err = parse("[drift]\nmanagers = []\n").unwrap_err();
-        assert!(err.starts_with("config.toml:2:1: unknown field \"managers\""), "{err}");
+        assert!(
+            err.starts_with("config.toml:2:1: unknown field \"managers\""),
+            "{err}"
+        );
     }
 }

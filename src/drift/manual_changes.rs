@@ -115,7 +115,11 @@ mod tests {
         );
         assert_eq!(change.change, ChangeKind::Removed);
         assert_eq!(change.by_hand.as_deref(), Some("kubectl-set"));
-        assert!(diff.diff.contains("-        - name: DEBUG_BACKDOOR"), "{}", diff.diff);
+        assert!(
+            diff.diff.contains("-        - name: DEBUG_BACKDOOR"),
+            "{}",
+            diff.diff
+        );
     }
 
     #[test]

@@ -27,8 +27,8 @@ pub use crate::resource::{
 pub use app_summary::{AppStatus, AppSummary, StatusCounts, summarize};
 pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare, compare_with};
 pub use evidence::LAST_APPLIED_ANNOTATION;
-pub use manual_changes::{MANUAL_MANAGERS, ManualManagers};
 pub use health::{Health, HealthAssessment, health};
+pub use manual_changes::{MANUAL_MANAGERS, ManualManagers};
 pub use pairing::{KeyedObject, assess_objects};
 pub use quantity::Quantity;
 pub use resource_result::{ResourceResult, ResourceStatus};

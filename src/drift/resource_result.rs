@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::compare::{ChangeKind, FieldChange, compare_with, diff_label};
-use super::manual_changes::ManualManagers;
 use super::health::{Health, HealthAssessment, health};
+use super::manual_changes::ManualManagers;
 use super::normalize::{Normalization, display_form};
 use super::stamp::revision_of;
 use super::{secret_mask, yaml_diff};

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::order::{kind_rank, wave_of};
@@ -18,7 +18,7 @@ use crate::manifests::Checked;
 use crate::resource::{APP_LABEL, MANAGED_BY_LABEL, REVISION_ANNOTATION, ResourceKey, app_of};
 
 /// What a step does to its object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SyncAction {
     Create,
@@ -155,13 +155,14 @@ pub enum PlanError {
     #[error("app \"{app}\": {object}: the live object could not be read: {reason}")]
     LiveUnknown {
         app: String,
-        object: ResourceKey,
+        /// `Kind namespace/name`.
+        object: String,
         reason: String,
     },
     #[error("app \"{app}\": {object}: sync wave \"{wave}\" is not a whole number")]
     BadWave {
         app: String,
-        object: ResourceKey,
+        object: String,
         wave: String,
     },
 }
@@ -216,7 +217,7 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
             Some(ResourceStatus::Unknown) => {
                 return Err(PlanError::LiveUnknown {
                     app: app.name.clone(),
-                    object: key,
+                    object: key.to_string(),
                     reason: result
                         .and_then(|r| r.reason.clone())
                         .unwrap_or_else(|| "unknown".to_string()),
@@ -233,7 +234,7 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         };
         let wave = wave_of(&object.value).map_err(|wave| PlanError::BadWave {
             app: app.name.clone(),
-            object: key.clone(),
+            object: key.to_string(),
             wave,
         })?;
         let mut changes: Vec<PlannedChange> = result

@@ -41,10 +41,18 @@ fn ours(mut object: Value) -> Value {
 }
 
 /// Plans `desired` against `live` the way the engine would: compare, then plan.
-fn plan_for(app: &AppConfig, desired: &[Value], live: &[Value], prune: bool) -> Result<SyncPlan, PlanError> {
+fn plan_for(
+    app: &AppConfig,
+    desired: &[Value],
+    live: &[Value],
+    prune: bool,
+) -> Result<SyncPlan, PlanError> {
     let checked = checked(desired);
     let keyed = |objects: &[Value]| -> Vec<KeyedObject> {
-        objects.iter().filter_map(|o| KeyedObject::new(o.clone()).ok()).collect()
+        objects
+            .iter()
+            .filter_map(|o| KeyedObject::new(o.clone()).ok())
+            .collect()
     };
     let results = assess_objects(&keyed(desired), &keyed(live), &[]);
     let live: BTreeMap<ResourceKey, Value> = live
@@ -74,8 +82,15 @@ fn summary(plan: &SyncPlan) -> Vec<String> {
 
 #[test]
 fn plan_creates_missing_updates_out_of_sync_and_leaves_synced_alone() {
-    let desired = [config_map("new", "1"), config_map("changed", "2"), config_map("same", "3")];
-    let live = [ours(config_map("changed", "old")), ours(config_map("same", "3"))];
+    let desired = [
+        config_map("new", "1"),
+        config_map("changed", "2"),
+        config_map("same", "3"),
+    ];
+    let live = [
+        ours(config_map("changed", "old")),
+        ours(config_map("same", "3")),
+    ];
     let plan = plan_for(&app(""), &desired, &live, false).unwrap();
     assert_eq!(
         summary(&plan),
@@ -90,7 +105,10 @@ fn synced_object_without_the_app_label_is_adopted() {
     let desired = [config_map("same", "3")];
     let plan = plan_for(&app(""), &desired, &[config_map("same", "3")], false).unwrap();
     assert_eq!(summary(&plan), vec!["Update ConfigMap shop/same"]);
-    assert_eq!(plan.steps[0].changes[0].path, "metadata.labels.driftdeck.dev/app");
+    assert_eq!(
+        plan.steps[0].changes[0].path,
+        "metadata.labels.driftdeck.dev/app"
+    );
 }
 
 #[test]
@@ -135,7 +153,13 @@ fn prunes_come_after_applies_in_reverse_order() {
             "metadata": {"name": "gone-b", "namespace": "shop"}})),
         ours(config_map("gone-c", "1")),
     ];
-    let plan = plan_for(&app(""), &[desired[0].clone(), config_map("new", "1")], &live, true).unwrap();
+    let plan = plan_for(
+        &app(""),
+        &[desired[0].clone(), config_map("new", "1")],
+        &live,
+        true,
+    )
+    .unwrap();
     assert_eq!(
         summary(&plan),
         vec![
@@ -153,7 +177,11 @@ fn prunes_come_after_applies_in_reverse_order() {
 fn prune_never_touches_unlabelled_or_other_apps_objects() {
     let mut other = config_map("theirs", "1");
     other["metadata"]["labels"] = json!({APP_LABEL: "blog"});
-    let live = [config_map("unlabelled", "1"), other, ours(config_map("old", "1"))];
+    let live = [
+        config_map("unlabelled", "1"),
+        other,
+        ours(config_map("old", "1")),
+    ];
     let plan = plan_for(&app(""), &[config_map("kept", "1")], &live, true).unwrap();
     let pruned: Vec<String> = plan.prunes().map(|s| s.key.name.clone()).collect();
     assert_eq!(pruned, vec!["old"]);
@@ -163,35 +191,75 @@ fn prune_never_touches_unlabelled_or_other_apps_objects() {
 fn prunes_are_listed_but_not_done_when_prune_is_off() {
     let live = [ours(config_map("old", "1"))];
     let plan = plan_for(&app(""), &[config_map("kept", "1")], &live, false).unwrap();
-    assert_eq!(summary(&plan), vec!["Create ConfigMap shop/kept", "Prune ConfigMap shop/old (skipped)"]);
+    assert_eq!(
+        summary(&plan),
+        vec![
+            "Create ConfigMap shop/kept",
+            "Prune ConfigMap shop/old (skipped)"
+        ]
+    );
     assert_eq!(plan.prunes().count(), 0);
     assert_eq!(plan.counts.skipped, 1);
-    assert!(plan.steps[1].skipped.as_deref().unwrap().contains("--prune"));
-    let on = plan_for(&app("prune = true\n"), &[config_map("kept", "1")], &live, true).unwrap();
+    assert!(
+        plan.steps[1]
+            .skipped
+            .as_deref()
+            .unwrap()
+            .contains("--prune")
+    );
+    let on = plan_for(
+        &app("prune = true\n"),
+        &[config_map("kept", "1")],
+        &live,
+        true,
+    )
+    .unwrap();
     assert_eq!(on.prunes().count(), 1);
 }
 
 #[test]
 fn namespaces_and_crds_are_pruned_only_when_the_app_says_so() {
-    let namespace = ours(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "old"}}));
-    let crd = ours(json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.example.com"}}));
+    let namespace =
+        ours(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "old"}}));
+    let crd = ours(
+        json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"}}),
+    );
     let live = [namespace, crd];
     let desired = [config_map("kept", "1")];
     let plan = plan_for(&app(""), &desired, &live, true).unwrap();
     assert_eq!(plan.prunes().count(), 0);
-    let reasons: Vec<&str> = plan.steps.iter().filter_map(|s| s.skipped.as_deref()).collect();
-    assert!(reasons[0].contains("prune_crds") || reasons[1].contains("prune_crds"), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("prune_namespaces")), "{reasons:?}");
+    let reasons: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter_map(|s| s.skipped.as_deref())
+        .collect();
+    assert!(
+        reasons[0].contains("prune_crds") || reasons[1].contains("prune_crds"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("prune_namespaces")),
+        "{reasons:?}"
+    );
     let both = app("prune_namespaces = true\nprune_crds = true\n");
-    assert_eq!(plan_for(&both, &desired, &live, true).unwrap().prunes().count(), 2);
+    assert_eq!(
+        plan_for(&both, &desired, &live, true)
+            .unwrap()
+            .prunes()
+            .count(),
+        2
+    );
 }
 
 #[test]
 fn prune_refuses_empty_desired_state() {
     let live = [ours(config_map("old", "1"))];
     let err = plan_for(&app(""), &[], &live, true).unwrap_err();
-    assert!(matches!(err, PlanError::EmptyDesiredState { prunable: 1, .. }), "{err}");
+    assert!(
+        matches!(err, PlanError::EmptyDesiredState { prunable: 1, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("allow_empty = true"), "{err}");
     let off = plan_for(&app(""), &[], &live, false).unwrap_err();
     assert!(matches!(off, PlanError::EmptyDesiredState { .. }), "{off}");
@@ -220,7 +288,8 @@ fn bad_sync_wave_names_the_object() {
 
 #[test]
 fn steps_carry_the_stamped_object() {
-    let desired = [json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {}})];
+    let desired =
+        [json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {}})];
     let plan = plan_for(&app(""), &desired, &[], false).unwrap();
     let object = plan.steps[0].object().unwrap();
     assert_eq!(object["metadata"]["namespace"], "shop");
@@ -257,7 +326,10 @@ fn fields_set_by_hand_are_taken_over() {
         {"manager": "kube-controller-manager", "operation": "Update", "fieldsV1": {}}]);
     let plan = plan_for(&app(""), &desired, &[live], false).unwrap();
     assert_eq!(plan.steps[0].takes_over, vec!["kubectl-edit"]);
-    assert_eq!(plan.steps[0].changes[0].by_hand.as_deref(), Some("kubectl-edit"));
+    assert_eq!(
+        plan.steps[0].changes[0].by_hand.as_deref(),
+        Some("kubectl-edit")
+    );
 }
 
 #[test]
