@@ -4,13 +4,17 @@
 mod apply;
 mod client;
 mod kinds;
+mod lease;
 mod live;
 mod store;
 mod watch;
 
-pub use apply::dry_run_apply;
+pub use apply::{
+    ApplyMode, WriteRefusal, apply, delete, dry_run_apply, get, replace_managed_fields,
+};
 pub use client::{ClusterClient, RequestTally};
 pub use kinds::{KindCatalog, ServedKind};
+pub use lease::{LEASE_DURATION, LeaseError, LeaseRequest, SyncLease, lease_name};
 pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods};
 pub use store::{LiveStore, LiveUpdate, WatchId};
 pub use watch::{LiveCache, Tracked};

@@ -4,6 +4,7 @@
 mod check;
 mod diff;
 mod health;
+mod history;
 mod log;
 mod object_file;
 mod paths;
@@ -61,6 +62,8 @@ pub enum CommandError {
     Unknown { app: String, reason: String },
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Audit(#[from] crate::sync::AuditError),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -82,6 +85,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         }
         Some(Command::Paths) => paths::run(&cli.global),
         Some(Command::Log(args)) => log::run(&cli.global, &args),
+        Some(Command::History(args)) => history::run(&cli.global, &args),
         Some(Command::Diff(args)) => diff::run(&cli.global, &args),
         Some(Command::Status(args)) => status::run(&cli.global, &args),
         Some(Command::Health(args)) => health::run(&args),

@@ -3,6 +3,7 @@
 
 mod duration;
 mod paths;
+mod sync_policy;
 mod work_tree;
 
 use std::collections::BTreeSet;
@@ -16,6 +17,7 @@ use crate::source::SourceLocation;
 
 pub use duration::HumanDuration;
 pub use paths::{LOG_PREFIX, LOG_SUFFIX, PathError, Paths};
+pub use sync_policy::{DEFAULT_HEALTH_TIMEOUT, DEFAULT_SYNC_CONCURRENCY, DriftConfig, SyncPolicy};
 pub use work_tree::offer_work_tree_app;
 
 /// Default interval between two polls of an app's Git source.
@@ -30,6 +32,8 @@ pub struct Config {
     pub apps: Vec<AppConfig>,
     /// Key bindings that replace the defaults, sorted by action name (each keeps its line).
     pub keys: Vec<KeyBinding>,
+    /// `[drift]`: what counts as drift beyond the built-in rules.
+    pub drift: DriftConfig,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -63,6 +67,9 @@ pub struct AppConfig {
     pub values: Vec<String>,
     /// Differences that are not drift.
     pub ignore: Vec<IgnoreRule>,
+    /// How a sync of the app applies, prunes and waits; boxed, as apps
+    /// travel in messages that should stay small.
+    pub sync: Box<SyncPolicy>,
 }
 
 /// Fields to leave out of the comparison, for the objects the rule matches.
@@ -172,6 +179,20 @@ impl Config {
                     )));
                 }
             }
+            let sync = sync_policy::RawSyncPolicy {
+                prune: app.prune,
+                allow_empty: app.allow_empty,
+                prune_namespaces: app.prune_namespaces,
+                prune_crds: app.prune_crds,
+                force: app.force,
+                sync_concurrency: app.sync_concurrency,
+                health_timeout: app.health_timeout,
+                lease_namespace: app.lease_namespace,
+            }
+            .check()
+            .map_err(|(offset, why)| {
+                ConfigError::at(file, text, offset, format!("app \"{name}\": {why}"))
+            })?;
             apps.push(AppConfig {
                 name,
                 repo,
@@ -183,6 +204,7 @@ impl Config {
                 poll: app.poll,
                 values: app.values,
                 ignore: app.ignore,
+                sync: Box::new(sync),
             });
         }
         let keys = raw
@@ -198,11 +220,16 @@ impl Config {
                 }
             })
             .collect();
+        let drift = raw
+            .drift
+            .check()
+            .map_err(|(offset, why)| ConfigError::at(file, text, offset, why))?;
         Ok(Config {
             file: Some(file.to_path_buf()),
             ui: raw.ui,
             apps,
             keys,
+            drift,
         })
     }
 
@@ -253,6 +280,8 @@ struct RawConfig {
     app: Vec<RawApp>,
     #[serde(default)]
     keys: std::collections::BTreeMap<String, Spanned<KeyList>>,
+    #[serde(default)]
+    drift: sync_policy::RawDrift,
 }
 
 #[derive(Deserialize)]
@@ -272,6 +301,19 @@ struct RawApp {
     values: Vec<String>,
     #[serde(default)]
     ignore: Vec<IgnoreRule>,
+    #[serde(default)]
+    prune: bool,
+    #[serde(default)]
+    allow_empty: bool,
+    #[serde(default)]
+    prune_namespaces: bool,
+    #[serde(default)]
+    prune_crds: bool,
+    #[serde(default)]
+    force: bool,
+    sync_concurrency: Option<Spanned<i64>>,
+    health_timeout: Option<HumanDuration>,
+    lease_namespace: Option<Spanned<String>>,
 }
 
 fn default_path() -> String {

@@ -29,6 +29,7 @@ pub fn offer_work_tree_app(dir: &Path) -> Option<AppConfig> {
         poll: DEFAULT_POLL,
         values: Vec::new(),
         ignore: Vec::new(),
+        sync: Default::default(),
     })
 }
 

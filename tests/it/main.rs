@@ -15,4 +15,5 @@ mod manifests;
 mod reconcile;
 mod simcluster;
 mod source;
+mod sync;
 mod tui;
