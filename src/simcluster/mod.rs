@@ -27,6 +27,7 @@ mod managed_fields;
 mod metrics;
 mod openapi;
 mod patch;
+mod protobuf;
 mod quantity;
 mod routing;
 mod schema;
