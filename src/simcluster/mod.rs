@@ -29,6 +29,7 @@ mod openapi;
 mod patch;
 mod protobuf;
 mod quantity;
+mod replica_sets;
 mod routing;
 mod schema;
 mod selectors;
