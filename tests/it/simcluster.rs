@@ -29,5 +29,8 @@ mod state;
 #[path = "simcluster/kubectl.rs"]
 mod kubectl;
 
+#[path = "simcluster/kubectl_verbs.rs"]
+mod kubectl_verbs;
+
 #[path = "simcluster/cli.rs"]
 mod cli;
