@@ -280,7 +280,12 @@ async fn serve(
                 .ok_or_else(ApiError::no_such_resource)
         }
         Route::OpenApiV2 | Route::Unknown => Err(ApiError::no_such_resource()),
-        Route::Resource(target) => resource(app, request, body, target).await,
+        Route::Resource(target) => {
+            if !protobuf::json_is_acceptable(&accept) {
+                return Err(ApiError::not_acceptable());
+            }
+            resource(app, request, body, target).await
+        }
     }
 }
 
@@ -465,8 +470,13 @@ fn request_object(request: &ApiRequest, body: &[u8]) -> Result<Value, ApiError> 
     let media = content_type.split(';').next().unwrap_or("").trim();
     match media {
         "" | "application/json" | "application/yaml" | "*/*" => lifecycle::parse_body(body),
-        protobuf::MEDIA_TYPE => protobuf::decode_object(body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding protobuf: {e}"))),
+        protobuf::MEDIA_TYPE => protobuf::decode_object(body).map_err(|e| match e {
+            // As on a real cluster: custom resources take no protobuf.
+            protobuf::ProtobufError::UnknownKind { .. } => {
+                ApiError::unsupported_media_type_for(e.to_string())
+            }
+            _ => ApiError::bad_request(format!("error decoding protobuf: {e}")),
+        }),
         _ => Err(ApiError::unsupported_media_type(&content_type)),
     }
 }

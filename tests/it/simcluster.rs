@@ -32,5 +32,8 @@ mod kubectl;
 #[path = "simcluster/kubectl_verbs.rs"]
 mod kubectl_verbs;
 
+#[path = "simcluster/protobuf.rs"]
+mod protobuf;
+
 #[path = "simcluster/cli.rs"]
 mod cli;

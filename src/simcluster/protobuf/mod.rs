@@ -26,6 +26,21 @@ use wire::{Fields, WireError, WireValue};
 /// The media type kubectl sends for built-in kinds.
 pub const MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
 
+/// Whether a client takes JSON answers: kubectl's Accept lists
+/// `application/json` after protobuf, and client-go's default ends with
+/// `*/*`; JSON is YAML too. One that asks for protobuf alone is refused
+/// (406), not answered in a format it did not ask for.
+pub fn json_is_acceptable(accept: &str) -> bool {
+    accept.trim().is_empty()
+        || accept.split(',').any(|media| {
+            let media = media.split(';').next().unwrap_or("").trim();
+            matches!(
+                media,
+                "application/json" | "application/yaml" | "application/*" | "*/*" | "*"
+            )
+        })
+}
+
 /// Every protobuf body starts with it.
 const MAGIC: &[u8] = b"k8s\0";
 

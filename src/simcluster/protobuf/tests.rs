@@ -319,3 +319,21 @@ fn embedded_structs_sit_in_their_parent_as_in_json() {
         json!([{"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "mode"}}}])
     );
 }
+
+#[test]
+fn json_answers_suit_kubectl_and_client_go_but_not_protobuf_alone() {
+    assert!(json_is_acceptable(""));
+    assert!(json_is_acceptable(
+        "application/vnd.kubernetes.protobuf,application/json"
+    ));
+    assert!(json_is_acceptable(
+        "application/vnd.kubernetes.protobuf, */*"
+    ));
+    assert!(json_is_acceptable(
+        "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    ));
+    assert!(!json_is_acceptable("application/vnd.kubernetes.protobuf"));
+    assert!(!json_is_acceptable(
+        "application/vnd.kubernetes.protobuf;stream=watch"
+    ));
+}
