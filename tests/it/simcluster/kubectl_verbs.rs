@@ -296,11 +296,24 @@ async fn kubectl_scale_set_patch_label_and_annotate_change_a_deployment() {
         kubectl
             .ok(&[&["set", "env"], &web[..], &["MODE=fast"]].concat())
             .await;
+        // kubectl's default patch for built-in kinds is strategic.
         kubectl
             .ok(&[
                 &["patch"],
                 &web[..],
                 &["-p", r#"{"spec":{"minReadySeconds":5}}"#],
+            ]
+            .concat())
+            .await;
+        kubectl
+            .ok(&[
+                &["patch"],
+                &web[..],
+                &[
+                    "--type=merge",
+                    "-p",
+                    r#"{"spec":{"progressDeadlineSeconds":300}}"#,
+                ],
             ]
             .concat())
             .await;
@@ -327,6 +340,7 @@ async fn kubectl_scale_set_patch_label_and_annotate_change_a_deployment() {
         let spec = &deployment["spec"];
         assert_eq!(spec["replicas"], 3);
         assert_eq!(spec["minReadySeconds"], 5);
+        assert_eq!(spec["progressDeadlineSeconds"], 300);
         assert_eq!(spec["revisionHistoryLimit"], 3);
         let container = &spec["template"]["spec"]["containers"][0];
         assert_eq!(container["image"], "nginx:1.28");
