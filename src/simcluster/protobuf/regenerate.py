@@ -16,7 +16,7 @@ import re
 import sys
 
 API_PACKAGES = ["core/v1", "apps/v1", "batch/v1", "networking/v1", "policy/v1",
-                "autoscaling/v1", "autoscaling/v2", "coordination/v1"]
+                "autoscaling/v1", "autoscaling/v2", "coordination/v1", "rbac/v1"]
 MACHINERY_PACKAGES = ["pkg/apis/meta/v1", "pkg/runtime", "pkg/util/intstr", "pkg/api/resource"]
 SCALARS = {"string", "bytes", "bool", "int32", "int64"}
 

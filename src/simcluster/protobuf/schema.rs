@@ -183,6 +183,10 @@ mod tests {
             ("autoscaling/v2", "HorizontalPodAutoscaler"),
             ("autoscaling/v1", "Scale"),
             ("coordination.k8s.io/v1", "Lease"),
+            ("rbac.authorization.k8s.io/v1", "Role"),
+            ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
         ] {
             assert!(
                 schema

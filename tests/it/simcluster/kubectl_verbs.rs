@@ -196,9 +196,51 @@ async fn kubectl_create_generators_of_the_other_served_kinds_work() {
                 "--max=5",
                 "--cpu-percent=80",
             ],
+            &[
+                "create",
+                "role",
+                "reader",
+                "--verb=get,list",
+                "--resource=pods",
+            ],
+            &[
+                "create",
+                "rolebinding",
+                "reader",
+                "--role=reader",
+                "--serviceaccount=demo:bot",
+            ],
+            &[
+                "create",
+                "clusterrole",
+                "viewer",
+                "--verb=get",
+                "--resource=namespaces",
+            ],
+            &[
+                "create",
+                "clusterrolebinding",
+                "viewer",
+                "--clusterrole=viewer",
+                "--user=ada",
+            ],
         ] {
             kubectl.ok(&[command, &["-n", "demo"]].concat()).await;
         }
+        let role = get(&kubectl, "role/reader").await;
+        assert_eq!(
+            role["rules"],
+            json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}])
+        );
+        let binding = get(&kubectl, "rolebinding/reader").await;
+        assert_eq!(
+            binding["subjects"],
+            json!([{"kind": "ServiceAccount", "name": "bot", "namespace": "demo"}])
+        );
+        assert_eq!(binding["roleRef"]["name"], "reader");
+        let cluster_binding = get(&kubectl, "clusterrolebinding/viewer").await;
+        assert_eq!(cluster_binding["subjects"][0]["name"], "ada");
+        assert_eq!(cluster_binding["roleRef"]["kind"], "ClusterRole");
         assert_eq!(
             get(&kubectl, "serviceaccount/bot").await["metadata"]["name"],
             "bot"
