@@ -137,7 +137,13 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
     let complete = checked.can_sync();
     if complete {
         for (key, object) in &live.objects {
-            if !desired_keys.contains(key) && app_of(object) == Some(app.name.as_str()) {
+            // An object a controller made (a Deployment's ReplicaSets and
+            // Pods) copies the label from its template; its owner is what
+            // Git has.
+            if !desired_keys.contains(key)
+                && app_of(object) == Some(app.name.as_str())
+                && !has_controller(object)
+            {
                 resources.push(ResourceResult::extra(key.clone(), object));
             }
         }
@@ -173,6 +179,19 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
         stale_since: live.stale_since,
         stale_cause: live.stale_cause.clone(),
     }
+}
+
+/// True when a controller owns the object (an owner reference with
+/// `controller: true`).
+fn has_controller(object: &serde_json::Value) -> bool {
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|owners| {
+            owners
+                .iter()
+                .any(|o| o.get("controller") == Some(&serde_json::Value::Bool(true)))
+        })
 }
 
 /// The problems, minus the reference warnings the live state resolves; the
@@ -220,4 +239,63 @@ fn standing_problems(checked: &Checked, live: &LiveRead) -> Vec<Problem> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::config::Config;
+    use crate::drift::ResourceStatus;
+    use crate::manifests::{ManifestFile, check_files};
+
+    fn app() -> AppConfig {
+        let text = "[[app]]\nname = \"shop\"\nrepo = \"r\"\nnamespace = \"shop\"\n";
+        Config::parse(Path::new("config.toml"), text)
+            .unwrap()
+            .apps
+            .remove(0)
+    }
+
+    fn labelled(kind: &str, name: &str, owned: bool) -> Value {
+        let mut object = json!({"apiVersion": "apps/v1", "kind": kind,
+            "metadata": {"name": name, "namespace": "shop", "labels": {crate::resource::APP_LABEL: "shop"}}});
+        if owned {
+            object["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1",
+                "kind": "Deployment", "name": "web", "uid": "1", "controller": true}]);
+        }
+        object
+    }
+
+    #[test]
+    fn objects_a_controller_made_from_a_labelled_template_are_not_extra() {
+        let deployment = labelled("Deployment", "web", false);
+        let file = ManifestFile {
+            path: PathBuf::from("web.json"),
+            bytes: deployment.to_string().into_bytes(),
+            rendered_by: None,
+        };
+        let checked = check_files(&[file], Path::new("apps/shop"), "shop");
+        let mut live = LiveRead::default();
+        for object in [
+            deployment,
+            labelled("ReplicaSet", "web-5d8f", true),
+            labelled("ReplicaSet", "left-behind", false),
+        ] {
+            live.objects
+                .insert(ResourceKey::of(&object).unwrap(), Arc::new(object));
+        }
+        let report = assess(&app(), "0123456", &checked, &live);
+        let extra: Vec<&str> = report
+            .resources
+            .iter()
+            .filter(|r| r.status == ResourceStatus::Extra)
+            .map(|r| r.key.name.as_str())
+            .collect();
+        assert_eq!(extra, vec!["left-behind"]);
+    }
 }
