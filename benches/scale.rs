@@ -251,8 +251,8 @@ fn every_verdict_shown(screen: &str) -> bool {
         let name = format!("app-{app} ");
         screen
             .lines()
-            .find(|line| line.contains(&name))
-            .is_some_and(|line| line.contains('✓') || line.contains('✗'))
+            .filter(|line| line.contains(&name))
+            .any(|line| line.contains('✓') || line.contains('✗'))
     })
 }
 
