@@ -17,7 +17,7 @@ pub use kinds::{KindCatalog, ServedKind};
 pub use lease::{LEASE_DURATION, LeaseError, LeaseRequest, SyncLease, lease_name};
 pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods};
 pub use store::{LiveStore, LiveUpdate, WatchId};
-pub use watch::{LiveCache, Tracked};
+pub use watch::{KeepManagers, LiveCache, Tracked};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {

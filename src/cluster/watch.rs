@@ -32,6 +32,8 @@ pub struct LiveCache {
     updates: mpsc::UnboundedSender<LiveUpdate>,
     /// False for a one-shot look: each watch lists once and stops there.
     follow: bool,
+    /// The field managers whose `managedFields` entries are kept.
+    keep: KeepManagers,
     tasks: HashMap<WatchId, JoinHandle<()>>,
     /// For each watch of unlabelled objects, the objects Git names in it
     /// when it last listed.
@@ -50,17 +52,22 @@ pub struct Tracked {
 impl LiveCache {
     /// Starts one watch per kind, for objects that carry the app label
     /// (any app): together they see every object driftdeck applied. With
-    /// `follow` false, each lists once and watches no further.
+    /// `follow` false, each lists once and watches no further. Of each
+    /// object's `managedFields`, only the entries of the managers `keep`
+    /// accepts are kept: drift needs driftdeck's and the manual ones, and
+    /// the rest is most of an object's size.
     pub fn start(
         client: ClusterClient,
         kinds: &[&ServedKind],
         updates: mpsc::UnboundedSender<LiveUpdate>,
         follow: bool,
+        keep: KeepManagers,
     ) -> LiveCache {
         let mut cache = LiveCache {
             client,
             updates,
             follow,
+            keep,
             tasks: HashMap::new(),
             covered: HashMap::new(),
         };
@@ -155,6 +162,7 @@ impl LiveCache {
             kind,
             selection,
             follow: self.follow,
+            keep: self.keep.clone(),
             updates: self.updates.clone(),
         };
         self.tasks.insert(id, tokio::spawn(task.run()));
@@ -180,8 +188,12 @@ struct WatchTask {
     kind: ServedKind,
     selection: Selection,
     follow: bool,
+    keep: KeepManagers,
     updates: mpsc::UnboundedSender<LiveUpdate>,
 }
+
+/// Which field managers' `managedFields` entries the live cache keeps.
+pub type KeepManagers = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Why a watch stopped.
 enum WatchEnd {
@@ -280,7 +292,7 @@ impl WatchTask {
         let objects = list
             .items
             .into_iter()
-            .filter_map(|o| to_value(o, &self.kind.resource))
+            .filter_map(|o| self.value(o))
             .collect();
         let sent = self.updates.send(LiveUpdate::Listed {
             watch: self.id.clone(),
@@ -307,7 +319,7 @@ impl WatchTask {
             let update = match event {
                 Ok(WatchEvent::Added(object)) | Ok(WatchEvent::Modified(object)) => {
                     remember_version(version, &object);
-                    to_value(object, &self.kind.resource).map(|object| LiveUpdate::Applied {
+                    self.value(object).map(|object| LiveUpdate::Applied {
                         watch: self.id.clone(),
                         object,
                     })
@@ -345,6 +357,13 @@ impl WatchTask {
         WatchEnd::Resume
     }
 
+    /// The object as the cache keeps it.
+    fn value(&self, object: DynamicObject) -> Option<serde_json::Value> {
+        let mut value = to_value(object, &self.kind.resource)?;
+        trim_managed_fields(&mut value, self.keep.as_ref());
+        Some(value)
+    }
+
     /// Reports a failure; false when the owner is gone.
     fn fail(&self, cause: String) -> bool {
         tracing::info!(watch = ?self.id, %cause, "watch failed, keeping the last state");
@@ -355,6 +374,21 @@ impl WatchTask {
                 at: jiff::Timestamp::now(),
             })
             .is_ok()
+    }
+}
+
+/// Drops the `managedFields` entries of managers `keep` does not accept.
+fn trim_managed_fields(object: &mut serde_json::Value, keep: &dyn Fn(&str) -> bool) {
+    if let Some(entries) = object
+        .pointer_mut("/metadata/managedFields")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        entries.retain(|entry| {
+            entry
+                .get("manager")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(keep)
+        });
     }
 }
 
@@ -392,6 +426,24 @@ fn backoff(failures: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_kept_managers_entries_stay() {
+        let mut object = serde_json::json!({"metadata": {"managedFields": [
+            {"manager": "driftdeck", "fieldsV1": {}},
+            {"manager": "kube-controller-manager", "fieldsV1": {}},
+            {"manager": "kubectl-edit", "fieldsV1": {}},
+            {"fieldsV1": {}}
+        ]}});
+        trim_managed_fields(&mut object, &|m| m == "driftdeck" || m == "kubectl-edit");
+        let managers: Vec<&str> = object["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["manager"].as_str().unwrap())
+            .collect();
+        assert_eq!(managers, vec!["driftdeck", "kubectl-edit"]);
+    }
 
     #[test]
     fn backoff_doubles_up_to_its_cap() {

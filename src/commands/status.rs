@@ -8,8 +8,8 @@ use super::table::write_table;
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::config::AppConfig;
-use crate::drift::AppStatus;
 use crate::drift::StatusCounts;
+use crate::drift::{AppStatus, ManualManagers};
 use crate::engine::{AppReport, EngineOptions, settle};
 
 /// How long one look may take before an app with no verdict is Unknown.
@@ -73,6 +73,7 @@ pub(super) fn look(
         context: global.context.clone(),
         exact,
         one_shot: true,
+        manual: ManualManagers::with_extra(config.drift.manual_managers.iter().cloned()),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

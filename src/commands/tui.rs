@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use super::CommandError;
 use crate::cli::GlobalArgs;
+use crate::drift::ManualManagers;
 use crate::engine::EngineOptions;
 use crate::tui::{ColorDepth, EngineSetup, Exit, Keymap, State, Theme};
 
@@ -32,6 +33,7 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {
             context: global.context.clone(),
             exact: false,
             one_shot: false,
+            manual: ManualManagers::with_extra(config.drift.manual_managers.iter().cloned()),
         },
     };
     let exit = crate::tui::run(state, setup)?;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cluster::{LiveRead, PodQuery, Wanted, kind_label};
 use crate::config::AppConfig;
-use crate::drift::{AppStatus, AppSummary, Health, ResourceResult, summarize};
+use crate::drift::{AppStatus, AppSummary, Health, ManualManagers, ResourceResult, summarize};
 use crate::manifests::{Checked, Problem, ReferenceTarget, Severity};
 use crate::resource::{ResourceKey, app_of, short_revision};
 
@@ -103,7 +103,13 @@ pub fn live_queries(checked: &Checked) -> (Vec<Wanted>, Vec<PodQuery>) {
 }
 
 /// Compares the desired state at `revision` with the live state.
-pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRead) -> AppReport {
+pub fn assess(
+    app: &AppConfig,
+    revision: &str,
+    checked: &Checked,
+    live: &LiveRead,
+    manual: &ManualManagers,
+) -> AppReport {
     let mut resources = Vec::with_capacity(checked.desired.objects.len());
     let mut desired_keys = BTreeSet::new();
     for object in &checked.desired.objects {
@@ -112,7 +118,7 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
             continue; // defined twice: an error the problems already name
         }
         let result = if let Some(live_object) = live.objects.get(&key) {
-            ResourceResult::compared(key, &object.value, live_object, &app.ignore)
+            ResourceResult::compared_with(key, &object.value, live_object, &app.ignore, manual)
         } else if let Some(unreadable) = live.unreadable.iter().find(|u| u.covers(&key)) {
             ResourceResult::unknown(
                 key,
@@ -289,7 +295,13 @@ mod tests {
             live.objects
                 .insert(ResourceKey::of(&object).unwrap(), Arc::new(object));
         }
-        let report = assess(&app(), "0123456", &checked, &live);
+        let report = assess(
+            &app(),
+            "0123456",
+            &checked,
+            &live,
+            &ManualManagers::default(),
+        );
         let extra: Vec<&str> = report
             .resources
             .iter()

@@ -15,12 +15,13 @@ use super::assess::{AppReport, assess, live_queries};
 use super::exact::ExactCache;
 use super::{EngineEvent, EngineOptions, Generation};
 use crate::cluster::{
-    ClusterClient, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind, Wanted, WatchId,
-    probe_pods,
+    ClusterClient, KeepManagers, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind, Wanted,
+    WatchId, probe_pods,
 };
 use crate::config::AppConfig;
+use crate::drift::ManualManagers;
 use crate::manifests::Checked;
-use crate::resource::{ResourceKey, app_of};
+use crate::resource::{FIELD_MANAGER, ResourceKey, app_of};
 
 /// Changes are gathered this long before apps are compared again.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -73,6 +74,7 @@ impl ContextTask {
                 follow: !options.one_shot,
                 exact: options.exact,
                 exact_cache: ExactCache::default(),
+                manual: options.manual.clone(),
                 name: context,
                 apps: BTreeMap::new(),
                 events,
@@ -132,6 +134,7 @@ struct Context {
     follow: bool,
     exact: bool,
     exact_cache: ExactCache,
+    manual: ManualManagers,
     name: Option<String>,
     apps: BTreeMap<String, Slot>,
     events: mpsc::UnboundedSender<EngineEvent>,
@@ -163,7 +166,10 @@ impl Context {
                 kind: kind.resource.kind.clone(),
             });
         }
-        let mut cache = LiveCache::start(client.clone(), &kinds, updates, self.follow);
+        let manual = self.manual.clone();
+        let keep: KeepManagers =
+            Arc::new(move |manager: &str| manager == FIELD_MANAGER || manual.contains(manager));
+        let mut cache = LiveCache::start(client.clone(), &kinds, updates, self.follow, keep);
         for app in self.apps.keys().cloned().collect::<Vec<_>>() {
             self.probe(&app, &client, &catalog);
         }
@@ -386,7 +392,7 @@ impl Context {
                     .collect();
                 view.pods_found = slot.pods_found.clone();
                 slot.seen = view.objects.keys().cloned().collect();
-                let mut report = assess(&slot.config, revision, checked, &view);
+                let mut report = assess(&slot.config, revision, checked, &view, &self.manual);
                 if exact {
                     self.exact_cache
                         .apply(
@@ -397,6 +403,7 @@ impl Context {
                             &view,
                             client,
                             catalog,
+                            &self.manual,
                         )
                         .await;
                 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::assess::AppReport;
 use crate::cluster::{ClusterClient, KindCatalog, LiveRead, dry_run_apply};
 use crate::config::AppConfig;
-use crate::drift::{ResourceResult, ResourceStatus, summarize};
+use crate::drift::{ManualManagers, ResourceResult, ResourceStatus, summarize};
 use crate::manifests::Checked;
 use crate::resource::ResourceKey;
 
@@ -42,6 +42,7 @@ impl ExactCache {
         live: &LiveRead,
         client: &ClusterClient,
         catalog: &KindCatalog,
+        manual: &ManualManagers,
     ) {
         let desired: HashMap<ResourceKey, (&str, &Value)> = checked
             .desired
@@ -109,11 +110,12 @@ impl ExactCache {
                 continue;
             }
             *resource = match dry_run {
-                Ok(would_be) => ResourceResult::compared(
+                Ok(would_be) => ResourceResult::compared_with(
                     resource.key.clone(),
                     would_be,
                     live_object,
                     &app.ignore,
+                    manual,
                 ),
                 Err(cause) => ResourceResult::unknown(
                     resource.key.clone(),

@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::{AppConfig, Paths};
+use crate::drift::ManualManagers;
 use crate::source::LogEntry;
 
 /// Counts the requests made about an app. The UI raises it when it asks
@@ -97,6 +98,9 @@ pub struct EngineOptions {
     /// One look, for the headless commands: each watch lists once and
     /// follows no further, and no history is walked.
     pub one_shot: bool,
+    /// The field managers whose fields are changes made by hand (the
+    /// built-in ones and the config's `[drift] manual_managers`).
+    pub manual: ManualManagers,
 }
 
 /// Commits listed per app in the history.

@@ -139,7 +139,13 @@ impl World {
                 kind: kind.resource.kind.clone(),
             });
         }
-        let mut cache = LiveCache::start(self.client.clone(), &kinds, updates, false);
+        let mut cache = LiveCache::start(
+            self.client.clone(),
+            &kinds,
+            updates,
+            false,
+            std::sync::Arc::new(|_: &str| true),
+        );
         let mut needed = Vec::new();
         for item in wanted {
             let kind = self
