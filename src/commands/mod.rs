@@ -10,6 +10,7 @@ mod object_file;
 mod paths;
 mod sim;
 mod status;
+mod sync;
 mod table;
 mod tui;
 
@@ -88,6 +89,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::History(args)) => history::run(&cli.global, &args),
         Some(Command::Diff(args)) => diff::run(&cli.global, &args),
         Some(Command::Status(args)) => status::run(&cli.global, &args),
+        Some(Command::Sync(args)) => sync::run(&cli.global, &args),
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Completions { shell }) => {

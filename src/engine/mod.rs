@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 use crate::config::{AppConfig, Paths};
 use crate::drift::ManualManagers;
 use crate::source::LogEntry;
+use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
 
 /// Counts the requests made about an app. The UI raises it when it asks
 /// anew (a refresh); replies carry the generation they answer, and the UI
@@ -62,6 +63,28 @@ pub enum EngineEvent {
     Source { app: String, source: SourceStatus },
     /// Requests made so far to Git remotes and to API servers.
     Requests { git: u64, cluster: u64 },
+    /// The answer to `EngineCommand::Plan`: the plan, or why there is none.
+    Planned {
+        app: String,
+        plan: Result<Arc<SyncPlan>, String>,
+    },
+    /// How a running sync goes.
+    Syncing { app: String, progress: SyncProgress },
+    /// A sync ended: how it went, or why it could not run or wrote nothing.
+    SyncEnded {
+        app: String,
+        outcome: Result<SyncOutcome, SyncRefused>,
+    },
+}
+
+/// Why a sync wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRefused {
+    pub message: String,
+    /// True when it could not run at all (the Lease is held, the cluster
+    /// cannot be reached, no verdict yet); false when the plan or the
+    /// server's dry run refused it.
+    pub could_not_run: bool,
 }
 
 /// The state of an app's Git source.
@@ -82,6 +105,25 @@ pub enum EngineCommand {
     /// Compare with server-side dry runs (exact mode), or with the desired
     /// objects as written.
     SetExact { exact: bool },
+    /// Plan a sync of the app at the revision last compared; answered by
+    /// `EngineEvent::Planned`.
+    Plan { app: String, prune: bool },
+    /// Plan afresh and run a sync of the app; answered by `Syncing` events
+    /// and one `SyncEnded`.
+    Sync { app: String, request: SyncCommand },
+    /// Stop the app's running sync once the objects in flight are done.
+    CancelSync { app: String },
+}
+
+/// How to sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncCommand {
+    /// Prune on this sync (else as the app says).
+    pub prune: bool,
+    /// Take over fields other managers own (else as the app says).
+    pub force: bool,
+    /// Only the server's dry run of the whole plan.
+    pub dry_run: bool,
 }
 
 /// How the engine runs.

@@ -91,6 +91,7 @@ pub(super) async fn run(
             .or_insert_with(|| {
                 ContextTask::spawn(
                     &options,
+                    &paths,
                     app.context.clone(),
                     events.clone(),
                     requests_made.clone(),
@@ -183,6 +184,15 @@ impl Sources {
                         for context in self.contexts.values() {
                             context.send(ToContext::Exact(exact));
                         }
+                    }
+                    Some(EngineCommand::Plan { app, prune }) => {
+                        self.to_context_of(&app, ToContext::Plan { app: app.clone(), prune });
+                    }
+                    Some(EngineCommand::Sync { app, request }) => {
+                        self.to_context_of(&app, ToContext::Sync { app: app.clone(), request });
+                    }
+                    Some(EngineCommand::CancelSync { app }) => {
+                        self.to_context_of(&app, ToContext::CancelSync { app: app.clone() });
                     }
                     None => return,
                 },
@@ -307,6 +317,18 @@ impl Sources {
                 }
                 self.publish_history(&branch);
             }
+        }
+    }
+
+    /// Hands a message to the task of the app's context.
+    fn to_context_of(&self, app: &str, message: ToContext) {
+        let context = self
+            .followed
+            .iter()
+            .find(|f| f.config.name == app)
+            .and_then(|f| self.contexts.get(&f.context));
+        if let Some(context) = context {
+            context.send(message);
         }
     }
 

@@ -127,20 +127,26 @@ pub async fn execute(
             wave: wave[0].step.wave,
             objects: wave.len(),
         });
-        let done: Vec<ObjectOutcome> = futures::stream::iter(wave.iter().map(|target| async {
-            if stopped() {
-                return report(progress, target.step, ObjectResult::NotStarted, None);
-            }
-            let outcome = apply_one(client, target, options).await;
-            if outcome.result == ObjectResult::Failed {
-                halted.store(true, Ordering::SeqCst);
-            }
-            let _ = progress.send(SyncProgress::Object(outcome.clone()));
-            outcome
-        }))
-        .buffered(options.concurrency.max(1))
-        .collect()
-        .await;
+        // The futures are gathered first: a stream over a closure makes the
+        // sync's future unprovably Send, and the engine runs it in a task.
+        let applies: Vec<_> = wave
+            .iter()
+            .map(|target| async {
+                if stopped() {
+                    return report(progress, target.step, ObjectResult::NotStarted, None);
+                }
+                let outcome = apply_one(client, target, options).await;
+                if outcome.result == ObjectResult::Failed {
+                    halted.store(true, Ordering::SeqCst);
+                }
+                let _ = progress.send(SyncProgress::Object(outcome.clone()));
+                outcome
+            })
+            .collect();
+        let done: Vec<ObjectOutcome> = futures::stream::iter(applies)
+            .buffered(options.concurrency.max(1))
+            .collect()
+            .await;
         outcomes.extend(done);
     }
 
@@ -152,29 +158,33 @@ pub async fn execute(
         objects: prunes.iter().filter(|t| t.step.is_done()).count(),
     });
     for wave in prunes.chunk_by(|a, b| a.step.wave == b.step.wave) {
-        let done: Vec<ObjectOutcome> = futures::stream::iter(wave.iter().map(|target| async {
-            let step = target.step;
-            if !step.is_done() {
-                return report(progress, step, ObjectResult::Skipped, step.skipped.clone());
-            }
-            if stopped() {
-                return report(progress, step, ObjectResult::NotStarted, None);
-            }
-            let result = match &target.kind {
-                Some(kind) => cluster::delete(client, kind, &step.key, false).await,
-                None => Ok(()),
-            };
-            match result {
-                Ok(()) => report(progress, step, ObjectResult::Pruned, None),
-                Err(refusal) => {
-                    halted.store(true, Ordering::SeqCst);
-                    report(progress, step, ObjectResult::Failed, Some(refusal.message))
+        let deletes: Vec<_> = wave
+            .iter()
+            .map(|target| async {
+                let step = target.step;
+                if !step.is_done() {
+                    return report(progress, step, ObjectResult::Skipped, step.skipped.clone());
                 }
-            }
-        }))
-        .buffered(options.concurrency.max(1))
-        .collect()
-        .await;
+                if stopped() {
+                    return report(progress, step, ObjectResult::NotStarted, None);
+                }
+                let result = match &target.kind {
+                    Some(kind) => cluster::delete(client, kind, &step.key, false).await,
+                    None => Ok(()),
+                };
+                match result {
+                    Ok(()) => report(progress, step, ObjectResult::Pruned, None),
+                    Err(refusal) => {
+                        halted.store(true, Ordering::SeqCst);
+                        report(progress, step, ObjectResult::Failed, Some(refusal.message))
+                    }
+                }
+            })
+            .collect();
+        let done: Vec<ObjectOutcome> = futures::stream::iter(deletes)
+            .buffered(options.concurrency.max(1))
+            .collect()
+            .await;
         outcomes.extend(done);
     }
     Ok(outcomes)
@@ -271,8 +281,9 @@ async fn dry_run(
     let _ = progress.send(SyncProgress::DryRun {
         objects: checked.len(),
     });
-    let failures: Vec<DryRunFailure> =
-        futures::stream::iter(checked.into_iter().map(|(target, kind)| async move {
+    let dry_runs: Vec<_> = checked
+        .into_iter()
+        .map(|(target, kind)| async move {
             let step = target.step;
             let result = match step.object() {
                 Some(object) => {
@@ -290,11 +301,15 @@ async fn dry_run(
                 key: step.key.clone(),
                 message: explain(&refusal),
             })
-        }))
+        })
+        .collect();
+    let failures: Vec<DryRunFailure> = futures::stream::iter(dry_runs)
         .buffered(options.concurrency.max(1))
-        .filter_map(|failure| async move { failure })
-        .collect()
-        .await;
+        .collect::<Vec<Option<DryRunFailure>>>()
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     if failures.is_empty() {
         Ok(())
     } else {

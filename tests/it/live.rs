@@ -19,3 +19,6 @@ mod engine;
 
 #[path = "live/scale.rs"]
 mod scale;
+
+#[path = "live/sync_command.rs"]
+mod sync_command;

@@ -80,6 +80,12 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             state.requests = counts;
             return Outcome::changed_if(changed);
         }
+        // The TUI asks for no sync yet.
+        EngineEvent::Planned { .. }
+        | EngineEvent::Syncing { .. }
+        | EngineEvent::SyncEnded { .. } => {
+            return Outcome::unchanged();
+        }
     }
     keep_cursors_in_view(state);
     Outcome::changed()
