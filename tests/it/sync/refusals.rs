@@ -194,3 +194,27 @@ async fn server_failing_mid_sync_gives_a_clean_error_and_a_partial_audit() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_sync_into_a_new_namespace_is_dry_run_whole() {
+    within_timeout(async {
+        // The Lease makes the app's namespace before the dry run, so objects
+        // in it are checked even though the plan creates the Namespace.
+        let mut world = World::new().await;
+        let app = world.app("");
+        let mut broken = deployment("broken", "nginx:1.25");
+        broken["spec"]["replicas"] = json!(-1);
+        let objects = [namespace(NAMESPACE), config_map("settings", "v"), broken];
+        let plan = world.plan(&app, &objects, false).await.unwrap();
+        let (outcome, _) = world.run(&plan, &world.options(&app)).await;
+        let err = outcome.unwrap_err();
+        assert!(err.to_string().contains("Deployment shop/broken"), "{err}");
+        assert!(
+            world
+                .get("ConfigMap", Some(NAMESPACE), "settings")
+                .await
+                .is_none()
+        );
+    })
+    .await;
+}
