@@ -4,7 +4,7 @@
 //! - new: a sync of 1,000 new objects (250 each of Deployment, Service,
 //!   ConfigMap, Secret) into a fresh cluster — read live, compare, plan,
 //!   Lease, dry run, apply — beside `kubectl apply --server-side -f` of the
-//!   same objects (as files, 10 per file) into another fresh cluster, the
+//!   same objects (as YAML files of 10 documents) into another fresh cluster, the
 //!   median of ROUNDS runs each. Goal: a wall-time ratio of at most 0.5.
 //! - synced: a sync of the same app once it is Synced: the write requests
 //!   the server counted (goal 0) and the engine's time beyond the comparison
@@ -68,18 +68,19 @@ fn objects() -> Vec<Value> {
     all
 }
 
-/// The objects in files of 10, as a repository would hold them.
+/// The objects in files of 10 YAML documents, as a repository would hold them.
 fn files(objects: &[Value]) -> Vec<(String, Vec<u8>)> {
     objects
         .chunks(10)
         .enumerate()
         .map(|(index, chunk)| {
+            let documents: Vec<String> = chunk
+                .iter()
+                .map(|o| serde_json::to_string_pretty(o).unwrap())
+                .collect();
             (
-                format!("part-{index:03}.json"),
-                serde_json::to_vec_pretty(
-                    &json!({"apiVersion": "v1", "kind": "List", "items": chunk}),
-                )
-                .unwrap(),
+                format!("part-{index:03}.yaml"),
+                documents.join("\n---\n").into_bytes(),
             )
         })
         .collect()
