@@ -260,12 +260,28 @@ async fn dry_run(
     options: &ExecuteOptions,
     progress: &mpsc::UnboundedSender<SyncProgress>,
 ) -> Result<(), SyncError> {
-    let created_namespaces: BTreeSet<&str> = plan
-        .steps
-        .iter()
-        .filter(|s| s.action == SyncAction::Create && s.key.kind == "Namespace")
-        .map(|s| s.key.name.as_str())
-        .collect();
+    // Namespaces the plan creates that do not exist yet (the Lease's may
+    // have been made already).
+    let mut created_namespaces: BTreeSet<&str> = BTreeSet::new();
+    for target in targets {
+        let step = target.step;
+        if step.action != SyncAction::Create || step.key.kind != "Namespace" {
+            continue;
+        }
+        let exists = match &target.kind {
+            Some(kind) => cluster::get(client, kind, &step.key)
+                .await
+                .map_err(|refusal| SyncError::Cluster {
+                    app: plan.app.clone(),
+                    cause: format!("{}: {}", step.key, refusal.message),
+                })?
+                .is_some(),
+            None => false,
+        };
+        if !exists {
+            created_namespaces.insert(step.key.name.as_str());
+        }
+    }
     let checked: Vec<(&Target<'_>, &ServedKind)> = targets
         .iter()
         .filter(|t| t.step.is_done())

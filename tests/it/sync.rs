@@ -19,3 +19,6 @@ mod lease;
 
 #[path = "sync/manual.rs"]
 mod manual;
+
+#[path = "sync/history.rs"]
+mod history;

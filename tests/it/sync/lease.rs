@@ -153,3 +153,42 @@ async fn sync_as(
     )
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_lease_is_renewed_past_its_duration() {
+    within_timeout(async {
+        let world = World::new().await;
+        let request = LeaseRequest {
+            app: APP,
+            namespace: "default",
+            holder: "alice@workstation",
+            duration: Duration::from_secs(2),
+        };
+        let held = SyncLease::acquire(&world.client, &request).await.unwrap();
+        let first = world
+            .get("Lease", Some("default"), "driftdeck-shop")
+            .await
+            .unwrap();
+        // Twice the Lease's duration: without renewals it would have expired.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let renewed = world
+            .get("Lease", Some("default"), "driftdeck-shop")
+            .await
+            .unwrap();
+        assert_ne!(first["spec"]["renewTime"], renewed["spec"]["renewTime"]);
+        let other = LeaseRequest {
+            holder: "bob@elsewhere",
+            ..request.clone()
+        };
+        let refused = SyncLease::acquire(&world.client, &other).await.unwrap_err();
+        assert!(matches!(refused, LeaseError::Held { .. }), "{refused}");
+        held.release().await.unwrap();
+        SyncLease::acquire(&world.client, &other)
+            .await
+            .unwrap()
+            .release()
+            .await
+            .unwrap();
+    })
+    .await;
+}

@@ -194,3 +194,71 @@ async fn server_failing_mid_sync_gives_a_clean_error_and_a_partial_audit() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_sync_into_a_new_namespace_is_dry_run_whole() {
+    within_timeout(async {
+        // The Lease makes the app's namespace before the dry run, so objects
+        // in it are checked even though the plan creates the Namespace.
+        let mut world = World::new().await;
+        let app = world.app("");
+        let mut broken = deployment("broken", "nginx:1.25");
+        broken["spec"]["replicas"] = json!(-1);
+        let objects = [namespace(NAMESPACE), config_map("settings", "v"), broken];
+        let plan = world.plan(&app, &objects, false).await.unwrap();
+        let (outcome, _) = world.run(&plan, &world.options(&app)).await;
+        let err = outcome.unwrap_err();
+        assert!(err.to_string().contains("Deployment shop/broken"), "{err}");
+        assert!(
+            world
+                .get("ConfigMap", Some(NAMESPACE), "settings")
+                .await
+                .is_none()
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflict_with_another_manager_is_refused_unless_forced() {
+    within_timeout(async {
+        let mut world = World::new().await;
+        let app = world.app("");
+        let objects = [namespace(NAMESPACE), deployment("web", "nginx:1.25")];
+        world.sync(&app, &objects).await.unwrap();
+        // Another tool applies its own replica count.
+        let api = super::sim::namespaced(&world.kube, "Deployment", NAMESPACE).await;
+        let theirs = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": NAMESPACE}, "spec": {"replicas": 3}});
+        api.patch(
+            "web",
+            &kube::api::PatchParams::apply("other-tool").force(),
+            &kube::api::Patch::Apply(&theirs),
+        )
+        .await
+        .unwrap();
+
+        let plan = world.plan(&app, &objects, false).await.unwrap();
+        let (outcome, _) = world.run(&plan, &world.options(&app)).await;
+        let message = outcome.unwrap_err().to_string();
+        assert!(message.contains("Deployment shop/web"), "{message}");
+        assert!(message.contains("other-tool"), "{message}");
+        assert!(message.contains(".spec.replicas"), "{message}");
+        assert!(message.contains("--force"), "{message}");
+        let live = world
+            .get("Deployment", Some(NAMESPACE), "web")
+            .await
+            .unwrap();
+        assert_eq!(live["spec"]["replicas"], 3);
+
+        let forced = world.app("force = true\n");
+        let (outcome, _) = world.run(&plan, &world.options(&forced)).await;
+        assert_eq!(outcome.unwrap().status, SyncStatus::Succeeded);
+        let live = world
+            .get("Deployment", Some(NAMESPACE), "web")
+            .await
+            .unwrap();
+        assert_eq!(live["spec"]["replicas"], 1);
+    })
+    .await;
+}

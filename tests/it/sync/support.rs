@@ -62,8 +62,30 @@ impl World {
             .remove(0)
     }
 
+    /// Where the built binary finds it with `XDG_DATA_HOME=home/data`.
     pub fn audit(&self) -> AuditLog {
-        AuditLog::at(&self.dir.path().join("data/audit.jsonl"))
+        AuditLog::at(&self.dir.path().join("home/data/driftdeck/audit.jsonl"))
+    }
+
+    /// Runs the built binary with the world's home and a config naming the app.
+    pub fn driftdeck(&self, args: &[&str]) -> std::process::Output {
+        let home = self.dir.path().join("home");
+        let config = self.dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!("[[app]]\nname = \"{APP}\"\nrepo = \"r\"\nnamespace = \"{NAMESPACE}\"\n"),
+        )
+        .unwrap();
+        crate::timed::output(
+            std::process::Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+                .args(args)
+                .env_clear()
+                .env("HOME", &home)
+                .env("XDG_DATA_HOME", home.join("data"))
+                .env("XDG_STATE_HOME", home.join("state"))
+                .env("XDG_CACHE_HOME", home.join("cache"))
+                .env("DRIFTDECK_CONFIG", &config),
+        )
     }
 
     /// The plan for `objects` as Git, against what the cluster has now.
