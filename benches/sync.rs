@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use driftdeck::cluster::{ClusterClient, KindCatalog, Wanted, read_live};
+use driftdeck::cluster::{ClusterClient, KindCatalog, Wanted, read_once};
 use driftdeck::config::{AppConfig, Config, DriftConfig};
 use driftdeck::drift::{ManualManagers, ResourceResult};
 use driftdeck::manifests::{Checked, ManifestFile, check_files};
@@ -131,7 +131,12 @@ impl Syncer {
     }
 
     /// Read live and compare, as the engine does before a sync.
-    async fn compare(&mut self) -> (Vec<ResourceResult>, BTreeMap<ResourceKey, Value>) {
+    async fn compare(
+        &mut self,
+    ) -> (
+        Vec<ResourceResult>,
+        BTreeMap<ResourceKey, std::sync::Arc<Value>>,
+    ) {
         let wanted: Vec<Wanted> = self
             .checked
             .desired
@@ -142,7 +147,7 @@ impl Syncer {
                 version: Some(o.id.version.clone()),
             })
             .collect();
-        let live = read_live(&self.client, &mut self.catalog, &[APP], &wanted, &[])
+        let live = read_once(&self.client, &mut self.catalog, APP, &wanted)
             .await
             .unwrap();
         let manual = ManualManagers::default();
@@ -168,7 +173,7 @@ impl Syncer {
     async fn sync(
         &mut self,
         results: &[ResourceResult],
-        live: &BTreeMap<ResourceKey, Value>,
+        live: &BTreeMap<ResourceKey, std::sync::Arc<Value>>,
     ) -> (SyncOutcome, Duration) {
         let started = Instant::now();
         let planned = plan(&PlanRequest {

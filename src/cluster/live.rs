@@ -149,3 +149,50 @@ pub(super) fn to_value(
     }
     Some(value)
 }
+
+/// One look at an app's live objects, the way the engine's one-shot mode
+/// takes it: a label list of every watchable kind, and a list per kind and
+/// namespace of the wanted objects, gathered in a live store. For code that
+/// acts on one app outside the engine (tests, benchmarks).
+pub async fn read_once(
+    client: &ClusterClient,
+    catalog: &mut KindCatalog,
+    app: &str,
+    wanted: &[Wanted],
+) -> Result<LiveRead, super::ClusterError> {
+    use super::{LiveCache, LiveStore, WatchId};
+    let (updates, mut reports) = tokio::sync::mpsc::unbounded_channel();
+    let kinds = catalog.watchable();
+    let mut store = LiveStore::default();
+    for kind in &kinds {
+        store.expect(WatchId::Kind {
+            group: kind.resource.group.clone(),
+            kind: kind.resource.kind.clone(),
+        });
+    }
+    let keep_all: super::KeepManagers = Arc::new(|_: &str| true);
+    let mut cache = LiveCache::start(client.clone(), &kinds, updates, false, keep_all);
+    let mut needed = Vec::new();
+    for item in wanted {
+        let (group, version) = (&item.key.group, item.version.as_deref());
+        if let Some(kind) = catalog
+            .resolve(client, group, version, &item.key.kind)
+            .await?
+        {
+            needed.push((kind, item.key.clone()));
+        }
+    }
+    store.set_interest(wanted.iter().map(|w| w.key.clone()).collect());
+    for id in cache.track(&needed).started {
+        store.expect(id);
+    }
+    while !store.is_settled() {
+        match reports.recv().await {
+            Some(update) => {
+                store.apply(update);
+            }
+            None => break,
+        }
+    }
+    Ok(store.app_view(app, wanted))
+}

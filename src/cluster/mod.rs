@@ -15,7 +15,7 @@ pub use apply::{
 pub use client::{ClusterClient, RequestTally};
 pub use kinds::{KindCatalog, ServedKind};
 pub use lease::{LEASE_DURATION, LeaseError, LeaseRequest, SyncLease, lease_name};
-pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods};
+pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_once};
 pub use store::{LiveStore, LiveUpdate, WatchId};
 pub use watch::{KeepManagers, LiveCache, Tracked};
 

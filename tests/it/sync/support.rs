@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use driftdeck::cluster::{
-    ClusterClient, KindCatalog, LiveCache, LiveRead, LiveStore, Wanted, WatchId,
-};
+use driftdeck::cluster::{ClusterClient, KindCatalog, LiveRead, Wanted, read_once};
 use driftdeck::config::{AppConfig, Config, DriftConfig};
 use driftdeck::drift::{ManualManagers, ResourceResult};
 use driftdeck::manifests::{Checked, ManifestFile, check_files};
@@ -148,50 +146,10 @@ impl World {
         (results, live.objects)
     }
 
-    /// The app's live objects as the engine's one-shot look reads them: the
-    /// label lists of every kind and the lists of the kinds and namespaces
-    /// of the wanted objects, into a live store.
     async fn read_live(&mut self, app: &str, wanted: &[Wanted]) -> LiveRead {
-        let (updates, mut reports) = mpsc::unbounded_channel();
-        let kinds = self.catalog.watchable();
-        let mut store = LiveStore::default();
-        for kind in &kinds {
-            store.expect(WatchId::Kind {
-                group: kind.resource.group.clone(),
-                kind: kind.resource.kind.clone(),
-            });
-        }
-        let mut cache = LiveCache::start(
-            self.client.clone(),
-            &kinds,
-            updates,
-            false,
-            std::sync::Arc::new(|_: &str| true),
-        );
-        let mut needed = Vec::new();
-        for item in wanted {
-            let kind = self
-                .catalog
-                .resolve(
-                    &self.client,
-                    &item.key.group,
-                    item.version.as_deref(),
-                    &item.key.kind,
-                )
-                .await
-                .unwrap();
-            if let Some(kind) = kind {
-                needed.push((kind, item.key.clone()));
-            }
-        }
-        store.set_interest(wanted.iter().map(|w| w.key.clone()).collect());
-        for id in cache.track(&needed).started {
-            store.expect(id);
-        }
-        while !store.is_settled() {
-            store.apply(reports.recv().await.unwrap());
-        }
-        store.app_view(app, wanted)
+        read_once(&self.client, &mut self.catalog, app, wanted)
+            .await
+            .unwrap()
     }
 
     pub fn options(&self, app: &AppConfig) -> SyncOptions {
