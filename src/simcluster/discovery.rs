@@ -19,6 +19,32 @@ const VERBS: &[&str] = &[
     "watch",
 ];
 const STATUS_VERBS: &[&str] = &["get", "patch", "update"];
+/// The order the API server lists a custom resource's verbs in.
+const CUSTOM_VERBS: &[&str] = &[
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "create",
+    "update",
+    "watch",
+];
+
+/// The verbs a resource list names for a type: namespaces cannot be deleted
+/// as a collection.
+fn verbs(t: &ResourceType) -> Vec<&'static str> {
+    if t.is_custom() {
+        return CUSTOM_VERBS.to_vec();
+    }
+    VERBS
+        .iter()
+        .copied()
+        .filter(|verb| {
+            !(t.group.is_empty() && t.plural == "namespaces" && *verb == "deletecollection")
+        })
+        .collect()
+}
 
 /// The media type of an aggregated discovery answer.
 pub const AGGREGATED_V2: &str =
@@ -110,15 +136,23 @@ fn types_of<'a>(
 pub fn resources(catalog: &Catalog, group: &str, version: &str) -> Option<Value> {
     let mut resources = Vec::new();
     for t in types_of(catalog, group, version) {
-        resources.push(json!({
+        let mut entry = json!({
             "name": t.plural,
             "singularName": t.singular,
             "namespaced": t.namespaced,
             "kind": t.kind,
-            "verbs": VERBS,
-            "shortNames": t.short_names,
-            "categories": t.categories,
-        }));
+            "verbs": verbs(t),
+        });
+        // Empty lists are left out, as the API server's omitempty does.
+        if let Some(map) = entry.as_object_mut() {
+            if !t.short_names.is_empty() {
+                map.insert("shortNames".into(), json!(t.short_names));
+            }
+            if !t.categories.is_empty() {
+                map.insert("categories".into(), json!(t.categories));
+            }
+        }
+        resources.push(entry);
         if t.status_subresource {
             resources.push(json!({
                 "name": format!("{}/status", t.plural),
@@ -143,15 +177,20 @@ pub fn resources(catalog: &Catalog, group: &str, version: &str) -> Option<Value>
     if resources.is_empty() {
         return None;
     }
-    let group_version = if group.is_empty() {
-        version.to_string()
-    } else {
-        format!("{group}/{version}")
-    };
+    // Sorted by name, subresources after their resource, as served.
+    resources.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    // The core group's list is the one without an apiVersion.
+    if group.is_empty() {
+        return Some(json!({
+            "kind": "APIResourceList",
+            "groupVersion": version,
+            "resources": resources,
+        }));
+    }
     Some(json!({
         "kind": "APIResourceList",
         "apiVersion": "v1",
-        "groupVersion": group_version,
+        "groupVersion": format!("{group}/{version}"),
         "resources": resources,
     }))
 }
@@ -176,7 +215,7 @@ fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Valu
                         "responseKind": kind,
                         "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
                         "singularResource": t.singular,
-                        "verbs": VERBS,
+                        "verbs": verbs(t),
                         "shortNames": t.short_names,
                         "categories": t.categories,
                         "subresources": subresources,
