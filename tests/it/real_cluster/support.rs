@@ -141,7 +141,8 @@ impl Server {
         }
     }
 
-    /// A server this test alone uses, for tests that restart it.
+    /// A server this test alone uses, for tests that restart it or change
+    /// what every client of the server sees (CRDs).
     pub async fn start_own(which: Which) -> Server {
         match which {
             Which::Sim => Server::sim().await,
