@@ -273,4 +273,28 @@ mod tests {
         assert!(names.contains(&"deployments") && names.contains(&"deployments/status"));
         assert!(resources(&Catalog::builtin(), "apps", "v9").is_none());
     }
+
+    #[test]
+    fn resource_lists_read_as_the_api_servers() {
+        let core = resources(&Catalog::builtin(), "", "v1").unwrap();
+        assert!(core.get("apiVersion").is_none(), "the core list has none");
+        let entries = core["resources"].as_array().unwrap();
+        let names: Vec<&str> = entries
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
+        let entry = |name: &str| entries.iter().find(|r| r["name"] == name).unwrap();
+        assert!(
+            entry("secrets").get("shortNames").is_none(),
+            "no empty lists"
+        );
+        assert_eq!(entry("configmaps")["shortNames"], json!(["cm"]));
+        let verbs = entry("namespaces")["verbs"].as_array().unwrap();
+        assert!(!verbs.contains(&json!("deletecollection")));
+        let apps = resources(&Catalog::builtin(), "apps", "v1").unwrap();
+        assert_eq!(apps["apiVersion"], "v1");
+    }
 }

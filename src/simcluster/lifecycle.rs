@@ -1265,6 +1265,68 @@ mod tests {
     }
 
     #[test]
+    fn what_the_server_allocates_at_creation_is_owned_by_no_manager() {
+        let (store, _) = setup();
+        let services = store.read().catalog.find("", "v1", "services").unwrap();
+        let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                             "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}});
+        let created = store
+            .write(|s| create(s, &services, "default", service, &ctx("kubectl-create")))
+            .unwrap();
+        let object = parse(&created);
+        assert!(object["spec"]["clusterIP"].is_string(), "{object:#}");
+        let spec = &object["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"];
+        assert_eq!(spec["f:sessionAffinity"], json!({}), "defaults are owned");
+        for allocated in [
+            "f:clusterIP",
+            "f:clusterIPs",
+            "f:ipFamilies",
+            "f:ipFamilyPolicy",
+        ] {
+            assert!(spec.get(allocated).is_none(), "{allocated} in {spec:#}");
+        }
+        let namespaces = store.read().catalog.find("", "v1", "namespaces").unwrap();
+        let namespace =
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
+        let created = store
+            .write(|s| create(s, &namespaces, "", namespace, &ctx("kubectl-create")))
+            .unwrap();
+        let object = parse(&created);
+        assert_eq!(object["spec"]["finalizers"], json!(["kubernetes"]));
+        let fields = &object["metadata"]["managedFields"][0]["fieldsV1"];
+        assert!(fields.get("f:spec").is_none(), "{fields:#}");
+        assert_eq!(
+            fields["f:metadata"]["f:labels"]["f:kubernetes.io/metadata.name"],
+            json!({})
+        );
+    }
+
+    #[test]
+    fn a_namespace_keeps_its_finalizers_through_an_update() {
+        let (store, _) = setup();
+        let namespaces = store.read().catalog.find("", "v1", "namespaces").unwrap();
+        let put = json!({"apiVersion": "v1", "kind": "Namespace",
+                         "metadata": {"name": "default", "labels": {"team": "a"}},
+                         "spec": {"finalizers": []}});
+        let updated = store
+            .write(|s| {
+                update(
+                    s,
+                    &namespaces,
+                    "",
+                    "default",
+                    put,
+                    Endpoint::Main,
+                    &ctx("kubectl-edit"),
+                )
+            })
+            .unwrap();
+        let object = parse(&updated);
+        assert_eq!(object["metadata"]["labels"]["team"], "a");
+        assert_eq!(object["spec"]["finalizers"], json!(["kubernetes"]));
+    }
+
+    #[test]
     fn update_with_a_stale_resource_version_conflicts() {
         let (store, rt) = setup();
         store

@@ -390,6 +390,27 @@ mod tests {
     };
 
     #[test]
+    fn label_maps_print_as_go_prints_them() {
+        let cause = Cause::invalid(
+            "spec.template.metadata.labels",
+            &json!({"b": "2", "a": "1"}),
+            "x",
+        );
+        assert_eq!(
+            cause.message,
+            r#"Invalid value: map[string]string{"a":"1", "b":"2"}: x"#
+        );
+    }
+
+    #[test]
+    fn a_plain_bad_request_has_no_details() {
+        let status = ApiError::bad_request("nope").to_status();
+        assert!(status.get("details").is_none(), "{status:#}");
+        let status = ApiError::unprocessable().to_status();
+        assert_eq!(status["details"], json!({}));
+    }
+
+    #[test]
     fn not_found_names_the_qualified_resource() {
         let status = ApiError::not_found(DEPLOYMENTS, "web").to_status();
         assert_eq!(status["message"], "deployments.apps \"web\" not found");
