@@ -99,9 +99,45 @@ fn group_entry(group: &str, versions: &[String]) -> Value {
     json!({"name": group, "versions": listed, "preferredVersion": preferred})
 }
 
+/// The order kube-apiserver 1.33 lists its built-in groups in (by their
+/// priority, not by name); custom resources' groups come after, by name.
+const GROUP_ORDER: &[&str] = &[
+    "apiregistration.k8s.io",
+    "apps",
+    "events.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "networking.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "node.k8s.io",
+    "discovery.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+];
+
+/// The catalog's groups and versions in the order the API server lists them.
+fn ordered_group_versions(catalog: &Catalog) -> Vec<(String, Vec<String>)> {
+    let mut groups = catalog.group_versions();
+    groups.sort_by_key(|(group, _)| {
+        let rank = GROUP_ORDER
+            .iter()
+            .position(|known| known == group)
+            .unwrap_or(GROUP_ORDER.len());
+        (rank, group.clone())
+    });
+    groups
+}
+
 pub fn groups(catalog: &Catalog) -> Value {
-    let groups: Vec<Value> = catalog
-        .group_versions()
+    let groups: Vec<Value> = ordered_group_versions(catalog)
         .iter()
         .filter(|(group, _)| !group.is_empty())
         .map(|(group, versions)| group_entry(group, versions))
@@ -196,42 +232,58 @@ pub fn resources(catalog: &Catalog, group: &str, version: &str) -> Option<Value>
 }
 
 fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Value {
+    // A response kind in the resource's own group and version leaves both
+    // empty; empty lists are left out; everything sorted by name.
+    let own = |kind: &str| json!({"group": "", "version": "", "kind": kind});
     let versions: Vec<Value> = versions
         .iter()
         .map(|version| {
-            let resources: Vec<Value> = types_of(catalog, group, version)
+            let mut resources: Vec<Value> = types_of(catalog, group, version)
                 .map(|t| {
-                    let kind = json!({"group": t.group, "version": t.version, "kind": t.kind});
                     let mut subresources = Vec::new();
-                    if t.status_subresource {
-                        subresources.push(json!({"subresource": "status", "responseKind": kind, "verbs": STATUS_VERBS}));
-                    }
                     if t.scale_subresource {
                         let scale = json!({"group": "autoscaling", "version": "v1", "kind": "Scale"});
                         subresources.push(json!({"subresource": "scale", "responseKind": scale, "verbs": STATUS_VERBS}));
                     }
-                    json!({
+                    if t.status_subresource {
+                        subresources.push(json!({"subresource": "status", "responseKind": own(&t.kind), "verbs": STATUS_VERBS}));
+                    }
+                    let mut entry = json!({
                         "resource": t.plural,
-                        "responseKind": kind,
+                        "responseKind": own(&t.kind),
                         "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
                         "singularResource": t.singular,
                         "verbs": verbs(t),
-                        "shortNames": t.short_names,
-                        "categories": t.categories,
-                        "subresources": subresources,
-                    })
+                    });
+                    if let Some(map) = entry.as_object_mut() {
+                        if !t.short_names.is_empty() {
+                            map.insert("shortNames".into(), json!(t.short_names));
+                        }
+                        if !t.categories.is_empty() {
+                            map.insert("categories".into(), json!(t.categories));
+                        }
+                        if !subresources.is_empty() {
+                            map.insert("subresources".into(), json!(subresources));
+                        }
+                    }
+                    entry
                 })
                 .collect();
+            resources.sort_by(|a, b| a["resource"].as_str().cmp(&b["resource"].as_str()));
             json!({"version": version, "resources": resources, "freshness": "Current"})
         })
         .collect();
-    json!({"metadata": {"name": group, "creationTimestamp": null}, "versions": versions})
+    let metadata = if group.is_empty() {
+        json!({"creationTimestamp": null})
+    } else {
+        json!({"name": group, "creationTimestamp": null})
+    };
+    json!({"metadata": metadata, "versions": versions})
 }
 
 /// Aggregated discovery of the core group (`core`) or of every other group.
 pub fn aggregated(catalog: &Catalog, core: bool, version: &str) -> Value {
-    let items: Vec<Value> = catalog
-        .group_versions()
+    let items: Vec<Value> = ordered_group_versions(catalog)
         .iter()
         .filter(|(group, _)| group.is_empty() == core)
         .map(|(group, versions)| aggregated_group(catalog, group, versions))
@@ -296,5 +348,46 @@ mod tests {
         assert!(!verbs.contains(&json!("deletecollection")));
         let apps = resources(&Catalog::builtin(), "apps", "v1").unwrap();
         assert_eq!(apps["apiVersion"], "v1");
+    }
+
+    #[test]
+    fn aggregated_discovery_reads_as_the_api_servers() {
+        let catalog = Catalog::builtin();
+        let core = aggregated(&catalog, true, "v2");
+        assert!(core["items"][0]["metadata"].get("name").is_none());
+        let groups = aggregated(&catalog, false, "v2");
+        let names: Vec<&str> = groups["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["metadata"]["name"].as_str().unwrap())
+            .collect();
+        let position = |name: &str| names.iter().position(|n| *n == name).unwrap();
+        assert!(
+            position("apps") < position("batch"),
+            "by priority: {names:?}"
+        );
+        assert!(
+            position("batch") < position("coordination.k8s.io"),
+            "{names:?}"
+        );
+        let apps = &groups["items"][position("apps")]["versions"][0]["resources"];
+        let deployments = apps
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resource"] == "deployments")
+            .unwrap();
+        assert_eq!(
+            deployments["responseKind"],
+            json!({"group": "", "version": "", "kind": "Deployment"})
+        );
+        let subresources: Vec<&str> = deployments["subresources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["subresource"].as_str().unwrap())
+            .collect();
+        assert_eq!(subresources, ["scale", "status"]);
     }
 }

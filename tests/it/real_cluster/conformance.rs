@@ -63,6 +63,7 @@ struct Step {
     path: String,
     body: Option<Value>,
     content_type: &'static str,
+    accept: &'static str,
     /// Only these entries of a discovery resource list are compared: the real
     /// server serves many kinds the simulation does not.
     only_resources: &'static [&'static str],
@@ -75,6 +76,7 @@ fn step(name: &'static str, method: &'static str, path: impl Into<String>) -> St
         path: path.into(),
         body: None,
         content_type: "application/json",
+        accept: "application/json",
         only_resources: &[],
     }
 }
@@ -94,12 +96,19 @@ impl Step {
         self.only_resources = resources;
         self
     }
+
+    /// Aggregated discovery, as kubectl 1.33 and kube-rs ask for it.
+    fn aggregated(mut self) -> Step {
+        self.accept = AGGREGATED;
+        self
+    }
 }
 
 const MERGE: &str = "application/merge-patch+json";
 const JSON_PATCH: &str = "application/json-patch+json";
 const STRATEGIC: &str = "application/strategic-merge-patch+json";
 const APPLY: &str = "application/apply-patch+yaml";
+const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 fn engine_yaml(path: &str) -> Value {
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -193,6 +202,12 @@ fn steps(ns: &str) -> Vec<Step> {
             "daemonsets",
             "replicasets",
         ]),
+        step("aggregated discovery of the core group", "GET", "/api")
+            .aggregated()
+            .only(&["configmaps", "secrets"]),
+        step("aggregated discovery of the other groups", "GET", "/apis")
+            .aggregated()
+            .only(&["deployments", "statefulsets", "jobs", "leases"]),
         step(
             "discovery coordination resources",
             "GET",
@@ -433,7 +448,7 @@ async fn run(client: &Client, steps: &[Step]) -> Vec<Answer> {
             .as_ref()
             .map(|b| fill(&serde_json::to_string(b).unwrap()))
             .unwrap_or_default();
-        let (status, text) = send(client, step.method, &path, step.content_type, body).await;
+        let (status, text) = send(client, step, &path, body).await;
         let parsed: Value = if path.contains("watch=true") {
             Value::Array(
                 text.lines()
@@ -458,18 +473,13 @@ async fn run(client: &Client, steps: &[Step]) -> Vec<Answer> {
     answers
 }
 
-async fn send(
-    client: &Client,
-    method: &str,
-    path: &str,
-    content_type: &str,
-    body: String,
-) -> (u16, String) {
+async fn send(client: &Client, step: &Step, path: &str, body: String) -> (u16, String) {
+    let method = step.method;
     let request = http::Request::builder()
         .method(method)
         .uri(path)
-        .header("Accept", "application/json")
-        .header("Content-Type", content_type)
+        .header("Accept", step.accept)
+        .header("Content-Type", step.content_type)
         .body(kube::client::Body::from(body.into_bytes()))
         .unwrap();
     let response = client
@@ -485,7 +495,7 @@ async fn send(
 /// moment, and no request of the sequence may race it.
 async fn wait_until_served(client: &Client, path: &str) {
     for _ in 0..300 {
-        let (status, _) = send(client, "GET", path, "application/json", String::new()).await;
+        let (status, _) = send(client, &step("wait", "GET", path), path, String::new()).await;
         if status == 200 {
             return;
         }
@@ -496,14 +506,31 @@ async fn wait_until_served(client: &Client, path: &str) {
 
 /// Replaces what two servers legitimately answer differently.
 fn normalize(mut value: Value, only_resources: &[&str]) -> Value {
+    let wanted = |entry: &Value, key: &str| {
+        entry[key]
+            .as_str()
+            .is_some_and(|name| only_resources.contains(&name))
+    };
     if !only_resources.is_empty()
         && let Some(resources) = value.get_mut("resources").and_then(Value::as_array_mut)
     {
-        resources.retain(|r| {
-            r["name"]
-                .as_str()
-                .is_some_and(|name| only_resources.contains(&name))
-        });
+        resources.retain(|r| wanted(r, "name"));
+    }
+    // Aggregated discovery: groups, their versions, their resources.
+    if !only_resources.is_empty()
+        && let Some(groups) = value.get_mut("items").and_then(Value::as_array_mut)
+    {
+        for group in groups.iter_mut() {
+            for version in group["versions"].as_array_mut().into_iter().flatten() {
+                if let Some(resources) = version["resources"].as_array_mut() {
+                    resources.retain(|r| wanted(r, "resource"));
+                }
+            }
+            if let Some(versions) = group["versions"].as_array_mut() {
+                versions.retain(|v| v["resources"].as_array().is_some_and(|r| !r.is_empty()));
+            }
+        }
+        groups.retain(|g| g["versions"].as_array().is_some_and(|v| !v.is_empty()));
     }
     scrub(&mut value, "");
     value
