@@ -41,8 +41,9 @@ pub struct RealCluster {
 }
 
 impl RealCluster {
-    /// Starts one (building the binaries first if this machine has none of
-    /// this version): the reason in the error says why it could not.
+    /// Starts one from the binaries `up --build-only` built (as `.ci/run`
+    /// does first): a test does not wait minutes for a build; the reason in
+    /// the error says why it could not start.
     pub fn start() -> Result<RealCluster, String> {
         let dir = std::env::temp_dir().join(format!(
             "driftdeck-real-cluster-{}-{}",
@@ -59,6 +60,7 @@ impl RealCluster {
 
     fn up(&self) -> Result<String, String> {
         let output = Command::new(script("up"))
+            .arg("--no-build")
             .arg("--dir")
             .arg(&self.dir)
             .arg("--owner-pid")
