@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use driftdeck::reconcile::{KeyedObject, ResourceStatus, assess_objects, compare};
+use driftdeck::drift::{KeyedObject, ResourceStatus, assess_objects, compare};
 use serde_json::{Value, json};
 
 const PAIRS: usize = 5_000;

@@ -20,7 +20,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use driftdeck::config::{Config, Paths};
-use driftdeck::reconcile::{Engine, EngineEvent, EngineOptions};
+use driftdeck::engine::{Engine, EngineEvent, EngineOptions};
 use driftdeck::simcluster::{SimCluster, SimOptions};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -161,7 +161,7 @@ async fn steady() {
     let (sender, mut events) = mpsc::unbounded_channel();
     let options = EngineOptions {
         kubeconfig: Some(setup.path("kubeconfig")),
-        context: None,
+        ..EngineOptions::default()
     };
     setup.sim.metrics().reset();
     let started = Instant::now();

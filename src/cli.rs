@@ -67,6 +67,8 @@ pub enum Command {
     },
     /// Show an app's commit log, newest first, with signature status
     Log(LogArgs),
+    /// Show an app's syncs from the audit log, newest first
+    History(HistoryArgs),
     /// Sync status and health of every app, or of one
     Status(StatusArgs),
     /// The drift of an app (or between two files, offline) as a unified diff
@@ -99,6 +101,15 @@ pub struct LogArgs {
     /// Only commits that change the app's path
     #[arg(long)]
     pub path_only: bool,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The app, as named in the config
+    pub app: String,
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,

@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat};
+use crate::engine::desired_at;
 use crate::manifests::{self, AppSettings, Checked, ObjectId, Origin, Problem, Scope, Severity};
-use crate::reconcile::desired_at;
 use crate::source::{self, RepoPath};
 
 pub fn run(
@@ -94,7 +94,7 @@ fn app_settings(
             values: app.values.clone(),
         });
     }
-    let name = source::offer_work_tree_app(path)
+    let name = crate::config::offer_work_tree_app(path)
         .map(|app| app.name)
         .or_else(|| {
             let absolute = std::path::absolute(path).ok()?;

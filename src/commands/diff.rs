@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::CommandError;
 use super::object_file::read_objects;
 use crate::cli::{DiffArgs, GlobalArgs, OutputFormat};
-use crate::reconcile::{
+use crate::drift::{
     AppStatus, AppSummary, ChangeKind, ResourceResult, ResourceStatus, assess_objects, summarize,
 };
 

@@ -10,7 +10,7 @@ use super::CommandError;
 use super::object_file::read_objects;
 use super::table::write_table;
 use crate::cli::{HealthArgs, OutputFormat};
-use crate::reconcile::{Health, HealthAssessment, ResourceKey, health};
+use crate::drift::{Health, HealthAssessment, ResourceKey, health};
 
 /// The JSON output: the worst health, then every object's.
 #[derive(Serialize)]

@@ -4,6 +4,7 @@
 mod check;
 mod diff;
 mod health;
+mod history;
 mod log;
 mod object_file;
 mod paths;
@@ -48,7 +49,7 @@ pub enum CommandError {
     #[error(transparent)]
     Git(#[from] crate::source::SourceError),
     #[error(transparent)]
-    Desired(#[from] crate::reconcile::DesiredError),
+    Desired(#[from] crate::engine::DesiredError),
     #[error(transparent)]
     ObjectFile(#[from] object_file::ObjectFileError),
     #[error("cannot write the output as JSON: {0}")]
@@ -61,6 +62,8 @@ pub enum CommandError {
     Unknown { app: String, reason: String },
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Audit(#[from] crate::sync::AuditError),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -82,6 +85,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         }
         Some(Command::Paths) => paths::run(&cli.global),
         Some(Command::Log(args)) => log::run(&cli.global, &args),
+        Some(Command::History(args)) => history::run(&cli.global, &args),
         Some(Command::Diff(args)) => diff::run(&cli.global, &args),
         Some(Command::Status(args)) => status::run(&cli.global, &args),
         Some(Command::Health(args)) => health::run(&args),
@@ -102,7 +106,7 @@ pub fn load_config(global: &GlobalArgs) -> Result<(Paths, Config), CommandError>
     if config.apps.is_empty()
         && let Some(app) = std::env::current_dir()
             .ok()
-            .and_then(|dir| crate::source::offer_work_tree_app(&dir))
+            .and_then(|dir| crate::config::offer_work_tree_app(&dir))
     {
         config.apps.push(app);
     }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::drift::{KeyError, KeyedObject};
 use crate::manifests::{self, ManifestError, Problem, Reading};
-use crate::reconcile::{KeyError, KeyedObject};
 
 /// Why a file of objects cannot be used. Messages never quote the file's
 /// text: it may hold Secret values.

@@ -28,6 +28,7 @@ use super::lifecycle::{
 };
 use super::metrics::Metrics;
 use super::openapi;
+use super::protobuf;
 use super::routing::{Query, Route, Target, route};
 use super::selectors::{FieldSelector, LabelSelector, Selection};
 use super::status::{ApiError, success_status};
@@ -279,7 +280,12 @@ async fn serve(
                 .ok_or_else(ApiError::no_such_resource)
         }
         Route::OpenApiV2 | Route::Unknown => Err(ApiError::no_such_resource()),
-        Route::Resource(target) => resource(app, request, body, target).await,
+        Route::Resource(target) => {
+            if !protobuf::json_is_acceptable(&accept) {
+                return Err(ApiError::not_acceptable());
+            }
+            resource(app, request, body, target).await
+        }
     }
 }
 
@@ -338,8 +344,7 @@ async fn resource(
         (Method::GET, Some(name)) => get_one(app, &rt, &namespace, &name, &request),
         (Method::POST, None) => {
             let body = read_body(body).await?;
-            check_content_type(&request)?;
-            let object = lifecycle::parse_body(&body)?;
+            let object = request_object(&request, &body)?;
             write(app, &request, |state, ctx| {
                 let rt = current_type(state, &target)?;
                 lifecycle::create(state, &rt, &namespace, object, ctx)
@@ -347,8 +352,7 @@ async fn resource(
         }
         (Method::PUT, Some(name)) => {
             let body = read_body(body).await?;
-            check_content_type(&request)?;
-            let object = lifecycle::parse_body(&body)?;
+            let object = request_object(&request, &body)?;
             write(app, &request, |state, ctx| {
                 let rt = current_type(state, &target)?;
                 let written =
@@ -445,7 +449,7 @@ async fn scale(
                 _ => return Err(ApiError::unsupported_media_type(&content_type)),
             }
         } else {
-            lifecycle::parse_body(&body)?
+            request_object(request, &body)?
         };
         let scale = lifecycle::write_scale(state, &rt, namespace, name, &wanted, ctx)?;
         Ok(Written {
@@ -466,11 +470,20 @@ fn current_type(
         .ok_or_else(ApiError::no_such_resource)
 }
 
-fn check_content_type(request: &ApiRequest) -> Result<(), ApiError> {
+/// The object a create or replace sends: JSON, YAML, or protobuf for the
+/// built-in kinds.
+fn request_object(request: &ApiRequest, body: &[u8]) -> Result<Value, ApiError> {
     let content_type = header_text(&request.headers, header::CONTENT_TYPE);
     let media = content_type.split(';').next().unwrap_or("").trim();
     match media {
-        "" | "application/json" | "application/yaml" | "*/*" => Ok(()),
+        "" | "application/json" | "application/yaml" | "*/*" => lifecycle::parse_body(body),
+        protobuf::MEDIA_TYPE => protobuf::decode_object(body).map_err(|e| match e {
+            // As on a real cluster: custom resources take no protobuf.
+            protobuf::ProtobufError::UnknownKind { .. } => {
+                ApiError::unsupported_media_type_for(e.to_string())
+            }
+            _ => ApiError::bad_request(format!("error decoding protobuf: {e}")),
+        }),
         _ => Err(ApiError::unsupported_media_type(&content_type)),
     }
 }

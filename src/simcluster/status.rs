@@ -249,12 +249,25 @@ impl ApiError {
         )
     }
 
+    pub fn not_acceptable() -> Self {
+        Self::plain(
+            406,
+            "NotAcceptable",
+            "only the following media types are accepted: application/json, application/yaml (answers in application/vnd.kubernetes.protobuf are not served)",
+        )
+    }
+
+    /// 415 with the reason in words.
+    pub fn unsupported_media_type_for(message: String) -> Self {
+        Self::plain(415, "UnsupportedMediaType", message)
+    }
+
     pub fn unsupported_media_type(content_type: &str) -> Self {
         Self::plain(
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \"{content_type}\")"
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \"{content_type}\")"
             ),
         )
     }

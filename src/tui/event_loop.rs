@@ -19,7 +19,7 @@ use super::msg::{Command, Msg};
 use super::state::State;
 use super::update::update;
 use super::view::view;
-use crate::reconcile::{EngineCommand, EngineEvent};
+use crate::engine::{EngineCommand, EngineEvent};
 
 /// Time between two frames of the spinner.
 const SPIN: Duration = Duration::from_millis(120);

@@ -21,7 +21,7 @@ use ratatui::crossterm::event::EventStream;
 use tokio::sync::mpsc;
 
 use crate::config::{AppConfig, Paths};
-use crate::reconcile::{Engine, EngineOptions};
+use crate::engine::{Engine, EngineOptions};
 
 pub use event_loop::Exit;
 pub use keymap::{Action, Keymap};

@@ -4,7 +4,7 @@
 use ratatui::crossterm::event::KeyEvent;
 
 use super::keymap::Action;
-use crate::reconcile::{EngineCommand, EngineEvent};
+use crate::engine::{EngineCommand, EngineEvent};
 
 /// Everything that can change the UI's state.
 #[derive(Debug, Clone)]

@@ -11,7 +11,8 @@ use ratatui::layout::Size;
 use super::keymap::{Context, Keymap};
 use super::theme::Theme;
 use crate::config::Config;
-use crate::reconcile::{AppReport, Generation, ResourceResult, SourceStatus};
+use crate::drift::ResourceResult;
+use crate::engine::{AppReport, Generation, SourceStatus};
 use crate::source::LogEntry;
 
 /// The four panes, in focus order (clockwise from the top left).

@@ -13,10 +13,9 @@ use super::state::State;
 use super::theme::Theme;
 use super::update::update;
 use crate::config::Config;
+use crate::drift::{ResourceKey, ResourceResult, summarize};
+use crate::engine::{AppReport, EngineEvent, Generation, SourceStatus};
 use crate::manifests::{Problem, Severity};
-use crate::reconcile::{
-    AppReport, EngineEvent, Generation, ResourceKey, ResourceResult, SourceStatus, summarize,
-};
 use crate::resource::short_revision;
 use crate::source::{LogEntry, SignatureStatus};
 
@@ -53,6 +52,7 @@ pub fn report_event(app: &str, generation: Generation, report: AppReport) -> Eng
         app: app.to_string(),
         generation,
         report: Arc::new(report),
+        settled: true,
     }
 }
 

@@ -9,7 +9,8 @@ use super::keymap::Action;
 use super::msg::{Command, Msg, Outcome};
 use super::state::{Cursor, Detail, Pane, State};
 use super::view::{self, help};
-use crate::reconcile::{EngineCommand, ResourceKey};
+use crate::drift::ResourceKey;
+use crate::engine::EngineCommand;
 
 mod engine;
 

@@ -16,3 +16,6 @@ mod cache;
 
 #[path = "live/engine.rs"]
 mod engine;
+
+#[path = "live/scale.rs"]
+mod scale;

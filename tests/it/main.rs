@@ -16,4 +16,5 @@ mod real_cluster;
 mod reconcile;
 mod simcluster;
 mod source;
+mod sync;
 mod tui;

@@ -3,7 +3,7 @@
 //! A newer list keeps the operator's selection on the same object.
 
 use super::keep_cursors_in_view;
-use crate::reconcile::{EngineEvent, Generation};
+use crate::engine::{EngineEvent, Generation};
 use crate::tui::msg::Outcome;
 use crate::tui::state::{AppState, RequestCounts, State};
 
@@ -13,6 +13,7 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             app,
             generation,
             report,
+            ..
         } => {
             let selected = state.selected_resource().map(|r| r.key.clone());
             let is_selected = is_selected(state, &app);

@@ -7,7 +7,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::*;
 use crate::config::Config;
-use crate::reconcile::{AppReport, EngineEvent, ResourceResult, summarize};
+use crate::drift::{ResourceResult, summarize};
+use crate::engine::{AppReport, EngineEvent};
 use crate::tui::keymap::Keymap;
 use crate::tui::state::{Detail, Pending};
 use crate::tui::test_support::{

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::symbols::{self, DEPLOYED, HEAD};
-use crate::reconcile::{AppStatus, Health, ResourceStatus};
+use crate::drift::{AppStatus, Health, ResourceStatus};
 use crate::source::SignatureStatus;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::state::State;

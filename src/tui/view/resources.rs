@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 
 use super::symbols;
 use super::{clock, hint, pane_frame, pending_line, render_rows, selection_style, title};
-use crate::reconcile::{AppStatus, ResourceResult};
+use crate::drift::{AppStatus, ResourceResult};
 use crate::resource::short_revision;
 use crate::text::{self, fit};
 use crate::tui::state::{AppState, Pane, State};

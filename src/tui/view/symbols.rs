@@ -4,7 +4,7 @@
 use ratatui::style::Style;
 use ratatui::text::Span;
 
-use crate::reconcile::{AppStatus, Health, ResourceStatus};
+use crate::drift::{AppStatus, Health, ResourceStatus};
 use crate::source::SignatureStatus;
 use crate::tui::theme::Theme;
 

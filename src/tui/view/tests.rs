@@ -217,7 +217,7 @@ fn a_history_that_cannot_be_read_says_why_until_commits_come() {
     let mut state = sized(state_with_apps(&["guestbook"]), 160, 48);
     engine(
         &mut state,
-        crate::reconcile::EngineEvent::HistoryFailed {
+        crate::engine::EngineEvent::HistoryFailed {
             app: "guestbook".into(),
             generation: 0,
             cause: "object 9c1e0b2 is missing".into(),

@@ -157,7 +157,7 @@ fn deployed_revision(resources: &[ResourceResult]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::{HealthAssessment, ResourceKey};
+    use crate::drift::{HealthAssessment, ResourceKey};
 
     fn resource(
         name: &str,

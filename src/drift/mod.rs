@@ -1,24 +1,21 @@
-//! Compare and judge: desired against live (drift, by DESIGN.md §9), the
+//! The drift rules: desired against live (README "Drift and health"), the
 //! health of live objects, and the verdicts per resource and per app. Pure
 //! functions over `serde_json::Value` objects; no I/O.
 
 mod app_summary;
-mod assess;
 mod compare;
-mod desired;
-mod engine;
 mod evidence;
 mod field_path;
 mod health;
 mod ignore_rules;
 mod lookup;
+mod manual_changes;
 mod merge_keys;
 mod normalize;
 mod pairing;
 mod quantity;
 mod resource_result;
 mod secret_mask;
-mod snapshot;
 mod stamp;
 mod value_eq;
 mod yaml_diff;
@@ -28,17 +25,12 @@ pub use crate::resource::{
     group_of,
 };
 pub use app_summary::{AppStatus, AppSummary, StatusCounts, summarize};
-pub use assess::{AppReport, assess, live_queries};
-pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare};
-pub use desired::{DesiredError, desired_at};
-pub use engine::{
-    Engine, EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT, SourceStatus,
-};
+pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare, compare_with};
 pub use evidence::LAST_APPLIED_ANNOTATION;
 pub use health::{Health, HealthAssessment, health};
+pub use manual_changes::{MANUAL_MANAGERS, ManualManagers};
 pub use pairing::{KeyedObject, assess_objects};
 pub use quantity::Quantity;
 pub use resource_result::{ResourceResult, ResourceStatus};
 pub use secret_mask::{MASK, MASK_GIT_DIFFERS, MASK_LIVE_DIFFERS};
-pub use snapshot::{LookOptions, look_at};
 pub use stamp::revision_of;

@@ -85,7 +85,7 @@ pub fn assess_objects(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::ResourceStatus;
+    use crate::drift::ResourceStatus;
     use serde_json::json;
 
     fn config_map(namespace: Option<&str>, name: &str, value: &str) -> KeyedObject {

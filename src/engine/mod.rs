@@ -1,12 +1,22 @@
-//! The engine behind the TUI: background tasks that keep every app's verdict
-//! current. One task follows the Git sources (a poller per repository,
-//! rendering each app when its branch moves); one task per cluster context
-//! keeps a watched cache of live objects and compares. They report to the
-//! UI over one channel as immutable snapshots; the UI talks back with
-//! commands. Nothing here is shared with the UI but those messages.
+//! The engine, the one driver of every verdict: the TUI runs it for as long
+//! as it is open; the headless commands run it once (`settle`) and stop.
+//! One task follows the Git sources (a poller per repository, rendering
+//! each app when its branch moves); one task per cluster context keeps a
+//! watched cache of live objects and compares. They report over one
+//! channel as immutable snapshots; the caller talks back with commands.
+//! Nothing is shared with the caller but those messages. The map of the
+//! whole: docs/ARCHITECTURE.md.
 
+mod assess;
 mod context;
+mod desired;
+mod exact;
+mod settle;
 mod sources;
+
+pub use assess::{AppReport, assess, live_queries};
+pub use desired::{DesiredError, desired_at};
+pub use settle::settle;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -14,8 +24,8 @@ use std::time::SystemTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::assess::AppReport;
 use crate::config::{AppConfig, Paths};
+use crate::drift::ManualManagers;
 use crate::source::LogEntry;
 
 /// Counts the requests made about an app. The UI raises it when it asks
@@ -31,6 +41,9 @@ pub enum EngineEvent {
         app: String,
         generation: Generation,
         report: Arc<AppReport>,
+        /// Every watch of the app's context had answered and every probe
+        /// too: the verdict is not that of a cache still filling.
+        settled: bool,
     },
     /// The app's branch history, newest first (at most `HISTORY_LIMIT` commits).
     Commits {
@@ -66,6 +79,9 @@ pub struct SourceStatus {
 pub enum EngineCommand {
     /// Poll the app's repository now and report again, as `generation`.
     Refresh { app: String, generation: Generation },
+    /// Compare with server-side dry runs (exact mode), or with the desired
+    /// objects as written.
+    SetExact { exact: bool },
 }
 
 /// How the engine runs.
@@ -75,6 +91,16 @@ pub struct EngineOptions {
     pub kubeconfig: Option<std::path::PathBuf>,
     /// The kubeconfig context for every app, instead of each app's own.
     pub context: Option<String>,
+    /// Compare live objects with what a server-side dry-run apply of the
+    /// desired ones gives (one request per object and change), instead of
+    /// with the desired ones as written.
+    pub exact: bool,
+    /// One look, for the headless commands: each watch lists once and
+    /// follows no further, and no history is walked.
+    pub one_shot: bool,
+    /// The field managers whose fields are changes made by hand (the
+    /// built-in ones and the config's `[drift] manual_managers`).
+    pub manual: ManualManagers,
 }
 
 /// Commits listed per app in the history.
