@@ -189,7 +189,13 @@ async fn the_watch_resumes_after_the_api_server_restarts(which: Which) {
             kind: kind.resource.kind.clone(),
         });
     }
-    let _cache = LiveCache::start(client, &kinds, sender);
+    let _cache = LiveCache::start(
+        client,
+        &kinds,
+        sender,
+        true,
+        std::sync::Arc::new(|_: &str| true),
+    );
     until_color(which, &shop.namespace, "blue", &mut store, &mut updates).await;
 
     shop.server.restart().await;

@@ -449,14 +449,26 @@ impl Shop {
         Run::from(output)
     }
 
-    /// `driftdeck status -o json` (plus `extra` flags), the app's report.
+    /// `driftdeck status -o json` (plus `extra` flags), the app's report;
+    /// the exit code must say the same (0 Synced, 1 OutOfSync).
     pub async fn status(&self, extra: &[&str]) -> Value {
         let mut args = vec!["status", "-o", "json"];
         args.extend_from_slice(extra);
         let run = self.driftdeck(&args).await;
-        assert_eq!(run.code, 0, "status failed: {}", run.stderr);
-        let reports: Value = serde_json::from_str(&run.stdout).unwrap();
-        reports[0].clone()
+        let reports: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("status failed ({e}): {}", run.stderr));
+        let report = reports[0].clone();
+        let expected = match report["status"].as_str() {
+            Some("Synced") => 0,
+            Some("OutOfSync") => 1,
+            _ => 2,
+        };
+        assert_eq!(
+            run.code, expected,
+            "exit code of {report:#}: {}",
+            run.stderr
+        );
+        report
     }
 }
 
