@@ -319,7 +319,14 @@ async fn resource(
         None => Endpoint::Main,
         Some("status") if rt.status_subresource => Endpoint::Status,
         Some("scale") if rt.scale_subresource => Endpoint::Scale,
-        Some(_) => return Err(ApiError::no_such_resource()),
+        // A custom resource's subresource that its CRD does not enable is,
+        // to the API server, an object it cannot find.
+        Some(_) => {
+            return Err(match &target.name {
+                Some(name) if rt.is_custom() => ApiError::not_found(rt.subject(), name),
+                _ => ApiError::no_such_resource(),
+            });
+        }
     };
     let method = request.method.clone();
     if endpoint != Endpoint::Main && !matches!(method, Method::GET | Method::PUT | Method::PATCH) {
@@ -438,7 +445,7 @@ async fn scale(
                     super::patch::merge_patch(&current, &document)
                 }
                 "application/json-patch+json" => super::patch::json_patch(&current, &document)
-                    .map_err(|e| ApiError::unprocessable(e.to_string()))?,
+                    .map_err(|_| ApiError::unprocessable())?,
                 _ => return Err(ApiError::unsupported_media_type(&content_type)),
             }
         } else {
@@ -730,10 +737,20 @@ fn list(
         (items, list_revision, next, remaining)
     };
     let mut metadata = json!({"resourceVersion": list_revision.to_string()});
-    if let (Some(map), Some(next)) = (metadata.as_object_mut(), &next) {
-        map.insert("continue".into(), json!(next.encode()));
-        if let Some(remaining) = remaining {
-            map.insert("remainingItemCount".into(), json!(remaining));
+    if let Some(map) = metadata.as_object_mut() {
+        match &next {
+            Some(next) => {
+                map.insert("continue".into(), json!(next.encode()));
+                if let Some(remaining) = remaining {
+                    map.insert("remainingItemCount".into(), json!(remaining));
+                }
+            }
+            // Custom resources are listed as unstructured objects, which
+            // keep the empty token that typed lists leave out.
+            None if rt.is_custom() => {
+                map.insert("continue".into(), json!(""));
+            }
+            None => {}
         }
     }
     if let Some(version) = table_version(&request.accept()) {
@@ -750,6 +767,17 @@ fn list(
     ))
 }
 
+/// A built-in object as a list item: the API server's typed lists leave out
+/// each item's `apiVersion` and `kind` (the list's own say them).
+fn without_type_meta(item: &[u8]) -> Vec<u8> {
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(item) else {
+        return item.to_vec();
+    };
+    map.shift_remove("apiVersion");
+    map.shift_remove("kind");
+    serde_json::to_vec(&map).unwrap_or_else(|_| item.to_vec())
+}
+
 /// A list response assembled from the stored JSON of its items.
 fn list_body(rt: &ResourceType, metadata: &Value, items: impl Iterator<Item = Bytes>) -> Bytes {
     let head = format!(
@@ -763,7 +791,11 @@ fn list_body(rt: &ResourceType, metadata: &Value, items: impl Iterator<Item = By
         if index > 0 {
             body.push(b',');
         }
-        body.extend_from_slice(&item);
+        if rt.is_custom() {
+            body.extend_from_slice(&item);
+        } else {
+            body.extend_from_slice(&without_type_meta(&item));
+        }
     }
     body.extend_from_slice(b"]}");
     Bytes::from(body)

@@ -12,6 +12,7 @@ mod timed;
 mod cli;
 mod live;
 mod manifests;
+mod real_cluster;
 mod reconcile;
 mod simcluster;
 mod source;
