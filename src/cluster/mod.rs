@@ -5,11 +5,14 @@ mod apply;
 mod client;
 mod kinds;
 mod live;
+mod retry;
 mod store;
 mod watch;
 
 pub use apply::dry_run_apply;
-pub use client::{ClusterClient, RequestTally};
+pub use client::{
+    ClusterClient, DEFAULT_REQUEST_TIMEOUT, NoAnswer, RequestTally, seconds, set_request_timeout,
+};
 pub use kinds::{KindCatalog, ServedKind};
 pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_live};
 pub use store::{LiveStore, LiveUpdate, WatchId};
@@ -51,6 +54,10 @@ pub fn describe_kube_error(err: &kube::Error) -> String {
             };
             format!("{} {reason}: {}", status.code, status.message)
         }
+        kube::Error::Service(inner) => match inner.downcast_ref::<NoAnswer>() {
+            Some(no_answer) => no_answer.to_string(),
+            None => crate::causes::with_causes(err),
+        },
         other => crate::causes::with_causes(other),
     }
 }

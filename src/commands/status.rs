@@ -8,8 +8,9 @@ use super::table::write_table;
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::config::AppConfig;
-use crate::drift::StatusCounts;
+use crate::drift::{AppStatus, StatusCounts};
 use crate::engine::{AppReport, LookOptions, look_at};
+use crate::text::printable;
 
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, CommandError> {
     let reports = look(global, args.app.as_deref(), args.exact)?;
@@ -28,7 +29,29 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, CommandEr
             writeln!(out)?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    // An app whose state could not be established (a cluster or a
+    // repository that failed or did not answer in time) is an error.
+    let unknown: Vec<&AppReport> = reports
+        .iter()
+        .filter(|r| r.summary.status == AppStatus::Unknown)
+        .collect();
+    for report in &unknown {
+        let reason = report
+            .summary
+            .reason
+            .as_deref()
+            .unwrap_or("no reason given");
+        let error = CommandError::Unknown {
+            app: report.app.clone(),
+            reason: printable(reason).into_owned(),
+        };
+        eprintln!("{error}");
+    }
+    Ok(if unknown.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 /// Reports on one app, or on every app of the config.
@@ -64,9 +87,10 @@ pub(super) fn look(
     Ok(runtime.block_on(look_at(&apps, &paths, &options)))
 }
 
+/// One table row; text from Git, the cluster or the config is escaped.
 fn row(report: &AppReport) -> Vec<String> {
     let summary = &report.summary;
-    vec![
+    let cells = vec![
         report.app.clone(),
         summary.status.to_string(),
         summary.health.to_string(),
@@ -77,7 +101,11 @@ fn row(report: &AppReport) -> Vec<String> {
             .unwrap_or_else(|| "-".to_string()),
         counts(&summary.counts),
         summary.reason.clone().unwrap_or_default(),
-    ]
+    ];
+    cells
+        .into_iter()
+        .map(|cell| printable(&cell).into_owned())
+        .collect()
 }
 
 /// `3 synced, 1 out of sync`; `-` when there are none.
