@@ -262,6 +262,18 @@ impl WatchTask {
                         let end = self.follow(stream, &mut version, &mut silence).await;
                         if let Some(wait) = quick_ends.wait_after(opened.elapsed()) {
                             tracing::debug!(watch = ?self.id, ?wait, "the watch ended at once; waiting");
+                            // Nothing is watched meanwhile: a long wait is stale time.
+                            if wait >= PATIENCE {
+                                stale = true;
+                                let cause = format!(
+                                    "the watch ended at once {} times in a row; opening it again in {}",
+                                    quick_ends.0,
+                                    super::seconds(wait)
+                                );
+                                if !self.fail(cause) {
+                                    return;
+                                }
+                            }
                             tokio::time::sleep(wait).await;
                         }
                         match end {
