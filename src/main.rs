@@ -4,5 +4,8 @@ use clap::Parser;
 use driftdeck::cli::Cli;
 
 fn main() -> ExitCode {
+    // Before anything can panic: a panic in any task or thread restores the
+    // terminal and ends the process with a non-zero code.
+    driftdeck::tui::install_panic_hook();
     driftdeck::commands::run(Cli::parse())
 }

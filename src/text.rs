@@ -1,5 +1,5 @@
-//! Text made to fit a column: the one way driftdeck measures and shortens
-//! what it shows.
+//! Text made to fit a column and safe to print: the one way driftdeck
+//! measures, shortens and escapes what it shows.
 //!
 //! Widths are terminal cells, as `unicode-width` (ratatui's measure) counts
 //! them: a CJK character or an emoji takes two, so columns stay aligned; a
@@ -8,6 +8,24 @@
 use std::borrow::Cow;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// `text` with its control characters escaped (`\u{1b}`, `\n`, `\t`): text
+/// from a repository, a cluster or a config printed on a terminal can then
+/// neither send it escape sequences nor span lines.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
+}
 
 /// The cells `text` takes on a terminal.
 pub fn width(text: &str) -> usize {
@@ -57,6 +75,18 @@ pub fn pad(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_text_carries_no_control_character() {
+        let hostile = "fix\u{1b}]0;owned\u{7}\u{1b}[2J\nsecond line\u{9b}31m";
+        let shown = printable(hostile);
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert_eq!(
+            shown,
+            "fix\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\nsecond line\\u{9b}31m"
+        );
+        assert!(matches!(printable("Zoë 日本"), Cow::Borrowed("Zoë 日本")));
+    }
 
     #[test]
     fn text_that_fits_is_kept_whole() {

@@ -1,14 +1,51 @@
-//! A kube client for one kubeconfig context, with every request counted.
+//! A kube client for one kubeconfig context, with every request counted
+//! where it leaves the process, bounded in time, and reads retried by our
+//! policy (see `retry`) instead of kube's.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use kube::client::ClientBuilder;
+use futures::future::BoxFuture;
+use kube::client::{Body, ClientBuilder};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use super::ClusterError;
+use super::retry::{READ_RETRIES, is_transient, parse_retry_after, wait_before_retry};
+
+/// How long one request may wait for its answer unless the config says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The request timeout of every client made from now on, in milliseconds:
+/// set once from the config before any cluster is reached.
+static REQUEST_TIMEOUT_MS: AtomicU64 = AtomicU64::new(30_000);
+
+/// Sets the request timeout for the clients connected after this call.
+pub fn set_request_timeout(timeout: Duration) {
+    let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    REQUEST_TIMEOUT_MS.store(millis.max(1), Ordering::Relaxed);
+}
+
+fn request_timeout() -> Duration {
+    Duration::from_millis(REQUEST_TIMEOUT_MS.load(Ordering::Relaxed))
+}
+
+/// A request that got no answer in time.
+#[derive(Debug, thiserror::Error)]
+#[error("no answer within {}", seconds(*.0))]
+pub struct NoAnswer(pub Duration);
+
+/// `30 s`, `1.5 s`.
+pub fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{secs} s")
+    }
+}
 
 /// Requests made to one API server, by what they were for.
 #[derive(Debug, Default)]
@@ -36,13 +73,11 @@ impl RequestTally {
 }
 
 impl RequestCounts {
-    fn record<B>(&self, request: &http::Request<B>) {
-        let counter = if request.method() != http::Method::GET {
-            &self.writes
-        } else if is_watch(request.uri().query().unwrap_or("")) {
-            &self.watches
-        } else {
-            &self.reads
+    fn record(&self, kind: RequestKind) {
+        let counter = match kind {
+            RequestKind::Read => &self.reads,
+            RequestKind::Watch => &self.watches,
+            RequestKind::Write => &self.writes,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -68,6 +103,7 @@ pub struct ClusterClient {
     client: kube::Client,
     context: String,
     counts: Arc<RequestCounts>,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for ClusterClient {
@@ -119,18 +155,28 @@ impl ClusterClient {
             context: Some(name.clone()),
             ..KubeConfigOptions::default()
         };
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
             .map_err(|e| fail(e.to_string()))?;
-        let counts = Arc::new(RequestCounts::default());
-        let client = ClientBuilder::try_from(config)
+        // kube's retry sits below any layer of ours: its waits would be
+        // uncounted and unreported. Ours (`Guarded`) replaces it.
+        config.default_retry = false;
+        let default_namespace = config.default_namespace.clone();
+        let wire = ClientBuilder::try_from(config)
             .map_err(|e| fail(e.to_string()))?
-            .with_layer(&CountLayer(counts.clone()))
             .build();
+        let counts = Arc::new(RequestCounts::default());
+        let timeout = request_timeout();
+        let guarded = Guarded {
+            wire,
+            counts: counts.clone(),
+            timeout,
+        };
         Ok(ClusterClient {
-            client,
+            client: kube::Client::new(guarded, default_namespace),
             context: name,
             counts,
+            timeout,
         })
     }
 
@@ -145,44 +191,119 @@ impl ClusterClient {
     pub fn requests(&self) -> RequestTally {
         self.counts.tally()
     }
+
+    /// How long one request may wait for its answer.
+    pub fn request_timeout(&self) -> Duration {
+        self.timeout
+    }
 }
 
-/// A tower layer that counts the requests passing through it.
-struct CountLayer(Arc<RequestCounts>);
+/// What a request is, for counting and retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RequestKind {
+    Read,
+    Watch,
+    Write,
+}
 
-impl<S> tower::Layer<S> for CountLayer {
-    type Service = CountService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        CountService {
-            inner,
-            counts: self.0.clone(),
+impl RequestKind {
+    fn of<B>(request: &http::Request<B>) -> RequestKind {
+        if request.method() != http::Method::GET {
+            RequestKind::Write
+        } else if is_watch(request.uri().query().unwrap_or("")) {
+            RequestKind::Watch
+        } else {
+            RequestKind::Read
         }
     }
 }
 
+/// The service every request of a `ClusterClient` goes through, above the
+/// wire: each attempt is counted as it leaves; each waits for its answer
+/// (the response head; a watch's stream then runs on) at most the request
+/// timeout, retries included; reads answered 429, 503 or 504 are asked
+/// again after the policy's wait, while the wait ends before that deadline.
+/// Watches and writes are never retried here: a watch reports each failure
+/// and retries itself, and a write is the caller's to repeat.
 #[derive(Clone)]
-struct CountService<S> {
-    inner: S,
+struct Guarded {
+    wire: kube::Client,
     counts: Arc<RequestCounts>,
+    timeout: Duration,
 }
 
-impl<S, B> tower::Service<http::Request<B>> for CountService<S>
-where
-    S: tower::Service<http::Request<B>>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
+impl tower::Service<http::Request<Body>> for Guarded {
+    type Response = http::Response<Body>;
+    type Error = kube::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        self.counts.record(&request);
-        self.inner.call(request)
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let guarded = self.clone();
+        Box::pin(async move { guarded.send(request).await })
     }
+}
+
+impl Guarded {
+    async fn send(self, request: http::Request<Body>) -> kube::Result<http::Response<Body>> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let kind = RequestKind::of(&request);
+        let mut failures = 0u32;
+        let mut request = Some(request);
+        loop {
+            let Some(original) = request.take() else {
+                return Err(kube::Error::Service(Box::new(NoAnswer(self.timeout))));
+            };
+            // A read keeps its original to ask again; its body is empty.
+            let this = if kind == RequestKind::Read {
+                match copy_request(&original) {
+                    Some(copy) => {
+                        request = Some(original);
+                        copy
+                    }
+                    None => original,
+                }
+            } else {
+                original
+            };
+            self.counts.record(kind);
+            let answer = tokio::time::timeout_at(deadline, self.wire.send(this))
+                .await
+                .map_err(|_| kube::Error::Service(Box::new(NoAnswer(self.timeout))))??;
+            let code = answer.status().as_u16();
+            if request.is_none() || !is_transient(code) || failures >= READ_RETRIES {
+                return Ok(answer);
+            }
+            let retry_after = answer
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let wait = wait_before_retry(failures, retry_after);
+            if tokio::time::Instant::now() + wait >= deadline {
+                return Ok(answer);
+            }
+            tracing::debug!(code, ?wait, "transient answer to a read; asking again");
+            drop(answer);
+            tokio::time::sleep(wait).await;
+            failures += 1;
+        }
+    }
+}
+
+/// A copy of a request whose body is in memory.
+fn copy_request(request: &http::Request<Body>) -> Option<http::Request<Body>> {
+    let body = request.body().try_clone()?;
+    let mut copy = http::Request::new(body);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    *copy.extensions_mut() = request.extensions().clone();
+    Some(copy)
 }
 
 #[cfg(test)]
@@ -200,17 +321,18 @@ mod tests {
     #[test]
     fn counts_reads_watches_and_writes_apart() {
         let counts = RequestCounts::default();
-        counts.record(&request(http::Method::GET, "/api/v1/pods?labelSelector=a"));
-        counts.record(&request(
-            http::Method::GET,
-            "/api/v1/pods?watch=true&resourceVersion=5",
-        ));
-        counts.record(&request(
-            http::Method::GET,
-            "/api/v1/pods?resourceVersion=5&watch=1",
-        ));
-        counts.record(&request(http::Method::PATCH, "/api/v1/namespaces/a/pods/b"));
-        counts.record(&request(http::Method::GET, "/api/v1/pods?watchful=true"));
+        for (method, uri) in [
+            (http::Method::GET, "/api/v1/pods?labelSelector=a"),
+            (
+                http::Method::GET,
+                "/api/v1/pods?watch=true&resourceVersion=5",
+            ),
+            (http::Method::GET, "/api/v1/pods?resourceVersion=5&watch=1"),
+            (http::Method::PATCH, "/api/v1/namespaces/a/pods/b"),
+            (http::Method::GET, "/api/v1/pods?watchful=true"),
+        ] {
+            counts.record(RequestKind::of(&request(method, uri)));
+        }
         let tally = counts.tally();
         assert_eq!((tally.reads, tally.watches, tally.writes), (2, 2, 1));
         assert_eq!(tally.total(), 5);

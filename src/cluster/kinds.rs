@@ -50,18 +50,45 @@ pub struct KindCatalog {
 /// Unknown kinds trigger a new discovery, but not more often than this.
 const REDISCOVERY_INTERVAL: Duration = Duration::from_secs(10);
 
+/// Whether a failed aggregated discovery means the server does not offer it
+/// (older servers, proxies), rather than that it is down, throttling or not
+/// answering, when asking each group would only fail slower.
+fn answers_without_aggregation(err: &kube::Error) -> bool {
+    match err {
+        kube::Error::Api(status) => status.code < 500 && status.code != 429,
+        kube::Error::Service(_) | kube::Error::HyperError(_) => false,
+        _ => true,
+    }
+}
+
 impl KindCatalog {
     /// Asks the server which kinds it serves: the aggregated discovery
     /// endpoints (2 requests) when it has them, else one request per group version.
+    /// Each step is bounded by the client's request timeout; only a server
+    /// that answers without aggregated discovery is asked group by group,
+    /// not one that is down, throttling or not answering.
     pub async fn discover(client: &ClusterClient) -> Result<KindCatalog, ClusterError> {
-        let discovery = match Discovery::new(client.kube().clone()).run_aggregated().await {
+        let timeout = client.request_timeout();
+        let fail = |e| ClusterError::api(client.context(), "discovery", e);
+        let no_answer = |_| ClusterError::Api {
+            context: client.context().to_string(),
+            what: "discovery".to_string(),
+            cause: super::NoAnswer(timeout).to_string(),
+        };
+        let aggregated = Discovery::new(client.kube().clone()).run_aggregated();
+        let discovery = match tokio::time::timeout(timeout, aggregated)
+            .await
+            .map_err(no_answer)?
+        {
             Ok(discovery) => discovery,
+            Err(refused) if !answers_without_aggregation(&refused) => return Err(fail(refused)),
             Err(aggregated) => {
                 tracing::debug!(context = client.context(), %aggregated, "aggregated discovery refused, asking each group");
-                Discovery::new(client.kube().clone())
-                    .run()
+                let each_group = Discovery::new(client.kube().clone()).run();
+                tokio::time::timeout(timeout, each_group)
                     .await
-                    .map_err(|e| ClusterError::api(client.context(), "discovery", e))?
+                    .map_err(no_answer)?
+                    .map_err(fail)?
             }
         };
         let mut kinds = HashMap::new();

@@ -6,13 +6,16 @@ mod client;
 mod kinds;
 mod lease;
 mod live;
+mod retry;
 mod store;
 mod watch;
 
 pub use apply::{
     ApplyMode, WriteRefusal, apply, delete, dry_run_apply, get, replace_managed_fields,
 };
-pub use client::{ClusterClient, RequestTally};
+pub use client::{
+    ClusterClient, DEFAULT_REQUEST_TIMEOUT, NoAnswer, RequestTally, seconds, set_request_timeout,
+};
 pub use kinds::{KindCatalog, ServedKind};
 pub use lease::{LEASE_DURATION, LeaseError, LeaseRequest, SyncLease, lease_name};
 pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_once};
@@ -55,6 +58,10 @@ pub fn describe_kube_error(err: &kube::Error) -> String {
             };
             format!("{} {reason}: {}", status.code, status.message)
         }
+        kube::Error::Service(inner) => match inner.downcast_ref::<NoAnswer>() {
+            Some(no_answer) => no_answer.to_string(),
+            None => crate::causes::with_causes(err),
+        },
         other => crate::causes::with_causes(other),
     }
 }

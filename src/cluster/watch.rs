@@ -4,6 +4,7 @@
 //! the server says that version expired (410 Gone).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -12,15 +13,24 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::live::{REQUEST_TIMEOUT, to_value};
+use super::retry::{backoff, wait_before_retry};
 use super::store::{LiveUpdate, WatchId};
 use super::{ClusterClient, ServedKind, describe_kube_error};
 use crate::resource::{APP_LABEL, ResourceKey};
 
 /// How long the server keeps one watch open before it is renewed.
 const WATCH_SECONDS: u32 = 290;
-/// Retry delays after errors: doubling from the first to the last.
-const BACKOFF_FIRST: Duration = Duration::from_millis(500);
-const BACKOFF_LAST: Duration = Duration::from_secs(30);
+/// How long a list or a watch request waits for its answer before the
+/// watch says the server is not answering (its state stale) and goes on
+/// waiting, up to the request timeout: a hung server shows in seconds, a
+/// slow one clears the mark when its answer comes.
+const PATIENCE: Duration = Duration::from_secs(2);
+/// How long an open watch may stay silent (no event, no bookmark) before it
+/// is taken for cut, until the server's bookmark interval is known; then
+/// twice that interval and `SILENCE_MARGIN`. API servers send a bookmark
+/// about every minute to watches that ask for them, as these do.
+const SILENCE_UNLEARNED: Duration = Duration::from_secs(90);
+const SILENCE_MARGIN: Duration = Duration::from_secs(2);
 /// A watch that ends sooner than this after it was opened (or a list whose
 /// watch is refused as expired this soon) counts as a failure: a server or
 /// proxy that closes every watch at once must not get a tight loop.
@@ -201,23 +211,72 @@ enum WatchEnd {
     Resume,
     /// The resourceVersion is too old: list again.
     Expired,
+    /// Nothing came for this long: the connection may be dead; resume.
+    Silent(Duration),
     /// The owner went away: stop.
     Closed,
+}
+
+/// Why a list failed, and how long the server asked to be left alone.
+struct ListFailure {
+    cause: String,
+    retry_after: Option<Duration>,
+}
+
+/// The wait a refusal asks for: `details.retryAfterSeconds` of the Status,
+/// which API servers set with the `Retry-After` header.
+fn retry_after(err: &kube::Error) -> Option<Duration> {
+    match err {
+        kube::Error::Api(status) => status
+            .details
+            .as_ref()
+            .map(|d| d.retry_after_seconds)
+            .filter(|s| *s > 0)
+            .map(|s| Duration::from_secs(u64::from(s))),
+        _ => None,
+    }
+}
+
+/// What a watch knows of its server's bookmark interval, to tell a quiet
+/// watch from a dead connection.
+#[derive(Default)]
+struct Silence {
+    /// The longest time seen between two bookmarks (or the opening and the
+    /// first one).
+    interval: Option<Duration>,
+}
+
+impl Silence {
+    /// How long to wait for the next event or bookmark.
+    fn limit(&self) -> Duration {
+        match self.interval {
+            Some(interval) => interval.saturating_mul(2).saturating_add(SILENCE_MARGIN),
+            None => SILENCE_UNLEARNED,
+        }
+    }
+
+    fn bookmark_after(&mut self, gap: Duration) {
+        self.interval = Some(self.interval.map_or(gap, |known| known.max(gap)));
+    }
 }
 
 impl WatchTask {
     async fn run(self) {
         let mut failures = 0u32;
         let mut quick_ends = QuickEnds::default();
+        let mut silence = Silence::default();
         'list: loop {
             let listed_at = tokio::time::Instant::now();
-            let version = match self.list().await {
+            let Some((listed, _)) = self.patiently("list", self.list()).await else {
+                return;
+            };
+            let version = match listed {
                 Ok(version) => version,
-                Err(cause) => {
-                    if !self.fail(cause) {
+                Err(failure) => {
+                    if !self.fail(failure.cause) {
                         return;
                     }
-                    tokio::time::sleep(backoff(failures)).await;
+                    tokio::time::sleep(wait_before_retry(failures, failure.retry_after)).await;
                     failures = failures.saturating_add(1);
                     continue 'list;
                 }
@@ -231,7 +290,14 @@ impl WatchTask {
             let mut stale = false;
             loop {
                 let params = self.watch_params();
-                match self.api.watch(&params, &version).await {
+                let Some((opened, waited)) = self
+                    .patiently("watch request", self.api.watch(&params, &version))
+                    .await
+                else {
+                    return;
+                };
+                stale |= waited;
+                match opened {
                     Ok(stream) => {
                         if stale {
                             stale = false;
@@ -247,13 +313,33 @@ impl WatchTask {
                         }
                         failures = 0;
                         let opened = tokio::time::Instant::now();
-                        let end = self.follow(stream, &mut version).await;
+                        let end = self.follow(stream, &mut version, &mut silence).await;
                         if let Some(wait) = quick_ends.wait_after(opened.elapsed()) {
                             tracing::debug!(watch = ?self.id, ?wait, "the watch ended at once; waiting");
+                            // Nothing is watched meanwhile: a long wait is stale time.
+                            if wait >= PATIENCE {
+                                stale = true;
+                                let cause = format!(
+                                    "the watch ended at once {} times in a row; opening it again in {}",
+                                    quick_ends.0,
+                                    super::seconds(wait)
+                                );
+                                if !self.fail(cause) {
+                                    return;
+                                }
+                            }
                             tokio::time::sleep(wait).await;
                         }
                         match end {
                             WatchEnd::Resume => {}
+                            WatchEnd::Silent(after) => {
+                                stale = true;
+                                let cause =
+                                    format!("no event nor bookmark for {}", super::seconds(after));
+                                if !self.fail(cause) {
+                                    return;
+                                }
+                            }
                             WatchEnd::Expired => continue 'list,
                             WatchEnd::Closed => return,
                         }
@@ -269,7 +355,7 @@ impl WatchTask {
                         if !self.fail(describe_kube_error(&err)) {
                             return;
                         }
-                        tokio::time::sleep(backoff(failures)).await;
+                        tokio::time::sleep(wait_before_retry(failures, retry_after(&err))).await;
                         failures = failures.saturating_add(1);
                     }
                 }
@@ -277,17 +363,46 @@ impl WatchTask {
         }
     }
 
+    /// Waits for `request`; if it takes longer than `PATIENCE`, reports that
+    /// the server is not answering and goes on waiting. Gives the answer
+    /// and whether a failure was reported, or `None` when the owner is gone.
+    async fn patiently<T>(
+        &self,
+        what: &str,
+        request: impl Future<Output = T>,
+    ) -> Option<(T, bool)> {
+        let mut request = std::pin::pin!(request);
+        tokio::select! {
+            answer = &mut request => return Some((answer, false)),
+            _ = tokio::time::sleep(PATIENCE) => {}
+        }
+        let cause = format!(
+            "no answer to the {what} after {}; still waiting",
+            super::seconds(PATIENCE)
+        );
+        if !self.fail(cause) {
+            return None;
+        }
+        Some((request.await, true))
+    }
+
     /// Lists everything the watch covers and reports it. `Ok(None)` when
     /// the owner is gone.
-    async fn list(&self) -> Result<Option<String>, String> {
+    async fn list(&self) -> Result<Option<String>, ListFailure> {
         let params = ListParams {
             label_selector: self.selection.labels.clone(),
             ..ListParams::default()
         };
         let list = tokio::time::timeout(REQUEST_TIMEOUT, self.api.list(&params))
             .await
-            .map_err(|_| format!("no answer within {}s", REQUEST_TIMEOUT.as_secs()))?
-            .map_err(|e| describe_kube_error(&e))?;
+            .map_err(|_| ListFailure {
+                cause: super::NoAnswer(REQUEST_TIMEOUT).to_string(),
+                retry_after: None,
+            })?
+            .map_err(|e| ListFailure {
+                cause: describe_kube_error(&e),
+                retry_after: retry_after(&e),
+            })?;
         let version = list.metadata.resource_version.clone().unwrap_or_default();
         let objects = list
             .items
@@ -308,14 +423,22 @@ impl WatchTask {
         params
     }
 
-    /// Reports every event of one watch, keeping `version` current.
+    /// Reports every event of one watch, keeping `version` current, until
+    /// it ends or stays silent longer than `silence` allows.
     async fn follow(
         &self,
         stream: impl futures::Stream<Item = kube::Result<WatchEvent<DynamicObject>>>,
         version: &mut String,
+        silence: &mut Silence,
     ) -> WatchEnd {
         let mut stream = std::pin::pin!(stream);
-        while let Some(event) = stream.next().await {
+        let mut last_bookmark = tokio::time::Instant::now();
+        loop {
+            let limit = silence.limit();
+            let Ok(next) = tokio::time::timeout(limit, stream.next()).await else {
+                return WatchEnd::Silent(limit);
+            };
+            let Some(event) = next else { break };
             let update = match event {
                 Ok(WatchEvent::Added(object)) | Ok(WatchEvent::Modified(object)) => {
                     remember_version(version, &object);
@@ -335,6 +458,8 @@ impl WatchTask {
                 }
                 Ok(WatchEvent::Bookmark(bookmark)) => {
                     *version = bookmark.metadata.resource_version;
+                    silence.bookmark_after(last_bookmark.elapsed());
+                    last_bookmark = tokio::time::Instant::now();
                     None
                 }
                 Ok(WatchEvent::Error(status)) if status.code == 410 => return WatchEnd::Expired,
@@ -416,13 +541,6 @@ impl QuickEnds {
     }
 }
 
-/// The delay before retry number `failures` (0-based): doubling, capped.
-fn backoff(failures: u32) -> Duration {
-    BACKOFF_FIRST
-        .saturating_mul(2u32.saturating_pow(failures.min(16)))
-        .min(BACKOFF_LAST)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,12 +564,35 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_up_to_its_cap() {
-        assert_eq!(backoff(0), Duration::from_millis(500));
-        assert_eq!(backoff(1), Duration::from_secs(1));
-        assert_eq!(backoff(3), Duration::from_secs(4));
-        assert_eq!(backoff(10), BACKOFF_LAST);
-        assert_eq!(backoff(u32::MAX), BACKOFF_LAST);
+    fn a_quiet_watch_may_stay_silent_twice_its_bookmark_interval() {
+        let mut silence = Silence::default();
+        assert_eq!(silence.limit(), SILENCE_UNLEARNED);
+        silence.bookmark_after(Duration::from_millis(500));
+        assert_eq!(silence.limit(), Duration::from_secs(3));
+        silence.bookmark_after(Duration::from_millis(100));
+        assert_eq!(
+            silence.limit(),
+            Duration::from_secs(3),
+            "the longest gap counts"
+        );
+        silence.bookmark_after(Duration::from_secs(60));
+        assert_eq!(silence.limit(), Duration::from_secs(122));
+    }
+
+    #[test]
+    fn a_refusal_asks_for_the_wait_its_status_names() {
+        let status = |json: serde_json::Value| {
+            kube::Error::Api(Box::new(serde_json::from_value(json).unwrap()))
+        };
+        let throttled = status(serde_json::json!({
+            "status": "Failure", "code": 429, "reason": "TooManyRequests", "message": "slow down",
+            "details": {"retryAfterSeconds": 7}
+        }));
+        assert_eq!(retry_after(&throttled), Some(Duration::from_secs(7)));
+        let unavailable = status(serde_json::json!({
+            "status": "Failure", "code": 503, "reason": "ServiceUnavailable", "message": "busy"
+        }));
+        assert_eq!(retry_after(&unavailable), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::cli::{GlobalArgs, LogArgs, OutputFormat};
 use crate::source::{
     HistoryQuery, LogEntry, NetworkLimits, SourceError, update_source, walk_history,
 };
-use crate::text::fit;
+use crate::text::{fit, printable};
 
 pub fn run(global: &GlobalArgs, args: &LogArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
@@ -106,8 +106,8 @@ impl Printer {
                         "{}  {when}  {:<8}  {}  {}",
                         entry.short_id,
                         entry.signature.label(),
-                        fit(&entry.author, 20),
-                        entry.subject
+                        fit(&printable(&entry.author), 20),
+                        printable(&entry.subject)
                     )?;
                 }
                 OutputFormat::Json => {
@@ -137,6 +137,32 @@ mod tests {
     use super::*;
 
     use crate::source::SignatureStatus;
+
+    #[test]
+    fn terminal_escapes_in_a_commit_are_printed_escaped() {
+        let entry = LogEntry {
+            id: gix::ObjectId::from_hex(b"0123456789abcdef0123456789abcdef01234567").unwrap(),
+            short_id: "0123456".to_string(),
+            author: "Eve\u{1b}[31m".to_string(),
+            email: "eve@example.com".to_string(),
+            time: jiff::Timestamp::UNIX_EPOCH,
+            subject: "fix\u{1b}]0;owned\u{7}\u{1b}[2J".to_string(),
+            signature: SignatureStatus::Unsigned,
+        };
+        let mut out = Vec::new();
+        Printer::new(OutputFormat::Table)
+            .print(&mut out, &[entry])
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(
+            text.ends_with("fix\\u{1b}]0;owned\\u{7}\\u{1b}[2J\n"),
+            "{text:?}"
+        );
+    }
 
     #[test]
     fn the_author_column_is_twenty_characters_a_long_name_cut_with_an_ellipsis() {

@@ -105,6 +105,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
 pub fn load_config(global: &GlobalArgs) -> Result<(Paths, Config), CommandError> {
     let paths = Paths::resolve(global.config.as_deref())?;
     let mut config = Config::load(&paths.config_file, paths.config_given)?;
+    crate::cluster::set_request_timeout(config.cluster.request_timeout);
     if config.apps.is_empty()
         && let Some(app) = std::env::current_dir()
             .ok()

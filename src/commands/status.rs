@@ -8,9 +8,9 @@ use super::table::write_table;
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::config::AppConfig;
-use crate::drift::StatusCounts;
-use crate::drift::{AppStatus, ManualManagers};
+use crate::drift::{AppStatus, ManualManagers, StatusCounts};
 use crate::engine::{AppReport, EngineOptions, settle};
+use crate::text::printable;
 
 /// How long one look may take before an app with no verdict is Unknown.
 const LOOK_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
@@ -33,6 +33,24 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, CommandEr
             serde_json::to_writer_pretty(&mut out, &reports)?;
             writeln!(out)?;
         }
+    }
+    // An app whose state could not be established (a cluster or a
+    // repository that failed or did not answer in time) is an error: one
+    // line on stderr each.
+    for report in reports
+        .iter()
+        .filter(|r| r.summary.status == AppStatus::Unknown)
+    {
+        let reason = report
+            .summary
+            .reason
+            .as_deref()
+            .unwrap_or("no reason given");
+        let error = CommandError::Unknown {
+            app: report.app.clone(),
+            reason: printable(reason).into_owned(),
+        };
+        eprintln!("{error}");
     }
     Ok(exit_code(&reports))
 }
@@ -83,9 +101,10 @@ pub(super) fn look(
     Ok(runtime.block_on(settle(apps, paths, options, LOOK_DEADLINE)))
 }
 
+/// One table row; text from Git, the cluster or the config is escaped.
 fn row(report: &AppReport) -> Vec<String> {
     let summary = &report.summary;
-    vec![
+    let cells = vec![
         report.app.clone(),
         summary.status.to_string(),
         summary.health.to_string(),
@@ -96,7 +115,11 @@ fn row(report: &AppReport) -> Vec<String> {
             .unwrap_or_else(|| "-".to_string()),
         counts(&summary.counts),
         summary.reason.clone().unwrap_or_default(),
-    ]
+    ];
+    cells
+        .into_iter()
+        .map(|cell| printable(&cell).into_owned())
+        .collect()
 }
 
 /// `3 synced, 1 out of sync`; `-` when there are none.

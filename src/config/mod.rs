@@ -9,6 +9,7 @@ mod work_tree;
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -21,7 +22,12 @@ pub use sync_policy::{DEFAULT_HEALTH_TIMEOUT, DEFAULT_SYNC_CONCURRENCY, DriftCon
 pub use work_tree::offer_work_tree_app;
 
 /// Default interval between two polls of an app's Git source.
-pub const DEFAULT_POLL: HumanDuration = HumanDuration(std::time::Duration::from_secs(60));
+pub const DEFAULT_POLL: HumanDuration = HumanDuration(Duration::from_secs(60));
+/// The range of `poll`: faster would hammer the remote, slower is not following.
+pub const POLL_RANGE: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(86_400));
+/// The range of `[cluster] request_timeout`.
+pub const REQUEST_TIMEOUT_RANGE: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(600));
 
 /// Everything the config file says, checked.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,6 +35,7 @@ pub struct Config {
     /// The file it was read from; `None` when no file exists and defaults apply.
     pub file: Option<PathBuf>,
     pub ui: UiConfig,
+    pub cluster: ClusterConfig,
     pub apps: Vec<AppConfig>,
     /// Key bindings that replace the defaults, sorted by action name (each keeps its line).
     pub keys: Vec<KeyBinding>,
@@ -44,6 +51,21 @@ pub struct UiConfig {
     /// Hide every action that writes to a cluster or a repository.
     #[serde(default)]
     pub readonly: bool,
+}
+
+/// How driftdeck talks to API servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// How long one request may wait for its answer.
+    pub request_timeout: Duration,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            request_timeout: crate::cluster::DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
 }
 
 /// One unit of deployment: where its manifests live and where they go.
@@ -150,13 +172,23 @@ impl Config {
             let offset = err.span().map_or(0, |span| span.start);
             ConfigError::at(file, text, offset, err.message().trim().replace('`', "\""))
         })?;
+        let mut cluster = ClusterConfig::default();
+        if let Some(timeout) = raw.cluster.request_timeout {
+            let at = timeout.span().start;
+            let timeout = timeout.into_inner();
+            check_range(timeout, REQUEST_TIMEOUT_RANGE)
+                .map_err(|why| ConfigError::at(file, text, at, format!("request_timeout {why}")))?;
+            cluster.request_timeout = timeout.0;
+        }
         let mut names = BTreeSet::new();
         let mut apps = Vec::with_capacity(raw.app.len());
         for app in raw.app {
             let span = app.name.span();
             let invalid = |message: String| ConfigError::at(file, text, span.start, message);
             let name = app.name.into_inner();
-            check_app_name(&name).map_err(|why| invalid(format!("app \"{name}\": {why}")))?;
+            check_app_name(&name).map_err(|why| {
+                invalid(format!("app \"{}\": {why}", crate::text::printable(&name)))
+            })?;
             if !names.insert(name.clone()) {
                 return Err(invalid(format!("app \"{name}\" is defined twice")));
             }
@@ -167,10 +199,40 @@ impl Config {
             let source = SourceLocation::parse(&repo).map_err(|err| {
                 ConfigError::at(file, text, repo_at, format!("app \"{name}\": {err}"))
             })?;
-            let path = normalize_app_path(&app.path)
-                .map_err(|why| invalid(format!("app \"{name}\": path \"{}\" {why}", app.path)))?;
-            if app.poll.0 < std::time::Duration::from_secs(1) {
-                return Err(invalid(format!("app \"{name}\": poll must be at least 1s")));
+            let path = normalize_app_path(&app.path).map_err(|why| {
+                invalid(format!(
+                    "app \"{name}\": path \"{}\" {why}",
+                    crate::text::printable(&app.path)
+                ))
+            })?;
+            let poll = match app.poll {
+                Some(poll) => {
+                    let at = poll.span().start;
+                    let poll = poll.into_inner();
+                    check_range(poll, POLL_RANGE).map_err(|why| {
+                        ConfigError::at(file, text, at, format!("app \"{name}\": poll {why}"))
+                    })?;
+                    poll
+                }
+                None => DEFAULT_POLL,
+            };
+            let mut values = Vec::with_capacity(app.values.len());
+            for value in app.values {
+                let at = value.span().start;
+                let value = value.into_inner();
+                let normal = normalize_app_path(&value).map_err(|why| {
+                    let why = why.replace("the repository", "the app folder");
+                    ConfigError::at(
+                        file,
+                        text,
+                        at,
+                        format!(
+                            "app \"{name}\": values file \"{}\" {why}",
+                            crate::text::printable(&value)
+                        ),
+                    )
+                })?;
+                values.push(normal);
             }
             for rule in &app.ignore {
                 if let Some(bad) = rule.pointers.iter().find(|p| !p.starts_with('/')) {
@@ -201,8 +263,8 @@ impl Config {
                 path,
                 context: app.context,
                 namespace: app.namespace,
-                poll: app.poll,
-                values: app.values,
+                poll,
+                values,
                 ignore: app.ignore,
                 sync: Box::new(sync),
             });
@@ -227,6 +289,7 @@ impl Config {
         Ok(Config {
             file: Some(file.to_path_buf()),
             ui: raw.ui,
+            cluster,
             apps,
             keys,
             drift,
@@ -252,8 +315,23 @@ fn check_app_name(name: &str) -> Result<(), &'static str> {
     }
 }
 
-/// An app path is relative to the repository root and stays inside it.
+/// `duration` within `(least, most)`, or why not.
+fn check_range(duration: HumanDuration, (least, most): (Duration, Duration)) -> Result<(), String> {
+    if duration.0 < least {
+        Err(format!("must be at least {}", HumanDuration(least)))
+    } else if duration.0 > most {
+        Err(format!("must be at most {}", HumanDuration(most)))
+    } else {
+        Ok(())
+    }
+}
+
+/// An app path (or a file in it) is relative to the repository root (or the
+/// app's folder) and stays inside it.
 fn normalize_app_path(path: &str) -> Result<String, &'static str> {
+    if path.chars().any(char::is_control) {
+        return Err("holds a control character");
+    }
     if Path::new(path).is_absolute() {
         return Err("must be relative to the repository root");
     }
@@ -277,11 +355,19 @@ struct RawConfig {
     #[serde(default)]
     ui: UiConfig,
     #[serde(default)]
+    cluster: RawCluster,
+    #[serde(default)]
     app: Vec<RawApp>,
     #[serde(default)]
     keys: std::collections::BTreeMap<String, Spanned<KeyList>>,
     #[serde(default)]
     drift: sync_policy::RawDrift,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCluster {
+    request_timeout: Option<Spanned<HumanDuration>>,
 }
 
 #[derive(Deserialize)]
@@ -295,10 +381,9 @@ struct RawApp {
     context: Option<String>,
     #[serde(default = "default_namespace")]
     namespace: String,
-    #[serde(default = "default_poll")]
-    poll: HumanDuration,
+    poll: Option<Spanned<HumanDuration>>,
     #[serde(default)]
-    values: Vec<String>,
+    values: Vec<Spanned<String>>,
     #[serde(default)]
     ignore: Vec<IgnoreRule>,
     #[serde(default)]
@@ -322,10 +407,6 @@ fn default_path() -> String {
 
 fn default_namespace() -> String {
     "default".to_string()
-}
-
-fn default_poll() -> HumanDuration {
-    DEFAULT_POLL
 }
 
 /// One key or a list of keys.
@@ -510,6 +591,67 @@ quit = ["q", "ctrl-c"]
             parse("[[app]]\nname = \"a\"\nrepo = \"https://alice:s3cret@[::1/x\"\n").unwrap_err();
         assert!(err.starts_with("config.toml:3:8: app \"a\": "), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn a_poll_out_of_range_is_refused_at_its_line() {
+        let text = "[[app]]\nname = \"a\"\nrepo = \"r\"\npoll = \"18446744073709551615s\"\n";
+        assert_eq!(
+            parse(text).unwrap_err(),
+            "config.toml:4:8: app \"a\": poll must be at most 24h"
+        );
+        let text = "[[app]]\nname = \"a\"\nrepo = \"r\"\npoll = \"10ms\"\n";
+        assert_eq!(
+            parse(text).unwrap_err(),
+            "config.toml:4:8: app \"a\": poll must be at least 1s"
+        );
+        let text = "[[app]]\nname = \"a\"\nrepo = \"r\"\npoll = \"24h\"\n";
+        assert_eq!(parse(text).unwrap().apps[0].poll.0.as_secs(), 86_400);
+    }
+
+    #[test]
+    fn values_files_stay_inside_the_app_folder() {
+        let text = "[[app]]\nname = \"a\"\nrepo = \"r\"\nvalues = [\"ok.yaml\", \"../../../../etc/passwd\"]\n";
+        let err = parse(text).unwrap_err();
+        assert!(
+            err.starts_with("config.toml:4:22: app \"a\": values file \"../../../../etc/passwd\" must stay inside the app folder"),
+            "{err}"
+        );
+        let text = "[[app]]\nname = \"a\"\nrepo = \"r\"\nvalues = [\"/etc/passwd\"]\n";
+        assert!(parse(text).unwrap_err().contains("must be relative"));
+        let text = "[[app]]\nname = \"a\"\nrepo = \"r\"\nvalues = [\"./prod/values.yaml\"]\n";
+        assert_eq!(
+            parse(text).unwrap().apps[0].values,
+            vec!["prod/values.yaml"]
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_shown_escaped_on_one_line() {
+        let text = "[[app]]\nname = \"a\"\nrepo = \"r\"\npath = \"apps/\\u0000x\"\n";
+        let err = parse(text).unwrap_err();
+        assert_eq!(
+            err,
+            "config.toml:2:8: app \"a\": path \"apps/\\u{0}x\" holds a control character"
+        );
+        let text = "[[app]]\nname = \"a\\nb\"\nrepo = \"r\"\n";
+        let err = parse(text).unwrap_err();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.starts_with("config.toml:2:8: app \"a\\nb\": "), "{err}");
+    }
+
+    #[test]
+    fn the_request_timeout_is_read_and_kept_in_range() {
+        assert_eq!(
+            parse("").unwrap().cluster.request_timeout,
+            Duration::from_secs(30)
+        );
+        let config = parse("[cluster]\nrequest_timeout = \"5s\"\n").unwrap();
+        assert_eq!(config.cluster.request_timeout, Duration::from_secs(5));
+        assert_eq!(
+            parse("[cluster]\nrequest_timeout = \"1h\"\n").unwrap_err(),
+            "config.toml:2:19: request_timeout must be at most 10m"
+        );
     }
 
     #[test]

@@ -508,7 +508,13 @@ impl Context {
             };
             let (outcome, ()) = tokio::join!(sync, forward);
             let outcome = outcome.map_err(|err| SyncRefused {
-                could_not_run: matches!(err, SyncError::Lease(_) | SyncError::Cluster { .. }),
+                could_not_run: matches!(
+                    err,
+                    SyncError::Lease(_)
+                        | SyncError::Cluster { .. }
+                        | SyncError::Unserved { .. }
+                        | SyncError::Audit(_)
+                ),
                 message: err.to_string(),
             });
             let _ = events.send(EngineEvent::SyncEnded { app, outcome });

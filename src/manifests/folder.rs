@@ -54,6 +54,50 @@ pub fn read_folder(
     Ok((walk.files, walk.problems))
 }
 
+/// The first symbolic link under `dir` (at any depth, dot-files included)
+/// whose target is outside `dir` or cannot be resolved, as (its path
+/// relative to `dir`, what it points to): what a renderer that reads every
+/// file of the folder, as helm does, must not be run on. At most
+/// [`limits::MAX_FILES`] entries per folder and [`limits::MAX_FOLDER_DEPTH`]
+/// levels are looked at; a folder past them counts as leaving.
+pub fn link_leaving(dir: &Path) -> Result<Option<(PathBuf, PathBuf)>, ManifestError> {
+    let root = dir
+        .canonicalize()
+        .map_err(|source| ManifestError::ReadFolder {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    let mut pending = vec![(root.clone(), PathBuf::new())];
+    while let Some((folder, relative)) = pending.pop() {
+        let read_error = |source| ManifestError::ReadFolder {
+            path: folder.clone(),
+            source,
+        };
+        let entries = std::fs::read_dir(&folder).map_err(read_error)?;
+        for (count, entry) in entries.enumerate() {
+            let entry = entry.map_err(read_error)?;
+            let child = relative.join(entry.file_name());
+            let too_much =
+                count >= limits::MAX_FILES || child.components().count() > limits::MAX_FOLDER_DEPTH;
+            if too_much {
+                return Ok(Some((child, PathBuf::from("(too many files to check)"))));
+            }
+            let kind = entry.file_type().map_err(read_error)?;
+            if kind.is_symlink() {
+                let path = entry.path();
+                let inside = path.canonicalize().is_ok_and(|t| t.starts_with(&root));
+                if !inside {
+                    let target = std::fs::read_link(&path).unwrap_or_default();
+                    return Ok(Some((child, target)));
+                }
+            } else if kind.is_dir() {
+                pending.push((entry.path(), child));
+            }
+        }
+    }
+    Ok(None)
+}
+
 struct Walk<'a> {
     /// Canonical, to tell links that leave the folder.
     root: PathBuf,

@@ -118,31 +118,23 @@ impl Problem {
 /// a terminal never receives escape sequences from a repository.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", printable(&self.file.display().to_string()))?;
+        write!(
+            f,
+            "{}",
+            crate::text::printable(&self.file.display().to_string())
+        )?;
         if let Some(renderer) = self.rendered_by {
             write!(f, " ({})", renderer.command())?;
         }
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        write!(f, ": {}: {}", self.severity, printable(&self.message))
-    }
-}
-
-fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(char::is_control) {
-        text.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect::<String>()
-            .into()
-    } else {
-        text.into()
+        write!(
+            f,
+            ": {}: {}",
+            self.severity,
+            crate::text::printable(&self.message)
+        )
     }
 }
 

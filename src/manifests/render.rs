@@ -89,7 +89,24 @@ pub fn render(
 ) -> Result<Rendering, RenderError> {
     let (program, args) = match renderer {
         Renderer::Kustomize => kustomize_command(dir, display)?,
-        Renderer::Helm => helm_command(dir, display, app)?,
+        Renderer::Helm => {
+            // helm reads every file of the chart (`.Files.Get`, values) and
+            // follows links: one that leaves the folder would hand the
+            // runner's files or environment to the templates and their
+            // error messages. kustomize refuses such links itself.
+            match super::folder::link_leaving(dir) {
+                Ok(None) => {}
+                Ok(Some((link, target))) => {
+                    return Ok(Err(format!(
+                        "{}: symbolic link to \"{}\" leads out of the chart folder; helm is not run",
+                        display.join(link).display(),
+                        target.display()
+                    )));
+                }
+                Err(err) => return Ok(Err(format!("{err}; helm is not run"))),
+            }
+            helm_command(dir, display, app)?
+        }
     };
     let run = run_with_timeout(&program, &args, timeout).map_err(|failure| match failure {
         RunFailure::Spawn(source) => RenderError::Spawn {

@@ -70,7 +70,7 @@ impl PollSchedule {
     /// A poll succeeded at `now`; `random` is uniform in `[0, 1)`.
     pub fn succeeded(&mut self, now: Instant, random: f64) -> Instant {
         self.failures = 0;
-        self.next = now + self.jittered(self.pacing.interval, random);
+        self.next = later(now, self.jittered(self.pacing.interval, random));
         self.next
     }
 
@@ -89,7 +89,7 @@ impl PollSchedule {
             Some(asked) => backoff.max(asked.min(self.pacing.max_retry_after)),
             None => backoff,
         };
-        self.next = now + wait;
+        self.next = later(now, wait);
         self.next
     }
 
@@ -111,8 +111,17 @@ impl PollSchedule {
             0.5
         };
         let factor = 1.0 + self.pacing.jitter * (2.0 * random - 1.0);
-        wait.mul_f64(factor.max(0.0))
+        Duration::try_from_secs_f64(wait.as_secs_f64() * factor.max(0.0)).unwrap_or(Duration::MAX)
     }
+}
+
+/// `now + wait`, or as far as an `Instant` goes: a huge interval means
+/// "not for a long time", never a panic.
+fn later(now: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
 }
 
 /// Uniform numbers in `[0, 1)` for jitter, from the standard library's
@@ -138,6 +147,16 @@ mod tests {
     use super::*;
 
     const MINUTE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_huge_interval_schedules_far_ahead_without_panicking() {
+        let now = Instant::now();
+        let mut pacing = PollPacing::every(Duration::MAX);
+        pacing.max_backoff = Duration::MAX;
+        let mut schedule = PollSchedule::new(pacing, now);
+        assert!(schedule.succeeded(now, 0.99) > now);
+        assert!(schedule.failed(now, Some(Duration::MAX), 0.99) > now);
+    }
 
     fn schedule() -> (PollSchedule, Instant) {
         let now = Instant::now();

@@ -27,6 +27,7 @@ pub use event_loop::Exit;
 pub use keymap::{Action, Keymap};
 pub use msg::{Command, Msg, Outcome};
 pub use state::State;
+pub use terminal::install_panic_hook;
 pub use theme::{ColorDepth, Theme};
 pub use update::update;
 pub use view::view;
@@ -76,6 +77,16 @@ pub fn run(mut state: State, setup: EngineSetup) -> Result<Exit, TuiError> {
         // With no app there is nothing to follow: no engine, and its channel closed.
         let engine = (!setup.apps.is_empty())
             .then(|| Engine::start(setup.apps, setup.paths, setup.options, sender));
+        // Debug builds only: lets the end-to-end tests check that a panic in
+        // a background task ends the process with the terminal restored.
+        #[cfg(debug_assertions)]
+        #[allow(clippy::panic)]
+        if std::env::var_os("DRIFTDECK_TEST_TASK_PANIC").is_some() {
+            tokio::spawn(async {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                panic!("DRIFTDECK_TEST_TASK_PANIC is set");
+            });
+        }
         let terminal_events = EventStream::new();
         let exit = event_loop::run(
             &mut guard.terminal,
@@ -102,18 +113,21 @@ pub fn run(mut state: State, setup: EngineSetup) -> Result<Exit, TuiError> {
 /// How long quitting waits for the engine's blocking work to end.
 const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Resolves with the number of the first of SIGTERM, SIGHUP and SIGINT.
+/// Resolves with the number of the first of SIGTERM, SIGHUP, SIGINT and
+/// SIGQUIT (whose default, a core dump, would leave the terminal raw).
 #[cfg(unix)]
 fn stop_signal() -> io::Result<impl Future<Output = i32>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
     Ok(async move {
         tokio::select! {
             _ = terminate.recv() => 15,
             _ = hangup.recv() => 1,
             _ = interrupt.recv() => 2,
+            _ = quit.recv() => 3,
         }
     })
 }

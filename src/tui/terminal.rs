@@ -1,8 +1,10 @@
 //! The real terminal: raw mode and the alternate screen on the way in, undone
 //! on every way out (return, error, panic, signal). Mouse capture is never
-//! turned on, so text selection keeps working.
+//! turned on, so text selection keeps working. A panic anywhere, in any task
+//! or thread, ends the process: a half-dead UI drawing over the shell, or a
+//! command that carries on without one of its tasks, is worse than an exit.
 
-use std::io::{self, IsTerminal, Stdout};
+use std::io::{self, IsTerminal, Stdout, Write};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -67,14 +69,22 @@ pub fn restore() {
     }
 }
 
-/// Restores the terminal before the panic message is printed, so the message
-/// lands on the normal screen where it can be read.
-fn install_panic_hook() {
+/// The exit code after a panic, as Rust's own for a panicking main thread.
+pub const PANIC_EXIT: i32 = 101;
+
+/// On a panic in any thread: restores the terminal, prints the message on
+/// the normal screen where it can be read, and ends the process with
+/// `PANIC_EXIT`. Stdout stays locked from the restore to the exit, so no
+/// other thread draws a frame over the shell meanwhile.
+pub fn install_panic_hook() {
     PANIC_HOOK.call_once(|| {
         let print_panic = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            let mut stdout = io::stdout().lock();
             restore();
             print_panic(info);
+            let _ = stdout.flush();
+            std::process::exit(PANIC_EXIT);
         }));
     });
 }

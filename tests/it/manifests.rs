@@ -4,7 +4,7 @@
 //! Git revisions; and a bounded fuzz run of the loader.
 
 #[path = "manifests/support.rs"]
-mod support;
+pub(crate) mod support;
 
 #[path = "manifests/corpus.rs"]
 mod corpus;

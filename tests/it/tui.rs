@@ -9,7 +9,7 @@ use crate::simcluster::support as sim;
 use crate::live::support as world;
 
 #[path = "tui/terminal.rs"]
-mod terminal;
+pub(crate) mod terminal;
 
 #[path = "tui/live.rs"]
 mod live;

@@ -201,7 +201,10 @@ async fn an_api_server_that_is_down_gives_unknown_with_the_cause_then_recovers()
             .sim
             .faults()
             .go_offline(std::time::Duration::from_secs(3600));
-        let report = world.status().await;
+        let run = world.driftdeck(&["status", "-o", "json"]).await;
+        assert_eq!(run.code, 2, "an unknown state is an error: {}", run.stderr);
+        let reports: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let report = &reports[0];
         assert_eq!(report["status"], "Unknown", "{report:#}");
         let reason = report["reason"].as_str().unwrap();
         assert!(
@@ -221,7 +224,8 @@ async fn an_api_server_that_is_down_gives_unknown_with_the_cause_then_recovers()
         );
         world.sim.faults().go_offline(std::time::Duration::ZERO);
         eventually("the app is Synced again", || async {
-            world.status().await["status"] == "Synced"
+            world.driftdeck(&["status"]).await.code == 0
+                && world.status().await["status"] == "Synced"
         })
         .await;
     })
