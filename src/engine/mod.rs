@@ -72,6 +72,9 @@ pub struct SourceStatus {
 pub enum EngineCommand {
     /// Poll the app's repository now and report again, as `generation`.
     Refresh { app: String, generation: Generation },
+    /// Compare exactly (a server-side dry-run apply gives what the API
+    /// server would make of the desired object) or not, from now on.
+    SetExact { exact: bool },
 }
 
 /// How the engine runs.

@@ -8,8 +8,13 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use super::diff::wrapped;
+use super::layout::Areas;
 use super::symbols;
-use super::{clock, hint, pane_frame, pending_line, render_rows, selection_style, title};
+use super::{
+    clock, hint, list_title, notice_rows, pane_frame, pending_line, render_rows, selection_style,
+    stale_age, title,
+};
 use crate::drift::{AppStatus, ResourceResult};
 use crate::resource::short_revision;
 use crate::text::{self, fit};
@@ -49,7 +54,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         ..inner
     };
     if !report.resources.is_empty() {
-        table(frame, below, state, &report.resources);
+        table(frame, below, state);
     }
 }
 
@@ -68,6 +73,13 @@ fn app_title(state: &State, app: &AppState) -> Vec<Span<'static>> {
                 format!("deployed {}", short_revision(revision)),
                 theme.deployed,
             ));
+        }
+        // First, so a narrow title still says what is hidden.
+        if !state.filters.resources.is_empty() {
+            let (shown, total) = (state.listing.resources.len(), report.resources.len());
+            let mut filter = list_title(state, Pane::Resources, shown, total);
+            filter.append(&mut detail);
+            detail = filter;
         }
     }
     title(state, &app.name, detail)
@@ -126,11 +138,13 @@ pub(super) fn preamble(state: &State, app: &AppState) -> Vec<Line<'static>> {
         sync.style,
     )];
     if let Some(since) = report.stale_since {
+        // Wrapped, not cut: the cause is what the operator needs to read.
         let cause = report.stale_cause.as_deref().unwrap_or("a watch failed");
-        lines.push(Line::styled(
-            format!("⚠ stale since {}: {cause}", clock(state, since)),
-            theme.warning,
-        ));
+        let age = stale_age(state, since)
+            .map(|age| format!(" ({age} ago)"))
+            .unwrap_or_default();
+        let text = format!("⚠ stale since {}{age}: {cause}", clock(state, since));
+        lines.extend(wrapped(&text, pane_width(state), theme.warning));
     }
     if let Some(error) = app.source_error() {
         lines.push(Line::styled(format!("! Git: {error}"), theme.error));
@@ -164,13 +178,44 @@ fn counted(counts: &[(usize, &str)]) -> String {
         .join(", ")
 }
 
-/// KIND, NAME (namespace/name), STATUS, HEALTH, and REASON where there is room.
-fn table(frame: &mut Frame, area: Rect, state: &State, resources: &[ResourceResult]) {
+/// The resources pane's inner width at the state's size.
+fn pane_width(state: &State) -> usize {
+    let screen = Rect::new(0, 0, state.size.width, state.size.height);
+    Areas::of(screen, notice_rows(state)).map_or(0, |areas| {
+        usize::from(areas.resources.width.saturating_sub(2))
+    })
+}
+
+/// KIND, NAME (namespace/name), STATUS, HEALTH, and REASON where there is
+/// room: the listed resources, filtered and sorted. Only the rows in view
+/// are built; the column widths are measured over the whole list without
+/// building its names.
+fn table(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     let width = usize::from(area.width);
+    let cursor = state.cursors.resources;
+    let rows_shown = usize::from(area.height.saturating_sub(1));
+    let resources: Vec<&ResourceResult> = state
+        .listed_resources()
+        .skip(cursor.offset)
+        .take(rows_shown)
+        .collect();
     let names: Vec<String> = resources.iter().map(|r| r.key.qualified_name()).collect();
-    let longest_kind = resources.iter().map(|r| text::width(&r.key.kind)).max();
-    let longest_name = names.iter().map(|n| text::width(n)).max();
+    let longest_kind = state
+        .listed_resources()
+        .map(|r| text::width(&r.key.kind))
+        .max();
+    let longest_name = state
+        .listed_resources()
+        .map(|r| {
+            let namespace = r
+                .key
+                .namespace
+                .as_deref()
+                .map_or(0, |ns| text::width(ns) + 1);
+            namespace + text::width(&r.key.name)
+        })
+        .max();
     let kind_width = (longest_kind.unwrap_or(0) + 1).clamp(5, (width / 4).max(5));
     let rest = width.saturating_sub(kind_width + STATUS_WIDTH + HEALTH_WIDTH);
     let wanted_name = (longest_name.unwrap_or(0) + 1).max(5);
@@ -197,12 +242,9 @@ fn table(frame: &mut Frame, area: Rect, state: &State, resources: &[ResourceResu
         height: area.height.saturating_sub(1),
         ..area
     };
-    let cursor = state.cursors.resources;
     let lines = resources
         .iter()
         .zip(&names)
-        .skip(cursor.offset)
-        .take(usize::from(body.height))
         .map(|(resource, name)| {
             let status = symbols::resource(theme, resource.status);
             let health = symbols::health(theme, resource.health.status);

@@ -1,0 +1,109 @@
+//! Keeps `State::listing` current: which apps and resources the lists
+//! show and in what order, after a verdict, a sort, a filter or a context
+//! change. The cursors stay on the app and the resource they were on.
+
+use super::filter::Query;
+use super::order::{sort_apps, sort_resources};
+use super::state::{Pane, State};
+use crate::drift::ResourceKey;
+
+/// What the cursors are on, taken before a change so that they can be put
+/// back on it after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    app: Option<usize>,
+    resource: Option<ResourceKey>,
+}
+
+impl Selection {
+    pub fn of(state: &State) -> Selection {
+        Selection {
+            app: state.selected_app_index(),
+            resource: state.selected_resource().map(|r| r.key.clone()),
+        }
+    }
+}
+
+/// Lists the apps and the selected app's resources anew.
+pub fn relist(state: &mut State) {
+    let selection = Selection::of(state);
+    relist_keeping(state, selection);
+}
+
+/// The same, the cursors put on what `selection` says they were on.
+pub fn relist_keeping(state: &mut State, selection: Selection) {
+    let selected = selection.app;
+    let query = state.query(Pane::Apps);
+    let context = state.context_view.as_deref();
+    let mut apps: Vec<usize> = state
+        .apps
+        .iter()
+        .enumerate()
+        .filter(|(_, app)| context.is_none_or(|c| app.context.as_deref() == Some(c)))
+        .filter(|(_, app)| query.matches_app(app))
+        .map(|(i, _)| i)
+        .collect();
+    sort_apps(&state.apps, state.sort, &mut apps);
+    let moved = apps.iter().position(|&i| Some(i) == selected);
+    state.listing.apps = apps;
+    match moved {
+        Some(position) => state.cursors.apps.selected = position,
+        // The selected app is filtered out: the first one listed, from the top.
+        None => {
+            state.cursors.apps.selected = 0;
+            state.cursors.resources = Default::default();
+        }
+    }
+    let resource = if state.selected_app_index() == selected {
+        selection.resource
+    } else {
+        None
+    };
+    list_resources(state, resource);
+}
+
+/// Lists the selected app's resources anew, the cursor on the same one.
+pub fn relist_resources(state: &mut State) {
+    let selected = state.selected_resource().map(|r| r.key.clone());
+    list_resources(state, selected);
+}
+
+/// Lists the resources of an app just selected, the cursor at the top.
+pub fn list_new_app(state: &mut State) {
+    list_resources(state, None);
+}
+
+fn list_resources(state: &mut State, selected: Option<ResourceKey>) {
+    let query = state.query(Pane::Resources);
+    let order = match state.selected_app().and_then(|app| app.report.as_ref()) {
+        Some(report) => {
+            let mut order = matching(
+                &query,
+                |i| {
+                    report
+                        .resources
+                        .get(i)
+                        .is_some_and(|r| query.matches_resource(r))
+                },
+                report.resources.len(),
+            );
+            sort_resources(&report.resources, state.sort, &mut order);
+            order
+        }
+        None => Vec::new(),
+    };
+    state.listing.resources = order;
+    let position = selected.and_then(|key| state.listed_resources().position(|r| r.key == key));
+    if let Some(position) = position {
+        state.cursors.resources.selected = position;
+    }
+}
+
+/// The positions `0..len` that match, without calling the matcher when the
+/// query is empty.
+fn matching(query: &Query, matches: impl Fn(usize) -> bool, len: usize) -> Vec<usize> {
+    if query.is_empty() {
+        return (0..len).collect();
+    }
+    (0..len).filter(|&i| matches(i)).collect()
+}
