@@ -44,19 +44,26 @@ pub fn relist_keeping(state: &mut State, selection: Selection) {
         .map(|(i, _)| i)
         .collect();
     sort_apps(&state.apps, state.sort, &mut apps);
-    let moved = apps.iter().position(|&i| Some(i) == selected);
+    let moved = apps
+        .iter()
+        .position(|&i| Some(i) == selected)
+        .filter(|_| state.app_chosen || state.focus != Pane::Apps);
     state.listing.apps = apps;
     match moved {
         Some(position) => state.cursors.apps.selected = position,
-        // The selected app is filtered out: the first one listed, from the top.
+        // Not picked yet, or filtered out: the first one listed, from the top.
         None => {
             state.cursors.apps.selected = 0;
             state.cursors.resources = Default::default();
         }
     }
-    let resource = if state.selected_app_index() == selected {
+    // The resource cursor stays on its resource once the operator works in
+    // the resources; from the apps, it goes to what needs attention most.
+    let engaged = matches!(state.focus, Pane::Resources | Pane::Diff);
+    let resource = if state.selected_app_index() == selected && engaged {
         selection.resource
     } else {
+        state.cursors.resources = Default::default();
         None
     };
     list_resources(state, resource);

@@ -279,6 +279,9 @@ pub struct State {
     pub themes_dir: Option<PathBuf>,
     /// The external diff viewer's command line, if one is set.
     pub diff_viewer: Option<String>,
+    /// The operator has picked an app; until then a re-sort puts the
+    /// cursor on the app that needs attention most.
+    pub app_chosen: bool,
 }
 
 impl State {
@@ -320,6 +323,7 @@ impl State {
             memory_file: None,
             themes_dir: None,
             diff_viewer: None,
+            app_chosen: false,
         }
     }
 

@@ -248,6 +248,7 @@ fn move_cursor(state: &mut State, action: Action) -> Outcome {
     }
     let changed = *cursor != before;
     if changed && pane == Pane::Apps {
+        state.app_chosen = true;
         // Another app: its lists start at the top.
         let apps = state.cursors.apps;
         state.cursors = Default::default();

@@ -14,6 +14,9 @@ mod terminal;
 #[path = "tui/live.rs"]
 mod live;
 
+#[path = "tui/reading.rs"]
+mod reading;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -55,10 +58,10 @@ fn four_panes_help_and_quit(width: u16, height: u16) {
     assert_eq!(tmux.flag("mouse_any_flag"), "0", "mouse capture is on");
 
     tmux.press("?");
-    let help = tmux.wait_for("the help", |s| s.contains("quit driftdeck"));
-    assert!(help.contains("focus_next"), "{help}");
+    let help = tmux.wait_for("the help", |s| s.contains("focus_next"));
+    assert!(help.contains("move down"), "{help}");
     tmux.press("Escape");
-    tmux.wait_for("the help to close", |s| !s.contains("quit driftdeck"));
+    tmux.wait_for("the help to close", |s| !s.contains("focus_next"));
 
     tmux.press("q");
     tmux.assert_shell_usable();

@@ -204,6 +204,7 @@ fn select_app(state: &mut State, name: &str) -> Outcome {
         state.cursors.apps.selected = position;
         listing::list_new_app(state);
     }
+    state.app_chosen = true;
     state.focus = Pane::Resources;
     Outcome::changed()
 }

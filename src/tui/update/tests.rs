@@ -378,6 +378,20 @@ fn the_spinner_turns_only_while_something_is_pending() {
 }
 
 #[test]
+fn a_picked_app_keeps_the_cursor_when_the_order_changes() {
+    let mut state = state_with_apps(&["guestbook", "podinfo", "redis"]);
+    update(&mut state, char_key('j'));
+    assert_eq!(state.selected_app().unwrap().name, "podinfo");
+    engine(
+        &mut state,
+        report_event("redis", 0, report_of("redis", &["a"])),
+    );
+    engine(&mut state, source_failed("guestbook", "gone"));
+    assert_eq!(state.selected_app().unwrap().name, "podinfo");
+    assert_eq!(state.cursors.apps.selected, 2);
+}
+
+#[test]
 fn refresh_raises_the_generation_and_asks_the_engine() {
     let mut state = state_with_apps(&["guestbook", "podinfo"]);
     engine(
@@ -385,10 +399,8 @@ fn refresh_raises_the_generation_and_asks_the_engine() {
         report_event("podinfo", 0, report_of("podinfo", &["a"])),
     );
     // podinfo has a verdict and guestbook waits for one: podinfo is listed
-    // first, and the cursor stays on guestbook.
-    assert_eq!(state.selected_app().unwrap().name, "guestbook");
-    assert_eq!(state.cursors.apps.selected, 1);
-    update(&mut state, char_key('k'));
+    // first, and with no app picked yet the cursor is on it.
+    assert_eq!(state.selected_app().unwrap().name, "podinfo");
     let outcome = update(&mut state, char_key('r'));
     assert!(outcome.changed);
     assert_eq!(

@@ -98,9 +98,13 @@ fn waiting(state: &State, app: &AppState) -> Vec<Line<'static>> {
                 ),
                 theme.error,
             )];
-            let retry = source.and_then(|s| s.next_poll);
-            if let Some(at) = retry.and_then(|t| jiff::Timestamp::try_from(t).ok()) {
-                lines.push(Line::from(format!("Next try at {}.", clock(state, at))));
+            // How it goes on, not when: a time shown would go stale unless redrawn.
+            if source.is_some_and(|s| s.in_backoff) {
+                lines.push(Line::from(
+                    "Trying again, waiting longer after each failure.",
+                ));
+            } else if let Some(poll) = app.poll {
+                lines.push(Line::from(format!("Trying again every {poll}.")));
             }
             lines
         }
