@@ -305,6 +305,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_sort_is_written_to_the_memory_file_and_a_theme_command_loads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data/tui-state.toml");
+        let mut state = state_with_apps(&["guestbook"]);
+        state.memory_file = Some(file.clone());
+        let harness = start(state);
+        harness.keys.unbounded_send(key('o')).unwrap();
+        for c in ":theme light".chars() {
+            harness.keys.unbounded_send(key(c)).unwrap();
+        }
+        let enter = Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        harness.keys.unbounded_send(Ok(enter)).unwrap();
+        harness.keys.unbounded_send(key('q')).unwrap();
+        let (_, _, state, _) = harness.ui.await.unwrap();
+        let kept = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(kept.trim(), "sort = \"name\"");
+        assert_eq!(state.theme.name, "light");
+        assert_eq!(state.notice, None);
+    }
+
+    #[tokio::test]
     async fn a_closed_engine_channel_leaves_the_keys_working() {
         let harness = start(state_with_apps(&[]));
         drop(harness.engine);

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ratatui::crossterm::event::KeyEventKind;
+use ratatui::crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 
 use super::*;
 

@@ -45,8 +45,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     } else {
         vec![Span::styled(subject, theme.muted)]
     };
+    // The view first: the subject may be cut on a narrow pane.
     if let Some(mode) = reading::mode_name(state) {
-        subject.push(Span::styled(mode, theme.title));
+        subject.insert(0, Span::styled(mode, theme.title));
     }
     if !state.filters.diff.is_empty() {
         subject.push(Span::styled(

@@ -10,7 +10,7 @@ use super::diff::{Row, Rows};
 use crate::drift::{ResourceResult, ResourceStatus};
 use crate::text;
 use crate::tui::sides::{self, DiffLine, PairRow};
-use crate::tui::state::{DiffMode, State, YamlSide};
+use crate::tui::state::{Detail, DiffMode, State, YamlSide};
 
 /// Two columns need at least this many cells in the pane.
 pub const MIN_SIDE_BY_SIDE: usize = 60;
@@ -18,21 +18,19 @@ const DIVIDER: &str = " │ ";
 
 /// The view's name for the pane title, when it is not the plain diff.
 pub fn mode_name(state: &State) -> Option<String> {
-    if state.selected_resource().is_none()
-        || !matches!(state.detail(), crate::tui::state::Detail::Resource(_))
-    {
+    if !matches!(state.detail(), Detail::Resource(_)) {
         return None;
     }
-    Some(
-        match state.reading.mode {
-            DiffMode::Changes => return None,
-            DiffMode::Yaml(YamlSide::Live) => "YAML live",
-            DiffMode::Yaml(YamlSide::Desired) => "YAML desired",
-            DiffMode::Yaml(YamlSide::Both) => "YAML live | desired",
-            DiffMode::SideBySide => "desired | live",
-        }
-        .to_string(),
-    )
+    let two_columns = super::diff::pane_width(state) >= MIN_SIDE_BY_SIDE;
+    let name = match state.reading.mode {
+        DiffMode::Changes => return None,
+        DiffMode::Yaml(YamlSide::Live) => "YAML live",
+        DiffMode::Yaml(YamlSide::Desired) => "YAML desired",
+        DiffMode::Yaml(YamlSide::Both) if two_columns => "YAML live | desired",
+        DiffMode::SideBySide if two_columns => "desired | live",
+        DiffMode::Yaml(YamlSide::Both) | DiffMode::SideBySide => "unified (narrow)",
+    };
+    Some(name.to_string())
 }
 
 pub fn rows<'a>(
