@@ -2,10 +2,10 @@
 //! show and in what order, after a verdict, a sort, a filter or a context
 //! change. The cursors stay on the app and the resource they were on.
 
-use super::filter::Query;
-use super::order::{sort_apps, sort_resources};
-use super::state::{Pane, State};
+use super::order::{SortMode, sort_apps, sort_resources};
+use super::state::{AppState, Pane, State};
 use crate::drift::ResourceKey;
+use crate::text;
 
 /// What the cursors are on, taken before a change so that they can be put
 /// back on it after.
@@ -80,37 +80,53 @@ pub fn list_new_app(state: &mut State) {
     list_resources(state, None);
 }
 
+/// Puts an app's resources in the order `mode` asks for, once per report
+/// and per change of sort.
+pub fn sort_app(app: &mut AppState, mode: SortMode) {
+    let Some(report) = &app.report else {
+        app.sorted.clear();
+        return;
+    };
+    let mut order: Vec<usize> = (0..report.resources.len()).collect();
+    sort_resources(&report.resources, mode, &mut order);
+    app.sorted = order;
+}
+
+/// The selected app's sorted resources that pass the filter, and the widths
+/// of their columns.
 fn list_resources(state: &mut State, selected: Option<ResourceKey>) {
     let query = state.query(Pane::Resources);
-    let order = match state.selected_app().and_then(|app| app.report.as_ref()) {
-        Some(report) => {
-            let mut order = matching(
-                &query,
-                |i| {
-                    report
-                        .resources
-                        .get(i)
-                        .is_some_and(|r| query.matches_resource(r))
-                },
-                report.resources.len(),
-            );
-            sort_resources(&report.resources, state.sort, &mut order);
-            order
+    let listed: Vec<usize> = match state.selected_app() {
+        Some(AppState {
+            report: Some(report),
+            sorted,
+            ..
+        }) => {
+            let resources = &report.resources;
+            if query.is_empty() {
+                sorted.clone()
+            } else {
+                sorted
+                    .iter()
+                    .copied()
+                    .filter(|&i| resources.get(i).is_some_and(|r| query.matches_resource(r)))
+                    .collect()
+            }
         }
-        None => Vec::new(),
+        _ => Vec::new(),
     };
-    state.listing.resources = order;
+    state.listing.resources = listed;
+    let (mut kind_width, mut name_width) = (0, 0);
+    for resource in state.listed_resources() {
+        let key = &resource.key;
+        let namespace = key.namespace.as_deref().map_or(0, |ns| text::width(ns) + 1);
+        kind_width = kind_width.max(text::width(&key.kind));
+        name_width = name_width.max(namespace + text::width(&key.name));
+    }
+    state.listing.kind_width = kind_width;
+    state.listing.name_width = name_width;
     let position = selected.and_then(|key| state.listed_resources().position(|r| r.key == key));
     if let Some(position) = position {
         state.cursors.resources.selected = position;
     }
-}
-
-/// The positions `0..len` that match, without calling the matcher when the
-/// query is empty.
-fn matching(query: &Query, matches: impl Fn(usize) -> bool, len: usize) -> Vec<usize> {
-    if query.is_empty() {
-        return (0..len).collect();
-    }
-    (0..len).filter(|&i| matches(i)).collect()
 }

@@ -63,6 +63,10 @@ pub struct AppState {
     pub context: Option<String>,
     /// How often its repository is polled.
     pub poll: Option<HumanDuration>,
+    /// The report's resources in the state's sort order, sorted when the
+    /// report comes or the sort changes, so a filter or a change of app
+    /// never sorts.
+    pub sorted: Vec<usize>,
 }
 
 /// What the engine is busy with for an app that has no verdict yet.
@@ -85,6 +89,7 @@ impl AppState {
             refreshing: false,
             context: None,
             poll: None,
+            sorted: Vec::new(),
         }
     }
 
@@ -164,6 +169,10 @@ impl Cursor {
 pub struct Listing {
     pub apps: Vec<usize>,
     pub resources: Vec<usize>,
+    /// The widest kind and `namespace/name` listed, in cells, for the
+    /// resources table's columns.
+    pub kind_width: usize,
+    pub name_width: usize,
 }
 
 /// What `/` was given in each pane: the lists narrow to it, the diff
@@ -311,7 +320,7 @@ impl State {
             sort: SortMode::default(),
             listing: Listing {
                 apps: (0..config.apps.len()).collect(),
-                resources: Vec::new(),
+                ..Listing::default()
             },
             filters: Filters::default(),
             prompt: None,

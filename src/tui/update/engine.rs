@@ -21,6 +21,7 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             };
             target.refreshing = false;
             target.report = Some(report);
+            listing::sort_app(target, state.sort);
             listing::relist_keeping(state, selection);
         }
         EngineEvent::Commits {

@@ -146,6 +146,9 @@ fn set_filter(state: &mut State, pane: Pane, text: String) {
 
 pub(super) fn set_sort(state: &mut State, sort: SortMode) -> Outcome {
     state.sort = sort;
+    for app in &mut state.apps {
+        listing::sort_app(app, sort);
+    }
     listing::relist(state);
     keep_cursors_in_view(state);
     Outcome {

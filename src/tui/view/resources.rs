@@ -17,7 +17,7 @@ use super::{
 };
 use crate::drift::{AppStatus, ResourceResult};
 use crate::resource::short_revision;
-use crate::text::{self, fit};
+use crate::text::fit;
 use crate::tui::state::{AppState, Pane, State};
 
 /// STATUS and HEALTH fit their longest words ("✗ OutOfSync", "◐ Progressing").
@@ -192,8 +192,7 @@ fn pane_width(state: &State) -> usize {
 
 /// KIND, NAME (namespace/name), STATUS, HEALTH, and REASON where there is
 /// room: the listed resources, filtered and sorted. Only the rows in view
-/// are built; the column widths are measured over the whole list without
-/// building its names.
+/// are built; the column widths were measured when the list was made.
 fn table(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     let width = usize::from(area.width);
@@ -205,24 +204,10 @@ fn table(frame: &mut Frame, area: Rect, state: &State) {
         .take(rows_shown)
         .collect();
     let names: Vec<String> = resources.iter().map(|r| r.key.qualified_name()).collect();
-    let longest_kind = state
-        .listed_resources()
-        .map(|r| text::width(&r.key.kind))
-        .max();
-    let longest_name = state
-        .listed_resources()
-        .map(|r| {
-            let namespace = r
-                .key
-                .namespace
-                .as_deref()
-                .map_or(0, |ns| text::width(ns) + 1);
-            namespace + text::width(&r.key.name)
-        })
-        .max();
-    let kind_width = (longest_kind.unwrap_or(0) + 1).clamp(5, (width / 4).max(5));
+    let (longest_kind, longest_name) = (state.listing.kind_width, state.listing.name_width);
+    let kind_width = (longest_kind + 1).clamp(5, (width / 4).max(5));
     let rest = width.saturating_sub(kind_width + STATUS_WIDTH + HEALTH_WIDTH);
-    let wanted_name = (longest_name.unwrap_or(0) + 1).max(5);
+    let wanted_name = (longest_name + 1).max(5);
     let (name_width, reason_width) = if rest >= wanted_name + MIN_REASON_WIDTH {
         (wanted_name, rest - wanted_name)
     } else {
