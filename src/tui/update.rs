@@ -196,6 +196,10 @@ fn focus(state: &mut State, pane: Pane) -> Outcome {
     if state.focus == pane {
         return Outcome::unchanged();
     }
+    // Leaving the apps is choosing the app: late results keep it selected.
+    if state.focus == Pane::Apps && state.selected_app().is_some() {
+        state.app_chosen = true;
+    }
     state.focus = pane;
     Outcome::changed()
 }

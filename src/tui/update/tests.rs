@@ -392,6 +392,18 @@ fn a_picked_app_keeps_the_cursor_when_the_order_changes() {
 }
 
 #[test]
+fn an_app_opened_and_left_keeps_the_cursor_when_the_order_changes() {
+    let mut state = state_with_apps(&["guestbook", "podinfo"]);
+    update(&mut state, key(KeyCode::Enter));
+    update(&mut state, key(KeyCode::Esc));
+    engine(
+        &mut state,
+        report_event("podinfo", 0, report_of("podinfo", &["a"])),
+    );
+    assert_eq!(state.selected_app().unwrap().name, "guestbook");
+}
+
+#[test]
 fn refresh_raises_the_generation_and_asks_the_engine() {
     let mut state = state_with_apps(&["guestbook", "podinfo"]);
     engine(
