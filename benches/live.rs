@@ -161,7 +161,7 @@ async fn steady() {
     let (sender, mut events) = mpsc::unbounded_channel();
     let options = EngineOptions {
         kubeconfig: Some(setup.path("kubeconfig")),
-        context: None,
+        ..EngineOptions::default()
     };
     setup.sim.metrics().reset();
     let started = Instant::now();

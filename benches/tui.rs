@@ -105,6 +105,7 @@ fn state(apps: usize, resources: usize, big: bool) -> State {
             app: name.clone(),
             generation: 0,
             report: Arc::new(report(&name, resources, big && i == 0)),
+            settled: true,
         };
         update(&mut state, Msg::Engine(event));
     }

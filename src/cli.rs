@@ -67,6 +67,20 @@ pub enum Command {
     },
     /// Show an app's commit log, newest first, with signature status
     Log(LogArgs),
+    /// Show an app's syncs from the audit log, newest first
+    History(HistoryArgs),
+    /// Make the cluster equal Git for an app: plan, server dry run, apply, prune
+    #[command(
+        long_about = "Syncs an app: plans the changes (create, update, prune) from its desired \
+                      state at the head of its branch, asks the server to dry-run all of them, \
+                      then applies them with server-side apply (field manager driftdeck) wave \
+                      by wave, prunes what Git no longer has (with --prune or prune = true), \
+                      and waits for the app to be healthy. Without --yes it shows the plan \
+                      and asks, and refuses without a terminal. Exit code: 0 synced (and \
+                      healthy), 1 the sync failed or the app ended Degraded or not healthy in \
+                      time, 2 could not run."
+    )]
+    Sync(SyncArgs),
     /// Sync status and health of every app, or of one
     Status(StatusArgs),
     /// The drift of an app (or between two files, offline) as a unified diff
@@ -101,6 +115,38 @@ pub struct LogArgs {
     pub path_only: bool,
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The app, as named in the config
+    pub app: String,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    /// The app, as named in the config
+    pub app: String,
+    /// Delete the app's objects that Git no longer has
+    #[arg(long)]
+    pub prune: bool,
+    /// Only the server's dry run of the whole plan; nothing is written
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Take over fields that other field managers own
+    #[arg(long)]
+    pub force: bool,
+    /// Return once applied, without waiting for the app to be healthy
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Do not ask before syncing
+    #[arg(short, long)]
+    pub yes: bool,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 }
 

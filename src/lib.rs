@@ -15,5 +15,6 @@ pub mod quantity;
 pub mod resource;
 pub mod simcluster;
 pub mod source;
+pub mod sync;
 pub mod text;
 pub mod tui;

@@ -4,16 +4,20 @@
 mod apply;
 mod client;
 mod kinds;
+mod lease;
 mod live;
 mod store;
 mod watch;
 
-pub use apply::dry_run_apply;
+pub use apply::{
+    ApplyMode, WriteRefusal, apply, delete, dry_run_apply, get, replace_managed_fields,
+};
 pub use client::{ClusterClient, RequestTally};
 pub use kinds::{KindCatalog, ServedKind};
-pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_live};
+pub use lease::{LEASE_DURATION, LeaseError, LeaseRequest, SyncLease, lease_name};
+pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_once};
 pub use store::{LiveStore, LiveUpdate, WatchId};
-pub use watch::LiveCache;
+pub use watch::{KeepManagers, LiveCache, Tracked};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {

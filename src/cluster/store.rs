@@ -1,18 +1,55 @@
 //! The live cache's contents: what the watches have reported, kept by the
 //! engine task that owns it. Pure: updates in, app views out.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::live::{LiveRead, Unreadable, Wanted};
 use crate::resource::{ResourceKey, app_of};
 
-/// What a watch covers: every labelled object of a kind, or one object by name.
+/// What a watch covers: every object of a kind that carries the app label
+/// (any app), or every object of a kind in one namespace (cluster-wide for
+/// cluster-scoped kinds), for the objects Git names that carry no label yet.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WatchId {
-    Kind { group: String, kind: String },
-    Object(ResourceKey),
+    Kind {
+        group: String,
+        kind: String,
+    },
+    Unlabelled {
+        group: String,
+        kind: String,
+        namespace: Option<String>,
+    },
+}
+
+impl WatchId {
+    /// The watch of unlabelled objects that would show this object.
+    pub fn unlabelled_for(key: &ResourceKey, namespaced: bool) -> WatchId {
+        WatchId::Unlabelled {
+            group: key.group.clone(),
+            kind: key.kind.clone(),
+            namespace: key.namespace.clone().filter(|_| namespaced),
+        }
+    }
+
+    /// True when this watch would show the object with `key`.
+    fn covers(&self, key: &ResourceKey) -> bool {
+        match self {
+            WatchId::Kind { group, kind } => *group == key.group && *kind == key.kind,
+            WatchId::Unlabelled {
+                group,
+                kind,
+                namespace,
+            } => {
+                *group == key.group
+                    && *kind == key.kind
+                    && (namespace.is_none() || *namespace == key.namespace)
+            }
+        }
+    }
 }
 
 /// What a watch task reports.
@@ -50,11 +87,24 @@ struct WatchState {
     failure: Option<(jiff::Timestamp, String)>,
 }
 
-/// Everything the watches of one context have seen.
+impl WatchState {
+    /// The watch's first answer is in: a list, or a failure to list.
+    fn answered(&self) -> bool {
+        self.listed || self.failure.is_some()
+    }
+}
+
+/// Everything the watches of one context have seen. Objects are shared
+/// (`Arc`) with the views handed out, so a view copies no object.
 #[derive(Debug, Default)]
 pub struct LiveStore {
-    objects: HashMap<ResourceKey, Value>,
+    objects: HashMap<ResourceKey, Arc<Value>>,
+    /// The keys of the objects that carry each app's label.
+    by_app: HashMap<String, BTreeSet<ResourceKey>>,
     watches: BTreeMap<WatchId, WatchState>,
+    /// The objects Git names: of what a watch of unlabelled objects reports,
+    /// only these are kept (a namespace holds much that is no app's).
+    interest: HashSet<ResourceKey>,
     /// Raised whenever a watch is first listed, fails or recovers: what
     /// every app's view says about staleness may have changed.
     watch_epoch: u64,
@@ -68,13 +118,16 @@ impl LiveStore {
                 let mut fresh = BTreeSet::new();
                 let mut changed = Vec::new();
                 for object in objects {
-                    if let Ok(key) = ResourceKey::of(&object) {
-                        if self.objects.get(&key) != Some(&object) {
-                            changed.push(key.clone());
-                        }
-                        self.objects.insert(key.clone(), object);
-                        fresh.insert(key);
+                    let Ok(key) = ResourceKey::of(&object) else {
+                        continue;
+                    };
+                    if !self.keeps(&watch, &key) {
+                        continue;
                     }
+                    if self.insert(key.clone(), object) {
+                        changed.push(key.clone());
+                    }
+                    fresh.insert(key);
                 }
                 let state = self.watches.entry(watch.clone()).or_default();
                 let gone: Vec<ResourceKey> = state.keys.difference(&fresh).cloned().collect();
@@ -95,16 +148,21 @@ impl LiveStore {
                 let Ok(key) = ResourceKey::of(&object) else {
                     return Vec::new();
                 };
-                let state = self.watches.entry(watch).or_default();
-                state.keys.insert(key.clone());
+                let state = self.watches.entry(watch.clone()).or_default();
                 if state.failure.take().is_some() {
                     self.watch_epoch += 1;
                 }
-                if self.objects.get(&key) == Some(&object) {
+                if !self.keeps(&watch, &key) {
                     return Vec::new();
                 }
-                self.objects.insert(key.clone(), object);
-                vec![key]
+                if let Some(state) = self.watches.get_mut(&watch) {
+                    state.keys.insert(key.clone());
+                }
+                if self.insert(key.clone(), object) {
+                    vec![key]
+                } else {
+                    Vec::new()
+                }
             }
             LiveUpdate::Deleted { watch, key } => {
                 if let Some(state) = self.watches.get_mut(&watch) {
@@ -135,6 +193,38 @@ impl LiveStore {
         }
     }
 
+    /// Whether an object a watch reports is kept: every labelled one, and of
+    /// the unlabelled watches' objects those that Git names.
+    fn keeps(&self, watch: &WatchId, key: &ResourceKey) -> bool {
+        matches!(watch, WatchId::Kind { .. }) || self.interest.contains(key)
+    }
+
+    /// Stores an object; true when it changed.
+    fn insert(&mut self, key: ResourceKey, object: Value) -> bool {
+        if self.objects.get(&key).is_some_and(|o| **o == object) {
+            return false;
+        }
+        let app = app_of(&object).map(str::to_string);
+        if let Some(old) = self.objects.insert(key.clone(), Arc::new(object)) {
+            self.unindex(&key, &old);
+        }
+        if let Some(app) = app {
+            self.by_app.entry(app).or_default().insert(key);
+        }
+        true
+    }
+
+    fn unindex(&mut self, key: &ResourceKey, object: &Value) {
+        if let Some(app) = app_of(object)
+            && let Some(keys) = self.by_app.get_mut(app)
+        {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.by_app.remove(app);
+            }
+        }
+    }
+
     /// Drops an object a watch no longer reports, unless another watch still
     /// reports it. True when the object is gone.
     fn release(&mut self, from: &WatchId, key: &ResourceKey) -> bool {
@@ -142,18 +232,54 @@ impl LiveStore {
             .watches
             .iter()
             .any(|(id, state)| id != from && state.keys.contains(key));
-        !still_held && self.objects.remove(key).is_some()
+        !still_held && self.remove(key)
     }
 
-    /// Forgets a watch that was stopped (an object no longer wanted by name).
+    fn remove(&mut self, key: &ResourceKey) -> bool {
+        match self.objects.remove(key) {
+            Some(old) => {
+                self.unindex(key, &old);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets a watch that was stopped (no object Git names is left in
+    /// what it covers).
     pub fn forget(&mut self, watch: &WatchId) {
         if let Some(state) = self.watches.remove(watch) {
             for key in state.keys {
                 let held = self.watches.values().any(|s| s.keys.contains(&key));
                 if !held {
-                    self.objects.remove(&key);
+                    self.remove(&key);
                 }
             }
+        }
+    }
+
+    /// Sets the objects Git names, in every app of the context: the only
+    /// ones kept of what the watches of unlabelled objects report. Objects
+    /// kept before and no longer named nor labelled are dropped.
+    pub fn set_interest(&mut self, interest: HashSet<ResourceKey>) {
+        let dropped: Vec<(WatchId, ResourceKey)> = self
+            .watches
+            .iter()
+            .filter(|(id, _)| matches!(id, WatchId::Unlabelled { .. }))
+            .flat_map(|(id, state)| {
+                state
+                    .keys
+                    .iter()
+                    .filter(|key| !interest.contains(*key))
+                    .map(move |key| (id.clone(), key.clone()))
+            })
+            .collect();
+        self.interest = interest;
+        for (watch, key) in dropped {
+            if let Some(state) = self.watches.get_mut(&watch) {
+                state.keys.remove(&key);
+            }
+            self.release(&watch, &key);
         }
     }
 
@@ -161,8 +287,8 @@ impl LiveStore {
     /// the wanted ones found by name, and which parts are unknown or stale.
     pub fn app_view(&self, app: &str, wanted: &[Wanted]) -> LiveRead {
         let mut read = LiveRead::default();
-        for (key, object) in &self.objects {
-            if app_of(object) == Some(app) {
+        for key in self.by_app.get(app).into_iter().flatten() {
+            if let Some(object) = self.objects.get(key) {
                 read.objects.insert(key.clone(), object.clone());
             }
         }
@@ -172,28 +298,35 @@ impl LiveStore {
             }
         }
         for (id, state) in &self.watches {
-            let (group, kind, object) = match id {
-                WatchId::Kind { group, kind } => (group, kind, None),
-                WatchId::Object(key) if wanted.iter().any(|w| w.key == *key) => {
-                    (&key.group, &key.kind, Some(key.clone()))
-                }
-                WatchId::Object(_) => continue,
+            // A kind's label watch concerns every app; a watch of unlabelled
+            // objects, each wanted object it covers.
+            let objects: Vec<Option<&ResourceKey>> = match id {
+                WatchId::Kind { .. } => vec![None],
+                WatchId::Unlabelled { .. } => wanted
+                    .iter()
+                    .filter(|w| id.covers(&w.key))
+                    .map(|w| Some(&w.key))
+                    .collect(),
             };
-            let unreadable = |cause: &str| Unreadable {
-                group: group.clone(),
-                kind: kind.clone(),
-                object: object.clone(),
-                cause: cause.to_string(),
-            };
-            match (&state.failure, state.listed) {
-                (Some((since, cause)), true) => {
-                    read.stale_since = Some(read.stale_since.map_or(*since, |s| s.min(*since)));
-                    read.stale_cause
-                        .get_or_insert_with(|| format!("{}: {cause}", unreadable(cause).what()));
+            let (WatchId::Kind { group, kind } | WatchId::Unlabelled { group, kind, .. }) = id;
+            for object in objects {
+                let unreadable = |cause: &str| Unreadable {
+                    group: group.clone(),
+                    kind: kind.clone(),
+                    object: object.cloned(),
+                    cause: cause.to_string(),
+                };
+                match (&state.failure, state.listed) {
+                    (Some((since, cause)), true) => {
+                        read.stale_since = Some(read.stale_since.map_or(*since, |s| s.min(*since)));
+                        read.stale_cause.get_or_insert_with(|| {
+                            format!("{}: {cause}", unreadable(cause).what())
+                        });
+                    }
+                    (Some((_, cause)), false) => read.unreadable.push(unreadable(cause)),
+                    (None, false) => read.unreadable.push(unreadable("not read yet")),
+                    (None, true) => {}
                 }
-                (Some((_, cause)), false) => read.unreadable.push(unreadable(cause)),
-                (None, false) => read.unreadable.push(unreadable("not read yet")),
-                (None, true) => {}
             }
         }
         read
@@ -201,7 +334,16 @@ impl LiveStore {
 
     /// The live object with this key, if a watch reports it.
     pub fn object(&self, key: &ResourceKey) -> Option<&Value> {
-        self.objects.get(key)
+        self.objects.get(key).map(|o| &**o)
+    }
+
+    /// How many objects are kept.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
     }
 
     /// A number that changes whenever a watch is first listed, fails or
@@ -213,6 +355,12 @@ impl LiveStore {
     /// True when every watch has listed once: the cache has a first picture.
     pub fn is_primed(&self) -> bool {
         self.watches.values().all(|w| w.listed)
+    }
+
+    /// True when every watch has given its first answer, a list or a
+    /// failure: what can be known at start is known.
+    pub fn is_settled(&self) -> bool {
+        self.watches.values().all(WatchState::answered)
     }
 
     /// Registers a watch before its first report, so that it counts as unread.
@@ -317,9 +465,11 @@ mod tests {
         });
         let mut unlabelled = deployment("c", "shop", "x:1");
         unlabelled["metadata"]["labels"] = json!({});
-        let by_name = WatchId::Object(ResourceKey::of(&unlabelled).unwrap());
+        let key = ResourceKey::of(&unlabelled).unwrap();
+        store.set_interest([key.clone()].into());
+        let in_namespace = WatchId::unlabelled_for(&key, true);
         store.apply(LiveUpdate::Listed {
-            watch: by_name,
+            watch: in_namespace,
             objects: vec![unlabelled],
         });
         let view = store.app_view("shop", &[wanted("c")]);
@@ -387,7 +537,9 @@ mod tests {
     fn an_object_held_by_two_watches_stays_until_both_let_go() {
         let mut store = LiveStore::default();
         let object = deployment("a", "shop", "x:1");
-        let by_name = WatchId::Object(ResourceKey::of(&object).unwrap());
+        let key = ResourceKey::of(&object).unwrap();
+        store.set_interest([key.clone()].into());
+        let by_name = WatchId::unlabelled_for(&key, true);
         store.apply(LiveUpdate::Listed {
             watch: deployments(),
             objects: vec![object.clone()],

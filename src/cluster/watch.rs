@@ -1,9 +1,9 @@
 //! The watches behind the live cache: one per kind with the app label, one
-//! per wanted object that carries no label yet. Each is a task that lists
+//! per kind and namespace holding objects Git names that carry no label yet. Each is a task that lists
 //! once, then watches from the last resourceVersion; it lists again only when
 //! the server says that version expired (410 Gone).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -30,21 +30,46 @@ const QUICK_END: Duration = Duration::from_secs(1);
 pub struct LiveCache {
     client: ClusterClient,
     updates: mpsc::UnboundedSender<LiveUpdate>,
+    /// False for a one-shot look: each watch lists once and stops there.
+    follow: bool,
+    /// The field managers whose `managedFields` entries are kept.
+    keep: KeepManagers,
     tasks: HashMap<WatchId, JoinHandle<()>>,
+    /// For each watch of unlabelled objects, the objects Git names in it
+    /// when it last listed.
+    covered: HashMap<WatchId, BTreeSet<ResourceKey>>,
+}
+
+/// What `track` changed.
+#[derive(Debug, Default)]
+pub struct Tracked {
+    /// Watches started, or listed again because they cover new objects.
+    pub started: Vec<WatchId>,
+    /// Watches stopped: nothing Git names is left in what they cover.
+    pub stopped: Vec<WatchId>,
 }
 
 impl LiveCache {
     /// Starts one watch per kind, for objects that carry the app label
-    /// (any app): together they see every object driftdeck applied.
+    /// (any app): together they see every object driftdeck applied. With
+    /// `follow` false, each lists once and watches no further. Of each
+    /// object's `managedFields`, only the entries of the managers `keep`
+    /// accepts are kept: drift needs driftdeck's and the manual ones, and
+    /// the rest is most of an object's size.
     pub fn start(
         client: ClusterClient,
         kinds: &[&ServedKind],
         updates: mpsc::UnboundedSender<LiveUpdate>,
+        follow: bool,
+        keep: KeepManagers,
     ) -> LiveCache {
         let mut cache = LiveCache {
             client,
             updates,
+            follow,
+            keep,
             tasks: HashMap::new(),
+            covered: HashMap::new(),
         };
         for kind in kinds {
             let id = WatchId::Kind {
@@ -54,54 +79,74 @@ impl LiveCache {
             let api = Api::all_with(cache.client.kube().clone(), &kind.resource);
             let selection = Selection {
                 labels: Some(APP_LABEL.to_string()),
-                fields: None,
             };
             cache.spawn(id, api, (*kind).clone(), selection);
         }
         cache
     }
 
-    /// Watches these objects by name (those the desired state names, whose
-    /// kind's label watch does not show them), and stops watching any other
-    /// object watched by name before.
-    pub fn track(&mut self, objects: &[(ServedKind, ResourceKey)]) -> Vec<WatchId> {
-        let wanted: Vec<WatchId> = objects
-            .iter()
-            .map(|(_, key)| WatchId::Object(key.clone()))
-            .collect();
+    /// Watches the objects Git names that carry no label yet: one watch per
+    /// kind and namespace (per kind when cluster-scoped), whatever the
+    /// number of objects and apps in it, never one per object. A watch that
+    /// now covers objects it did not is listed again; watches left with
+    /// nothing to cover stop.
+    pub fn track(&mut self, objects: &[(ServedKind, ResourceKey)]) -> Tracked {
+        let mut wanted: BTreeMap<WatchId, (&ServedKind, BTreeSet<ResourceKey>)> = BTreeMap::new();
+        for (kind, key) in objects {
+            let id = WatchId::unlabelled_for(key, kind.namespaced);
+            wanted
+                .entry(id)
+                .or_insert_with(|| (kind, BTreeSet::new()))
+                .1
+                .insert(key.clone());
+        }
+        let mut tracked = Tracked::default();
         let stale: Vec<WatchId> = self
-            .tasks
+            .covered
             .keys()
-            .filter(|id| matches!(id, WatchId::Object(_)) && !wanted.contains(id))
+            .filter(|id| !wanted.contains_key(*id))
             .cloned()
             .collect();
-        for id in &stale {
-            if let Some(task) = self.tasks.remove(id) {
+        for id in stale {
+            self.covered.remove(&id);
+            if let Some(task) = self.tasks.remove(&id) {
                 task.abort();
             }
+            tracked.stopped.push(id);
         }
-        for (kind, key) in objects {
-            let id = WatchId::Object(key.clone());
-            if self.tasks.contains_key(&id) {
+        for (id, (kind, keys)) in wanted {
+            let grew = match self.covered.get(&id) {
+                Some(before) => !keys.is_subset(before),
+                None => true,
+            };
+            if !grew {
                 continue;
             }
-            let api = match (&key.namespace, kind.namespaced) {
-                (Some(ns), true) => {
-                    Api::namespaced_with(self.client.kube().clone(), ns, &kind.resource)
-                }
-                _ => Api::all_with(self.client.kube().clone(), &kind.resource),
+            if let Some(task) = self.tasks.remove(&id) {
+                task.abort();
+            }
+            let WatchId::Unlabelled { namespace, .. } = &id else {
+                continue;
             };
-            let selection = Selection {
-                labels: None,
-                fields: Some(format!("metadata.name={}", key.name)),
+            let api = match namespace {
+                Some(ns) => Api::namespaced_with(self.client.kube().clone(), ns, &kind.resource),
+                None => Api::all_with(self.client.kube().clone(), &kind.resource),
             };
-            self.spawn(id, api, kind.clone(), selection);
+            let selection = Selection { labels: None };
+            self.covered.insert(id.clone(), keys);
+            self.spawn(id.clone(), api, kind.clone(), selection);
+            tracked.started.push(id);
         }
-        stale
+        tracked
     }
 
     pub fn client(&self) -> &ClusterClient {
         &self.client
+    }
+
+    /// Watches running.
+    pub fn watches(&self) -> usize {
+        self.tasks.len()
     }
 
     fn spawn(
@@ -116,6 +161,8 @@ impl LiveCache {
             api,
             kind,
             selection,
+            follow: self.follow,
+            keep: self.keep.clone(),
             updates: self.updates.clone(),
         };
         self.tasks.insert(id, tokio::spawn(task.run()));
@@ -133,7 +180,6 @@ impl Drop for LiveCache {
 #[derive(Clone)]
 struct Selection {
     labels: Option<String>,
-    fields: Option<String>,
 }
 
 struct WatchTask {
@@ -141,8 +187,13 @@ struct WatchTask {
     api: Api<DynamicObject>,
     kind: ServedKind,
     selection: Selection,
+    follow: bool,
+    keep: KeepManagers,
     updates: mpsc::UnboundedSender<LiveUpdate>,
 }
+
+/// Which field managers' `managedFields` entries the live cache keeps.
+pub type KeepManagers = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Why a watch stopped.
 enum WatchEnd {
@@ -172,6 +223,9 @@ impl WatchTask {
                 }
             };
             let Some(version) = version else { return };
+            if !self.follow {
+                return;
+            }
             failures = 0;
             let mut version = version;
             let mut stale = false;
@@ -228,7 +282,6 @@ impl WatchTask {
     async fn list(&self) -> Result<Option<String>, String> {
         let params = ListParams {
             label_selector: self.selection.labels.clone(),
-            field_selector: self.selection.fields.clone(),
             ..ListParams::default()
         };
         let list = tokio::time::timeout(REQUEST_TIMEOUT, self.api.list(&params))
@@ -239,7 +292,7 @@ impl WatchTask {
         let objects = list
             .items
             .into_iter()
-            .filter_map(|o| to_value(o, &self.kind.resource))
+            .filter_map(|o| self.value(o))
             .collect();
         let sent = self.updates.send(LiveUpdate::Listed {
             watch: self.id.clone(),
@@ -251,7 +304,6 @@ impl WatchTask {
     fn watch_params(&self) -> WatchParams {
         let mut params = WatchParams::default().timeout(WATCH_SECONDS);
         params.label_selector = self.selection.labels.clone();
-        params.field_selector = self.selection.fields.clone();
         params.bookmarks = true;
         params
     }
@@ -267,7 +319,7 @@ impl WatchTask {
             let update = match event {
                 Ok(WatchEvent::Added(object)) | Ok(WatchEvent::Modified(object)) => {
                     remember_version(version, &object);
-                    to_value(object, &self.kind.resource).map(|object| LiveUpdate::Applied {
+                    self.value(object).map(|object| LiveUpdate::Applied {
                         watch: self.id.clone(),
                         object,
                     })
@@ -305,6 +357,13 @@ impl WatchTask {
         WatchEnd::Resume
     }
 
+    /// The object as the cache keeps it.
+    fn value(&self, object: DynamicObject) -> Option<serde_json::Value> {
+        let mut value = to_value(object, &self.kind.resource)?;
+        trim_managed_fields(&mut value, self.keep.as_ref());
+        Some(value)
+    }
+
     /// Reports a failure; false when the owner is gone.
     fn fail(&self, cause: String) -> bool {
         tracing::info!(watch = ?self.id, %cause, "watch failed, keeping the last state");
@@ -315,6 +374,21 @@ impl WatchTask {
                 at: jiff::Timestamp::now(),
             })
             .is_ok()
+    }
+}
+
+/// Drops the `managedFields` entries of managers `keep` does not accept.
+fn trim_managed_fields(object: &mut serde_json::Value, keep: &dyn Fn(&str) -> bool) {
+    if let Some(entries) = object
+        .pointer_mut("/metadata/managedFields")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        entries.retain(|entry| {
+            entry
+                .get("manager")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(keep)
+        });
     }
 }
 
@@ -352,6 +426,24 @@ fn backoff(failures: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_kept_managers_entries_stay() {
+        let mut object = serde_json::json!({"metadata": {"managedFields": [
+            {"manager": "driftdeck", "fieldsV1": {}},
+            {"manager": "kube-controller-manager", "fieldsV1": {}},
+            {"manager": "kubectl-edit", "fieldsV1": {}},
+            {"fieldsV1": {}}
+        ]}});
+        trim_managed_fields(&mut object, &|m| m == "driftdeck" || m == "kubectl-edit");
+        let managers: Vec<&str> = object["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["manager"].as_str().unwrap())
+            .collect();
+        assert_eq!(managers, vec!["driftdeck", "kubectl-edit"]);
+    }
 
     #[test]
     fn backoff_doubles_up_to_its_cap() {

@@ -94,7 +94,7 @@ fn app_settings(
             values: app.values.clone(),
         });
     }
-    let name = source::offer_work_tree_app(path)
+    let name = crate::config::offer_work_tree_app(path)
         .map(|app| app.name)
         .or_else(|| {
             let absolute = std::path::absolute(path).ok()?;

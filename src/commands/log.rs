@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, LogArgs, OutputFormat};
 use crate::source::{
-    HistoryQuery, LogEntry, NetworkLimits, SourceError, SourceLocation, update_source, walk_history,
+    HistoryQuery, LogEntry, NetworkLimits, SourceError, update_source, walk_history,
 };
 use crate::text::fit;
 
@@ -26,7 +26,7 @@ pub fn run(global: &GlobalArgs, args: &LogArgs) -> Result<ExitCode, CommandError
         app: app.name.clone(),
         source: Box::new(source),
     };
-    let source = SourceLocation::parse(&app.repo).map_err(in_app)?;
+    let source = app.source.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -4,11 +4,13 @@
 mod check;
 mod diff;
 mod health;
+mod history;
 mod log;
 mod object_file;
 mod paths;
 mod sim;
 mod status;
+mod sync;
 mod table;
 mod tui;
 
@@ -61,6 +63,8 @@ pub enum CommandError {
     Unknown { app: String, reason: String },
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Audit(#[from] crate::sync::AuditError),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -109,8 +113,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         }
         Some(Command::Paths) => paths::run(&cli.global),
         Some(Command::Log(args)) => log::run(&cli.global, &args),
+        Some(Command::History(args)) => history::run(&cli.global, &args),
         Some(Command::Diff(args)) => diff::run(&cli.global, &args),
         Some(Command::Status(args)) => status::run(&cli.global, &args),
+        Some(Command::Sync(args)) => sync::run(&cli.global, &args),
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Completions { shell }) => {
@@ -132,7 +138,7 @@ pub fn load_config(global: &GlobalArgs) -> Result<(Paths, Config), CommandError>
     if config.apps.is_empty()
         && let Some(app) = std::env::current_dir()
             .ok()
-            .and_then(|dir| crate::source::offer_work_tree_app(&dir))
+            .and_then(|dir| crate::config::offer_work_tree_app(&dir))
     {
         config.apps.push(app);
     }

@@ -9,8 +9,14 @@ use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::config::AppConfig;
 use crate::drift::StatusCounts;
-use crate::engine::{AppReport, LookOptions, look_at};
+use crate::drift::{AppStatus, ManualManagers};
+use crate::engine::{AppReport, EngineOptions, settle};
 
+/// How long one look may take before an app with no verdict is Unknown.
+const LOOK_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Exit 0 when every app reported is Synced, 1 when any is OutOfSync, 2
+/// when any is Unknown (or the look could not run).
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, CommandError> {
     let reports = look(global, args.app.as_deref(), args.exact)?;
     let mut out = std::io::stdout().lock();
@@ -28,7 +34,18 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, CommandEr
             writeln!(out)?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(exit_code(&reports))
+}
+
+fn exit_code(reports: &[AppReport]) -> ExitCode {
+    let statuses = || reports.iter().map(|r| r.summary.status);
+    if statuses().any(|s| s == AppStatus::Unknown) {
+        ExitCode::from(2)
+    } else if statuses().any(|s| s == AppStatus::OutOfSync) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Reports on one app, or on every app of the config.
@@ -51,17 +68,19 @@ pub(super) fn look(
         None => config.apps.clone(),
     };
     let _log = crate::logging::init(&paths, global.verbose).ok();
-    let options = LookOptions {
+    let options = EngineOptions {
         kubeconfig: global.kubeconfig.clone(),
         context: global.context.clone(),
         exact,
+        one_shot: true,
+        manual: ManualManagers::with_extra(config.drift.manual_managers.iter().cloned()),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(CommandError::Runtime)?;
-    Ok(runtime.block_on(look_at(&apps, &paths, &options)))
+    Ok(runtime.block_on(settle(apps, paths, options, LOOK_DEADLINE)))
 }
 
 fn row(report: &AppReport) -> Vec<String> {

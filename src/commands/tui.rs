@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use super::CommandError;
 use crate::cli::GlobalArgs;
+use crate::drift::ManualManagers;
 use crate::engine::EngineOptions;
 use crate::tui::{ColorDepth, EngineSetup, Exit, Keymap, State, Theme};
 
@@ -30,6 +31,9 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {
         options: EngineOptions {
             kubeconfig: global.kubeconfig.clone(),
             context: global.context.clone(),
+            exact: false,
+            one_shot: false,
+            manual: ManualManagers::with_extra(config.drift.manual_managers.iter().cloned()),
         },
     };
     let exit = crate::tui::run(state, setup)?;

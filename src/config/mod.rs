@@ -3,6 +3,8 @@
 
 mod duration;
 mod paths;
+mod sync_policy;
+mod work_tree;
 
 use std::collections::BTreeSet;
 use std::io;
@@ -15,6 +17,8 @@ use crate::source::SourceLocation;
 
 pub use duration::HumanDuration;
 pub use paths::{LOG_PREFIX, LOG_SUFFIX, PathError, Paths};
+pub use sync_policy::{DEFAULT_HEALTH_TIMEOUT, DEFAULT_SYNC_CONCURRENCY, DriftConfig, SyncPolicy};
+pub use work_tree::offer_work_tree_app;
 
 /// Default interval between two polls of an app's Git source.
 pub const DEFAULT_POLL: HumanDuration = HumanDuration(std::time::Duration::from_secs(60));
@@ -28,6 +32,8 @@ pub struct Config {
     pub apps: Vec<AppConfig>,
     /// Key bindings that replace the defaults, sorted by action name (each keeps its line).
     pub keys: Vec<KeyBinding>,
+    /// `[drift]`: what counts as drift beyond the built-in rules.
+    pub drift: DriftConfig,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -44,8 +50,10 @@ pub struct UiConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppConfig {
     pub name: String,
-    /// A URL or a local path.
+    /// A URL or a local path, as the config writes it.
     pub repo: String,
+    /// `repo`, parsed once when the config is read.
+    pub source: SourceLocation,
     /// The tracked branch; `None` means the repository's default (its HEAD).
     pub branch: Option<String>,
     /// The app's folder inside the repository, `"."` for the root.
@@ -59,6 +67,9 @@ pub struct AppConfig {
     pub values: Vec<String>,
     /// Differences that are not drift.
     pub ignore: Vec<IgnoreRule>,
+    /// How a sync of the app applies, prunes and waits; boxed, as apps
+    /// travel in messages that should stay small.
+    pub sync: Box<SyncPolicy>,
 }
 
 /// Fields to leave out of the comparison, for the objects the rule matches.
@@ -153,7 +164,7 @@ impl Config {
             // such as `ext::`) is a config error now, not a poll error later.
             let repo_at = app.repo.span().start;
             let repo = app.repo.into_inner();
-            SourceLocation::parse(&repo).map_err(|err| {
+            let source = SourceLocation::parse(&repo).map_err(|err| {
                 ConfigError::at(file, text, repo_at, format!("app \"{name}\": {err}"))
             })?;
             let path = normalize_app_path(&app.path)
@@ -168,9 +179,24 @@ impl Config {
                     )));
                 }
             }
+            let sync = sync_policy::RawSyncPolicy {
+                prune: app.prune,
+                allow_empty: app.allow_empty,
+                prune_namespaces: app.prune_namespaces,
+                prune_crds: app.prune_crds,
+                force: app.force,
+                sync_concurrency: app.sync_concurrency,
+                health_timeout: app.health_timeout,
+                lease_namespace: app.lease_namespace,
+            }
+            .check()
+            .map_err(|(offset, why)| {
+                ConfigError::at(file, text, offset, format!("app \"{name}\": {why}"))
+            })?;
             apps.push(AppConfig {
                 name,
                 repo,
+                source,
                 branch: app.branch,
                 path,
                 context: app.context,
@@ -178,6 +204,7 @@ impl Config {
                 poll: app.poll,
                 values: app.values,
                 ignore: app.ignore,
+                sync: Box::new(sync),
             });
         }
         let keys = raw
@@ -193,11 +220,16 @@ impl Config {
                 }
             })
             .collect();
+        let drift = raw
+            .drift
+            .check()
+            .map_err(|(offset, why)| ConfigError::at(file, text, offset, why))?;
         Ok(Config {
             file: Some(file.to_path_buf()),
             ui: raw.ui,
             apps,
             keys,
+            drift,
         })
     }
 
@@ -248,6 +280,8 @@ struct RawConfig {
     app: Vec<RawApp>,
     #[serde(default)]
     keys: std::collections::BTreeMap<String, Spanned<KeyList>>,
+    #[serde(default)]
+    drift: sync_policy::RawDrift,
 }
 
 #[derive(Deserialize)]
@@ -267,6 +301,19 @@ struct RawApp {
     values: Vec<String>,
     #[serde(default)]
     ignore: Vec<IgnoreRule>,
+    #[serde(default)]
+    prune: bool,
+    #[serde(default)]
+    allow_empty: bool,
+    #[serde(default)]
+    prune_namespaces: bool,
+    #[serde(default)]
+    prune_crds: bool,
+    #[serde(default)]
+    force: bool,
+    sync_concurrency: Option<Spanned<i64>>,
+    health_timeout: Option<HumanDuration>,
+    lease_namespace: Option<Spanned<String>>,
 }
 
 fn default_path() -> String {

@@ -1,4 +1,5 @@
-//! Desired against live, by DESIGN.md §9: a field Git sets must have the
+//! Desired against live, by the rules of README "Drift and health" (map in
+//! docs/ARCHITECTURE.md): a field Git sets must have the
 //! same meaning live; a field only live is drift only with evidence that Git
 //! set it before; lists with a merge key pair item by item in any order.
 
@@ -11,6 +12,7 @@ use super::evidence::Evidence;
 use super::field_path::{self, Item, Locator, Segment};
 use super::ignore_rules::{pointers_for, remove_pointer};
 use super::lookup::field;
+use super::manual_changes::ManualManagers;
 use super::merge_keys::{ListKind, list_kind, same_key};
 use super::normalize::{Normalization, display_form};
 use super::quantity::is_quantity_path;
@@ -34,6 +36,10 @@ pub struct FieldChange {
     pub live: Option<Value>,
     /// The value in Git; `None` when Git no longer sets it. Masked for Secrets.
     pub desired: Option<Value>,
+    /// The manual-change manager (`kubectl-set`, …) that set a field Git
+    /// does not have: a change made by hand, which a sync removes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_hand: Option<String>,
 }
 
 /// What a sync would do to the field.
@@ -65,8 +71,19 @@ impl ResourceDiff {
 /// Compares a desired object with its live counterpart. The app's ignore
 /// rules that match the object (group, kind, name, namespace) take their
 /// pointers out of both sides, whatever the other rules would say.
+/// Fields that the built-in manual-change managers set are drift.
 pub fn compare(desired: &Value, live: &Value, ignore: &[IgnoreRule]) -> ResourceDiff {
-    let evidence = Evidence::of(live);
+    compare_with(desired, live, ignore, &ManualManagers::default())
+}
+
+/// `compare`, with the config's list of manual-change managers.
+pub fn compare_with(
+    desired: &Value,
+    live: &Value,
+    ignore: &[IgnoreRule],
+    manual: &ManualManagers,
+) -> ResourceDiff {
+    let evidence = Evidence::with_manual(live, manual);
     let (mut desired, mut live) = if secret_mask::is_secret(desired) || secret_mask::is_secret(live)
     {
         let (desired, live) = secret_mask::mask_pair(desired, live);
@@ -175,12 +192,23 @@ impl<'a, 'v> Walk<'a, 'v> {
     }
 
     fn record(&mut self, change: ChangeKind, live: Option<&Value>, desired: Option<&Value>) {
+        self.record_by(change, live, desired, None);
+    }
+
+    fn record_by(
+        &mut self,
+        change: ChangeKind,
+        live: Option<&Value>,
+        desired: Option<&Value>,
+        by_hand: Option<&str>,
+    ) {
         self.changes.push(FieldChange {
             pointer: field_path::pointer(&self.path),
             path: field_path::display(&self.path),
             change,
             live: live.cloned(),
             desired: desired.cloned(),
+            by_hand: by_hand.map(str::to_string),
         });
     }
 
@@ -229,7 +257,10 @@ impl<'a, 'v> Walk<'a, 'v> {
         match live {
             Value::Object(map) => {
                 // A field Git set has every parent in the evidence too.
-                if self.rules.has_rules_below(&self.path) || self.has_evidence() {
+                if self.rules.has_rules_below(&self.path)
+                    || self.has_evidence()
+                    || self.evidence.set_by_hand(&self.path).is_some()
+                {
                     self.maps(None, map)
                 } else {
                     self.keep(live)
@@ -245,9 +276,11 @@ impl<'a, 'v> Walk<'a, 'v> {
     }
 
     /// A scalar, an atomic list or a list item only live has.
+    /// A field set by hand counts even without evidence that Git set it.
     fn live_only_leaf(&mut self, live: &'v Value) -> Option<Value> {
-        if self.has_evidence() {
-            self.record(ChangeKind::Removed, Some(live), None);
+        let by_hand = self.evidence.set_by_hand(&self.path);
+        if by_hand.is_some() || self.has_evidence() {
+            self.record_by(ChangeKind::Removed, Some(live), None, by_hand);
             None
         } else {
             self.keep(live)

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::field_path::{Locator, Segment};
 use super::lookup::{field, metadata_field};
+use super::manual_changes::{CLIENT_SIDE_APPLY, ManualManagers};
 use super::merge_keys::{find_same_key, key_json, same_key};
 use super::value_eq::{is_empty_like, values_equal};
 use crate::resource::FIELD_MANAGER;
@@ -23,10 +24,17 @@ pub(crate) struct Evidence<'a> {
     last_applied: OnceCell<Option<Value>>,
     /// The `fieldsV1` sets of every `driftdeck` Apply entry in `managedFields`.
     owned_by_driftdeck: Vec<&'a Value>,
+    /// The managers and `fieldsV1` sets of manual changes (kubectl edit, …).
+    set_by_hand: Vec<(&'a str, &'a Value)>,
 }
 
 impl<'a> Evidence<'a> {
+    #[cfg(test)]
     pub(crate) fn of(live: &'a Value) -> Evidence<'a> {
+        Evidence::with_manual(live, &ManualManagers::default())
+    }
+
+    pub(crate) fn with_manual(live: &'a Value, manual: &ManualManagers) -> Evidence<'a> {
         let last_applied_text = metadata_field(live, "annotations")
             .and_then(|a| a.get(LAST_APPLIED_ANNOTATION))
             .and_then(Value::as_str);
@@ -44,11 +52,39 @@ impl<'a> Evidence<'a> {
                     .collect()
             })
             .unwrap_or_default();
+        let set_by_hand = manual
+            .entries_in(live)
+            .into_iter()
+            .filter_map(|e| Some((e.get("manager")?.as_str()?, e.get("fieldsV1")?)))
+            .collect();
         Evidence {
             last_applied_text,
             last_applied: OnceCell::new(),
             owned_by_driftdeck,
+            set_by_hand,
         }
+    }
+
+    /// The manual-change manager that owns the field at `path`, or a field
+    /// below it: a change made by hand, drift even where Git never set it.
+    pub(crate) fn set_by_hand(&self, path: &[Segment<'_>]) -> Option<&'a str> {
+        self.set_by_hand
+            .iter()
+            .find(|(manager, fields)| {
+                let owned = path
+                    .iter()
+                    .try_fold(*fields, |node, segment| managed_fields_child(node, segment))
+                    .is_some();
+                owned && (*manager != CLIENT_SIDE_APPLY || self.last_applied_holds(path))
+            })
+            .map(|(manager, _)| *manager)
+    }
+
+    fn last_applied_holds(&self, path: &[Segment<'_>]) -> bool {
+        self.last_applied_may_have(path)
+            && self
+                .last_applied()
+                .is_some_and(|applied| last_applied_has(applied, path))
     }
 
     /// Whether Git once set the field at `path`.
@@ -67,11 +103,7 @@ impl<'a> Evidence<'a> {
     /// Whether Git once set the field at `path`, given whether driftdeck's
     /// field sets have it (`owned_child` from `owned_roots`, step by step).
     pub(crate) fn has_at(&self, path: &[Segment<'_>], owned_by_driftdeck: bool) -> bool {
-        owned_by_driftdeck
-            || (self.last_applied_may_have(path)
-                && self
-                    .last_applied()
-                    .is_some_and(|applied| last_applied_has(applied, path)))
+        owned_by_driftdeck || self.last_applied_holds(path)
     }
 
     /// The top of every driftdeck field set.

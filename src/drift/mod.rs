@@ -1,4 +1,4 @@
-//! The drift rules: desired against live (DESIGN.md §9), the
+//! The drift rules: desired against live (README "Drift and health"), the
 //! health of live objects, and the verdicts per resource and per app. Pure
 //! functions over `serde_json::Value` objects; no I/O.
 
@@ -9,6 +9,7 @@ mod field_path;
 mod health;
 mod ignore_rules;
 mod lookup;
+mod manual_changes;
 mod merge_keys;
 mod normalize;
 mod pairing;
@@ -24,9 +25,10 @@ pub use crate::resource::{
     group_of,
 };
 pub use app_summary::{AppStatus, AppSummary, StatusCounts, summarize};
-pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare};
+pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare, compare_with};
 pub use evidence::LAST_APPLIED_ANNOTATION;
 pub use health::{Health, HealthAssessment, health};
+pub use manual_changes::{MANUAL_MANAGERS, ManualManagers};
 pub use pairing::{KeyedObject, assess_objects};
 pub use quantity::Quantity;
 pub use resource_result::{ResourceResult, ResourceStatus};

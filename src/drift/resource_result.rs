@@ -6,8 +6,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::compare::{ChangeKind, FieldChange, compare, diff_label};
+use super::compare::{ChangeKind, FieldChange, compare_with, diff_label};
 use super::health::{Health, HealthAssessment, health};
+use super::manual_changes::ManualManagers;
 use super::normalize::{Normalization, display_form};
 use super::stamp::revision_of;
 use super::{secret_mask, yaml_diff};
@@ -63,7 +64,18 @@ impl ResourceResult {
         live: &Value,
         ignore: &[IgnoreRule],
     ) -> ResourceResult {
-        let drift = compare(desired, live, ignore);
+        ResourceResult::compared_with(key, desired, live, ignore, &ManualManagers::default())
+    }
+
+    /// `compared`, with the config's list of manual-change managers.
+    pub fn compared_with(
+        key: ResourceKey,
+        desired: &Value,
+        live: &Value,
+        ignore: &[IgnoreRule],
+        manual: &ManualManagers,
+    ) -> ResourceResult {
+        let drift = compare_with(desired, live, ignore, manual);
         let (status, reason) = if drift.is_drift() {
             let reason = changes_reason(&drift.changes);
             (ResourceStatus::OutOfSync, Some(reason))
@@ -143,10 +155,11 @@ fn changes_reason(changes: &[FieldChange]) -> String {
         .iter()
         .take(FIELDS_IN_REASON)
         .map(|c| {
-            let what = match c.change {
-                ChangeKind::Changed => "changed",
-                ChangeKind::Added => "added in Git",
-                ChangeKind::Removed => "removed from Git",
+            let what = match (c.change, &c.by_hand) {
+                (_, Some(manager)) => format!("added by hand ({manager})"),
+                (ChangeKind::Changed, None) => "changed".to_string(),
+                (ChangeKind::Added, None) => "added in Git".to_string(),
+                (ChangeKind::Removed, None) => "removed from Git".to_string(),
             };
             format!("{} {what}", c.path)
         })

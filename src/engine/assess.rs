@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cluster::{LiveRead, PodQuery, Wanted, kind_label};
 use crate::config::AppConfig;
-use crate::drift::{AppStatus, AppSummary, Health, ResourceResult, summarize};
+use crate::drift::{AppStatus, AppSummary, Health, ManualManagers, ResourceResult, summarize};
 use crate::manifests::{Checked, Problem, ReferenceTarget, Severity};
 use crate::resource::{ResourceKey, app_of, short_revision};
 
@@ -103,7 +103,13 @@ pub fn live_queries(checked: &Checked) -> (Vec<Wanted>, Vec<PodQuery>) {
 }
 
 /// Compares the desired state at `revision` with the live state.
-pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRead) -> AppReport {
+pub fn assess(
+    app: &AppConfig,
+    revision: &str,
+    checked: &Checked,
+    live: &LiveRead,
+    manual: &ManualManagers,
+) -> AppReport {
     let mut resources = Vec::with_capacity(checked.desired.objects.len());
     let mut desired_keys = BTreeSet::new();
     for object in &checked.desired.objects {
@@ -112,7 +118,7 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
             continue; // defined twice: an error the problems already name
         }
         let result = if let Some(live_object) = live.objects.get(&key) {
-            ResourceResult::compared(key, &object.value, live_object, &app.ignore)
+            ResourceResult::compared_with(key, &object.value, live_object, &app.ignore, manual)
         } else if let Some(unreadable) = live.unreadable.iter().find(|u| u.covers(&key)) {
             ResourceResult::unknown(
                 key,
@@ -137,7 +143,13 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
     let complete = checked.can_sync();
     if complete {
         for (key, object) in &live.objects {
-            if !desired_keys.contains(key) && app_of(object) == Some(app.name.as_str()) {
+            // An object a controller made (a Deployment's ReplicaSets and
+            // Pods) copies the label from its template; its owner is what
+            // Git has.
+            if !desired_keys.contains(key)
+                && app_of(object) == Some(app.name.as_str())
+                && !has_controller(object)
+            {
                 resources.push(ResourceResult::extra(key.clone(), object));
             }
         }
@@ -160,6 +172,10 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
             first.map(|p| format!(", first: {p}")).unwrap_or_default()
         ));
     }
+    if summary.status == AppStatus::Unknown {
+        // What cannot be compared cannot be called healthy either.
+        summary.health = Health::Unknown;
+    }
     AppReport {
         app: app.name.clone(),
         desired_revision: Some(revision.to_string()),
@@ -169,6 +185,19 @@ pub fn assess(app: &AppConfig, revision: &str, checked: &Checked, live: &LiveRea
         stale_since: live.stale_since,
         stale_cause: live.stale_cause.clone(),
     }
+}
+
+/// True when a controller owns the object (an owner reference with
+/// `controller: true`).
+fn has_controller(object: &serde_json::Value) -> bool {
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|owners| {
+            owners
+                .iter()
+                .any(|o| o.get("controller") == Some(&serde_json::Value::Bool(true)))
+        })
 }
 
 /// The problems, minus the reference warnings the live state resolves; the
@@ -216,4 +245,69 @@ fn standing_problems(checked: &Checked, live: &LiveRead) -> Vec<Problem> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::config::Config;
+    use crate::drift::ResourceStatus;
+    use crate::manifests::{ManifestFile, check_files};
+
+    fn app() -> AppConfig {
+        let text = "[[app]]\nname = \"shop\"\nrepo = \"r\"\nnamespace = \"shop\"\n";
+        Config::parse(Path::new("config.toml"), text)
+            .unwrap()
+            .apps
+            .remove(0)
+    }
+
+    fn labelled(kind: &str, name: &str, owned: bool) -> Value {
+        let mut object = json!({"apiVersion": "apps/v1", "kind": kind,
+            "metadata": {"name": name, "namespace": "shop", "labels": {crate::resource::APP_LABEL: "shop"}}});
+        if owned {
+            object["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1",
+                "kind": "Deployment", "name": "web", "uid": "1", "controller": true}]);
+        }
+        object
+    }
+
+    #[test]
+    fn objects_a_controller_made_from_a_labelled_template_are_not_extra() {
+        let deployment = labelled("Deployment", "web", false);
+        let file = ManifestFile {
+            path: PathBuf::from("web.json"),
+            bytes: deployment.to_string().into_bytes(),
+            rendered_by: None,
+        };
+        let checked = check_files(&[file], Path::new("apps/shop"), "shop");
+        let mut live = LiveRead::default();
+        for object in [
+            deployment,
+            labelled("ReplicaSet", "web-5d8f", true),
+            labelled("ReplicaSet", "left-behind", false),
+        ] {
+            live.objects
+                .insert(ResourceKey::of(&object).unwrap(), Arc::new(object));
+        }
+        let report = assess(
+            &app(),
+            "0123456",
+            &checked,
+            &live,
+            &ManualManagers::default(),
+        );
+        let extra: Vec<&str> = report
+            .resources
+            .iter()
+            .filter(|r| r.status == ResourceStatus::Extra)
+            .map(|r| r.key.name.as_str())
+            .collect();
+        assert_eq!(extra, vec!["left-behind"]);
+    }
 }

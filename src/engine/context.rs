@@ -2,24 +2,27 @@
 //! every app in the context, compared with their desired states whenever
 //! either changes. Reports are sent only when they changed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::assess::{AppReport, assess, live_queries};
-use super::{EngineEvent, Generation};
+use super::exact::ExactCache;
+use super::{EngineEvent, EngineOptions, Generation, SyncCommand, SyncRefused};
 use crate::cluster::{
-    ClusterClient, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind, Wanted, WatchId,
-    probe_pods,
+    ClusterClient, KeepManagers, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind, Wanted,
+    WatchId, probe_pods,
 };
-use crate::config::AppConfig;
+use crate::config::{AppConfig, DriftConfig, Paths};
+use crate::drift::ManualManagers;
 use crate::manifests::Checked;
-use crate::resource::{ResourceKey, app_of};
+use crate::resource::{FIELD_MANAGER, ResourceKey, app_of};
+use crate::sync::{AuditLog, Operator, PlanRequest, SyncError, SyncOptions, SyncPlan, SyncRequest};
 
 /// Changes are gathered this long before apps are compared again.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -32,7 +35,7 @@ const RECONNECT_LAST: Duration = Duration::from_secs(60);
 /// What the main task tells a context task.
 pub(super) enum ToContext {
     Follow {
-        app: AppConfig,
+        app: Box<AppConfig>,
     },
     Desired {
         app: String,
@@ -47,6 +50,19 @@ pub(super) enum ToContext {
         app: String,
         generation: Generation,
     },
+    /// Compare with server-side dry runs (exact mode), or not.
+    Exact(bool),
+    Plan {
+        app: String,
+        prune: bool,
+    },
+    Sync {
+        app: String,
+        request: SyncCommand,
+    },
+    CancelSync {
+        app: String,
+    },
 }
 
 pub(super) struct ContextTask {
@@ -57,7 +73,8 @@ pub(super) struct ContextTask {
 
 impl ContextTask {
     pub(super) fn spawn(
-        kubeconfig: Option<std::path::PathBuf>,
+        options: &EngineOptions,
+        paths: &Paths,
         context: Option<String>,
         events: mpsc::UnboundedSender<EngineEvent>,
         requests_made: Arc<tokio::sync::Notify>,
@@ -66,7 +83,13 @@ impl ContextTask {
         let requests = Arc::new(AtomicU64::new(0));
         let task = tokio::spawn(
             Context {
-                kubeconfig,
+                kubeconfig: options.kubeconfig.clone(),
+                follow: !options.one_shot,
+                exact: options.exact,
+                exact_cache: ExactCache::default(),
+                manual: options.manual.clone(),
+                audit: AuditLog::in_data_dir(paths),
+                operator: Operator::current(options.kubeconfig.as_deref(), context.as_deref()),
                 name: context,
                 apps: BTreeMap::new(),
                 events,
@@ -106,16 +129,31 @@ struct Slot {
     failure: Option<String>,
     generation: Generation,
     wanted: Vec<Wanted>,
+    /// The keys of `wanted`, to tell quickly whether a change concerns the app.
+    wanted_keys: HashSet<ResourceKey>,
     pod_queries: Vec<PodQuery>,
     pods_found: BTreeMap<PodQuery, bool>,
+    /// Pod probes asked and not yet answered.
+    probing: bool,
     /// The live objects the last comparison saw: a change to one of them
     /// concerns this app even once it is gone or relabelled.
-    seen: BTreeSet<ResourceKey>,
+    seen: HashSet<ResourceKey>,
     last: Option<Arc<AppReport>>,
+    /// Whether the last report sent was settled.
+    last_settled: bool,
+    /// Stops the running sync, if one runs.
+    sync_cancel: Option<watch::Sender<bool>>,
 }
 
 struct Context {
     kubeconfig: Option<std::path::PathBuf>,
+    /// False for a one-shot look: no watch after the first lists.
+    follow: bool,
+    exact: bool,
+    exact_cache: ExactCache,
+    manual: ManualManagers,
+    audit: AuditLog,
+    operator: Operator,
     name: Option<String>,
     apps: BTreeMap<String, Slot>,
     events: mpsc::UnboundedSender<EngineEvent>,
@@ -147,52 +185,79 @@ impl Context {
                 kind: kind.resource.kind.clone(),
             });
         }
-        let mut cache = LiveCache::start(client.clone(), &kinds, updates);
+        let manual = self.manual.clone();
+        let keep: KeepManagers =
+            Arc::new(move |manager: &str| manager == FIELD_MANAGER || manual.contains(manager));
+        let mut cache = LiveCache::start(client.clone(), &kinds, updates, self.follow, keep);
+        for app in self.apps.keys().cloned().collect::<Vec<_>>() {
+            self.probe(&app, &client, &catalog);
+        }
         let started = Instant::now();
         let mut dirty: BTreeSet<String> = self.apps.keys().cloned().collect();
+        // The objects Git names changed: watches to start or stop. Done
+        // once the messages of a settle period are in, so that apps whose
+        // desired states arrive together share a namespace's first list.
+        let mut retrack = true;
         let mut deadline = Instant::now() + SETTLE;
         loop {
-            let ready = !dirty.is_empty() && (store.is_primed() || started.elapsed() >= PRIME_WAIT);
-            let wake = if ready {
+            let ready =
+                !dirty.is_empty() && (store.is_settled() || started.elapsed() >= PRIME_WAIT);
+            let wake = if ready || retrack {
                 deadline
             } else {
                 started + PRIME_WAIT
             };
+            let idle = dirty.is_empty() && !retrack;
             tokio::select! {
                 message = inbox.recv() => {
                     let Some(message) = message else { return };
-                    if let Some(app) = self.take(message, &client, &catalog) {
-                        if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
+                    let Some(message) = self.act(message, &store, &client, &catalog) else {
+                        continue;
+                    };
+                    let wants_changed = matches!(message, ToContext::Desired { .. });
+                    let exact_switch = matches!(message, ToContext::Exact(_));
+                    if let Some(app) = self.take(message) {
+                        if wants_changed {
+                            retrack = true;
+                            self.probe(&app, &client, &catalog);
+                        }
                         dirty.insert(app);
+                    } else if exact_switch {
+                        // Every app is compared again, the other way.
+                        dirty.extend(self.apps.keys().cloned());
                     }
                 }
                 Some(update) = live.recv() => {
                     let epoch = store.watch_epoch();
                     let changed = store.apply(update);
-                    let touched: Vec<String> = if store.watch_epoch() != epoch {
+                    if store.watch_epoch() != epoch {
                         // Staleness is part of every app's view.
-                        self.apps.keys().cloned().collect()
+                        dirty.extend(self.apps.keys().cloned());
                     } else {
-                        self.apps_touched(&changed, &store)
-                    };
-                    if dirty.is_empty() && !touched.is_empty() { deadline = Instant::now() + SETTLE; }
-                    dirty.extend(touched);
+                        dirty.extend(self.apps_touched(&changed, &store));
+                    }
                 }
                 Some((app, found)) = self.probes.1.recv() => {
                     if let Some(slot) = self.apps.get_mut(&app) {
                         slot.pods_found = found;
-                        if dirty.is_empty() { deadline = Instant::now() + SETTLE; }
+                        slot.probing = false;
                         dirty.insert(app);
                     }
                 }
-                _ = tokio::time::sleep_until(wake), if !dirty.is_empty() => {
-                    if ready {
-                        for app in std::mem::take(&mut dirty) {
-                            self.report(&app, &store, &catalog);
-                        }
+                _ = tokio::time::sleep_until(wake), if !idle => {
+                    if retrack {
+                        retrack = false;
                         self.track(&mut cache, &mut store, &client, &mut catalog).await;
+                    } else if ready {
+                        let settled = store.is_settled();
+                        for app in std::mem::take(&mut dirty) {
+                            self.report(&app, &store, &catalog, &client, settled).await;
+                        }
                     }
                 }
+            }
+            if idle && (!dirty.is_empty() || retrack) {
+                deadline = Instant::now() + SETTLE;
             }
             let total = client.requests().total();
             if self.requests.swap(total, Ordering::Relaxed) != total {
@@ -245,7 +310,7 @@ impl Context {
     fn take_offline(&mut self, message: ToContext) {
         match message {
             ToContext::Follow { app } => {
-                self.apps.insert(app.name.clone(), Slot::new(app));
+                self.apps.insert(app.name.clone(), Slot::new(*app));
             }
             ToContext::Desired {
                 app,
@@ -256,6 +321,7 @@ impl Context {
                     let (wanted, pods) = live_queries(&checked);
                     slot.desired = Some((revision, checked));
                     slot.failure = None;
+                    slot.wanted_keys = wanted.iter().map(|w| w.key.clone()).collect();
                     slot.wanted = wanted;
                     slot.pod_queries = pods;
                 }
@@ -271,45 +337,224 @@ impl Context {
                     slot.last = None;
                 }
             }
+            ToContext::Exact(exact) => self.exact = exact,
+            ToContext::Plan { app, .. } => {
+                let _ = self.events.send(EngineEvent::Planned {
+                    app,
+                    plan: Err("the cluster cannot be reached yet".to_string()),
+                });
+            }
+            ToContext::Sync { app, .. } => {
+                let _ = self.events.send(EngineEvent::SyncEnded {
+                    app,
+                    outcome: Err(SyncRefused {
+                        message: "the cluster cannot be reached yet".to_string(),
+                        could_not_run: true,
+                    }),
+                });
+            }
+            ToContext::CancelSync { .. } => {}
         }
     }
 
-    /// Takes in a message while connected; gives the app to compare again.
-    fn take(
-        &mut self,
-        message: ToContext,
-        client: &ClusterClient,
-        catalog: &KindCatalog,
-    ) -> Option<String> {
+    /// Takes in a message while connected; gives the app to compare again
+    /// (none for a message about every app).
+    fn take(&mut self, message: ToContext) -> Option<String> {
         let app = match &message {
-            ToContext::Follow { app } => app.name.clone(),
+            ToContext::Follow { app } => Some(app.name.clone()),
             ToContext::Desired { app, .. }
             | ToContext::DesiredFailed { app, .. }
-            | ToContext::Generation { app, .. } => app.clone(),
+            | ToContext::Generation { app, .. } => Some(app.clone()),
+            ToContext::Exact(_)
+            | ToContext::Plan { .. }
+            | ToContext::Sync { .. }
+            | ToContext::CancelSync { .. } => None,
         };
         self.take_offline(message);
-        let slot = self.apps.get(&app)?;
-        if !slot.pod_queries.is_empty() {
-            let (client, catalog, queries, probes, name) = (
-                client.clone(),
-                catalog.clone(),
-                slot.pod_queries.clone(),
-                self.probes.0.clone(),
-                app.clone(),
-            );
-            tokio::spawn(async move {
-                let found = probe_pods(&client, &catalog, &queries).await;
-                let _ = probes.send((name, found));
-            });
-        }
-        Some(app)
+        app.filter(|app| self.apps.contains_key(app))
     }
 
-    /// Compares one app and sends the report if it changed.
-    fn report(&mut self, app: &str, store: &LiveStore, catalog: &KindCatalog) {
+    /// Plans or runs a sync, or stops one; gives back any other message.
+    fn act(
+        &mut self,
+        message: ToContext,
+        store: &LiveStore,
+        client: &ClusterClient,
+        catalog: &KindCatalog,
+    ) -> Option<ToContext> {
+        match message {
+            ToContext::Plan { app, prune } => {
+                let plan = self
+                    .plan(&app, prune, store)
+                    .map(Arc::new)
+                    .map_err(|refused| refused.message);
+                let _ = self.events.send(EngineEvent::Planned { app, plan });
+                None
+            }
+            ToContext::Sync { app, request } => {
+                if let Err(refused) = self.start_sync(&app, request, store, client, catalog) {
+                    let _ = self.events.send(EngineEvent::SyncEnded {
+                        app,
+                        outcome: Err(refused),
+                    });
+                }
+                None
+            }
+            ToContext::CancelSync { app } => {
+                if let Some(cancel) = self.apps.get(&app).and_then(|s| s.sync_cancel.as_ref()) {
+                    let _ = cancel.send(true);
+                }
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    /// The plan for a sync of the app at the revision last compared.
+    fn plan(&self, app: &str, prune: bool, store: &LiveStore) -> Result<SyncPlan, SyncRefused> {
+        let could_not_run = |message: String| SyncRefused {
+            message,
+            could_not_run: true,
+        };
+        let slot = self
+            .apps
+            .get(app)
+            .ok_or_else(|| could_not_run(format!("app \"{app}\" is not followed")))?;
+        if let Some(cause) = &slot.failure {
+            return Err(could_not_run(format!("app \"{app}\": {cause}")));
+        }
+        let (Some((revision, checked)), Some(report)) = (&slot.desired, &slot.last) else {
+            return Err(could_not_run(format!("app \"{app}\" has no verdict yet")));
+        };
+        let view = store.app_view(app, &slot.wanted);
+        crate::sync::plan(&PlanRequest {
+            app: &slot.config,
+            revision,
+            checked,
+            results: &report.resources,
+            live: &view.objects,
+            prune: prune || slot.config.sync.prune,
+            manual: &self.manual,
+        })
+        .map_err(|err| SyncRefused {
+            message: err.to_string(),
+            could_not_run: false,
+        })
+    }
+
+    /// Plans afresh and starts the sync in a task of its own; its progress
+    /// and outcome go out as events.
+    fn start_sync(
+        &mut self,
+        app: &str,
+        request: SyncCommand,
+        store: &LiveStore,
+        client: &ClusterClient,
+        catalog: &KindCatalog,
+    ) -> Result<(), SyncRefused> {
+        let running = self
+            .apps
+            .get(app)
+            .and_then(|s| s.sync_cancel.as_ref())
+            .is_some_and(|cancel| !cancel.is_closed());
+        if running {
+            return Err(SyncRefused {
+                message: format!("app \"{app}\": a sync is running already"),
+                could_not_run: true,
+            });
+        }
+        let plan = self.plan(app, request.prune, store)?;
+        let Some(slot) = self.apps.get_mut(app) else {
+            return Ok(());
+        };
+        let mut options = SyncOptions::for_app(
+            &slot.config,
+            &DriftConfig::default(),
+            request.force,
+            request.dry_run,
+        );
+        options.execute.manual = self.manual.clone();
+        let (cancel, cancelled) = watch::channel(false);
+        slot.sync_cancel = Some(cancel);
+        let (client, mut catalog, audit, operator, events, app) = (
+            client.clone(),
+            catalog.clone(),
+            self.audit.clone(),
+            self.operator.clone(),
+            self.events.clone(),
+            app.to_string(),
+        );
+        tokio::spawn(async move {
+            let (progress, mut reports) = mpsc::unbounded_channel();
+            let sync = async {
+                let request = SyncRequest {
+                    client: &client,
+                    plan: &plan,
+                    options: &options,
+                    operator: &operator,
+                    audit: Some(&audit),
+                };
+                let outcome = crate::sync::run(request, &mut catalog, &progress, cancelled).await;
+                drop(progress);
+                outcome
+            };
+            let forward = async {
+                while let Some(progress) = reports.recv().await {
+                    let _ = events.send(EngineEvent::Syncing {
+                        app: app.clone(),
+                        progress,
+                    });
+                }
+            };
+            let (outcome, ()) = tokio::join!(sync, forward);
+            let outcome = outcome.map_err(|err| SyncRefused {
+                could_not_run: matches!(err, SyncError::Lease(_) | SyncError::Cluster { .. }),
+                message: err.to_string(),
+            });
+            let _ = events.send(EngineEvent::SyncEnded { app, outcome });
+        });
+        Ok(())
+    }
+
+    /// Asks whether pods match the app's Service selectors that Git leaves
+    /// unresolved; the answer comes back as a message.
+    fn probe(&mut self, app: &str, client: &ClusterClient, catalog: &KindCatalog) {
         let Some(slot) = self.apps.get_mut(app) else {
             return;
         };
+        if slot.pod_queries.is_empty() {
+            return;
+        }
+        slot.probing = true;
+        let (client, catalog, queries, probes, name) = (
+            client.clone(),
+            catalog.clone(),
+            slot.pod_queries.clone(),
+            self.probes.0.clone(),
+            app.to_string(),
+        );
+        tokio::spawn(async move {
+            let found = probe_pods(&client, &catalog, &queries).await;
+            let _ = probes.send((name, found));
+        });
+    }
+
+    /// Compares one app and sends the report if it changed. `settled`:
+    /// every watch has given its first answer, so the verdict is not one
+    /// of a cache still filling.
+    async fn report(
+        &mut self,
+        app: &str,
+        store: &LiveStore,
+        catalog: &KindCatalog,
+        client: &ClusterClient,
+        settled: bool,
+    ) {
+        let exact = self.exact;
+        let Some(slot) = self.apps.get_mut(app) else {
+            return;
+        };
+        let settled = settled && !slot.probing;
         let report = match (&slot.desired, &slot.failure) {
             (_, Some(cause)) => AppReport::unknown(
                 app,
@@ -330,11 +575,26 @@ impl Context {
                     .collect();
                 view.pods_found = slot.pods_found.clone();
                 slot.seen = view.objects.keys().cloned().collect();
-                assess(&slot.config, revision, checked, &view)
+                let mut report = assess(&slot.config, revision, checked, &view, &self.manual);
+                if exact {
+                    self.exact_cache
+                        .apply(
+                            &mut report,
+                            &slot.config,
+                            revision,
+                            checked,
+                            &view,
+                            client,
+                            catalog,
+                            &self.manual,
+                        )
+                        .await;
+                }
+                report
             }
             (None, None) => return,
         };
-        slot.send_if_changed(report, &self.events);
+        slot.send_if_changed(report, settled, &self.events);
     }
 
     /// The apps a change to these objects concerns: those that want them,
@@ -345,7 +605,7 @@ impl Context {
             .filter(|(name, slot)| {
                 changed.iter().any(|key| {
                     slot.seen.contains(key)
-                        || slot.wanted.iter().any(|w| w.key == *key)
+                        || slot.wanted_keys.contains(key)
                         || store.object(key).and_then(app_of) == Some(name.as_str())
                 })
             })
@@ -362,11 +622,13 @@ impl Context {
             Some(failure) => AppReport::unknown(app, None, failure.clone()),
             None => AppReport::unknown(app, slot.desired.as_ref().map(|(r, _)| r.clone()), cause),
         };
-        slot.send_if_changed(report, &self.events);
+        // What can be known is known: the cluster's answer is that it
+        // cannot be reached.
+        slot.send_if_changed(report, true, &self.events);
     }
 
-    /// Watches by name the wanted objects the label watches do not show, and
-    /// stops watching those that no longer need it.
+    /// Watches the wanted objects that carry no label: one watch per kind
+    /// and namespace for all of them, in every app of the context.
     async fn track(
         &self,
         cache: &mut LiveCache,
@@ -375,10 +637,14 @@ impl Context {
         catalog: &mut KindCatalog,
     ) {
         let mut needed: Vec<(ServedKind, ResourceKey)> = Vec::new();
+        let mut interest = HashSet::new();
         for slot in self.apps.values() {
             for wanted in &slot.wanted {
+                if !interest.insert(wanted.key.clone()) {
+                    continue;
+                }
                 let labelled = store.object(&wanted.key).and_then(app_of).is_some();
-                if labelled || needed.iter().any(|(_, key)| *key == wanted.key) {
+                if labelled {
                     continue;
                 }
                 let group = &wanted.key.group;
@@ -390,10 +656,12 @@ impl Context {
                 }
             }
         }
-        for id in &needed {
-            store.expect(WatchId::Object(id.1.clone()));
+        store.set_interest(interest);
+        let tracked = cache.track(&needed);
+        for id in tracked.started {
+            store.expect(id);
         }
-        for stopped in cache.track(&needed) {
+        for stopped in tracked.stopped {
             store.forget(&stopped);
         }
     }
@@ -407,23 +675,34 @@ impl Slot {
             failure: None,
             generation: 0,
             wanted: Vec::new(),
+            wanted_keys: HashSet::new(),
             pod_queries: Vec::new(),
             pods_found: BTreeMap::new(),
-            seen: BTreeSet::new(),
+            probing: false,
+            seen: HashSet::new(),
             last: None,
+            last_settled: false,
+            sync_cancel: None,
         }
     }
 
-    fn send_if_changed(&mut self, report: AppReport, events: &mpsc::UnboundedSender<EngineEvent>) {
-        if self.last.as_deref() == Some(&report) {
+    fn send_if_changed(
+        &mut self,
+        report: AppReport,
+        settled: bool,
+        events: &mpsc::UnboundedSender<EngineEvent>,
+    ) {
+        if self.last.as_deref() == Some(&report) && self.last_settled == settled {
             return;
         }
         let report = Arc::new(report);
         self.last = Some(report.clone());
+        self.last_settled = settled;
         let _ = events.send(EngineEvent::Report {
             app: self.config.name.clone(),
             generation: self.generation,
             report,
+            settled,
         });
     }
 }

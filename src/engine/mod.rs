@@ -1,19 +1,22 @@
-//! The engine behind the TUI: background tasks that keep every app's verdict
-//! current. One task follows the Git sources (a poller per repository,
-//! rendering each app when its branch moves); one task per cluster context
-//! keeps a watched cache of live objects and compares. They report to the
-//! UI over one channel as immutable snapshots; the UI talks back with
-//! commands. Nothing here is shared with the UI but those messages.
+//! The engine, the one driver of every verdict: the TUI runs it for as long
+//! as it is open; the headless commands run it once (`settle`) and stop.
+//! One task follows the Git sources (a poller per repository, rendering
+//! each app when its branch moves); one task per cluster context keeps a
+//! watched cache of live objects and compares. They report over one
+//! channel as immutable snapshots; the caller talks back with commands.
+//! Nothing is shared with the caller but those messages. The map of the
+//! whole: docs/ARCHITECTURE.md.
 
 mod assess;
 mod context;
 mod desired;
-mod snapshot;
+mod exact;
+mod settle;
 mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
 pub use desired::{DesiredError, desired_at};
-pub use snapshot::{LookOptions, look_at};
+pub use settle::settle;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -22,7 +25,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::{AppConfig, Paths};
+use crate::drift::ManualManagers;
 use crate::source::LogEntry;
+use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
 
 /// Counts the requests made about an app. The UI raises it when it asks
 /// anew (a refresh); replies carry the generation they answer, and the UI
@@ -37,6 +42,9 @@ pub enum EngineEvent {
         app: String,
         generation: Generation,
         report: Arc<AppReport>,
+        /// Every watch of the app's context had answered and every probe
+        /// too: the verdict is not that of a cache still filling.
+        settled: bool,
     },
     /// The app's branch history, newest first (at most `HISTORY_LIMIT` commits).
     Commits {
@@ -55,6 +63,28 @@ pub enum EngineEvent {
     Source { app: String, source: SourceStatus },
     /// Requests made so far to Git remotes and to API servers.
     Requests { git: u64, cluster: u64 },
+    /// The answer to `EngineCommand::Plan`: the plan, or why there is none.
+    Planned {
+        app: String,
+        plan: Result<Arc<SyncPlan>, String>,
+    },
+    /// How a running sync goes.
+    Syncing { app: String, progress: SyncProgress },
+    /// A sync ended: how it went, or why it could not run or wrote nothing.
+    SyncEnded {
+        app: String,
+        outcome: Result<SyncOutcome, SyncRefused>,
+    },
+}
+
+/// Why a sync wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRefused {
+    pub message: String,
+    /// True when it could not run at all (the Lease is held, the cluster
+    /// cannot be reached, no verdict yet); false when the plan or the
+    /// server's dry run refused it.
+    pub could_not_run: bool,
 }
 
 /// The state of an app's Git source.
@@ -72,9 +102,28 @@ pub struct SourceStatus {
 pub enum EngineCommand {
     /// Poll the app's repository now and report again, as `generation`.
     Refresh { app: String, generation: Generation },
-    /// Compare exactly (a server-side dry-run apply gives what the API
-    /// server would make of the desired object) or not, from now on.
+    /// Compare with server-side dry runs (exact mode), or with the desired
+    /// objects as written.
     SetExact { exact: bool },
+    /// Plan a sync of the app at the revision last compared; answered by
+    /// `EngineEvent::Planned`.
+    Plan { app: String, prune: bool },
+    /// Plan afresh and run a sync of the app; answered by `Syncing` events
+    /// and one `SyncEnded`.
+    Sync { app: String, request: SyncCommand },
+    /// Stop the app's running sync once the objects in flight are done.
+    CancelSync { app: String },
+}
+
+/// How to sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncCommand {
+    /// Prune on this sync (else as the app says).
+    pub prune: bool,
+    /// Take over fields other managers own (else as the app says).
+    pub force: bool,
+    /// Only the server's dry run of the whole plan.
+    pub dry_run: bool,
 }
 
 /// How the engine runs.
@@ -84,6 +133,16 @@ pub struct EngineOptions {
     pub kubeconfig: Option<std::path::PathBuf>,
     /// The kubeconfig context for every app, instead of each app's own.
     pub context: Option<String>,
+    /// Compare live objects with what a server-side dry-run apply of the
+    /// desired ones gives (one request per object and change), instead of
+    /// with the desired ones as written.
+    pub exact: bool,
+    /// One look, for the headless commands: each watch lists once and
+    /// follows no further, and no history is walked.
+    pub one_shot: bool,
+    /// The field managers whose fields are changes made by hand (the
+    /// built-in ones and the config's `[drift] manual_managers`).
+    pub manual: ManualManagers,
 }
 
 /// Commits listed per app in the history.

@@ -21,7 +21,7 @@ use crate::source::{
 /// One app, as the main task follows it.
 struct Followed {
     config: AppConfig,
-    source: Option<SourceLocation>,
+    source: SourceLocation,
     context: Option<String>,
     /// The revision last rendered (or being rendered).
     revision: Option<String>,
@@ -67,7 +67,7 @@ pub(super) async fn run(
     let followed: Vec<Followed> = apps
         .into_iter()
         .map(|config| Followed {
-            source: SourceLocation::parse(&config.repo).ok(),
+            source: config.source.clone(),
             context: options.context.clone().or_else(|| config.context.clone()),
             revision: None,
             generation: 0,
@@ -90,14 +90,15 @@ pub(super) async fn run(
             .entry(app.context.clone())
             .or_insert_with(|| {
                 ContextTask::spawn(
-                    options.kubeconfig.clone(),
+                    &options,
+                    &paths,
                     app.context.clone(),
                     events.clone(),
                     requests_made.clone(),
                 )
             })
             .send(ToContext::Follow {
-                app: app.config.clone(),
+                app: Box::new(app.config.clone()),
             });
     }
 
@@ -105,21 +106,7 @@ pub(super) async fn run(
     let (source_events, mut source_rx) = mpsc::channel(64);
     let mut by_source: HashMap<SourceLocation, Vec<usize>> = HashMap::new();
     for (index, app) in followed.iter().enumerate() {
-        match &app.source {
-            Some(source) => by_source.entry(source.clone()).or_default().push(index),
-            None => {
-                let cause = SourceLocation::parse(&app.config.repo)
-                    .err()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default();
-                if let Some(context) = contexts.get(&app.context) {
-                    context.send(ToContext::DesiredFailed {
-                        app: app.config.name.clone(),
-                        cause,
-                    });
-                }
-            }
-        }
+        by_source.entry(app.source.clone()).or_default().push(index);
     }
     let mut pollers: HashMap<SourceLocation, PollerHandle> = HashMap::new();
     for (source, indexes) in &by_source {
@@ -150,6 +137,7 @@ pub(super) async fn run(
         by_source,
         contexts,
         histories: HashMap::new(),
+        walk_histories: !options.one_shot,
         paths,
         events,
         done: done_tx,
@@ -164,6 +152,8 @@ struct Sources {
     by_source: HashMap<SourceLocation, Vec<usize>>,
     contexts: BTreeMap<Option<String>, ContextTask>,
     histories: HashMap<Branch, History>,
+    /// False for a one-shot look, which shows no history.
+    walk_histories: bool,
     paths: Paths,
     events: mpsc::UnboundedSender<EngineEvent>,
     done: mpsc::UnboundedSender<Done>,
@@ -186,10 +176,26 @@ impl Sources {
                     self.report_counts(&pollers, &mut last_counts);
                 }
                 Some(finished) = done.recv() => self.on_done(finished),
-                command = commands.recv() => {
-                    let Some(EngineCommand::Refresh { app, generation }) = command else { return };
-                    self.refresh(&app, generation, &pollers);
-                }
+                command = commands.recv() => match command {
+                    Some(EngineCommand::Refresh { app, generation }) => {
+                        self.refresh(&app, generation, &pollers);
+                    }
+                    Some(EngineCommand::SetExact { exact }) => {
+                        for context in self.contexts.values() {
+                            context.send(ToContext::Exact(exact));
+                        }
+                    }
+                    Some(EngineCommand::Plan { app, prune }) => {
+                        self.to_context_of(&app, ToContext::Plan { app: app.clone(), prune });
+                    }
+                    Some(EngineCommand::Sync { app, request }) => {
+                        self.to_context_of(&app, ToContext::Sync { app: app.clone(), request });
+                    }
+                    Some(EngineCommand::CancelSync { app }) => {
+                        self.to_context_of(&app, ToContext::CancelSync { app: app.clone() });
+                    }
+                    None => return,
+                },
                 _ = requests_made.notified() => self.report_counts(&pollers, &mut last_counts),
             }
         }
@@ -204,6 +210,7 @@ impl Sources {
         if let SourceEvent::Head {
             tracked, commit, ..
         } = &event
+            && self.walk_histories
         {
             self.walk((source.clone(), tracked.clone()), &commit.to_string());
         }
@@ -313,6 +320,18 @@ impl Sources {
         }
     }
 
+    /// Hands a message to the task of the app's context.
+    fn to_context_of(&self, app: &str, message: ToContext) {
+        let context = self
+            .followed
+            .iter()
+            .find(|f| f.config.name == app)
+            .and_then(|f| self.contexts.get(&f.context));
+        if let Some(context) = context {
+            context.send(message);
+        }
+    }
+
     /// Polls the app's repository now; later replies carry `generation`.
     fn refresh(
         &mut self,
@@ -325,7 +344,7 @@ impl Sources {
         };
         let followed = &mut self.followed[index];
         followed.generation = generation;
-        if let Some(poller) = followed.source.as_ref().and_then(|s| pollers.get(s)) {
+        if let Some(poller) = pollers.get(&followed.source) {
             poller.refresh();
         }
         if let Some(context) = self.contexts.get(&followed.context) {
@@ -335,10 +354,8 @@ impl Sources {
             });
         }
         // The history is the same unless the branch moves: answer again.
-        if let Some(source) = followed.source.clone() {
-            let branch = (source, followed.config.branch.clone());
-            self.publish_history(&branch);
-        }
+        let branch = (followed.source.clone(), followed.config.branch.clone());
+        self.publish_history(&branch);
     }
 
     /// Renders an app at a revision on the blocking pool.
@@ -416,7 +433,7 @@ impl Sources {
         };
         let commits = (!history.commits.is_empty()).then(|| Arc::new(history.commits.clone()));
         for app in &self.followed {
-            if app.source.as_ref() != Some(&branch.0) || app.config.branch != branch.1 {
+            if app.source != branch.0 || app.config.branch != branch.1 {
                 continue;
             }
             if let Some(commits) = &commits {

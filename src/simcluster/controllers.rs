@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::catalog::{ResourceKey, ResourceType};
 use super::lifecycle::{self, Endpoint, FieldValidation, WriteContext, now};
+use super::replica_sets;
 use super::store::{ChangeKind, State, Store};
 
 const MANAGER: &str = "kube-controller-manager";
@@ -84,19 +85,10 @@ struct Rollout {
     available_before: i64,
 }
 
-/// Template hashes and revisions of Deployments, for their revision
-/// annotation and ReplicaSet names.
-#[derive(Debug, Clone)]
-struct Revision {
-    template_hash: u64,
-    number: i64,
-}
-
 struct Controllers {
     store: Arc<Store>,
     options: ControllerOptions,
     pending: HashMap<ObjectId, Rollout>,
-    revisions: HashMap<ObjectId, Revision>,
     next_address: u32,
 }
 
@@ -119,7 +111,6 @@ pub async fn run(
         store,
         options,
         pending: HashMap::new(),
-        revisions: HashMap::new(),
         next_address: 0,
     };
     for id in existing {
@@ -137,7 +128,6 @@ pub async fn run(
                     } else if change.kind == ChangeKind::Deleted {
                         let id = (change.key.clone(), change.object.namespace.clone(), change.object.name.clone());
                         controllers.pending.remove(&id);
-                        controllers.revisions.remove(&id);
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => controllers.track_everything(),
@@ -173,10 +163,32 @@ fn has_broken_image(object: &Value, pod_spec: &str) -> bool {
         })
 }
 
+/// A hash of a value that ignores the order of object keys and null
+/// fields: a template written back by `kubectl rollout undo` (keys in Go's
+/// order, `creationTimestamp: null`) hashes as it did before.
 fn hash_of(value: &Value) -> u64 {
     use std::hash::{Hash, Hasher};
+    fn feed(value: &Value, hasher: &mut impl Hasher) {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> =
+                    map.keys().filter(|key| !map[*key].is_null()).collect();
+                keys.sort();
+                for key in keys {
+                    key.hash(hasher);
+                    feed(&map[key], hasher);
+                }
+                '}'.hash(hasher);
+            }
+            Value::Array(items) => {
+                items.iter().for_each(|item| feed(item, hasher));
+                ']'.hash(hasher);
+            }
+            other => other.to_string().hash(hasher),
+        }
+    }
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    value.to_string().hash(&mut hasher);
+    feed(value, &mut hasher);
     hasher.finish()
 }
 
@@ -390,24 +402,20 @@ impl Controllers {
             .pointer("/spec/template")
             .cloned()
             .unwrap_or(Value::Null);
-        let template_hash = hash_of(&template);
-        let annotated = object
-            .pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
-            .and_then(Value::as_str)
-            .and_then(|r| r.parse::<i64>().ok());
-        let revision = match self.revisions.get(id) {
-            Some(known) if known.template_hash == template_hash => known.number,
-            Some(known) => known.number + 1,
-            None => annotated.unwrap_or(1),
-        };
-        self.revisions.insert(
-            id.clone(),
-            Revision {
-                template_hash,
-                number: revision,
-            },
-        );
-        let replica_set = format!("{}-{}", id.2, template_hash_text(template_hash));
+        let template_hash = template_hash_text(hash_of(&template));
+        let revision =
+            match replica_sets::reconcile(state, &object, &template_hash, &write_context()) {
+                Ok(revision) => revision,
+                Err(error) => {
+                    tracing::debug!(
+                        "simulated controller: replica sets of {}/{}: {error}",
+                        id.1,
+                        id.2
+                    );
+                    return true;
+                }
+            };
+        let replica_set = format!("{}-{template_hash}", id.2);
         let broken = has_broken_image(&object, "/spec/template/spec");
         let deadline = self.options.deadline(
             object
@@ -492,10 +500,7 @@ impl Controllers {
         if let Some(metadata) = next.get_mut("metadata").and_then(Value::as_object_mut) {
             let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
             if let Some(annotations) = annotations.as_object_mut() {
-                annotations.insert(
-                    "deployment.kubernetes.io/revision".into(),
-                    json!(revision.to_string()),
-                );
+                annotations.insert(replica_sets::REVISION.into(), json!(revision.to_string()));
             }
         }
         write_status(state, rt, &object, next, Value::Object(status));
@@ -524,6 +529,16 @@ impl Controllers {
     }
 }
 
+/// How the controllers write: as `kube-controller-manager`, unchecked.
+fn write_context() -> WriteContext<'static> {
+    WriteContext {
+        manager: MANAGER,
+        dry_run: false,
+        field_validation: FieldValidation::Ignore,
+        admit: &lifecycle::admit_everything,
+    }
+}
+
 /// Writes a new status (and the annotations of `next`) through `/status`.
 fn write_status(
     state: &mut State,
@@ -540,12 +555,7 @@ fn write_status(
     if let Some(map) = next.as_object_mut() {
         map.insert("status".into(), status);
     }
-    let ctx = WriteContext {
-        manager: MANAGER,
-        dry_run: false,
-        field_validation: FieldValidation::Ignore,
-        admit: &lifecycle::admit_everything,
-    };
+    let ctx = write_context();
     let namespace = current
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
@@ -781,12 +791,7 @@ fn claim(
             annotations.insert("pv.kubernetes.io/bound-by-controller".into(), json!("yes"));
         }
     }
-    let ctx = WriteContext {
-        manager: MANAGER,
-        dry_run: false,
-        field_validation: FieldValidation::Ignore,
-        admit: &lifecycle::admit_everything,
-    };
+    let ctx = write_context();
     let Ok(_) = lifecycle::update(state, rt, &namespace, &name, bound, Endpoint::Main, &ctx) else {
         return true;
     };
@@ -807,12 +812,7 @@ const ROOT_CA: &str = "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggq
 /// What the ServiceAccount and root-CA publisher controllers put in every
 /// namespace.
 fn furnish_namespace(state: &mut State, namespace: &str) -> bool {
-    let ctx = WriteContext {
-        manager: MANAGER,
-        dry_run: false,
-        field_validation: FieldValidation::Ignore,
-        admit: &lifecycle::admit_everything,
-    };
+    let ctx = write_context();
     let objects = [
         (
             "serviceaccounts",
@@ -860,6 +860,15 @@ fn job_conditions(types: [&str; 2], reason: &str, message: &str, time: &Value) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn template_hashes_ignore_key_order_and_null_fields() {
+        let stored = json!({"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "a", "image": "x"}]}});
+        let undone = json!({"spec": {"containers": [{"image": "x", "name": "a"}]}, "metadata": {"creationTimestamp": null, "labels": {"app": "web"}}});
+        assert_eq!(hash_of(&stored), hash_of(&undone));
+        let changed = json!({"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "a", "image": "y"}]}});
+        assert_ne!(hash_of(&stored), hash_of(&changed));
+    }
 
     #[test]
     fn broken_images_are_recognised_by_tag() {

@@ -29,8 +29,17 @@ pub fn apply_builtin(group: &str, kind: &str, object: &mut Value) -> Result<(), 
             set_default(root, "type", json!("Opaque"));
         }
         ("", "Namespace") => {
-            let spec = ensure_map(root, "spec");
-            set_default(spec, "finalizers", json!(["kubernetes"]));
+            let name = root
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if !name.is_empty() {
+                let metadata = ensure_map(root, "metadata");
+                let labels = ensure_map(metadata, "labels");
+                labels.insert("kubernetes.io/metadata.name".into(), json!(name));
+            }
         }
         ("", "PersistentVolumeClaim") => {
             if let Some(spec) = map_at(root, &["spec"]) {
@@ -224,6 +233,14 @@ fn job_spec(spec: &mut Map<String, Value>) -> Result<(), String> {
 }
 
 fn template(spec: &mut Map<String, Value>, path: &str) -> Result<(), String> {
+    // A template's metadata is a Go ObjectMeta: its creationTimestamp is
+    // never set, and serializes as null.
+    if let Some(template) = map_at(spec, &["template"]) {
+        let metadata = ensure_map(template, "metadata");
+        if !metadata.contains_key("creationTimestamp") {
+            metadata.insert("creationTimestamp".into(), Value::Null);
+        }
+    }
     if let Some(pod) = map_at(spec, &["template", "spec"]) {
         pod_spec(pod, &format!("{path}.spec"), false)?;
     }

@@ -28,6 +28,7 @@ use super::lifecycle::{
 };
 use super::metrics::Metrics;
 use super::openapi;
+use super::protobuf;
 use super::routing::{Query, Route, Target, route};
 use super::selectors::{FieldSelector, LabelSelector, Selection};
 use super::status::{ApiError, success_status};
@@ -279,7 +280,12 @@ async fn serve(
                 .ok_or_else(ApiError::no_such_resource)
         }
         Route::OpenApiV2 | Route::Unknown => Err(ApiError::no_such_resource()),
-        Route::Resource(target) => resource(app, request, body, target).await,
+        Route::Resource(target) => {
+            if !protobuf::json_is_acceptable(&accept) {
+                return Err(ApiError::not_acceptable());
+            }
+            resource(app, request, body, target).await
+        }
     }
 }
 
@@ -313,7 +319,14 @@ async fn resource(
         None => Endpoint::Main,
         Some("status") if rt.status_subresource => Endpoint::Status,
         Some("scale") if rt.scale_subresource => Endpoint::Scale,
-        Some(_) => return Err(ApiError::no_such_resource()),
+        // A custom resource's subresource that its CRD does not enable is,
+        // to the API server, an object it cannot find.
+        Some(_) => {
+            return Err(match &target.name {
+                Some(name) if rt.is_custom() => ApiError::not_found(rt.subject(), name),
+                _ => ApiError::no_such_resource(),
+            });
+        }
     };
     let method = request.method.clone();
     if endpoint != Endpoint::Main && !matches!(method, Method::GET | Method::PUT | Method::PATCH) {
@@ -331,8 +344,7 @@ async fn resource(
         (Method::GET, Some(name)) => get_one(app, &rt, &namespace, &name, &request),
         (Method::POST, None) => {
             let body = read_body(body).await?;
-            check_content_type(&request)?;
-            let object = lifecycle::parse_body(&body)?;
+            let object = request_object(&request, &body)?;
             write(app, &request, |state, ctx| {
                 let rt = current_type(state, &target)?;
                 lifecycle::create(state, &rt, &namespace, object, ctx)
@@ -340,8 +352,7 @@ async fn resource(
         }
         (Method::PUT, Some(name)) => {
             let body = read_body(body).await?;
-            check_content_type(&request)?;
-            let object = lifecycle::parse_body(&body)?;
+            let object = request_object(&request, &body)?;
             write(app, &request, |state, ctx| {
                 let rt = current_type(state, &target)?;
                 let written =
@@ -434,11 +445,11 @@ async fn scale(
                     super::patch::merge_patch(&current, &document)
                 }
                 "application/json-patch+json" => super::patch::json_patch(&current, &document)
-                    .map_err(|e| ApiError::unprocessable(e.to_string()))?,
+                    .map_err(|_| ApiError::unprocessable())?,
                 _ => return Err(ApiError::unsupported_media_type(&content_type)),
             }
         } else {
-            lifecycle::parse_body(&body)?
+            request_object(request, &body)?
         };
         let scale = lifecycle::write_scale(state, &rt, namespace, name, &wanted, ctx)?;
         Ok(Written {
@@ -459,11 +470,20 @@ fn current_type(
         .ok_or_else(ApiError::no_such_resource)
 }
 
-fn check_content_type(request: &ApiRequest) -> Result<(), ApiError> {
+/// The object a create or replace sends: JSON, YAML, or protobuf for the
+/// built-in kinds.
+fn request_object(request: &ApiRequest, body: &[u8]) -> Result<Value, ApiError> {
     let content_type = header_text(&request.headers, header::CONTENT_TYPE);
     let media = content_type.split(';').next().unwrap_or("").trim();
     match media {
-        "" | "application/json" | "application/yaml" | "*/*" => Ok(()),
+        "" | "application/json" | "application/yaml" | "*/*" => lifecycle::parse_body(body),
+        protobuf::MEDIA_TYPE => protobuf::decode_object(body).map_err(|e| match e {
+            // As on a real cluster: custom resources take no protobuf.
+            protobuf::ProtobufError::UnknownKind { .. } => {
+                ApiError::unsupported_media_type_for(e.to_string())
+            }
+            _ => ApiError::bad_request(format!("error decoding protobuf: {e}")),
+        }),
         _ => Err(ApiError::unsupported_media_type(&content_type)),
     }
 }
@@ -717,10 +737,20 @@ fn list(
         (items, list_revision, next, remaining)
     };
     let mut metadata = json!({"resourceVersion": list_revision.to_string()});
-    if let (Some(map), Some(next)) = (metadata.as_object_mut(), &next) {
-        map.insert("continue".into(), json!(next.encode()));
-        if let Some(remaining) = remaining {
-            map.insert("remainingItemCount".into(), json!(remaining));
+    if let Some(map) = metadata.as_object_mut() {
+        match &next {
+            Some(next) => {
+                map.insert("continue".into(), json!(next.encode()));
+                if let Some(remaining) = remaining {
+                    map.insert("remainingItemCount".into(), json!(remaining));
+                }
+            }
+            // Custom resources are listed as unstructured objects, which
+            // keep the empty token that typed lists leave out.
+            None if rt.is_custom() => {
+                map.insert("continue".into(), json!(""));
+            }
+            None => {}
         }
     }
     if let Some(version) = table_version(&request.accept()) {
@@ -737,6 +767,17 @@ fn list(
     ))
 }
 
+/// A built-in object as a list item: the API server's typed lists leave out
+/// each item's `apiVersion` and `kind` (the list's own say them).
+fn without_type_meta(item: &[u8]) -> Vec<u8> {
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(item) else {
+        return item.to_vec();
+    };
+    map.shift_remove("apiVersion");
+    map.shift_remove("kind");
+    serde_json::to_vec(&map).unwrap_or_else(|_| item.to_vec())
+}
+
 /// A list response assembled from the stored JSON of its items.
 fn list_body(rt: &ResourceType, metadata: &Value, items: impl Iterator<Item = Bytes>) -> Bytes {
     let head = format!(
@@ -750,7 +791,11 @@ fn list_body(rt: &ResourceType, metadata: &Value, items: impl Iterator<Item = By
         if index > 0 {
             body.push(b',');
         }
-        body.extend_from_slice(&item);
+        if rt.is_custom() {
+            body.extend_from_slice(&item);
+        } else {
+            body.extend_from_slice(&without_type_meta(&item));
+        }
     }
     body.extend_from_slice(b"]}");
     Bytes::from(body)

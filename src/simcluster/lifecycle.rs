@@ -339,6 +339,11 @@ fn new_object(
         && let Some(root) = object.as_object_mut()
     {
         root.shift_remove("status");
+        // The API server defaults a custom resource again as it reads it
+        // back from storage: a schema default for `status` comes back.
+        if rt.is_custom() {
+            fill_defaults(rt, &mut object)?;
+        }
     }
     if rt.status_subresource
         && let Some(status) = strategy::initial_status(rt, &object)
@@ -599,6 +604,12 @@ pub fn create(
     if state.get(&rt.key(), &namespace, &name).is_some() {
         return Err(ApiError::already_exists(rt.subject(), &name));
     }
+    // The field manager sees the request as decoded, defaults and all, but
+    // not what the strategy and the allocators add after it (a Namespace's
+    // finalizer, a Service's IPs): nobody owns those.
+    let mut requested = body.clone();
+    fill_defaults(rt, &mut requested)?;
+    strategy::decode(rt, &mut requested).map_err(strategy_error)?;
     let mut scratch = None;
     let object = new_object(rt, body, allocations_for(state, ctx.dry_run, &mut scratch))?;
     let mut managed = ManagedFields::default();
@@ -607,7 +618,7 @@ pub fn create(
     track_update(
         &mut managed,
         &strategy::zero_object(rt),
-        &object,
+        &requested,
         &rt.shape,
         &writer(&api_version, ctx.manager, Endpoint::Main, &time),
         &untracked(rt, Endpoint::Main),
@@ -744,7 +755,7 @@ pub fn patch(
             merge_patch(&old_value, &document)
         }
         PatchFormat::Json => {
-            json_patch(&old_value, &document).map_err(|e| ApiError::unprocessable(e.to_string()))?
+            json_patch(&old_value, &document).map_err(|_| ApiError::unprocessable())?
         }
         PatchFormat::Strategic => {
             if rt.is_custom() {
@@ -753,7 +764,7 @@ pub fn patch(
                 ));
             }
             strategic_merge(&old_value, &document, &rt.shape)
-                .map_err(|e| ApiError::unprocessable(e.to_string()))?
+                .map_err(|_| ApiError::unprocessable())?
         }
     };
     let mut patched = patched;
@@ -777,8 +788,17 @@ pub fn server_side_apply(
     ctx: &WriteContext<'_>,
 ) -> Result<Written, ApiError> {
     if ctx.manager.is_empty() {
-        return Err(ApiError::bad_request(
-            "PATCH, application/apply-patch+yaml requires the fieldManager parameter",
+        return Err(ApiError::invalid(
+            ErrorSubject {
+                group: "meta.k8s.io",
+                kind: "PatchOptions",
+                plural: "PatchOptions",
+            },
+            "",
+            vec![Cause::required(
+                "fieldManager",
+                "is required for apply patch",
+            )],
         ));
     }
     let mut config = parse_body(body)?;
@@ -1242,6 +1262,68 @@ mod tests {
                 .get(".")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn what_the_server_allocates_at_creation_is_owned_by_no_manager() {
+        let (store, _) = setup();
+        let services = store.read().catalog.find("", "v1", "services").unwrap();
+        let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                             "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}});
+        let created = store
+            .write(|s| create(s, &services, "default", service, &ctx("kubectl-create")))
+            .unwrap();
+        let object = parse(&created);
+        assert!(object["spec"]["clusterIP"].is_string(), "{object:#}");
+        let spec = &object["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"];
+        assert_eq!(spec["f:sessionAffinity"], json!({}), "defaults are owned");
+        for allocated in [
+            "f:clusterIP",
+            "f:clusterIPs",
+            "f:ipFamilies",
+            "f:ipFamilyPolicy",
+        ] {
+            assert!(spec.get(allocated).is_none(), "{allocated} in {spec:#}");
+        }
+        let namespaces = store.read().catalog.find("", "v1", "namespaces").unwrap();
+        let namespace =
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
+        let created = store
+            .write(|s| create(s, &namespaces, "", namespace, &ctx("kubectl-create")))
+            .unwrap();
+        let object = parse(&created);
+        assert_eq!(object["spec"]["finalizers"], json!(["kubernetes"]));
+        let fields = &object["metadata"]["managedFields"][0]["fieldsV1"];
+        assert!(fields.get("f:spec").is_none(), "{fields:#}");
+        assert_eq!(
+            fields["f:metadata"]["f:labels"]["f:kubernetes.io/metadata.name"],
+            json!({})
+        );
+    }
+
+    #[test]
+    fn a_namespace_keeps_its_finalizers_through_an_update() {
+        let (store, _) = setup();
+        let namespaces = store.read().catalog.find("", "v1", "namespaces").unwrap();
+        let put = json!({"apiVersion": "v1", "kind": "Namespace",
+                         "metadata": {"name": "default", "labels": {"team": "a"}},
+                         "spec": {"finalizers": []}});
+        let updated = store
+            .write(|s| {
+                update(
+                    s,
+                    &namespaces,
+                    "",
+                    "default",
+                    put,
+                    Endpoint::Main,
+                    &ctx("kubectl-edit"),
+                )
+            })
+            .unwrap();
+        let object = parse(&updated);
+        assert_eq!(object["metadata"]["labels"]["team"], "a");
+        assert_eq!(object["spec"]["finalizers"], json!(["kubernetes"]));
     }
 
     #[test]

@@ -37,6 +37,16 @@ impl Cause {
         }
     }
 
+    /// `field: Invalid value: "string": detail`: a value of the wrong JSON
+    /// type, named by its type.
+    pub fn type_invalid(field: impl Into<String>, found: &str, detail: &str) -> Self {
+        Self {
+            reason: "FieldValueTypeInvalid",
+            message: format!("Invalid value: \"{found}\": {detail}"),
+            field: field.into(),
+        }
+    }
+
     /// `field: Unsupported value: "value": supported values: "a", "b"`.
     pub fn unsupported(field: impl Into<String>, value: &Value, supported: &[&str]) -> Self {
         let list: Vec<String> = supported.iter().map(|s| format!("\"{s}\"")).collect();
@@ -74,9 +84,20 @@ impl Cause {
     }
 }
 
+/// A value as the API server's field errors print it: strings quoted, and a
+/// map of strings in Go syntax (`map[string]string{"app":"web"}`, keys
+/// sorted), as Go's `%#v` prints a label map.
 fn show_value(value: &Value) -> String {
     match value {
         Value::String(s) => format!("\"{s}\""),
+        Value::Object(map) if map.values().all(Value::is_string) => {
+            let mut pairs: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{:?}:{:?}", k, v.as_str().unwrap_or("")))
+                .collect();
+            pairs.sort();
+            format!("map[string]string{{{}}}", pairs.join(", "))
+        }
         other => other.to_string(),
     }
 }
@@ -201,9 +222,14 @@ impl ApiError {
         error
     }
 
-    /// 422 without field causes (a JSON patch that does not apply).
-    pub fn unprocessable(message: impl Into<String>) -> Self {
-        Self::plain(422, "Invalid", message)
+    /// 422 without field causes (a JSON patch that does not apply). The API
+    /// server keeps the cause to itself and says only this.
+    pub fn unprocessable() -> Self {
+        Self::plain(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        )
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -223,12 +249,25 @@ impl ApiError {
         )
     }
 
+    pub fn not_acceptable() -> Self {
+        Self::plain(
+            406,
+            "NotAcceptable",
+            "only the following media types are accepted: application/json, application/yaml (answers in application/vnd.kubernetes.protobuf are not served)",
+        )
+    }
+
+    /// 415 with the reason in words.
+    pub fn unsupported_media_type_for(message: String) -> Self {
+        Self::plain(415, "UnsupportedMediaType", message)
+    }
+
     pub fn unsupported_media_type(content_type: &str) -> Self {
         Self::plain(
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \"{content_type}\")"
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \"{content_type}\")"
             ),
         )
     }
@@ -319,7 +358,10 @@ impl ApiError {
             "reason": self.reason,
         });
         if let Value::Object(map) = &mut status {
-            map.insert("details".into(), Value::Object(details));
+            // A plain BadRequest carries no details at all on the API server.
+            if !(details.is_empty() && self.code == 400) {
+                map.insert("details".into(), Value::Object(details));
+            }
             map.insert("code".into(), json!(self.code));
         }
         status
@@ -334,12 +376,19 @@ impl std::fmt::Display for ApiError {
 
 /// A successful `Status`, as a delete answers for most resources.
 pub fn success_status(subject: ErrorSubject<'_>, name: &str, uid: &str) -> Value {
+    let mut details =
+        json!({"name": name, "group": subject.group, "kind": subject.plural, "uid": uid});
+    if let Some(map) = details.as_object_mut()
+        && subject.group.is_empty()
+    {
+        map.shift_remove("group");
+    }
     json!({
         "kind": "Status",
         "apiVersion": "v1",
         "metadata": {},
         "status": "Success",
-        "details": {"name": name, "group": subject.group, "kind": subject.plural, "uid": uid},
+        "details": details,
     })
 }
 
@@ -352,6 +401,27 @@ mod tests {
         plural: "deployments",
         kind: "Deployment",
     };
+
+    #[test]
+    fn label_maps_print_as_go_prints_them() {
+        let cause = Cause::invalid(
+            "spec.template.metadata.labels",
+            &json!({"b": "2", "a": "1"}),
+            "x",
+        );
+        assert_eq!(
+            cause.message,
+            r#"Invalid value: map[string]string{"a":"1", "b":"2"}: x"#
+        );
+    }
+
+    #[test]
+    fn a_plain_bad_request_has_no_details() {
+        let status = ApiError::bad_request("nope").to_status();
+        assert!(status.get("details").is_none(), "{status:#}");
+        let status = ApiError::unprocessable().to_status();
+        assert_eq!(status["details"], json!({}));
+    }
 
     #[test]
     fn not_found_names_the_qualified_resource() {

@@ -230,20 +230,23 @@ pub fn prepare_create(
     if rt.is_custom() {
         return Ok(());
     }
-    let name = object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
     match (rt.group.as_str(), rt.kind.as_str()) {
+        // Not a default: the API server adds it on create only, and keeps
+        // the old list on update (it changes through `/finalize`).
         ("", "Namespace") => {
-            if let Some(metadata) = map_mut(object, "metadata") {
-                let labels = metadata
-                    .entry("labels")
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if let Some(labels) = labels.as_object_mut() {
-                    labels.insert("kubernetes.io/metadata.name".into(), json!(name));
-                }
+            if let Some(root) = object.as_object_mut()
+                && !root.get("spec").is_some_and(Value::is_object)
+            {
+                root.insert("spec".into(), Value::Object(Map::new()));
+            }
+            let finalizers = map_mut(object, "spec").map(|spec| {
+                spec.entry("finalizers")
+                    .or_insert_with(|| Value::Array(Vec::new()))
+            });
+            if let Some(Value::Array(finalizers)) = finalizers
+                && !finalizers.iter().any(|f| f == "kubernetes")
+            {
+                finalizers.push(json!("kubernetes"));
             }
         }
         ("", "Secret") => fold_string_data(object)?,
@@ -276,21 +279,24 @@ pub fn prepare_update(
         ("", "Secret") => fold_string_data(object)?,
         ("", "Service") => allocate_service(object, Some(old), allocations)?,
         ("", "Namespace") => {
-            let name = object
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            if let Some(metadata) = map_mut(object, "metadata") {
-                let labels = metadata
-                    .entry("labels")
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if let Some(labels) = labels.as_object_mut() {
-                    labels.insert("kubernetes.io/metadata.name".into(), json!(name));
-                }
+            let finalizers = old.pointer("/spec/finalizers").cloned();
+            if let Some(spec) = map_mut(object, "spec") {
+                match finalizers {
+                    Some(finalizers) => spec.insert("finalizers".into(), finalizers),
+                    None => spec.shift_remove("finalizers"),
+                };
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// What decoding a request does before anything else sees it: a Secret's
+/// `stringData` becomes `data` in the conversion to the internal version.
+pub fn decode(rt: &ResourceType, object: &mut Value) -> Result<(), StrategyError> {
+    if !rt.is_custom() && rt.group.is_empty() && rt.kind == "Secret" {
+        fold_string_data(object)?;
     }
     Ok(())
 }
@@ -522,6 +528,10 @@ pub fn zero_object(rt: &ResourceType) -> Value {
             json!({"spec": {}, "status": {"loadBalancer": {}}})
         }
         ("", "PersistentVolumeClaim") => json!({"spec": {"resources": {}}, "status": {}}),
+        ("coordination.k8s.io", "Lease") => json!({"spec": {}}),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            json!({"spec": {"names": {}}, "status": {"acceptedNames": {}}})
+        }
         ("", "Namespace")
         | ("policy", "PodDisruptionBudget")
         | ("networking.k8s.io", "NetworkPolicy") => {

@@ -142,6 +142,23 @@ fn columns(rt: &ResourceType) -> Vec<Column> {
                 cell: |o| json!(number_at(o, "/status/availableReplicas")),
             },
         ],
+        ("apps", "ReplicaSet") => vec![
+            Column {
+                name: "Desired",
+                kind: "integer",
+                cell: |o| json!(number_at(o, "/spec/replicas")),
+            },
+            Column {
+                name: "Current",
+                kind: "integer",
+                cell: |o| json!(number_at(o, "/status/replicas")),
+            },
+            Column {
+                name: "Ready",
+                kind: "integer",
+                cell: |o| json!(number_at(o, "/status/readyReplicas")),
+            },
+        ],
         ("", "Pod") => vec![
             Column {
                 name: "Ready",

@@ -520,9 +520,9 @@ fn schema_causes(schema: &Value, value: &Value, path: &str, causes: &mut Vec<Cau
             _ => true,
         };
         if !fits && !value.is_null() {
-            causes.push(Cause::invalid(
+            causes.push(Cause::type_invalid(
                 path,
-                value,
+                json_type(value),
                 &format!(
                     "{path} in body must be of type {expected}: \"{}\"",
                     json_type(value)
@@ -540,13 +540,6 @@ fn schema_causes(schema: &Value, value: &Value, path: &str, causes: &mut Vec<Cau
     }
     match value {
         Value::Object(map) => {
-            if let Some(required) = schema.get("required").and_then(Value::as_array) {
-                for key in required.iter().filter_map(Value::as_str) {
-                    if !map.contains_key(key) {
-                        causes.push(Cause::required(at(key), ""));
-                    }
-                }
-            }
             let properties = schema.get("properties").and_then(Value::as_object);
             for (key, child) in map {
                 if path.is_empty() && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
@@ -557,6 +550,14 @@ fn schema_causes(schema: &Value, value: &Value, path: &str, causes: &mut Vec<Cau
                     .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()));
                 if let Some(child_schema) = child_schema {
                     schema_causes(child_schema, child, &at(key), causes);
+                }
+            }
+            // After the properties' own problems, as the API server lists them.
+            if let Some(required) = schema.get("required").and_then(Value::as_array) {
+                for key in required.iter().filter_map(Value::as_str) {
+                    if !map.contains_key(key) {
+                        causes.push(Cause::required(at(key), ""));
+                    }
                 }
             }
         }

@@ -20,6 +20,18 @@ pub fn locate_in_repo(path: &Path) -> Result<RepoPath, SourceError> {
     discover(path).map(|(_, found)| found)
 }
 
+/// The work tree around `dir`: where `dir` is in it, and the branch checked
+/// out (`None` when HEAD is detached). `None` outside a work tree.
+pub fn work_tree_at(dir: &Path) -> Option<(RepoPath, Option<String>)> {
+    let (repo, found) = discover(dir).ok()?;
+    let branch = repo
+        .head_name()
+        .ok()
+        .flatten()
+        .map(|name| name.shorten().to_string());
+    Some((found, branch))
+}
+
 /// The repository around `path`, opened, and where `path` is in its work
 /// tree; see `locate_in_repo`.
 pub(super) fn discover(path: &Path) -> Result<(gix::Repository, RepoPath), SourceError> {

@@ -15,14 +15,13 @@ mod schedule;
 mod signature;
 mod tree;
 mod update;
-mod work_tree;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use history::{BATCH, FIRST_BATCH, HistoryQuery, LogEntry, walk_history};
 pub use http::Traffic;
-pub use locate::{RepoPath, locate_in_repo};
+pub use locate::{RepoPath, locate_in_repo, work_tree_at};
 pub use location::{RemoteUrl, SourceLocation};
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
 pub use revert::{RevertOutcome, RevertRequest, git_revert};
@@ -30,7 +29,6 @@ pub use schedule::{JitterSource, PollPacing, PollSchedule, Refresh};
 pub use signature::SignatureStatus;
 pub use tree::{AppFolder, TreeFile, files_at, materialize};
 pub use update::{BranchHead, NetworkLimits, SourceUpdate, update_source};
-pub use work_tree::offer_work_tree_app;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {

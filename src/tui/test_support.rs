@@ -52,6 +52,7 @@ pub fn report_event(app: &str, generation: Generation, report: AppReport) -> Eng
         app: app.to_string(),
         generation,
         report: Arc::new(report),
+        settled: true,
     }
 }
 

@@ -16,3 +16,9 @@ mod cache;
 
 #[path = "live/engine.rs"]
 mod engine;
+
+#[path = "live/scale.rs"]
+mod scale;
+
+#[path = "live/sync_command.rs"]
+mod sync_command;

@@ -29,5 +29,11 @@ mod state;
 #[path = "simcluster/kubectl.rs"]
 mod kubectl;
 
+#[path = "simcluster/kubectl_verbs.rs"]
+mod kubectl_verbs;
+
+#[path = "simcluster/protobuf.rs"]
+mod protobuf;
+
 #[path = "simcluster/cli.rs"]
 mod cli;

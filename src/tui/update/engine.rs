@@ -14,6 +14,7 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             app,
             generation,
             report,
+            ..
         } => {
             let selection = Selection::of(state);
             let Some(target) = current(&mut state.apps, &app, generation) else {
@@ -79,6 +80,12 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             let changed = state.requests != counts;
             state.requests = counts;
             return Outcome::changed_if(changed);
+        }
+        // The TUI asks for no sync yet.
+        EngineEvent::Planned { .. }
+        | EngineEvent::Syncing { .. }
+        | EngineEvent::SyncEnded { .. } => {
+            return Outcome::unchanged();
         }
     }
     keep_cursors_in_view(state);

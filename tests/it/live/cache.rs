@@ -35,7 +35,13 @@ impl Watched {
                 kind: kind.resource.kind.clone(),
             });
         }
-        let cache = LiveCache::start(client, &kinds, sender);
+        let cache = LiveCache::start(
+            client,
+            &kinds,
+            sender,
+            true,
+            std::sync::Arc::new(|_: &str| true),
+        );
         Watched {
             cache,
             store,

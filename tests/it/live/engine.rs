@@ -64,7 +64,7 @@ fn start(world: &World, app: AppConfig) -> (Engine, Events) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let options = EngineOptions {
         kubeconfig: Some(world.path("kubeconfig")),
-        context: None,
+        ..EngineOptions::default()
     };
     let engine = Engine::start(vec![app], paths(world), options, sender);
     let events = Events {
@@ -82,6 +82,7 @@ fn report_where(
             app,
             generation,
             report,
+            ..
         } if app == APP && check(report) => Some((*generation, (**report).clone())),
         _ => None,
     }

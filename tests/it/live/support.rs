@@ -223,12 +223,24 @@ impl World {
         Run::from(output)
     }
 
-    /// `driftdeck status -o json`, the app's report.
+    /// `driftdeck status -o json`, the app's report; the exit code must be
+    /// the one its status gives (0 Synced, 1 OutOfSync, 2 Unknown).
     pub async fn status(&self) -> Value {
         let run = self.driftdeck(&["status", "-o", "json"]).await;
-        assert_eq!(run.code, 0, "status failed: {}", run.stderr);
-        let reports: Value = serde_json::from_str(&run.stdout).unwrap();
-        reports[0].clone()
+        let reports: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("status printed no JSON ({e}): {}", run.stderr));
+        let report = reports[0].clone();
+        let expected = match report["status"].as_str() {
+            Some("Synced") => 0,
+            Some("OutOfSync") => 1,
+            _ => 2,
+        };
+        assert_eq!(
+            run.code, expected,
+            "exit code for {}: {}",
+            report["status"], run.stderr
+        );
+        report
     }
 
     /// Everything driftdeck wrote to its log files.

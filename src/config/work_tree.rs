@@ -2,18 +2,13 @@
 
 use std::path::Path;
 
-use super::locate::discover;
-use crate::config::{AppConfig, DEFAULT_POLL};
+use super::{AppConfig, DEFAULT_POLL};
+use crate::source::{SourceLocation, work_tree_at};
 
 /// The app for the current folder of the work tree around `dir`, named after
 /// the folder; `None` when `dir` is not inside a work tree.
 pub fn offer_work_tree_app(dir: &Path) -> Option<AppConfig> {
-    let (repo, found) = discover(dir).ok()?;
-    let branch = repo
-        .head_name()
-        .ok()
-        .flatten()
-        .map(|name| name.shorten().to_string());
+    let (found, branch) = work_tree_at(dir)?;
     let folder = match found.app_path.rsplit('/').next() {
         Some(name) if name != "." => name.to_string(),
         _ => found
@@ -22,9 +17,11 @@ pub fn offer_work_tree_app(dir: &Path) -> Option<AppConfig> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
     };
+    let repo = found.repo_dir.to_string_lossy().into_owned();
     Some(AppConfig {
         name: app_name_from(&folder),
-        repo: found.repo_dir.to_string_lossy().into_owned(),
+        source: SourceLocation::parse(&repo).ok()?,
+        repo,
         branch,
         path: found.app_path,
         context: None,
@@ -32,6 +29,7 @@ pub fn offer_work_tree_app(dir: &Path) -> Option<AppConfig> {
         poll: DEFAULT_POLL,
         values: Vec::new(),
         ignore: Vec::new(),
+        sync: Default::default(),
     })
 }
 
