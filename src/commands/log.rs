@@ -116,7 +116,7 @@ impl Printer {
                     } else {
                         b",\n  "
                     })?;
-                    serde_json::to_writer(&mut *out, entry).map_err(io::Error::other)?;
+                    serde_json::to_writer(&mut *out, entry).map_err(io::Error::from)?;
                 }
             }
             self.printed += 1;

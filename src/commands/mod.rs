@@ -71,11 +71,38 @@ pub enum CommandError {
 pub fn run(cli: Cli) -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
+        // The reader went away (`| head -1`): what it wanted it has, as git
+        // and kubectl see it.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("{err}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether the error is stdout's reader having closed the pipe, however
+/// deep the I/O error sits (an I/O error may carry a JSON error carrying one).
+fn is_broken_pipe(err: &CommandError) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return true;
+            }
+            if let Some(inner) = io.get_ref() {
+                next = Some(inner);
+                continue;
+            }
+        }
+        if let Some(json) = err.downcast_ref::<serde_json::Error>()
+            && json.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe)
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
@@ -94,7 +121,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "driftdeck", &mut std::io::stdout());
+            // Generated in memory: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "driftdeck", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -120,4 +150,27 @@ pub fn load_config(global: &GlobalArgs) -> Result<(Paths, Config), CommandError>
         config.ui.theme = Some(theme.clone());
     }
     Ok((paths, config))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::*;
+
+    #[test]
+    fn a_broken_pipe_is_found_under_json_and_io_wrappers() {
+        let pipe = || io::Error::from(io::ErrorKind::BrokenPipe);
+        assert!(is_broken_pipe(&CommandError::Output(pipe())));
+        let json = serde_json::Error::io(pipe());
+        assert!(is_broken_pipe(&CommandError::Output(io::Error::other(
+            json
+        ))));
+        assert!(is_broken_pipe(&CommandError::Json(serde_json::Error::io(
+            pipe()
+        ))));
+        let full = io::Error::from(io::ErrorKind::StorageFull);
+        assert!(!is_broken_pipe(&CommandError::Output(full)));
+        assert!(!is_broken_pipe(&CommandError::Usage("broken pipe".into())));
+    }
 }

@@ -35,7 +35,11 @@ async fn serve(args: &SimArgs) -> Result<ExitCode, CommandError> {
             );
         }
         None => {
-            print!("{}", cluster.kubeconfig_yaml());
+            // Written, not `print!`ed: `print!` panics when the reader is gone.
+            std::io::Write::write_all(
+                &mut std::io::stdout().lock(),
+                cluster.kubeconfig_yaml().as_bytes(),
+            )?;
             eprintln!("simulated cluster at {}; Ctrl-C stops it", cluster.url());
         }
     }

@@ -1,7 +1,8 @@
 //! The UI loop: terminal events, engine events and stop signals in; after
 //! each, `update`, its commands carried out, and a draw only when something
-//! changed. The only timer is the spinner's, and it runs only while some
-//! app waits for a verdict, so an idle driftdeck uses no CPU.
+//! changed. The timers run only while there is something to show: the
+//! spinner while some app waits for a verdict, the clock while an age is on
+//! screen; an idle driftdeck uses no CPU.
 
 use std::future::Future;
 use std::io;
@@ -15,14 +16,36 @@ use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use super::TuiError;
-use super::msg::{Command, Msg};
+use super::msg::{Command, ExternalDiff, Msg};
 use super::state::State;
+use super::theme::{ColorDepth, Theme};
 use super::update::update;
 use super::view::view;
 use crate::engine::{EngineCommand, EngineEvent};
 
 /// Time between two frames of the spinner.
 const SPIN: Duration = Duration::from_millis(120);
+/// Time between two readings of the clock, while ages are shown.
+const CLOCK: Duration = Duration::from_secs(1);
+
+/// What the loop asks of the world beyond the screen.
+pub trait Effects {
+    fn engine(&mut self, command: EngineCommand);
+    /// Hands the terminal to the external diff viewer until it exits; why
+    /// it could not run, if it could not.
+    fn external_diff(&mut self, diff: &ExternalDiff) -> Result<(), String>;
+}
+
+/// A closure takes the engine's commands; it has no terminal to hand over.
+impl<F: FnMut(EngineCommand)> Effects for F {
+    fn engine(&mut self, command: EngineCommand) {
+        self(command);
+    }
+
+    fn external_diff(&mut self, _: &ExternalDiff) -> Result<(), String> {
+        Err("no terminal to run the external diff viewer in".to_string())
+    }
+}
 
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +61,7 @@ pub async fn run<B: Backend>(
     state: &mut State,
     mut terminal_events: impl Stream<Item = io::Result<Event>> + Unpin,
     engine_events: &mut mpsc::UnboundedReceiver<EngineEvent>,
-    mut to_engine: impl FnMut(EngineCommand),
+    mut effects: impl Effects,
     stop: impl Future<Output = i32>,
 ) -> Result<Exit, TuiError> {
     let size = terminal.size().map_err(|e| TuiError::Draw(e.to_string()))?;
@@ -60,9 +83,12 @@ pub async fn run<B: Backend>(
     tokio::pin!(stop);
     let mut spinner = tokio::time::interval(SPIN);
     spinner.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut clock = tokio::time::interval(CLOCK);
+    clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut engine_open = true;
     loop {
         let busy = state.is_busy();
+        let ages = state.shows_ages();
         let msg = tokio::select! {
             biased;
             signal = &mut stop => return Ok(Exit::Signal(signal)),
@@ -82,17 +108,59 @@ pub async fn run<B: Backend>(
                 }
             },
             _ = spinner.tick(), if busy => Msg::Tick,
+            _ = clock.tick(), if ages => Msg::Clock(jiff::Timestamp::now()),
         };
-        let outcome = update(state, msg);
-        for command in outcome.commands {
-            match command {
-                Command::Quit => return Ok(Exit::Quit),
-                Command::Engine(command) => to_engine(command),
+        let mut outcome = update(state, msg);
+        while !outcome.commands.is_empty() {
+            let mut follow_ups = Vec::new();
+            for command in std::mem::take(&mut outcome.commands) {
+                match command {
+                    Command::Quit => return Ok(Exit::Quit),
+                    Command::Engine(command) => effects.engine(command),
+                    Command::Remember(memory) => {
+                        if let Some(file) = &state.memory_file {
+                            memory.save(file);
+                        }
+                    }
+                    Command::LoadTheme(name) => follow_ups.push(load_theme(state, &name)),
+                    Command::ExternalDiff(diff) => {
+                        let result = effects.external_diff(&diff);
+                        // The viewer had the screen: every cell is drawn again.
+                        terminal
+                            .clear()
+                            .map_err(|e| TuiError::Draw(e.to_string()))?;
+                        follow_ups.push(Msg::ViewerDone(result));
+                    }
+                }
+            }
+            for msg in follow_ups {
+                let more = update(state, msg);
+                outcome.changed |= more.changed;
+                outcome.commands.extend(more.commands);
             }
         }
         if outcome.changed {
             draw(terminal, state)?;
         }
+    }
+}
+
+/// `:theme NAME`: a built-in theme, or a file in the themes folder.
+fn load_theme(state: &State, name: &str) -> Msg {
+    let depth = ColorDepth::from_env();
+    let (theme, warning) = match &state.themes_dir {
+        Some(dir) => Theme::load(Some(name), dir, depth),
+        None => match Theme::built_in(name) {
+            Some(Ok(theme)) => (theme.for_depth(depth), None),
+            _ => (
+                state.theme.clone(),
+                Some(format!("no built-in theme \"{name}\"")),
+            ),
+        },
+    };
+    Msg::Theme {
+        theme: Box::new(theme),
+        warning,
     }
 }
 
@@ -198,12 +266,7 @@ mod tests {
         harness.keys.unbounded_send(key('q')).unwrap();
         let (exit, mut terminal, _, _) = harness.ui.await.unwrap();
         assert_eq!(exit, Exit::Quit);
-        assert!(
-            terminal
-                .backend()
-                .to_string()
-                .contains("next poll 12:05:00")
-        );
+        assert!(terminal.backend().to_string().contains("polls every 1m"));
         // The first frame, the request counts, the source.
         assert_eq!(frames_drawn(&mut terminal), 3);
     }
@@ -239,6 +302,27 @@ mod tests {
             }]
         );
         assert_eq!(state.apps[0].generation, 1);
+    }
+
+    #[tokio::test]
+    async fn the_sort_is_written_to_the_memory_file_and_a_theme_command_loads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data/tui-state.toml");
+        let mut state = state_with_apps(&["guestbook"]);
+        state.memory_file = Some(file.clone());
+        let harness = start(state);
+        harness.keys.unbounded_send(key('o')).unwrap();
+        for c in ":theme light".chars() {
+            harness.keys.unbounded_send(key(c)).unwrap();
+        }
+        let enter = Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        harness.keys.unbounded_send(Ok(enter)).unwrap();
+        harness.keys.unbounded_send(key('q')).unwrap();
+        let (_, _, state, _) = harness.ui.await.unwrap();
+        let kept = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(kept.trim(), "sort = \"name\"");
+        assert_eq!(state.theme.name, "light");
+        assert_eq!(state.notice, None);
     }
 
     #[tokio::test]

@@ -3,8 +3,15 @@
 //! commands; a pure `view` draws the state. The loop owns the state alone.
 
 mod event_loop;
+mod external;
+pub mod filter;
 pub mod keymap;
+mod listing;
+pub mod memory;
 pub mod msg;
+pub mod order;
+pub mod prompt;
+mod sides;
 pub mod state;
 mod terminal;
 pub mod theme;
@@ -23,7 +30,7 @@ use tokio::sync::mpsc;
 use crate::config::{AppConfig, Paths};
 use crate::engine::{Engine, EngineOptions};
 
-pub use event_loop::Exit;
+pub use event_loop::{Effects, Exit};
 pub use keymap::{Action, Keymap};
 pub use msg::{Command, Msg, Outcome};
 pub use state::State;
@@ -61,6 +68,12 @@ pub struct EngineSetup {
 /// it, and leaves the terminal as it found it. The engine starts once the
 /// terminal is ready and stops with the UI.
 pub fn run(mut state: State, setup: EngineSetup) -> Result<Exit, TuiError> {
+    let memory_file = memory::Memory::file_in(&setup.paths.data_dir);
+    state.sort = memory::Memory::load(&memory_file).sort;
+    state.memory_file = Some(memory_file);
+    state.themes_dir = Some(setup.paths.themes_dir.clone());
+    state.diff_viewer = external::viewer_from_env();
+    listing::relist(&mut state);
     // The UI loop runs on this thread; the engine's comparisons run on the
     // workers, so a big app never holds up a key press.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -93,10 +106,8 @@ pub fn run(mut state: State, setup: EngineSetup) -> Result<Exit, TuiError> {
             &mut state,
             terminal_events,
             &mut engine_events,
-            |command| {
-                if let Some(engine) = &engine {
-                    engine.send(command);
-                }
+            Outside {
+                engine: engine.as_ref(),
             },
             stop,
         )
@@ -108,6 +119,26 @@ pub fn run(mut state: State, setup: EngineSetup) -> Result<Exit, TuiError> {
     // blocking pool is not waited for long.
     runtime.shutdown_timeout(SHUTDOWN_WAIT);
     exit
+}
+
+/// The engine and the real terminal, for the loop's effects.
+struct Outside<'a> {
+    engine: Option<&'a Engine>,
+}
+
+impl Effects for Outside<'_> {
+    fn engine(&mut self, command: crate::engine::EngineCommand) {
+        if let Some(engine) = self.engine {
+            engine.send(command);
+        }
+    }
+
+    fn external_diff(&mut self, diff: &msg::ExternalDiff) -> Result<(), String> {
+        terminal::suspend().map_err(|e| format!("cannot hand the terminal over: {e}"))?;
+        let result = external::run(diff);
+        terminal::resume().map_err(|e| format!("cannot take the terminal back: {e}"))?;
+        result
+    }
 }
 
 /// How long quitting waits for the engine's blocking work to end.

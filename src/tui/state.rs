@@ -8,9 +8,12 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use ratatui::layout::Size;
 
+use super::filter::Query;
 use super::keymap::{Context, Keymap};
+use super::order::SortMode;
+use super::prompt::Prompt;
 use super::theme::Theme;
-use crate::config::Config;
+use crate::config::{Config, HumanDuration};
 use crate::drift::ResourceResult;
 use crate::engine::{AppReport, Generation, SourceStatus};
 use crate::source::LogEntry;
@@ -56,6 +59,14 @@ pub struct AppState {
     pub source: Option<SourceStatus>,
     /// A refresh was asked for and its verdict has not come yet.
     pub refreshing: bool,
+    /// The kubeconfig context from the config; `None` for the current one.
+    pub context: Option<String>,
+    /// How often its repository is polled.
+    pub poll: Option<HumanDuration>,
+    /// The report's resources in the state's sort order, sorted when the
+    /// report comes or the sort changes, so a filter or a change of app
+    /// never sorts.
+    pub sorted: Vec<usize>,
 }
 
 /// What the engine is busy with for an app that has no verdict yet.
@@ -76,6 +87,9 @@ impl AppState {
             history_error: None,
             source: None,
             refreshing: false,
+            context: None,
+            poll: None,
+            sorted: Vec::new(),
         }
     }
 
@@ -147,6 +161,80 @@ impl Cursor {
     }
 }
 
+/// Which apps and resources the lists show, in their order: positions in
+/// `State::apps` and in the selected app's report. Derived from the
+/// reports, the sort, the filters and the context; `listing::relist` keeps
+/// it current, so drawing and moving never sort.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub apps: Vec<usize>,
+    pub resources: Vec<usize>,
+    /// The widest kind and `namespace/name` listed, in cells, for the
+    /// resources table's columns.
+    pub kind_width: usize,
+    pub name_width: usize,
+}
+
+/// What `/` was given in each pane: the lists narrow to it, the diff
+/// searches for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub apps: String,
+    pub resources: String,
+    pub diff: String,
+}
+
+impl Filters {
+    pub fn of(&self, pane: Pane) -> &str {
+        match pane {
+            Pane::Apps => &self.apps,
+            Pane::Resources => &self.resources,
+            Pane::Diff => &self.diff,
+            Pane::Commits => "",
+        }
+    }
+
+    pub fn of_mut(&mut self, pane: Pane) -> Option<&mut String> {
+        match pane {
+            Pane::Apps => Some(&mut self.apps),
+            Pane::Resources => Some(&mut self.resources),
+            Pane::Diff => Some(&mut self.diff),
+            Pane::Commits => None,
+        }
+    }
+}
+
+/// What the diff pane shows of a resource.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DiffMode {
+    /// Changed fields and the unified diff.
+    #[default]
+    Changes,
+    /// The object as YAML: live, desired, or both side by side.
+    Yaml(YamlSide),
+    /// Desired and live side by side, changed words marked.
+    SideBySide,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YamlSide {
+    Live,
+    Desired,
+    Both,
+}
+
+/// How the diff pane lays out long lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reading {
+    pub mode: DiffMode,
+    /// Long lines go on over several rows; otherwise they scroll sideways.
+    pub wrap: bool,
+    /// The first column shown when not wrapping.
+    pub column: usize,
+    /// The line of the search match `n`/`N` went to last.
+    pub found: Option<usize>,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cursors {
     pub apps: Cursor,
@@ -180,6 +268,29 @@ pub struct State {
     pub time_zone: TimeZone,
     /// The spinner's frame, moved on by `Msg::Tick`.
     pub spinner: usize,
+    pub sort: SortMode,
+    pub listing: Listing,
+    pub filters: Filters,
+    /// The filter or command line being typed.
+    pub prompt: Option<Prompt>,
+    /// Command lines entered, oldest first.
+    pub history: Vec<String>,
+    pub reading: Reading,
+    /// Exact comparison (a server-side dry run) asked of the engine.
+    pub exact: bool,
+    /// `:ctx`: only the apps of this kubeconfig context are listed.
+    pub context_view: Option<String>,
+    /// The time, as of the last `Msg::Clock`; ages of stale data count from it.
+    pub now: Option<jiff::Timestamp>,
+    /// Where the sort is kept between runs; `None` keeps it for this run only.
+    pub memory_file: Option<PathBuf>,
+    /// Where `:theme` finds theme files besides the built-in ones.
+    pub themes_dir: Option<PathBuf>,
+    /// The external diff viewer's command line, if one is set.
+    pub diff_viewer: Option<String>,
+    /// The operator has picked an app; until then a re-sort puts the
+    /// cursor on the app that needs attention most.
+    pub app_chosen: bool,
 }
 
 impl State {
@@ -188,7 +299,11 @@ impl State {
             apps: config
                 .apps
                 .iter()
-                .map(|app| AppState::new(&app.name))
+                .map(|app| AppState {
+                    context: app.context.clone(),
+                    poll: Some(app.poll),
+                    ..AppState::new(&app.name)
+                })
                 .collect(),
             focus: Pane::Apps,
             cursors: Cursors::default(),
@@ -202,18 +317,60 @@ impl State {
             size: Size::new(0, 0),
             time_zone: TimeZone::system(),
             spinner: 0,
+            sort: SortMode::default(),
+            listing: Listing {
+                apps: (0..config.apps.len()).collect(),
+                ..Listing::default()
+            },
+            filters: Filters::default(),
+            prompt: None,
+            history: Vec::new(),
+            reading: Reading::default(),
+            exact: false,
+            context_view: None,
+            now: None,
+            memory_file: None,
+            themes_dir: None,
+            diff_viewer: None,
+            app_chosen: false,
         }
+    }
+
+    /// The position in `apps` of the app the apps cursor is on.
+    pub fn selected_app_index(&self) -> Option<usize> {
+        self.listing.apps.get(self.cursors.apps.selected).copied()
     }
 
     /// The app the apps cursor is on.
     pub fn selected_app(&self) -> Option<&AppState> {
-        self.apps.get(self.cursors.apps.selected)
+        self.apps.get(self.selected_app_index()?)
     }
 
     /// The resource the resources cursor is on.
     pub fn selected_resource(&self) -> Option<&ResourceResult> {
         let report = self.selected_app()?.report.as_ref()?;
-        report.resources.get(self.cursors.resources.selected)
+        let index = self
+            .listing
+            .resources
+            .get(self.cursors.resources.selected)?;
+        report.resources.get(*index)
+    }
+
+    /// The resources listed for the selected app, in their order.
+    pub fn listed_resources(&self) -> impl Iterator<Item = &ResourceResult> {
+        let resources = self
+            .selected_app()
+            .and_then(|app| app.report.as_ref())
+            .map_or(&[][..], |report| report.resources.as_slice());
+        self.listing
+            .resources
+            .iter()
+            .filter_map(move |&i| resources.get(i))
+    }
+
+    /// The filter of a list pane, parsed.
+    pub fn query(&self, pane: Pane) -> Query {
+        Query::parse(self.filters.of(pane))
     }
 
     /// The commit the commits cursor is on.
@@ -234,6 +391,13 @@ impl State {
         detail.unwrap_or(Detail::App)
     }
 
+    /// Whether an age is on screen (an app's stale data), so the clock ticks.
+    pub fn shows_ages(&self) -> bool {
+        self.apps
+            .iter()
+            .any(|app| app.report.as_ref().is_some_and(|r| r.stale_since.is_some()))
+    }
+
     /// Whether some app waits for a verdict, so the spinner turns.
     pub fn is_busy(&self) -> bool {
         self.apps.iter().any(AppState::is_busy)
@@ -241,7 +405,9 @@ impl State {
 
     /// Where keys are read now.
     pub fn context(&self) -> Context {
-        if self.help.is_some() {
+        if self.prompt.is_some() {
+            Context::Prompt
+        } else if self.help.is_some() {
             Context::Help
         } else {
             Context::Panes

@@ -88,3 +88,15 @@ pub fn install_panic_hook() {
         }));
     });
 }
+
+/// Hands the terminal back to the shell's modes for a program run from the
+/// UI (the external diff viewer); `resume` takes it again.
+pub fn suspend() -> io::Result<()> {
+    disable_raw_mode()?;
+    execute!(io::stdout(), LeaveAlternateScreen, Show)
+}
+
+pub fn resume() -> io::Result<()> {
+    enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen)
+}

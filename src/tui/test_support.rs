@@ -299,5 +299,18 @@ pub fn reported() -> State {
             cluster: 40,
         },
     );
+    // redis, whose Git cannot be read, is listed first; the operator picks
+    // the guestbook below it.
+    update(
+        &mut state,
+        Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char('j'),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    assert_eq!(
+        state.selected_app().map(|a| a.name.as_str()),
+        Some("guestbook")
+    );
     state
 }

@@ -5,14 +5,18 @@ use gix::ObjectId;
 use ratatui::crossterm::event::KeyEventKind;
 use ratatui::layout::Size;
 
-use super::keymap::Action;
+use super::keymap::{Action, Context};
+use super::listing;
 use super::msg::{Command, Msg, Outcome};
+use super::prompt::Purpose;
 use super::state::{Cursor, Detail, Pane, State};
 use super::view::{self, help};
 use crate::drift::ResourceKey;
 use crate::engine::EngineCommand;
 
 mod engine;
+mod line;
+mod reading;
 
 pub fn update(state: &mut State, msg: Msg) -> Outcome {
     let shown = diff_subject(state);
@@ -20,6 +24,9 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
         Msg::Key(key) => {
             if key.kind == KeyEventKind::Release {
                 return Outcome::unchanged();
+            }
+            if state.context() == Context::Prompt {
+                return line::key(state, key);
             }
             match state.keymap.action(state.context(), &key) {
                 Some(action) => act(state, action),
@@ -40,10 +47,31 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
             }
             Outcome::changed_if(busy)
         }
+        Msg::Clock(now) => {
+            // Ages are shown in whole seconds: a redraw only when one turns.
+            let second = |t: Option<jiff::Timestamp>| t.map(|t| t.as_second());
+            let changed = state.shows_ages() && second(state.now) != second(Some(now));
+            state.now = Some(now);
+            Outcome::changed_if(changed)
+        }
+        Msg::Theme { theme, warning } => {
+            state.theme = *theme;
+            state.notice = warning;
+            keep_cursors_in_view(state);
+            Outcome::changed()
+        }
+        Msg::ViewerDone(result) => {
+            state.notice = result.err();
+            keep_cursors_in_view(state);
+            // The screen was the viewer's: all of it is drawn again.
+            Outcome::changed()
+        }
     };
-    // Another object in the diff pane: it starts at its top.
+    // Another object in the diff pane: it starts at its top, at its left.
     if diff_subject(state) != shown {
         state.cursors.diff = Cursor::default();
+        state.reading.column = 0;
+        state.reading.found = None;
         outcome.changed = true;
     }
     outcome
@@ -59,7 +87,7 @@ enum Subject {
 
 fn diff_subject(state: &State) -> Subject {
     match state.detail() {
-        Detail::App => Subject::App(state.cursors.apps.selected),
+        Detail::App => Subject::App(state.selected_app_index().unwrap_or(usize::MAX)),
         Detail::Resource(resource) => Subject::Resource(resource.key.clone()),
         Detail::Commit(commit) => Subject::Commit(commit.id),
     }
@@ -79,6 +107,9 @@ fn act(state: &mut State, action: Action) -> Outcome {
             if state.notice.take().is_some() {
                 return Outcome::changed();
             }
+            if line::clear_filter(state, state.focus) {
+                return Outcome::changed();
+            }
             let back = match state.focus {
                 Pane::Diff => Pane::Resources,
                 Pane::Apps | Pane::Resources | Pane::Commits => Pane::Apps,
@@ -91,6 +122,17 @@ fn act(state: &mut State, action: Action) -> Outcome {
             _ => Outcome::unchanged(),
         },
         Action::Refresh => refresh(state),
+        Action::Filter => line::open(state, Purpose::Filter(state.focus)),
+        Action::CommandLine => line::open(state, Purpose::Command),
+        Action::Sort => line::set_sort(state, state.sort.next()),
+        Action::NextMatch => reading::jump_to_match(state, true),
+        Action::PrevMatch => reading::jump_to_match(state, false),
+        Action::Wrap => reading::wrap(state),
+        Action::ScrollLeft => reading::scroll_sideways(state, false),
+        Action::ScrollRight => reading::scroll_sideways(state, true),
+        Action::Yaml => reading::yaml(state),
+        Action::SideBySide => reading::side_by_side(state),
+        Action::ExternalDiff => reading::external_diff(state),
         Action::FocusNext => focus(state, state.focus.next()),
         Action::FocusPrev => focus(state, state.focus.prev()),
         Action::Up
@@ -115,9 +157,7 @@ fn act_in_help(state: &mut State, action: Action, scroll: usize) -> Outcome {
         Action::PageDown => scroll.saturating_add(help_page(state)),
         Action::Top => 0,
         Action::Bottom => usize::MAX,
-        Action::Open | Action::Refresh | Action::FocusNext | Action::FocusPrev => {
-            return Outcome::unchanged();
-        }
+        _ => return Outcome::unchanged(),
     };
     let target = target.min(help::max_scroll(state));
     let changed = target != scroll;
@@ -135,7 +175,10 @@ fn help_page(state: &State) -> usize {
 /// Asks the engine to read the selected app's repository now and compare
 /// again; what it says from now on answers the new generation.
 fn refresh(state: &mut State) -> Outcome {
-    let Some(app) = state.apps.get_mut(state.cursors.apps.selected) else {
+    let Some(app) = state
+        .selected_app_index()
+        .and_then(|i| state.apps.get_mut(i))
+    else {
         return Outcome::unchanged();
     };
     app.generation += 1;
@@ -153,16 +196,19 @@ fn focus(state: &mut State, pane: Pane) -> Outcome {
     if state.focus == pane {
         return Outcome::unchanged();
     }
+    // Leaving the apps is choosing the app: late results keep it selected.
+    if state.focus == Pane::Apps && state.selected_app().is_some() {
+        state.app_chosen = true;
+    }
     state.focus = pane;
     Outcome::changed()
 }
 
 /// How many items (lines, for the diff) a pane holds for the selected app.
 fn item_count(state: &State, pane: Pane) -> usize {
-    let report = state.selected_app().and_then(|a| a.report.as_ref());
     match pane {
-        Pane::Apps => state.apps.len(),
-        Pane::Resources => report.map_or(0, |r| r.resources.len()),
+        Pane::Apps => state.listing.apps.len(),
+        Pane::Resources => state.listing.resources.len(),
         Pane::Diff => view::diff_line_count(state),
         Pane::Commits => state
             .selected_app()
@@ -206,10 +252,12 @@ fn move_cursor(state: &mut State, action: Action) -> Outcome {
     }
     let changed = *cursor != before;
     if changed && pane == Pane::Apps {
+        state.app_chosen = true;
         // Another app: its lists start at the top.
         let apps = state.cursors.apps;
         state.cursors = Default::default();
         state.cursors.apps = apps;
+        listing::list_new_app(state);
     }
     Outcome {
         changed,
@@ -233,5 +281,7 @@ pub(super) fn keep_cursors_in_view(state: &mut State) {
     }
 }
 
+#[cfg(test)]
+mod line_tests;
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,9 @@ pub(crate) mod terminal;
 #[path = "tui/live.rs"]
 mod live;
 
+#[path = "tui/reading.rs"]
+mod reading;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -55,10 +58,10 @@ fn four_panes_help_and_quit(width: u16, height: u16) {
     assert_eq!(tmux.flag("mouse_any_flag"), "0", "mouse capture is on");
 
     tmux.press("?");
-    let help = tmux.wait_for("the help", |s| s.contains("quit driftdeck"));
-    assert!(help.contains("focus_next"), "{help}");
+    let help = tmux.wait_for("the help", |s| s.contains("focus_next"));
+    assert!(help.contains("move down"), "{help}");
     tmux.press("Escape");
-    tmux.wait_for("the help to close", |s| !s.contains("quit driftdeck"));
+    tmux.wait_for("the help to close", |s| !s.contains("focus_next"));
 
     tmux.press("q");
     tmux.assert_shell_usable();
@@ -253,4 +256,53 @@ fn without_a_terminal_the_tui_says_so_and_exits_2() {
         Path::new(&home.path("home/.local/state/driftdeck")).is_dir(),
         "no log folder"
     );
+}
+
+/// Runs driftdeck with a stdout whose reader is already gone, as after
+/// `| head -1`; gives the exit code and stderr.
+fn run_into_closed_pipe(home: &Home, args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = Command::new(BINARY)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(home.env())
+        .current_dir(home.path("home"))
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn broken_pipe_on_stdout_ends_commands_quietly_with_exit_0() {
+    let home = Home::new(TWO_APPS);
+    let manifests = home.path("home/manifests");
+    std::fs::create_dir_all(&manifests).unwrap();
+    std::fs::write(
+        manifests.join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n",
+    )
+    .unwrap();
+    let config = home.config_file();
+    let config = config.to_str().unwrap();
+    let manifests = manifests.to_str().unwrap();
+    for args in [
+        vec!["--config", config, "paths"],
+        vec!["completions", "bash"],
+        vec!["--config", config, "check", manifests, "-o", "json"],
+    ] {
+        let (code, stderr) = run_into_closed_pipe(&home, &args);
+        let stderr: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.contains(" objects, "))
+            .collect();
+        assert_eq!(code, Some(0), "{args:?}: {stderr:?}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr:?}");
+    }
 }

@@ -4,6 +4,7 @@
 
 use super::keep_cursors_in_view;
 use crate::engine::{EngineEvent, Generation};
+use crate::tui::listing::{self, Selection};
 use crate::tui::msg::Outcome;
 use crate::tui::state::{AppState, RequestCounts, State};
 
@@ -15,19 +16,14 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             report,
             ..
         } => {
-            let selected = state.selected_resource().map(|r| r.key.clone());
-            let is_selected = is_selected(state, &app);
+            let selection = Selection::of(state);
             let Some(target) = current(&mut state.apps, &app, generation) else {
                 return Outcome::unchanged();
             };
             target.refreshing = false;
-            if is_selected
-                && let Some(index) =
-                    selected.and_then(|key| report.resources.iter().position(|r| r.key == key))
-            {
-                state.cursors.resources.selected = index;
-            }
             target.report = Some(report);
+            listing::sort_app(target, state.sort);
+            listing::relist_keeping(state, selection);
         }
         EngineEvent::Commits {
             app,
@@ -71,7 +67,12 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
                 target.refreshing = false;
             }
             let changed = target.source.as_ref() != Some(&source);
+            let error_changed = target.source_error() != source.error.as_deref();
             target.source = Some(source);
+            if error_changed {
+                // Git that cannot be read moves the app up the list.
+                listing::relist(state);
+            }
             return Outcome::changed_if(changed || gave_up);
         }
         EngineEvent::Requests { git, cluster } => {

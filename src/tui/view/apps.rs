@@ -5,17 +5,33 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::symbols::{self, Mark};
-use super::{hint, pane_frame, render_rows, selection_style, spinner, title};
-use crate::text::fit;
+use super::{
+    hint, list_title, pane_frame, render_rows, selection_style, spinner, stale_age, title,
+};
+use crate::text::{self, fit};
+use crate::tui::order::SortMode;
 use crate::tui::state::{AppState, Pane, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let count = Span::styled(state.apps.len().to_string(), state.theme.muted);
-    let detail = if state.apps.is_empty() {
+    let mut detail = if state.apps.is_empty() {
         vec![]
     } else {
-        vec![count]
+        list_title(
+            state,
+            Pane::Apps,
+            state.listing.apps.len(),
+            state.apps.len(),
+        )
     };
+    if let Some(context) = &state.context_view {
+        detail.push(Span::styled(format!("ctx {context}"), state.theme.key_hint));
+    }
+    if state.sort != SortMode::Attention && !state.apps.is_empty() {
+        detail.push(Span::styled(
+            format!("by {}", state.sort.name()),
+            state.theme.muted,
+        ));
+    }
     let inner = pane_frame(frame, area, state, Pane::Apps, title(state, "Apps", detail));
     if state.apps.is_empty() {
         let lines = vec![
@@ -29,8 +45,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let cursor = state.cursors.apps;
     let width = usize::from(inner.width);
     let rows = state
+        .listing
         .apps
         .iter()
+        .filter_map(|&i| state.apps.get(i))
         .enumerate()
         .skip(cursor.offset)
         .take(usize::from(inner.height))
@@ -66,15 +84,26 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
     } else {
         Span::raw(" ")
     };
+    // Stale live state: the mark and its age, before the symbols.
+    let stale = app
+        .report
+        .as_ref()
+        .and_then(|r| r.stale_since)
+        .map(|since| {
+            let age = stale_age(state, since).unwrap_or_default();
+            Span::styled(format!(" ⚠{age}"), theme.warning)
+        });
+    let stale_width = stale.as_ref().map_or(0, |s| text::width(&s.content));
     // Two for the marker, five for " ✗ ◐!" at the right.
-    let name = fit(&app.name, width.saturating_sub(7));
-    Line::from(vec![
-        Span::raw(marker),
-        Span::raw(name),
+    let name = fit(&app.name, width.saturating_sub(7 + stale_width));
+    let mut spans = vec![Span::raw(marker), Span::raw(name)];
+    spans.extend(stale);
+    spans.extend([
         Span::raw(" "),
         sync.symbol_span(),
         Span::raw(" "),
         health.symbol_span(),
         activity,
-    ])
+    ]);
+    Line::from(spans)
 }

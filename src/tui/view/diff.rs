@@ -7,11 +7,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use serde_json::Value;
 
 use super::layout::Areas;
+use super::long_lines;
+use super::reading;
 use super::symbols::{DEPLOYED, HEAD};
 use super::{clock, hint, pane_frame, pending_line, render_rows, symbols, title};
 use crate::drift::{FieldChange, ResourceResult, ResourceStatus};
@@ -19,7 +21,15 @@ use crate::engine::AppReport;
 use crate::resource::short_revision;
 use crate::source::{LogEntry, SignatureStatus};
 use crate::text;
+use crate::tui::filter;
+use crate::tui::sides::{DiffLine, PairRow};
+use crate::tui::state::DiffMode;
 use crate::tui::state::{AppState, Detail, Pane, State};
+
+/// Lines holding the search text stand out without colour too.
+const SEARCH_MATCH: Style = Style::new()
+    .add_modifier(Modifier::BOLD)
+    .add_modifier(Modifier::UNDERLINED);
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
@@ -30,11 +40,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         (Detail::App, Some(app)) => app.name.clone(),
         (Detail::App, None) => String::new(),
     };
-    let subject = if subject.is_empty() {
+    let mut subject = if subject.is_empty() {
         vec![]
     } else {
         vec![Span::styled(subject, theme.muted)]
     };
+    // The view first: the subject may be cut on a narrow pane.
+    if let Some(mode) = reading::mode_name(state) {
+        subject.insert(0, Span::styled(mode, theme.title));
+    }
+    if !state.filters.diff.is_empty() {
+        subject.push(Span::styled(
+            format!("/{}", state.filters.diff),
+            theme.key_hint,
+        ));
+    }
     let inner = pane_frame(
         frame,
         area,
@@ -55,11 +75,31 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         // Only the rows in view are styled: a diff of thousands of lines
         // costs a walk over its text per frame, not a line built per row.
         Some(rows) => {
-            let shown = rows
-                .skip(state.cursors.diff.offset)
-                .take(usize::from(inner.height))
-                .map(|row| row.line(state))
-                .collect();
+            let (width, height) = (usize::from(inner.width), usize::from(inner.height));
+            let search = state.filters.diff.to_lowercase();
+            let mut shown = Vec::with_capacity(height);
+            let offset = state.cursors.diff.offset;
+            for (index, row) in rows.enumerate().skip(offset) {
+                if shown.len() >= height {
+                    break;
+                }
+                let fitted = row.is_fitted();
+                let mut line = row.line(state, width);
+                if !search.is_empty() && filter::contains(&line.to_string(), &search) {
+                    line = line.patch_style(SEARCH_MATCH);
+                    if state.reading.found == Some(index) {
+                        line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+                    }
+                }
+                if fitted {
+                    shown.push(line);
+                } else if state.reading.wrap {
+                    shown.extend(long_lines::wrap(line, width));
+                } else {
+                    shown.push(long_lines::shift(line, state.reading.column, width));
+                }
+            }
+            shown.truncate(height);
             render_rows(frame, inner, shown, None, Style::default());
         }
         None => hint(frame, inner, state, waiting(state, app)),
@@ -74,9 +114,52 @@ pub fn line_count(state: &State) -> usize {
         .map_or(0, Iterator::count)
 }
 
+/// The first line at or after (`forward`) or before `from` holding the
+/// diff search text; `from` itself only when `inclusive`.
+pub fn find(state: &State, from: usize, forward: bool, inclusive: bool) -> Option<usize> {
+    let search = state.filters.diff.to_lowercase();
+    let rows = state.selected_app().and_then(|app| body(state, app))?;
+    let width = pane_width(state);
+    let hits = rows
+        .enumerate()
+        .filter(|(_, row)| filter::contains(&row_text(state, row, width), &search))
+        .map(|(i, _)| i);
+    if forward {
+        hits.into_iter()
+            .find(|&i| i > from || (inclusive && i == from))
+    } else {
+        hits.into_iter().take_while(|&i| i < from).last()
+    }
+}
+
+/// The widest line's cells, for how far the pane scrolls sideways.
+pub fn widest_line(state: &State) -> usize {
+    let width = pane_width(state);
+    state
+        .selected_app()
+        .and_then(|app| body(state, app))
+        .map_or(0, |rows| {
+            rows.filter(|row| !row.is_fitted())
+                .map(|row| text::width(&row_text(state, &row, width)))
+                .max()
+                .unwrap_or(0)
+        })
+}
+
+fn row_text(state: &State, row: &Row<'_>, width: usize) -> String {
+    match row {
+        Row::Diff(_, text) => (*text).to_string(),
+        Row::Side(line) => reading::side_line(state, *line).to_string(),
+        Row::Built(line) => line.to_string(),
+        Row::Differing(resource) => differing_line(state, resource).to_string(),
+        Row::Change(change) => change_line(state, change).to_string(),
+        Row::Pair(pair, words) => reading::pair_line(state, pair, *words, width).to_string(),
+    }
+}
+
 /// One line of the pane, held as what it is drawn from: cheap to count and
 /// to skip, styled only when it is shown.
-enum Row<'a> {
+pub(super) enum Row<'a> {
     /// A short line, built already (statuses, wrapped messages).
     Built(Line<'static>),
     /// A resource that differs, in the app's list.
@@ -84,20 +167,31 @@ enum Row<'a> {
     Change(&'a FieldChange),
     /// A line of the unified diff and its index (the first two may be file headers).
     Diff(usize, &'a str),
+    /// A line of one side's YAML.
+    Side(DiffLine<'a>),
+    /// Two columns; changed words marked when set.
+    Pair(PairRow<'a>, bool),
 }
 
 impl Row<'_> {
-    fn line(self, state: &State) -> Line<'static> {
+    fn line(self, state: &State, width: usize) -> Line<'static> {
         match self {
             Row::Built(line) => line,
             Row::Differing(resource) => differing_line(state, resource),
             Row::Change(change) => change_line(state, change),
             Row::Diff(index, text) => diff_line(state, index, text),
+            Row::Side(line) => reading::side_line(state, line),
+            Row::Pair(pair, words) => reading::pair_line(state, &pair, words, width),
         }
+    }
+
+    /// Two columns are laid out to the pane's width already.
+    fn is_fitted(&self) -> bool {
+        matches!(self, Row::Pair(..))
     }
 }
 
-type Rows<'a> = Box<dyn Iterator<Item = Row<'a>> + 'a>;
+pub(super) type Rows<'a> = Box<dyn Iterator<Item = Row<'a>> + 'a>;
 
 /// The pane's rows, or `None` before the app's first verdict.
 fn body<'a>(state: &'a State, app: &'a AppState) -> Option<Rows<'a>> {
@@ -107,7 +201,10 @@ fn body<'a>(state: &'a State, app: &'a AppState) -> Option<Rows<'a>> {
     }
     let report = app.report.as_ref()?;
     Some(match state.detail() {
-        Detail::Resource(resource) => Box::new(resource_rows(state, resource)),
+        Detail::Resource(resource) => match state.reading.mode {
+            DiffMode::Changes => Box::new(resource_rows(state, resource)),
+            mode => reading::rows(state, resource, mode, pane_width(state)),
+        },
         Detail::App | Detail::Commit(_) => Box::new(app_rows(state, app, report)),
     })
 }
@@ -250,15 +347,15 @@ fn differing_line(state: &State, resource: &ResourceResult) -> Line<'static> {
 }
 
 /// The diff pane's inner width at the state's size.
-fn pane_width(state: &State) -> usize {
+pub fn pane_width(state: &State) -> usize {
     let screen = Rect::new(0, 0, state.size.width, state.size.height);
-    Areas::of(screen, state.notice.is_some())
+    Areas::of(screen, super::notice_rows(state))
         .map_or(0, |areas| usize::from(areas.diff.width.saturating_sub(2)))
 }
 
 /// `text` in lines of at most `width` characters, broken at spaces (within
 /// a word too long for a line), later lines indented two more than the first.
-fn wrapped(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+pub fn wrapped(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
     let indent = text.chars().take_while(|c| *c == ' ').count();
     let room = width.saturating_sub(indent + 2).max(8);
     // Widths in terminal cells: a wide character takes two.

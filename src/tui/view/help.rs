@@ -13,7 +13,7 @@ use crate::tui::keymap::{Action, Section};
 use crate::tui::state::State;
 
 const KEYS_WIDTH: usize = 16;
-const NAME_WIDTH: usize = 12;
+const NAME_WIDTH: usize = 14;
 const MAX_WIDTH: u16 = 78;
 
 pub fn render(frame: &mut Frame, screen: Rect, state: &State, scroll: usize) {
@@ -75,6 +75,7 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
     for (section, heading) in [
         (Section::Move, "Move"),
         (Section::Panes, "Panes"),
+        (Section::Read, "Find and read"),
         (Section::App, "App"),
         (Section::General, "General"),
     ] {
@@ -143,9 +144,14 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
         Span::styled(DEPLOYED, theme.deployed),
         Span::raw(" the deployed commit   "),
         Span::styled(HEAD, theme.key_hint),
-        Span::raw(" the head compared with Git   "),
+        Span::raw(" the head compared with Git"),
+    ]));
+    lines.push(Line::from(vec![
+        Span::raw("  "),
         Span::styled("!", theme.error),
-        Span::raw(" Git cannot be read"),
+        Span::raw(" Git cannot be read   "),
+        Span::styled("⚠3m", theme.warning),
+        Span::raw(" live state stale for 3 minutes"),
     ]));
     let signatures = [
         SignatureStatus::Good {

@@ -23,7 +23,7 @@ pub struct Areas {
 
 impl Areas {
     /// The areas for a screen, or `None` when it is too small.
-    pub fn of(screen: Rect, with_notice: bool) -> Option<Areas> {
+    pub fn of(screen: Rect, notice_rows: u16) -> Option<Areas> {
         if screen.width < MIN_WIDTH || screen.height < MIN_HEIGHT {
             return None;
         }
@@ -35,8 +35,11 @@ impl Areas {
         } = screen;
         let bottom = y.saturating_add(height);
         let status = Rect::new(x, bottom - 1, width, 1);
-        let notice = with_notice.then(|| Rect::new(x, bottom - 2, width, 1));
-        let body_height = height - 1 - u16::from(with_notice);
+        // A notice takes a row at the smallest size, three at most.
+        let notice_rows = notice_rows.min(((height - MIN_HEIGHT) / 2 + 1).min(3));
+        let notice =
+            (notice_rows > 0).then(|| Rect::new(x, bottom - 1 - notice_rows, width, notice_rows));
+        let body_height = height - 1 - notice_rows;
         // A third of the width for the apps and commits, within reason.
         let left = u16::try_from((u32::from(width) * 3 / 10).clamp(20, 40)).unwrap_or(20);
         let right = width - left;
@@ -65,8 +68,8 @@ impl Areas {
 /// Rows a pane has for its items: inside the border, below the resources'
 /// column header (the lines above it depend on the app: `view::list_rows`).
 /// At least 1, so page moves always move.
-pub fn item_rows(pane: Pane, screen: Rect, with_notice: bool) -> usize {
-    let Some(areas) = Areas::of(screen, with_notice) else {
+pub fn item_rows(pane: Pane, screen: Rect, notice_rows: u16) -> usize {
+    let Some(areas) = Areas::of(screen, notice_rows) else {
         return 1;
     };
     let header = if pane == Pane::Resources { 1 } else { 0 };
@@ -80,14 +83,14 @@ mod tests {
     #[test]
     fn the_panes_tile_the_screen_above_the_status_bar() {
         for (width, height) in [(40, 10), (80, 24), (160, 48), (41, 11), (300, 100)] {
-            for notice in [false, true] {
+            for notice in [0, 1, 3] {
                 let screen = Rect::new(0, 0, width, height);
                 let areas = Areas::of(screen, notice).unwrap();
                 let cells: u32 = [areas.apps, areas.resources, areas.diff, areas.commits]
                     .iter()
                     .map(|r| r.area())
                     .sum();
-                let bars = 1 + u32::from(notice);
+                let bars = 1 + areas.notice.map_or(0, |n| u32::from(n.height));
                 assert_eq!(
                     cells + bars * u32::from(width),
                     screen.area(),
@@ -102,17 +105,17 @@ mod tests {
 
     #[test]
     fn too_small_screens_get_no_panes() {
-        assert_eq!(Areas::of(Rect::new(0, 0, 39, 24), false), None);
-        assert_eq!(Areas::of(Rect::new(0, 0, 80, 9), false), None);
-        assert_eq!(item_rows(Pane::Apps, Rect::new(0, 0, 1, 1), false), 1);
+        assert_eq!(Areas::of(Rect::new(0, 0, 39, 24), 0), None);
+        assert_eq!(Areas::of(Rect::new(0, 0, 80, 9), 0), None);
+        assert_eq!(item_rows(Pane::Apps, Rect::new(0, 0, 1, 1), 0), 1);
     }
 
     #[test]
     fn item_rows_leave_out_borders_and_the_header() {
         let screen = Rect::new(0, 0, 80, 24);
-        assert_eq!(item_rows(Pane::Apps, screen, false), 9);
-        assert_eq!(item_rows(Pane::Resources, screen, false), 8);
-        assert_eq!(item_rows(Pane::Diff, screen, false), 10);
-        assert_eq!(item_rows(Pane::Diff, screen, true), 9);
+        assert_eq!(item_rows(Pane::Apps, screen, 0), 9);
+        assert_eq!(item_rows(Pane::Resources, screen, 0), 8);
+        assert_eq!(item_rows(Pane::Diff, screen, 0), 10);
+        assert_eq!(item_rows(Pane::Diff, screen, 1), 9);
     }
 }

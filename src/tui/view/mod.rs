@@ -5,9 +5,11 @@ mod commits;
 mod diff;
 pub(crate) mod help;
 pub(crate) mod layout;
+mod long_lines;
+mod reading;
 mod resources;
 mod status_bar;
-mod symbols;
+pub(crate) mod symbols;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -18,13 +20,16 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 use super::state::{Pane, Pending, State};
 use layout::{Areas, MIN_HEIGHT, MIN_WIDTH};
 
+pub(crate) use diff::find as find_in_diff;
 pub(crate) use diff::line_count as diff_line_count;
+pub(crate) use diff::pane_width as diff_room;
+pub(crate) use diff::widest_line as diff_widest_line;
 
 /// Draws the whole screen.
 pub fn view(frame: &mut Frame, state: &State) {
     let screen = frame.area();
     frame.render_widget(Block::new().style(state.theme.text), screen);
-    let Some(areas) = Areas::of(screen, state.notice.is_some()) else {
+    let Some(areas) = Areas::of(screen, notice_rows(state)) else {
         too_small(frame, screen, state);
         return;
     };
@@ -35,7 +40,10 @@ pub fn view(frame: &mut Frame, state: &State) {
     if let (Some(area), Some(notice)) = (areas.notice, &state.notice) {
         status_bar::render_notice(frame, area, state, notice);
     }
-    status_bar::render(frame, areas.status, state);
+    match &state.prompt {
+        Some(prompt) => status_bar::render_prompt(frame, areas.status, state, prompt),
+        None => status_bar::render(frame, areas.status, state),
+    }
     if let Some(scroll) = state.help {
         help::render(frame, screen, state, scroll);
     }
@@ -89,6 +97,19 @@ fn title(state: &State, name: &str, detail: Vec<Span<'static>>) -> Vec<Span<'sta
     spans
 }
 
+/// A list's title detail: its count, `12/501` and the filter when one
+/// narrows it (or while it is typed).
+fn list_title(state: &State, pane: Pane, shown: usize, total: usize) -> Vec<Span<'static>> {
+    let filter = state.filters.of(pane);
+    if filter.is_empty() {
+        return vec![Span::styled(total.to_string(), state.theme.muted)];
+    }
+    vec![
+        Span::styled(format!("{shown}/{total}"), state.theme.muted),
+        Span::styled(format!("/{filter}"), state.theme.key_hint),
+    ]
+}
+
 /// What an empty pane says: what will appear, or what to do.
 fn hint(frame: &mut Frame, area: Rect, state: &State, lines: Vec<Line<'static>>) {
     let paragraph = Paragraph::new(lines)
@@ -130,7 +151,7 @@ fn render_rows(
 /// Rows a pane has for its items at the state's size: what `update` pages by.
 pub(crate) fn list_rows(state: &State, pane: Pane) -> usize {
     let screen = Rect::new(0, 0, state.size.width, state.size.height);
-    let rows = layout::item_rows(pane, screen, state.notice.is_some());
+    let rows = layout::item_rows(pane, screen, notice_rows(state));
     if pane == Pane::Resources {
         let above = state
             .selected_app()
@@ -139,6 +160,31 @@ pub(crate) fn list_rows(state: &State, pane: Pane) -> usize {
     } else {
         rows
     }
+}
+
+/// The rows the notice takes, wrapped to the screen's width (at most three).
+pub(crate) fn notice_rows(state: &State) -> u16 {
+    state.notice.as_deref().map_or(0, |notice| {
+        let lines = status_bar::notice_lines(state, notice, usize::from(state.size.width));
+        u16::try_from(lines.len()).unwrap_or(u16::MAX).min(3)
+    })
+}
+
+/// An age in its largest unit: `42s`, `3m`, `5h`, `2d`.
+fn age(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// How old stale data is, as of the state's clock; `None` before it has one.
+fn stale_age(state: &State, since: jiff::Timestamp) -> Option<String> {
+    let now = state.now?;
+    Some(age(now.as_second() - since.as_second()))
 }
 
 /// A time of day in the state's zone: `12:03:05`.
@@ -171,5 +217,7 @@ fn pending_line(state: &State, pending: Pending) -> Line<'static> {
     Line::styled(format!("{} {what}", spinner(state)), state.theme.muted)
 }
 
+#[cfg(test)]
+mod reading_tests;
 #[cfg(test)]
 mod tests;

@@ -8,11 +8,16 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use super::diff::wrapped;
+use super::layout::Areas;
 use super::symbols;
-use super::{clock, hint, pane_frame, pending_line, render_rows, selection_style, title};
+use super::{
+    clock, hint, list_title, notice_rows, pane_frame, pending_line, render_rows, selection_style,
+    stale_age, title,
+};
 use crate::drift::{AppStatus, ResourceResult};
 use crate::resource::short_revision;
-use crate::text::{self, fit};
+use crate::text::fit;
 use crate::tui::state::{AppState, Pane, State};
 
 /// STATUS and HEALTH fit their longest words ("✗ OutOfSync", "◐ Progressing").
@@ -49,7 +54,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         ..inner
     };
     if !report.resources.is_empty() {
-        table(frame, below, state, &report.resources);
+        table(frame, below, state);
     }
 }
 
@@ -69,6 +74,13 @@ fn app_title(state: &State, app: &AppState) -> Vec<Span<'static>> {
                 theme.deployed,
             ));
         }
+        // First, so a narrow title still says what is hidden.
+        if !state.filters.resources.is_empty() {
+            let (shown, total) = (state.listing.resources.len(), report.resources.len());
+            let mut filter = list_title(state, Pane::Resources, shown, total);
+            filter.append(&mut detail);
+            detail = filter;
+        }
     }
     title(state, &app.name, detail)
 }
@@ -86,9 +98,13 @@ fn waiting(state: &State, app: &AppState) -> Vec<Line<'static>> {
                 ),
                 theme.error,
             )];
-            let retry = source.and_then(|s| s.next_poll);
-            if let Some(at) = retry.and_then(|t| jiff::Timestamp::try_from(t).ok()) {
-                lines.push(Line::from(format!("Next try at {}.", clock(state, at))));
+            // How it goes on, not when: a time shown would go stale unless redrawn.
+            if source.is_some_and(|s| s.in_backoff) {
+                lines.push(Line::from(
+                    "Trying again, waiting longer after each failure.",
+                ));
+            } else if let Some(poll) = app.poll {
+                lines.push(Line::from(format!("Trying again every {poll}.")));
             }
             lines
         }
@@ -126,11 +142,13 @@ pub(super) fn preamble(state: &State, app: &AppState) -> Vec<Line<'static>> {
         sync.style,
     )];
     if let Some(since) = report.stale_since {
+        // Wrapped, not cut: the cause is what the operator needs to read.
         let cause = report.stale_cause.as_deref().unwrap_or("a watch failed");
-        lines.push(Line::styled(
-            format!("⚠ stale since {}: {cause}", clock(state, since)),
-            theme.warning,
-        ));
+        let age = stale_age(state, since)
+            .map(|age| format!(" ({age} ago)"))
+            .unwrap_or_default();
+        let text = format!("⚠ stale since {}{age}: {cause}", clock(state, since));
+        lines.extend(wrapped(&text, pane_width(state), theme.warning));
     }
     if let Some(error) = app.source_error() {
         lines.push(Line::styled(format!("! Git: {error}"), theme.error));
@@ -164,16 +182,32 @@ fn counted(counts: &[(usize, &str)]) -> String {
         .join(", ")
 }
 
-/// KIND, NAME (namespace/name), STATUS, HEALTH, and REASON where there is room.
-fn table(frame: &mut Frame, area: Rect, state: &State, resources: &[ResourceResult]) {
+/// The resources pane's inner width at the state's size.
+fn pane_width(state: &State) -> usize {
+    let screen = Rect::new(0, 0, state.size.width, state.size.height);
+    Areas::of(screen, notice_rows(state)).map_or(0, |areas| {
+        usize::from(areas.resources.width.saturating_sub(2))
+    })
+}
+
+/// KIND, NAME (namespace/name), STATUS, HEALTH, and REASON where there is
+/// room: the listed resources, filtered and sorted. Only the rows in view
+/// are built; the column widths were measured when the list was made.
+fn table(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     let width = usize::from(area.width);
+    let cursor = state.cursors.resources;
+    let rows_shown = usize::from(area.height.saturating_sub(1));
+    let resources: Vec<&ResourceResult> = state
+        .listed_resources()
+        .skip(cursor.offset)
+        .take(rows_shown)
+        .collect();
     let names: Vec<String> = resources.iter().map(|r| r.key.qualified_name()).collect();
-    let longest_kind = resources.iter().map(|r| text::width(&r.key.kind)).max();
-    let longest_name = names.iter().map(|n| text::width(n)).max();
-    let kind_width = (longest_kind.unwrap_or(0) + 1).clamp(5, (width / 4).max(5));
+    let (longest_kind, longest_name) = (state.listing.kind_width, state.listing.name_width);
+    let kind_width = (longest_kind + 1).clamp(5, (width / 4).max(5));
     let rest = width.saturating_sub(kind_width + STATUS_WIDTH + HEALTH_WIDTH);
-    let wanted_name = (longest_name.unwrap_or(0) + 1).max(5);
+    let wanted_name = (longest_name + 1).max(5);
     let (name_width, reason_width) = if rest >= wanted_name + MIN_REASON_WIDTH {
         (wanted_name, rest - wanted_name)
     } else {
@@ -197,12 +231,9 @@ fn table(frame: &mut Frame, area: Rect, state: &State, resources: &[ResourceResu
         height: area.height.saturating_sub(1),
         ..area
     };
-    let cursor = state.cursors.resources;
     let lines = resources
         .iter()
         .zip(&names)
-        .skip(cursor.offset)
-        .take(usize::from(body.height))
         .map(|(resource, name)| {
             let status = symbols::resource(theme, resource.status);
             let health = symbols::health(theme, resource.health.status);

@@ -7,24 +7,53 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 
-use super::{clock, spinner};
-use crate::text::truncate;
+use super::diff::wrapped;
+use super::spinner;
+use crate::text;
 use crate::tui::keymap::Action;
+use crate::tui::prompt::{Prompt, Purpose};
 use crate::tui::state::State;
+
+/// The hints with a word in the status bar, in the order they give way on
+/// a narrow screen.
+const HINTS_LEAST_NEEDED_FIRST: [Action; 6] = [
+    Action::Refresh,
+    Action::FocusNext,
+    Action::CommandLine,
+    Action::Filter,
+    Action::Help,
+    Action::Quit,
+];
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     frame.render_widget(Block::new().style(theme.status_bar), area);
+    // The hints that fit, the least needed left out first.
+    let mut shown: Vec<(Action, String, &str)> = Action::ALL
+        .into_iter()
+        .filter(|a| *a != Action::Refresh || state.selected_app().is_some())
+        .filter_map(|action| {
+            let label = action.spec().hint?;
+            let key = state.keymap.keys(action).first()?;
+            Some((action, key.to_string(), label))
+        })
+        .collect();
+    let width = |shown: &[(Action, String, &str)]| -> usize {
+        1 + shown
+            .iter()
+            .map(|(_, key, label)| text::width(key) + text::width(label) + 3)
+            .sum::<usize>()
+    };
+    for least in HINTS_LEAST_NEEDED_FIRST {
+        if width(&shown) <= usize::from(area.width) {
+            break;
+        }
+        shown.retain(|(action, _, _)| *action != least);
+    }
     let mut hints = vec![Span::raw(" ")];
-    for action in Action::ALL {
-        let spec = action.spec();
-        if action == Action::Refresh && state.selected_app().is_none() {
-            continue;
-        }
-        if let (Some(label), Some(key)) = (spec.hint, state.keymap.keys(action).first()) {
-            hints.push(Span::styled(key.to_string(), theme.key_hint));
-            hints.push(Span::raw(format!(" {label}  ")));
-        }
+    for (_, key, label) in shown {
+        hints.push(Span::styled(key, theme.key_hint));
+        hints.push(Span::raw(format!(" {label}  ")));
     }
     let hints = Line::from(hints);
     // A space at each end of the facts.
@@ -38,11 +67,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         let separator = if used == 0 { 0 } else { 3 };
         let left = room.saturating_sub(used + separator);
         if fact.width() > left {
-            // A long fact (an error) is cut to what is left, if that says enough.
-            if left < 20 {
+            // A long fact (an error) is cut at a word to what is left, if
+            // that says enough.
+            let Some(cut) = cut_at_word(&fact.content, left).filter(|_| left >= 20) else {
                 break;
-            }
-            fact = Span::styled(truncate(&fact.content, left).into_owned(), fact.style);
+            };
+            fact = Span::styled(cut, fact.style);
         }
         if separator > 0 {
             facts.insert(0, Span::raw(" · "));
@@ -69,20 +99,25 @@ fn facts_of(state: &State) -> Vec<Span<'static>> {
                 app.name
             )));
         }
-        let source = app.source.as_ref();
-        let next_poll = source
-            .and_then(|s| s.next_poll)
-            .and_then(|t| jiff::Timestamp::try_from(t).ok())
-            .map(|t| clock(state, t));
-        match (app.source_error(), next_poll) {
-            (Some(error), retry) => {
-                let retry = retry.map(|t| format!(", retry {t}")).unwrap_or_default();
-                let text = format!("git: {error}{retry}");
-                facts.push(Span::styled(text, theme.error));
+        // The interval, not the time of the next poll: a time shown would
+        // need a redraw every second to stay true.
+        match (app.source_error(), app.poll) {
+            (Some(error), _) => {
+                let backoff = app.source.as_ref().is_some_and(|s| s.in_backoff);
+                let retry = if backoff { " (backing off)" } else { "" };
+                facts.push(Span::styled(format!("git: {error}{retry}"), theme.error));
             }
-            (None, Some(at)) => facts.push(Span::styled(format!("next poll {at}"), theme.muted)),
-            (None, None) => {}
+            (None, Some(poll)) if app.source.is_some() => {
+                facts.push(Span::styled(format!("polls every {poll}"), theme.muted));
+            }
+            (None, _) => {}
         }
+    }
+    if state.exact {
+        facts.push(Span::styled("exact", theme.key_hint));
+    }
+    if let Some(context) = &state.context_view {
+        facts.push(Span::styled(format!("ctx {context}"), theme.key_hint));
     }
     if let Some(requests) = state.requests {
         facts.push(Span::raw(format!(
@@ -93,14 +128,72 @@ fn facts_of(state: &State) -> Vec<Span<'static>> {
     facts
 }
 
-/// A warning, with the key that dismisses it.
-pub fn render_notice(frame: &mut Frame, area: Rect, state: &State, notice: &str) {
+/// `text` cut after its last whole word that fits `width` with `…`;
+/// `None` when not even the first word fits.
+fn cut_at_word(text: &str, width: usize) -> Option<String> {
+    if text::width(text) <= width {
+        return Some(text.to_string());
+    }
+    let room = width.checked_sub(1)?;
+    let mut end = None;
+    for (at, c) in text.char_indices() {
+        if text::width(&text[..at]) > room {
+            break;
+        }
+        if c == ' ' {
+            end = Some(at);
+        }
+    }
+    end.map(|at| format!("{}…", text[..at].trim_end()))
+}
+
+/// A warning, with the key that dismisses it, wrapped to the width.
+pub fn notice_lines(state: &State, notice: &str, width: usize) -> Vec<Line<'static>> {
     let dismiss = state
         .keymap
         .keys(Action::Back)
         .first()
         .map(|key| format!("  ({key} dismisses)"))
         .unwrap_or_default();
-    let line = Line::styled(format!(" ⚠ {notice}{dismiss}"), state.theme.warning);
-    frame.render_widget(line, area);
+    wrapped(&format!(" ⚠ {notice}{dismiss}"), width, state.theme.warning)
+}
+
+pub fn render_notice(frame: &mut Frame, area: Rect, state: &State, notice: &str) {
+    let lines = notice_lines(state, notice, usize::from(area.width));
+    super::render_rows(frame, area, lines, None, state.theme.warning);
+}
+
+/// The filter or command line being typed, in place of the status bar,
+/// with what completes or what enter does.
+pub fn render_prompt(frame: &mut Frame, area: Rect, state: &State, prompt: &Prompt) {
+    let theme = &state.theme;
+    frame.render_widget(Block::new().style(theme.status_bar), area);
+    let (lead, help) = match prompt.purpose {
+        Purpose::Filter(_) => ("/", "enter keeps · esc clears · kind: ns: status: health:"),
+        Purpose::Command => (":", "tab completes · ↑↓ history · enter runs"),
+    };
+    let text = prompt.input.text();
+    let cursor = prompt.input.cursor();
+    let (before, rest) = text.split_at(
+        text.char_indices()
+            .nth(cursor)
+            .map_or(text.len(), |(at, _)| at),
+    );
+    let mut chars = rest.chars();
+    let under = chars.next().map_or(" ".to_string(), String::from);
+    let after: String = chars.collect();
+    let typed = Line::from(vec![
+        Span::styled(format!(" {lead}"), theme.key_hint),
+        Span::raw(before.to_string()),
+        Span::styled(under, theme.selected),
+        Span::raw(after),
+    ]);
+    let room = usize::from(area.width).saturating_sub(typed.width() + 2);
+    frame.render_widget(typed, area);
+    if let Some(help) = cut_at_word(help, room) {
+        frame.render_widget(
+            Line::styled(format!("{help} "), theme.muted).right_aligned(),
+            area,
+        );
+    }
 }

@@ -37,45 +37,75 @@ pub fn not_known(theme: &Theme) -> Mark {
 }
 
 pub fn sync(theme: &Theme, status: AppStatus) -> Mark {
-    let (symbol, word, style) = match status {
-        AppStatus::Synced => ("✓", "Synced", theme.synced),
-        AppStatus::OutOfSync => ("✗", "OutOfSync", theme.out_of_sync),
-        AppStatus::Unknown => ("?", "Unknown", theme.unknown),
+    let (symbol, style) = match status {
+        AppStatus::Synced => ("✓", theme.synced),
+        AppStatus::OutOfSync => ("✗", theme.out_of_sync),
+        AppStatus::Unknown => ("?", theme.unknown),
     };
     Mark {
         symbol,
-        word,
+        word: app_status_word(status),
         style,
     }
 }
 
+/// The words for states, without a theme: what the filter matches.
+pub fn app_status_word(status: AppStatus) -> &'static str {
+    match status {
+        AppStatus::Synced => "Synced",
+        AppStatus::OutOfSync => "OutOfSync",
+        AppStatus::Unknown => "Unknown",
+    }
+}
+
+pub fn health_word(health: Health) -> &'static str {
+    match health {
+        Health::Healthy => "Healthy",
+        Health::Progressing => "Progressing",
+        Health::Suspended => "Suspended",
+        Health::Missing => "Missing",
+        Health::Degraded => "Degraded",
+        Health::Unknown => "Unknown",
+    }
+}
+
+pub fn resource_word(status: ResourceStatus) -> &'static str {
+    match status {
+        ResourceStatus::Synced => "Synced",
+        ResourceStatus::OutOfSync => "OutOfSync",
+        ResourceStatus::Missing => "Missing",
+        ResourceStatus::Extra => "Extra",
+        ResourceStatus::Unknown => "Unknown",
+    }
+}
+
 pub fn health(theme: &Theme, health: Health) -> Mark {
-    let (symbol, word, style) = match health {
-        Health::Healthy => ("●", "Healthy", theme.healthy),
-        Health::Progressing => ("◐", "Progressing", theme.progressing),
-        Health::Suspended => ("‖", "Suspended", theme.suspended),
-        Health::Missing => ("○", "Missing", theme.missing),
-        Health::Degraded => ("▲", "Degraded", theme.degraded),
-        Health::Unknown => ("?", "Unknown", theme.unknown),
+    let (symbol, style) = match health {
+        Health::Healthy => ("●", theme.healthy),
+        Health::Progressing => ("◐", theme.progressing),
+        Health::Suspended => ("‖", theme.suspended),
+        Health::Missing => ("○", theme.missing),
+        Health::Degraded => ("▲", theme.degraded),
+        Health::Unknown => ("?", theme.unknown),
     };
     Mark {
         symbol,
-        word,
+        word: health_word(health),
         style,
     }
 }
 
 pub fn resource(theme: &Theme, status: ResourceStatus) -> Mark {
-    let (symbol, word, style) = match status {
-        ResourceStatus::Synced => ("✓", "Synced", theme.synced),
-        ResourceStatus::OutOfSync => ("✗", "OutOfSync", theme.out_of_sync),
-        ResourceStatus::Missing => ("○", "Missing", theme.missing),
-        ResourceStatus::Extra => ("+", "Extra", theme.extra),
-        ResourceStatus::Unknown => ("?", "Unknown", theme.unknown),
+    let (symbol, style) = match status {
+        ResourceStatus::Synced => ("✓", theme.synced),
+        ResourceStatus::OutOfSync => ("✗", theme.out_of_sync),
+        ResourceStatus::Missing => ("○", theme.missing),
+        ResourceStatus::Extra => ("+", theme.extra),
+        ResourceStatus::Unknown => ("?", theme.unknown),
     };
     Mark {
         symbol,
-        word,
+        word: resource_word(status),
         style,
     }
 }

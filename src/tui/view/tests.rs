@@ -37,6 +37,14 @@ fn press(state: &mut State, code: KeyCode) {
     update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 
+/// Moves the resources cursor to the first resource of that kind.
+fn select_kind(state: &mut State, kind: &str) {
+    press(state, KeyCode::Home);
+    while state.selected_resource().unwrap().key.kind != kind {
+        press(state, KeyCode::Char('j'));
+    }
+}
+
 #[test]
 fn snapshot_no_apps_configured() {
     for (w, h) in [(80, 24), (160, 48)] {
@@ -80,7 +88,7 @@ fn snapshot_a_resource_diff() {
     for (w, h) in [(80, 24), (160, 48)] {
         let mut state = sized(reported(), w, h);
         press(&mut state, KeyCode::Enter);
-        press(&mut state, KeyCode::End);
+        select_kind(&mut state, "Deployment");
         press(&mut state, KeyCode::Enter);
         insta::assert_snapshot!(
             format!("resource_diff_{w}x{h}"),
@@ -100,7 +108,7 @@ fn row_text(terminal: &Terminal<TestBackend>, y: u16, xs: std::ops::Range<u16>) 
 fn a_diff_scrolled_to_its_end_shows_its_last_lines_on_the_pane_s_last_rows() {
     let mut state = sized(reported(), 80, 24);
     press(&mut state, KeyCode::Enter);
-    press(&mut state, KeyCode::End);
+    select_kind(&mut state, "Deployment");
     press(&mut state, KeyCode::Enter);
     press(&mut state, KeyCode::End);
     let Detail::Resource(resource) = state.detail() else {
@@ -112,7 +120,7 @@ fn a_diff_scrolled_to_its_end_shows_its_last_lines_on_the_pane_s_last_rows() {
         state.cursors.diff.offset > 0,
         "the pane holds more than fits"
     );
-    let pane = Areas::of(Rect::new(0, 0, 80, 24), false).unwrap().diff;
+    let pane = Areas::of(Rect::new(0, 0, 80, 24), 0).unwrap().diff;
     let inside = pane.x + 1..pane.x + pane.width - 1;
     let terminal = render(&state, 80, 24);
     // The count `update` scrolls by is the count drawn: at the end, the
@@ -132,10 +140,7 @@ fn a_diff_scrolled_to_its_end_shows_its_last_lines_on_the_pane_s_last_rows() {
 fn snapshot_a_secret_drift_names_the_key_and_no_value() {
     let mut state = sized(reported(), 160, 48);
     press(&mut state, KeyCode::Enter);
-    for _ in 0..3 {
-        press(&mut state, KeyCode::Char('j'));
-    }
-    assert_eq!(state.selected_resource().unwrap().key.kind, "Secret");
+    select_kind(&mut state, "Secret");
     let text = screen(&state);
     for value in [
         "c2VjcmV0LWluLWdpdA==",
@@ -173,6 +178,8 @@ fn snapshot_stale_live_state_and_git_unreadable() {
                 "cannot fetch https://example.com/org/deploy.git: timed out",
             ),
         );
+        // Three minutes and a half later: the age is in whole minutes.
+        assert!(update(&mut state, Msg::Clock(at(12, 6, 35))).changed);
         insta::assert_snapshot!(format!("stale_{w}x{h}"), render(&state, w, h).backend());
     }
 }
@@ -289,7 +296,7 @@ fn no_panic_at_any_size() {
     press(&mut full, KeyCode::Char('r'));
     let mut diff = full.clone();
     press(&mut diff, KeyCode::Enter);
-    press(&mut diff, KeyCode::End);
+    select_kind(&mut diff, "Deployment");
     press(&mut diff, KeyCode::Enter);
     press(&mut diff, KeyCode::PageDown);
     let mut help = full.clone();
@@ -324,7 +331,7 @@ fn the_focused_pane_has_a_thick_border() {
     press(&mut state, KeyCode::Tab);
     let screen = render(&state, 80, 24);
     assert_eq!(screen.backend().buffer()[(0, 0)].symbol(), "┌");
-    let resources_x = layout::Areas::of(Rect::new(0, 0, 80, 24), false)
+    let resources_x = layout::Areas::of(Rect::new(0, 0, 80, 24), 0)
         .unwrap()
         .resources
         .x;
@@ -358,9 +365,10 @@ fn mono_shows_state_by_symbols_and_reverse_without_any_colour() {
     ] {
         assert!(screen.contains(symbol), "{symbol} missing:\n{screen}");
     }
-    // The selected app's row is reversed.
-    assert!(buffer[(3, 1)].modifier.contains(Modifier::REVERSED));
-    assert!(!buffer[(3, 2)].modifier.contains(Modifier::REVERSED));
+    // The selected app's row is reversed: guestbook, below redis whose Git
+    // cannot be read.
+    assert!(buffer[(3, 2)].modifier.contains(Modifier::REVERSED));
+    assert!(!buffer[(3, 1)].modifier.contains(Modifier::REVERSED));
 }
 
 #[test]
@@ -376,9 +384,18 @@ fn the_status_bar_hints_follow_the_keymap() {
     let screen = render(&state, 80, 24).backend().to_string();
     let status_line = screen.lines().last().unwrap();
     assert!(
-        status_line.contains("tab pane  f1 help  x quit"),
+        status_line.contains("tab pane  / filter  : cmd  f1 help  x quit"),
         "{status_line}"
     );
+}
+
+#[test]
+fn every_help_line_fits_the_help_at_80_columns() {
+    let state = sized(state_with_apps(&["guestbook"]), 80, 24);
+    // 80 less the margins (4) and the border (2).
+    for line in help::lines(&state) {
+        assert!(line.width() <= 74, "{} cells: {line}", line.width());
+    }
 }
 
 #[test]
@@ -395,7 +412,7 @@ fn the_help_lists_every_action_with_its_keys() {
             .map(ToString::to_string)
             .collect();
         let entry = format!(
-            "{:<16}{:<12}{}",
+            "{:<16}{:<14}{}",
             keys.join(" "),
             spec.name,
             spec.description
