@@ -363,6 +363,15 @@ impl LiveStore {
         self.watches.values().all(WatchState::answered)
     }
 
+    /// True when every label watch (one per kind) has given its first
+    /// answer: which objects carry a label is known.
+    pub fn labels_known(&self) -> bool {
+        self.watches
+            .iter()
+            .filter(|(id, _)| matches!(id, WatchId::Kind { .. }))
+            .all(|(_, state)| state.answered())
+    }
+
     /// Registers a watch before its first report, so that it counts as unread.
     pub fn expect(&mut self, watch: WatchId) {
         self.watches.entry(watch).or_default();

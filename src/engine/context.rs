@@ -231,8 +231,10 @@ impl Context {
                     let epoch = store.watch_epoch();
                     let changed = store.apply(update);
                     if store.watch_epoch() != epoch {
-                        // Staleness is part of every app's view.
+                        // Staleness is part of every app's view; a first list
+                        // may show labels that make a watch needless.
                         dirty.extend(self.apps.keys().cloned());
+                        retrack = true;
                     } else {
                         dirty.extend(self.apps_touched(&changed, &store));
                     }
@@ -245,7 +247,11 @@ impl Context {
                     }
                 }
                 _ = tokio::time::sleep_until(wake), if !idle => {
-                    if retrack {
+                    // Which wanted objects carry no label is known only once
+                    // the label watches have listed: until then, wait.
+                    if retrack && !store.labels_known() {
+                        deadline = Instant::now() + SETTLE;
+                    } else if retrack {
                         retrack = false;
                         self.track(&mut cache, &mut store, &client, &mut catalog).await;
                     } else if ready {

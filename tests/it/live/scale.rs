@@ -52,7 +52,9 @@ struct Scene {
 }
 
 impl Scene {
-    async fn new() -> Scene {
+    /// The apps' objects, as another tool left them (no label) or as
+    /// driftdeck applied them (`labelled`).
+    async fn new(labelled: bool) -> Scene {
         let sim = sim::start(SimOptions {
             controllers: false,
             ..SimOptions::default()
@@ -78,7 +80,12 @@ impl Scene {
             }
             let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
             std::fs::write(folder.join("all.json"), list.to_string()).unwrap();
-            live.extend(items);
+            live.extend(items.into_iter().map(|mut object| {
+                if labelled && object["kind"] != "Namespace" {
+                    object["metadata"]["labels"] = json!({"driftdeck.dev/app": app});
+                }
+                object
+            }));
             config.push_str(&format!(
                 "[[app]]\nname = \"{app}\"\nrepo = \"{}\"\nbranch = \"main\"\npath = \"apps/{app}\"\nnamespace = \"{namespace}\"\n\n",
                 repo.display()
@@ -161,7 +168,7 @@ async fn status_command(scene: &Scene) -> std::process::Output {
 #[tokio::test]
 async fn unlabelled_objects_are_watched_per_kind_and_namespace_and_both_paths_agree() {
     within_timeout(async {
-        let scene = Scene::new().await;
+        let scene = Scene::new(false).await;
         let text = std::fs::read_to_string(scene.path("config.toml")).unwrap();
         let config = Config::parse(Path::new("config.toml"), &text).unwrap();
 
@@ -270,6 +277,35 @@ async fn unlabelled_objects_are_watched_per_kind_and_namespace_and_both_paths_ag
         let looked = scene.sim.metrics().snapshot();
         assert_eq!(looked.count_verb("watch"), 0, "{looked:?}");
         assert!(looked.count_verb("list") < 60, "{looked:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn labelled_objects_need_no_watch_beyond_one_per_kind() {
+    within_timeout(async {
+        let scene = Scene::new(true).await;
+        let text = std::fs::read_to_string(scene.path("config.toml")).unwrap();
+        let config = Config::parse(Path::new("config.toml"), &text).unwrap();
+        scene.sim.metrics().reset();
+        let (sender, mut events) = mpsc::unbounded_channel();
+        let options = EngineOptions {
+            kubeconfig: Some(scene.path("kubeconfig")),
+            ..EngineOptions::default()
+        };
+        let _engine = Engine::start(config.apps.clone(), scene.paths(), options, sender);
+        let statuses = settled_statuses(&mut events).await;
+        assert_eq!(statuses, vec!["Synced"; APPS.len()]);
+        let started = scene.sim.metrics().snapshot();
+        for resource in ["deployments.apps", "services", "configmaps"] {
+            assert_eq!(
+                started.count("list", resource),
+                1,
+                "{resource}: {started:?}"
+            );
+        }
+        // The Namespace in Git carries no label: its kind gets one more list.
+        assert_eq!(started.count("list", "namespaces"), 2, "{started:?}");
     })
     .await;
 }
