@@ -65,12 +65,14 @@ pub(crate) fn render_app(
         namespace: &app.namespace,
         values: &app.values,
     };
-    desired_at(
+    let mut checked = desired_at(
         repo_dir,
         revision,
         &app.path,
         Path::new(&app.path),
         &settings,
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    checked.forget_sources();
+    Ok(checked)
 }

@@ -60,6 +60,17 @@ impl Checked {
     pub fn can_sync(&self) -> bool {
         !self.problems.has_errors()
     }
+
+    /// Lets go of the manifest text the objects were parsed from. Problems
+    /// are located when they are found, so a desired state kept for long
+    /// (the engine's) needs none of it: for a large app it is most of the
+    /// memory its desired state holds.
+    pub fn forget_sources(&mut self) {
+        let none = Arc::new(SourceDocument::new(Arc::from(""), 0..0, 1));
+        for object in &mut self.desired.objects {
+            object.source = none.clone();
+        }
+    }
 }
 
 /// The app the desired state is for: helm renders the chart as the release
