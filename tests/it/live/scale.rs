@@ -111,6 +111,22 @@ impl Scene {
         self.dir.path().join(name)
     }
 
+    /// The engine the TUI runs, on every app, with the request count reset.
+    fn engine(&self) -> (Engine, mpsc::UnboundedReceiver<EngineEvent>) {
+        let text = std::fs::read_to_string(self.path("config.toml")).unwrap();
+        let config = Config::parse(Path::new("config.toml"), &text).unwrap();
+        self.sim.metrics().reset();
+        let (sender, events) = mpsc::unbounded_channel();
+        let options = EngineOptions {
+            kubeconfig: Some(self.path("kubeconfig")),
+            ..EngineOptions::default()
+        };
+        (
+            Engine::start(config.apps, self.paths(), options, sender),
+            events,
+        )
+    }
+
     fn paths(&self) -> Paths {
         let home = self.path("home");
         Paths {
@@ -169,17 +185,8 @@ async fn status_command(scene: &Scene) -> std::process::Output {
 async fn unlabelled_objects_are_watched_per_kind_and_namespace_and_both_paths_agree() {
     within_timeout(async {
         let scene = Scene::new(false).await;
-        let text = std::fs::read_to_string(scene.path("config.toml")).unwrap();
-        let config = Config::parse(Path::new("config.toml"), &text).unwrap();
-
         // The TUI's engine.
-        scene.sim.metrics().reset();
-        let (sender, mut events) = mpsc::unbounded_channel();
-        let options = EngineOptions {
-            kubeconfig: Some(scene.path("kubeconfig")),
-            ..EngineOptions::default()
-        };
-        let engine = Engine::start(config.apps.clone(), scene.paths(), options, sender);
+        let (engine, mut events) = scene.engine();
         let statuses = settled_statuses(&mut events).await;
         assert_eq!(
             statuses,
@@ -285,15 +292,7 @@ async fn unlabelled_objects_are_watched_per_kind_and_namespace_and_both_paths_ag
 async fn labelled_objects_need_no_watch_beyond_one_per_kind() {
     within_timeout(async {
         let scene = Scene::new(true).await;
-        let text = std::fs::read_to_string(scene.path("config.toml")).unwrap();
-        let config = Config::parse(Path::new("config.toml"), &text).unwrap();
-        scene.sim.metrics().reset();
-        let (sender, mut events) = mpsc::unbounded_channel();
-        let options = EngineOptions {
-            kubeconfig: Some(scene.path("kubeconfig")),
-            ..EngineOptions::default()
-        };
-        let _engine = Engine::start(config.apps.clone(), scene.paths(), options, sender);
+        let (_engine, mut events) = scene.engine();
         let statuses = settled_statuses(&mut events).await;
         assert_eq!(statuses, vec!["Synced"; APPS.len()]);
         let started = scene.sim.metrics().snapshot();
