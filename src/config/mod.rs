@@ -51,6 +51,9 @@ pub struct UiConfig {
     /// Hide every action that writes to a cluster or a repository.
     #[serde(default)]
     pub readonly: bool,
+    /// The external diff viewer's command line (`DRIFTDECK_EXTERNAL_DIFF`
+    /// wins over it), run with the live file and the desired file after it.
+    pub diff_viewer: Option<String>,
 }
 
 /// How driftdeck talks to API servers.
@@ -465,6 +468,16 @@ repo = "/srv/git/deploy"
 sync = "S"
 quit = ["q", "ctrl-c"]
 "#;
+
+    #[test]
+    fn the_external_diff_viewer_is_a_ui_setting() {
+        let config = parse("[ui]\ndiff_viewer = \"delta --side-by-side\"\n").unwrap();
+        assert_eq!(
+            config.ui.diff_viewer.as_deref(),
+            Some("delta --side-by-side")
+        );
+        assert_eq!(parse("").unwrap().ui.diff_viewer, None);
+    }
 
     #[test]
     fn reads_a_full_config() {

@@ -72,7 +72,8 @@ pub fn run(mut state: State, setup: EngineSetup) -> Result<Exit, TuiError> {
     state.sort = memory::Memory::load(&memory_file).sort;
     state.memory_file = Some(memory_file);
     state.themes_dir = Some(setup.paths.themes_dir.clone());
-    state.diff_viewer = external::viewer_from_env();
+    // The variable wins over the config, as KUBECTL_EXTERNAL_DIFF would.
+    state.diff_viewer = external::viewer_from_env().or(state.diff_viewer.take());
     listing::relist(&mut state);
     // The UI loop runs on this thread; the engine's comparisons run on the
     // workers, so a big app never holds up a key press.

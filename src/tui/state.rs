@@ -331,7 +331,11 @@ impl State {
             now: None,
             memory_file: None,
             themes_dir: None,
-            diff_viewer: None,
+            diff_viewer: config
+                .ui
+                .diff_viewer
+                .clone()
+                .filter(|v| !v.trim().is_empty()),
             app_chosen: false,
         }
     }

@@ -104,7 +104,7 @@ pub(super) fn scroll_diff_to(state: &mut State, line: usize) {
 pub(super) fn external_diff(state: &mut State) -> Outcome {
     let Some(viewer) = state.diff_viewer.clone() else {
         state.notice = Some(
-            "no external diff viewer: set DRIFTDECK_EXTERNAL_DIFF, for example \"delta --side-by-side\""
+            "no external diff viewer: set DRIFTDECK_EXTERNAL_DIFF or [ui] diff_viewer, for example \"delta --side-by-side\""
                 .to_string(),
         );
         return Outcome::changed();
