@@ -183,7 +183,10 @@ pub async fn read_once(
         }
     }
     store.set_interest(wanted.iter().map(|w| w.key.clone()).collect());
-    for id in cache.track(&needed).started {
+    let may_list_all =
+        |kind: &super::ServedKind| store.lists_all(&kind.resource.group, &kind.resource.kind);
+    let started = cache.track(&needed, &may_list_all).started;
+    for id in started {
         store.expect(id);
     }
     while !store.is_settled() {

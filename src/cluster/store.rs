@@ -363,6 +363,18 @@ impl LiveStore {
         self.watches.values().all(WatchState::answered)
     }
 
+    /// True when the label watch of this kind, which spans the cluster, has
+    /// listed and is not failing: the context may list the kind everywhere.
+    pub fn lists_all(&self, group: &str, kind: &str) -> bool {
+        let id = WatchId::Kind {
+            group: group.to_string(),
+            kind: kind.to_string(),
+        };
+        self.watches
+            .get(&id)
+            .is_some_and(|state| state.listed && state.failure.is_none())
+    }
+
     /// True when every label watch (one per kind) has given its first
     /// answer: which objects carry a label is known.
     pub fn labels_known(&self) -> bool {

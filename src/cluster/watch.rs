@@ -18,6 +18,10 @@ use super::store::{LiveUpdate, WatchId};
 use super::{ClusterClient, ServedKind, describe_kube_error};
 use crate::resource::{APP_LABEL, ResourceKey};
 
+/// Above this many namespaces, a kind's unlabelled objects are watched
+/// across the cluster: one watch instead of one per namespace.
+const NAMESPACES_PER_KIND: usize = 3;
+
 /// How long the server keeps one watch open before it is renewed.
 const WATCH_SECONDS: u32 = 290;
 /// How long a list or a watch request waits for its answer before the
@@ -100,10 +104,29 @@ impl LiveCache {
     /// number of objects and apps in it, never one per object. A watch that
     /// now covers objects it did not is listed again; watches left with
     /// nothing to cover stop.
-    pub fn track(&mut self, objects: &[(ServedKind, ResourceKey)]) -> Tracked {
+    ///
+    /// A namespaced kind whose objects are in more than
+    /// `NAMESPACES_PER_KIND` namespaces gets one watch across the cluster
+    /// instead, when `may_list_all` says the context may list it there.
+    pub fn track(
+        &mut self,
+        objects: &[(ServedKind, ResourceKey)],
+        may_list_all: &dyn Fn(&ServedKind) -> bool,
+    ) -> Tracked {
+        let mut namespaces: HashMap<(&str, &str), BTreeSet<Option<&str>>> = HashMap::new();
+        for (_, key) in objects {
+            namespaces
+                .entry((&key.group, &key.kind))
+                .or_default()
+                .insert(key.namespace.as_deref());
+        }
         let mut wanted: BTreeMap<WatchId, (&ServedKind, BTreeSet<ResourceKey>)> = BTreeMap::new();
         for (kind, key) in objects {
-            let id = WatchId::unlabelled_for(key, kind.namespaced);
+            let spread = namespaces
+                .get(&(key.group.as_str(), key.kind.as_str()))
+                .map_or(0, BTreeSet::len);
+            let across = kind.namespaced && spread > NAMESPACES_PER_KIND && may_list_all(kind);
+            let id = WatchId::unlabelled_for(key, kind.namespaced && !across);
             wanted
                 .entry(id)
                 .or_insert_with(|| (kind, BTreeSet::new()))

@@ -669,7 +669,9 @@ impl Context {
             }
         }
         store.set_interest(interest);
-        let tracked = cache.track(&needed);
+        let may_list_all =
+            |kind: &ServedKind| store.lists_all(&kind.resource.group, &kind.resource.kind);
+        let tracked = cache.track(&needed, &may_list_all);
         for id in tracked.started {
             store.expect(id);
         }

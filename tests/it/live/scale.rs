@@ -20,6 +20,8 @@ use crate::common_git::git;
 
 /// App name and namespace; `web` and `api` share one.
 const APPS: &[(&str, &str)] = &[("web", "front"), ("api", "front"), ("jobs", "batch")];
+/// Apps in more namespaces than one watch per namespace is worth.
+const SPREAD: &[(&str, &str)] = &[("a", "ns-a"), ("b", "ns-b"), ("c", "ns-c"), ("d", "ns-d")];
 const PER_KIND: usize = 12;
 
 fn objects(app: &str, namespace: &str) -> Vec<Value> {
@@ -55,6 +57,10 @@ impl Scene {
     /// The apps' objects, as another tool left them (no label) or as
     /// driftdeck applied them (`labelled`).
     async fn new(labelled: bool) -> Scene {
+        Scene::with_apps(labelled, APPS).await
+    }
+
+    async fn with_apps(labelled: bool, apps: &[(&str, &str)]) -> Scene {
         let sim = sim::start(SimOptions {
             controllers: false,
             ..SimOptions::default()
@@ -64,13 +70,13 @@ impl Scene {
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
         let mut config = String::new();
-        let namespaces: BTreeSet<&str> = APPS.iter().map(|(_, ns)| *ns).collect();
+        let namespaces: BTreeSet<&str> = apps.iter().map(|(_, ns)| *ns).collect();
         let mut live: Vec<Value> = namespaces
             .iter()
             .filter(|ns| **ns != "batch")
             .map(|ns| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
             .collect();
-        for (app, namespace) in APPS {
+        for (app, namespace) in apps {
             let folder = repo.join("apps").join(app);
             std::fs::create_dir_all(&folder).unwrap();
             let mut items = objects(app, namespace);
@@ -92,7 +98,7 @@ impl Scene {
             ));
         }
         // Objects of no app, in the apps' namespaces and elsewhere.
-        for ns in ["front", "kube-system"] {
+        for ns in [apps[0].1, "kube-system"] {
             live.push(json!({"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": "someone-elses", "namespace": ns}, "data": {"x": "1"}}));
         }
@@ -142,7 +148,14 @@ impl Scene {
 
 /// Waits for a settled report per app; gives each app's status.
 async fn settled_statuses(events: &mut mpsc::UnboundedReceiver<EngineEvent>) -> Vec<String> {
-    let mut statuses: Vec<Option<String>> = vec![None; APPS.len()];
+    settled_statuses_of(events, APPS).await
+}
+
+async fn settled_statuses_of(
+    events: &mut mpsc::UnboundedReceiver<EngineEvent>,
+    apps: &[(&str, &str)],
+) -> Vec<String> {
+    let mut statuses: Vec<Option<String>> = vec![None; apps.len()];
     let wait = async {
         while statuses.iter().any(Option::is_none) {
             let Some(EngineEvent::Report {
@@ -154,7 +167,7 @@ async fn settled_statuses(events: &mut mpsc::UnboundedReceiver<EngineEvent>) -> 
             else {
                 continue;
             };
-            let index = APPS.iter().position(|(name, _)| *name == app).unwrap();
+            let index = apps.iter().position(|(name, _)| *name == app).unwrap();
             statuses[index] = Some(report.summary.status.to_string());
         }
     };
@@ -305,6 +318,27 @@ async fn labelled_objects_need_no_watch_beyond_one_per_kind() {
         }
         // The Namespace in Git carries no label: its kind gets one more list.
         assert_eq!(started.count("list", "namespaces"), 2, "{started:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_kind_spread_over_many_namespaces_gets_one_watch_across_the_cluster() {
+    within_timeout(async {
+        let scene = Scene::with_apps(false, SPREAD).await;
+        let (_engine, mut events) = scene.engine();
+        let statuses = settled_statuses_of(&mut events, SPREAD).await;
+        assert_eq!(statuses, vec!["Synced"; SPREAD.len()]);
+        let started = scene.sim.metrics().snapshot();
+        // The label list, then one list of the kind everywhere instead of
+        // one per namespace (4 here).
+        for resource in ["deployments.apps", "services", "configmaps"] {
+            assert_eq!(
+                started.count("list", resource),
+                2,
+                "{resource}: {started:?}"
+            );
+        }
     })
     .await;
 }
