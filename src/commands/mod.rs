@@ -105,6 +105,34 @@ fn is_broken_pipe(err: &CommandError) -> bool {
     false
 }
 
+/// How long a command waits for an app's first settled verdict.
+const LOOK_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The engine's options as the command line and the config set them.
+fn engine_options(
+    global: &GlobalArgs,
+    config: &Config,
+    exact: bool,
+    one_shot: bool,
+) -> crate::engine::EngineOptions {
+    crate::engine::EngineOptions {
+        kubeconfig: global.kubeconfig.clone(),
+        context: global.context.clone(),
+        exact,
+        one_shot,
+        drift: config.drift.clone(),
+    }
+}
+
+/// The runtime a headless command runs the engine on.
+fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CommandError::Runtime)
+}
+
 fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
     match cli.command {
         None => tui::run(&cli.global),

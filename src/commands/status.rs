@@ -8,12 +8,9 @@ use super::table::write_table;
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::config::AppConfig;
-use crate::drift::{AppStatus, ManualManagers, StatusCounts};
-use crate::engine::{AppReport, EngineOptions, settle};
+use crate::drift::{AppStatus, StatusCounts};
+use crate::engine::{AppReport, settle};
 use crate::text::printable;
-
-/// How long one look may take before an app with no verdict is Unknown.
-const LOOK_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Exit 0 when every app reported is Synced, 1 when any is OutOfSync, 2
 /// when any is Unknown (or the look could not run).
@@ -86,19 +83,8 @@ pub(super) fn look(
         None => config.apps.clone(),
     };
     let _log = crate::logging::init(&paths, global.verbose).ok();
-    let options = EngineOptions {
-        kubeconfig: global.kubeconfig.clone(),
-        context: global.context.clone(),
-        exact,
-        one_shot: true,
-        manual: ManualManagers::with_extra(config.drift.manual_managers.iter().cloned()),
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(CommandError::Runtime)?;
-    Ok(runtime.block_on(settle(apps, paths, options, LOOK_DEADLINE)))
+    let options = super::engine_options(global, &config, exact, true);
+    Ok(super::runtime()?.block_on(settle(apps, paths, options, super::LOOK_DEADLINE)))
 }
 
 /// One table row; text from Git, the cluster or the config is escaped.

@@ -12,13 +12,10 @@ use tokio::sync::mpsc;
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, SyncArgs};
 use crate::config::AppConfig;
-use crate::drift::{AppStatus, Health, ManualManagers};
-use crate::engine::{Engine, EngineCommand, EngineEvent, EngineOptions, SyncCommand, SyncRefused};
+use crate::drift::{AppStatus, Health};
+use crate::engine::{Engine, EngineCommand, EngineEvent, SyncCommand, SyncRefused};
 use crate::resource::short_revision;
 use crate::sync::{ObjectResult, SyncAction, SyncOutcome, SyncPlan, SyncProgress, SyncStatus};
-
-/// How long the first settled verdict may take.
-const LOOK_DEADLINE: Duration = Duration::from_secs(60);
 
 /// The JSON output: the plan, how the sync went, the health at the end.
 #[derive(Serialize)]
@@ -51,19 +48,8 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode, CommandErro
         )));
     }
     let _log = crate::logging::init(&paths, global.verbose).ok();
-    let options = EngineOptions {
-        kubeconfig: global.kubeconfig.clone(),
-        context: global.context.clone(),
-        exact: false,
-        one_shot: false,
-        manual: ManualManagers::with_extra(config.drift.manual_managers.iter().cloned()),
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(CommandError::Runtime)?;
-    runtime.block_on(async {
+    let options = super::engine_options(global, &config, false, false);
+    super::runtime()?.block_on(async {
         let (sender, events) = mpsc::unbounded_channel();
         let engine = Engine::start(vec![app.clone()], paths, options, sender);
         let mut session = Session {
@@ -89,7 +75,7 @@ impl Session<'_> {
     async fn sync(&mut self) -> Result<ExitCode, CommandError> {
         let name = self.app.name.clone();
         let report = self
-            .next(LOOK_DEADLINE, |event| match event {
+            .next(super::LOOK_DEADLINE, |event| match event {
                 EngineEvent::Report {
                     app,
                     report,
@@ -100,7 +86,10 @@ impl Session<'_> {
             })
             .await
             .ok_or_else(|| {
-                self.unknown(format!("no verdict within {}s", LOOK_DEADLINE.as_secs()))
+                self.unknown(format!(
+                    "no verdict within {}s",
+                    super::LOOK_DEADLINE.as_secs()
+                ))
             })?;
         if report.summary.status == AppStatus::Unknown && report.resources.is_empty() {
             let reason = report.summary.reason.clone().unwrap_or_default();
@@ -112,7 +101,7 @@ impl Session<'_> {
             prune: self.args.prune,
         });
         let planned = self
-            .next(LOOK_DEADLINE, |event| match event {
+            .next(super::LOOK_DEADLINE, |event| match event {
                 EngineEvent::Planned { app, plan } if *app == name => Some(plan.clone()),
                 _ => None,
             })

@@ -6,8 +6,6 @@ use std::process::ExitCode;
 
 use super::CommandError;
 use crate::cli::GlobalArgs;
-use crate::drift::ManualManagers;
-use crate::engine::EngineOptions;
 use crate::tui::{ColorDepth, EngineSetup, Exit, Keymap, State, Theme};
 
 pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {
@@ -28,13 +26,7 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {
     let setup = EngineSetup {
         apps: config.apps.clone(),
         paths,
-        options: EngineOptions {
-            kubeconfig: global.kubeconfig.clone(),
-            context: global.context.clone(),
-            exact: false,
-            one_shot: false,
-            manual: ManualManagers::with_extra(config.drift.manual_managers.iter().cloned()),
-        },
+        options: super::engine_options(global, &config, false, false),
     };
     let exit = crate::tui::run(state, setup)?;
     tracing::info!(?exit, "TUI stopped");

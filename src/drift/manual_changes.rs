@@ -39,6 +39,11 @@ impl ManualManagers {
         }
     }
 
+    /// The built-in managers and those of the config's `[drift]` table.
+    pub fn of(drift: &crate::config::DriftConfig) -> ManualManagers {
+        ManualManagers::with_extra(drift.manual_managers.iter().cloned())
+    }
+
     pub fn contains(&self, manager: &str) -> bool {
         MANUAL_MANAGERS.contains(&manager) || self.extra.iter().any(|m| m == manager)
     }

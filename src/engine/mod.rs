@@ -24,8 +24,7 @@ use std::time::SystemTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::config::{AppConfig, Paths};
-use crate::drift::ManualManagers;
+use crate::config::{AppConfig, DriftConfig, Paths};
 use crate::source::LogEntry;
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
 
@@ -140,9 +139,9 @@ pub struct EngineOptions {
     /// One look, for the headless commands: each watch lists once and
     /// follows no further, and no history is walked.
     pub one_shot: bool,
-    /// The field managers whose fields are changes made by hand (the
-    /// built-in ones and the config's `[drift] manual_managers`).
-    pub manual: ManualManagers,
+    /// The config's `[drift]` table: which field managers' fields are
+    /// changes made by hand, beyond the built-in ones.
+    pub drift: DriftConfig,
 }
 
 /// Commits listed per app in the history.

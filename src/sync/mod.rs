@@ -107,7 +107,7 @@ impl SyncOptions {
                 concurrency: app.sync.concurrency,
                 force: force || app.sync.force,
                 dry_run_only: dry_run,
-                manual: ManualManagers::with_extra(drift.manual_managers.iter().cloned()),
+                manual: ManualManagers::of(drift),
             },
             lease_namespace: app
                 .sync

@@ -20,7 +20,7 @@ use crate::cluster::{
     ClusterClient, KeepManagers, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind, Wanted,
     WatchId, probe_pods,
 };
-use crate::config::{AppConfig, Paths};
+use crate::config::{AppConfig, DriftConfig, Paths};
 use crate::drift::ManualManagers;
 use crate::manifests::Checked;
 use crate::resource::{FIELD_MANAGER, ResourceKey, app_of};
@@ -89,7 +89,8 @@ impl ContextTask {
                 follow: !options.one_shot,
                 exact: options.exact,
                 exact_cache: ExactCache::default(),
-                manual: options.manual.clone(),
+                manual: ManualManagers::of(&options.drift),
+                drift: options.drift.clone(),
                 audit: AuditLog::in_data_dir(paths),
                 operator: Operator::current(options.kubeconfig.as_deref(), context.as_deref()),
                 name: context,
@@ -153,7 +154,9 @@ struct Context {
     follow: bool,
     exact: bool,
     exact_cache: ExactCache,
+    /// Derived from `drift`, once.
     manual: ManualManagers,
+    drift: DriftConfig,
     audit: AuditLog,
     operator: Operator,
     name: Option<String>,

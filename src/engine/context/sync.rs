@@ -8,7 +8,6 @@ use tokio::sync::{mpsc, watch};
 
 use super::{Context, ToContext};
 use crate::cluster::{ClusterClient, KindCatalog, LiveStore};
-use crate::config::DriftConfig;
 use crate::engine::{EngineEvent, SyncCommand, SyncRefused};
 use crate::sync::{PlanRequest, SyncError, SyncOptions, SyncPlan, SyncRequest};
 
@@ -106,13 +105,8 @@ impl Context {
         let Some(slot) = self.apps.get_mut(app) else {
             return Ok(());
         };
-        let mut options = SyncOptions::for_app(
-            &slot.config,
-            &DriftConfig::default(),
-            request.force,
-            request.dry_run,
-        );
-        options.execute.manual = self.manual.clone();
+        let options =
+            SyncOptions::for_app(&slot.config, &self.drift, request.force, request.dry_run);
         let (cancel, cancelled) = watch::channel(false);
         slot.sync_cancel = Some(cancel);
         let (client, mut catalog, audit, operator, events, app) = (
