@@ -160,18 +160,12 @@ pub async fn read_once(
     app: &str,
     wanted: &[Wanted],
 ) -> Result<LiveRead, super::ClusterError> {
-    use super::{LiveCache, LiveStore, WatchId};
+    use super::{LiveCache, LiveStore};
     let (updates, mut reports) = tokio::sync::mpsc::unbounded_channel();
     let kinds = catalog.watchable();
     let mut store = LiveStore::default();
-    for kind in &kinds {
-        store.expect(WatchId::Kind {
-            group: kind.resource.group.clone(),
-            kind: kind.resource.kind.clone(),
-        });
-    }
     let keep_all: super::KeepManagers = Arc::new(|_: &str| true);
-    let mut cache = LiveCache::start(client.clone(), &kinds, updates, false, keep_all);
+    let mut cache = LiveCache::start(client.clone(), &kinds, updates, false, keep_all, &mut store);
     let mut needed = Vec::new();
     for item in wanted {
         let (group, version) = (&item.key.group, item.version.as_deref());
@@ -183,12 +177,7 @@ pub async fn read_once(
         }
     }
     store.set_interest(wanted.iter().map(|w| w.key.clone()).collect());
-    let may_list_all =
-        |kind: &super::ServedKind| store.lists_all(&kind.resource.group, &kind.resource.kind);
-    let started = cache.track(&needed, &may_list_all).started;
-    for id in started {
-        store.expect(id);
-    }
+    cache.track(&needed, &mut store);
     while !store.is_settled() {
         match reports.recv().await {
             Some(update) => {

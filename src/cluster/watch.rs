@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::live::{REQUEST_TIMEOUT, to_value};
 use super::retry::{backoff, wait_before_retry};
-use super::store::{LiveUpdate, WatchId};
+use super::store::{LiveStore, LiveUpdate, WatchId};
 use super::{ClusterClient, ServedKind, describe_kube_error};
 use crate::resource::{APP_LABEL, ResourceKey};
 
@@ -76,6 +76,7 @@ impl LiveCache {
         updates: mpsc::UnboundedSender<LiveUpdate>,
         follow: bool,
         keep: KeepManagers,
+        store: &mut LiveStore,
     ) -> LiveCache {
         let mut cache = LiveCache {
             client,
@@ -90,6 +91,7 @@ impl LiveCache {
                 group: kind.resource.group.clone(),
                 kind: kind.resource.kind.clone(),
             };
+            store.expect(id.clone());
             let api = Api::all_with(cache.client.kube().clone(), &kind.resource);
             let selection = Selection {
                 labels: Some(APP_LABEL.to_string()),
@@ -107,12 +109,16 @@ impl LiveCache {
     ///
     /// A namespaced kind whose objects are in more than
     /// `NAMESPACES_PER_KIND` namespaces gets one watch across the cluster
-    /// instead, when `may_list_all` says the context may list it there.
+    /// instead, when its label watch (across the cluster too) shows the
+    /// context may list it there. The store is told which watches to expect
+    /// and which to forget.
     pub fn track(
         &mut self,
         objects: &[(ServedKind, ResourceKey)],
-        may_list_all: &dyn Fn(&ServedKind) -> bool,
+        store: &mut LiveStore,
     ) -> Tracked {
+        let may_list_all =
+            |kind: &ServedKind| store.lists_all(&kind.resource.group, &kind.resource.kind);
         let mut namespaces: HashMap<(&str, &str), BTreeSet<Option<&str>>> = HashMap::new();
         for (_, key) in objects {
             namespaces
@@ -169,6 +175,12 @@ impl LiveCache {
             self.covered.insert(id.clone(), keys);
             self.spawn(id.clone(), api, kind.clone(), selection);
             tracked.started.push(id);
+        }
+        for id in &tracked.started {
+            store.expect(id.clone());
+        }
+        for id in &tracked.stopped {
+            store.forget(id);
         }
         tracked
     }

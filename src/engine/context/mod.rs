@@ -18,7 +18,7 @@ use super::exact::ExactCache;
 use super::{EngineEvent, EngineOptions, Generation, SyncCommand, SyncRefused};
 use crate::cluster::{
     ClusterClient, KeepManagers, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind, Wanted,
-    WatchId, probe_pods,
+    probe_pods,
 };
 use crate::config::{AppConfig, DriftConfig, Paths};
 use crate::drift::ManualManagers;
@@ -184,16 +184,17 @@ impl Context {
         let (updates, mut live) = mpsc::unbounded_channel();
         let kinds = catalog.watchable();
         let mut store = LiveStore::default();
-        for kind in &kinds {
-            store.expect(WatchId::Kind {
-                group: kind.resource.group.clone(),
-                kind: kind.resource.kind.clone(),
-            });
-        }
         let manual = self.manual.clone();
         let keep: KeepManagers =
             Arc::new(move |manager: &str| manager == FIELD_MANAGER || manual.contains(manager));
-        let mut cache = LiveCache::start(client.clone(), &kinds, updates, self.follow, keep);
+        let mut cache = LiveCache::start(
+            client.clone(),
+            &kinds,
+            updates,
+            self.follow,
+            keep,
+            &mut store,
+        );
         for app in self.apps.keys().cloned().collect::<Vec<_>>() {
             self.probe(&app, &client, &catalog);
         }
@@ -526,15 +527,7 @@ impl Context {
             }
         }
         store.set_interest(interest);
-        let may_list_all =
-            |kind: &ServedKind| store.lists_all(&kind.resource.group, &kind.resource.kind);
-        let tracked = cache.track(&needed, &may_list_all);
-        for id in tracked.started {
-            store.expect(id);
-        }
-        for stopped in tracked.stopped {
-            store.forget(&stopped);
-        }
+        cache.track(&needed, store);
     }
 }
 

@@ -33,12 +33,6 @@ impl Watched {
         let (sender, updates) = mpsc::unbounded_channel();
         let mut store = LiveStore::default();
         let kinds = catalog.watchable();
-        for kind in &kinds {
-            store.expect(WatchId::Kind {
-                group: kind.resource.group.clone(),
-                kind: kind.resource.kind.clone(),
-            });
-        }
         let watches = kinds.len();
         let cache = LiveCache::start(
             client,
@@ -46,6 +40,7 @@ impl Watched {
             sender,
             true,
             std::sync::Arc::new(|_: &str| true),
+            &mut store,
         );
         let mut watched = Watched {
             cache,

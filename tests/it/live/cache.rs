@@ -29,18 +29,13 @@ impl Watched {
         let (sender, updates) = mpsc::unbounded_channel();
         let mut store = LiveStore::default();
         let kinds = catalog.watchable();
-        for kind in &kinds {
-            store.expect(driftdeck::cluster::WatchId::Kind {
-                group: kind.resource.group.clone(),
-                kind: kind.resource.kind.clone(),
-            });
-        }
         let cache = LiveCache::start(
             client,
             &kinds,
             sender,
             true,
             std::sync::Arc::new(|_: &str| true),
+            &mut store,
         );
         Watched {
             cache,

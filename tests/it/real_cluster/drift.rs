@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use driftdeck::cluster::{ClusterClient, KindCatalog, LiveCache, LiveStore, LiveUpdate, WatchId};
+use driftdeck::cluster::{ClusterClient, KindCatalog, LiveCache, LiveStore, LiveUpdate};
 use kube::config::Kubeconfig;
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -183,18 +183,13 @@ async fn the_watch_resumes_after_the_api_server_restarts(which: Which) {
         .into_iter()
         .filter(|kind| kind.resource.kind == "ConfigMap")
         .collect();
-    for kind in &kinds {
-        store.expect(WatchId::Kind {
-            group: kind.resource.group.clone(),
-            kind: kind.resource.kind.clone(),
-        });
-    }
     let _cache = LiveCache::start(
         client,
         &kinds,
         sender,
         true,
         std::sync::Arc::new(|_: &str| true),
+        &mut store,
     );
     until_color(which, &shop.namespace, "blue", &mut store, &mut updates).await;
 
