@@ -173,7 +173,11 @@ impl DemoRepo {
             return Err(DemoError::Git {
                 dir: self.dir.clone(),
                 command: args.join(" "),
-                message: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+                message: [&output.stderr, &output.stdout]
+                    .map(|text| String::from_utf8_lossy(text).trim().to_string())
+                    .join(" ")
+                    .trim()
+                    .to_string(),
             });
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
