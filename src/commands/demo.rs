@@ -24,6 +24,9 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode, CommandErro
         .build()
         .map_err(CommandError::Runtime)?;
     let demo = runtime.block_on(Demo::start(&options))?;
+    if !args.keep {
+        remove_on_panic(demo.folder().to_path_buf());
+    }
     if args.keep {
         eprintln!(
             "driftdeck demo: repository {}, kubeconfig {} (kept after exit)",
@@ -71,4 +74,16 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode, CommandErro
         );
     }
     Ok(code)
+}
+
+/// A panic ends the process from the panic hook (see `main.rs`), before
+/// `Demo::stop` can run: the hook removes the demo's folder first. This
+/// happens when the terminal goes away (the tmux server or the terminal
+/// window closed) and writing to it fails.
+fn remove_on_panic(folder: std::path::PathBuf) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = std::fs::remove_dir_all(&folder);
+        previous(info);
+    }));
 }

@@ -140,3 +140,28 @@ fn the_demo_needs_no_kubeconfig_helm_or_colour() {
     );
     quit_and_check_nothing_left(&tmux, &home, port);
 }
+
+#[test]
+fn closing_the_terminal_removes_the_demo_too() {
+    let home = Home::new("");
+    std::fs::create_dir_all(home.path("tmp")).unwrap();
+    let Some(tmux) = Tmux::start(&home, 80, 24) else {
+        return;
+    };
+    let port = free_port();
+    start_demo(&tmux, &home, "", port);
+    assert_eq!(demo_folders(&home.path("tmp")).len(), 1);
+    // The terminal goes away under the demo (SIGHUP, writes fail).
+    drop(tmux);
+    let deadline = std::time::Instant::now() + crate::tui::terminal::PATIENCE;
+    while !demo_folders(&home.path("tmp")).is_empty()
+        || TcpStream::connect(("127.0.0.1", port)).is_ok()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "left behind: {:?}",
+            demo_folders(&home.path("tmp"))
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
