@@ -29,8 +29,9 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode, CommandErro
     }
     if args.keep {
         eprintln!(
-            "driftdeck demo: repository {}, kubeconfig {} (kept after exit)",
+            "driftdeck demo: repository {}, config {}, kubeconfig {} (kept after exit)",
             demo.repo_dir.display(),
+            demo.paths.config_file.display(),
             demo.kubeconfig.display()
         );
     }
@@ -47,9 +48,9 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode, CommandErro
     }
     config.ui.readonly = global.readonly;
     let leave = if args.keep {
-        "q quits (--keep: the files stay)"
+        format!("q quits; kept after it: {}", demo.folder().display())
     } else {
-        "q quits and removes it all"
+        "q quits and removes it all".to_string()
     };
     let mut banner =
         format!("driftdeck demo: a made-up repository and a simulated cluster · {leave}");

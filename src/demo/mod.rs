@@ -114,7 +114,15 @@ impl Demo {
         if !repo.signs() {
             notes.push("ssh-keygen is not on PATH: the demo's commits are not signed".into());
         }
-        let config = Config::parse(&root.join("config.toml"), &config_text(&repo_dir))?;
+        // Written too, so that with --keep `driftdeck --config` works on
+        // the demo from another terminal.
+        let config_file = root.join("config.toml");
+        let text = config_text(&repo_dir);
+        std::fs::write(&config_file, &text).map_err(|source| DemoError::Io {
+            path: config_file.clone(),
+            source,
+        })?;
+        let config = Config::parse(&config_file, &text)?;
         let paths = paths_in(&root);
 
         let operator = crate::sync::Operator::current(Some(&kubeconfig), None);
