@@ -11,6 +11,7 @@ mod paths;
 mod sim;
 mod status;
 mod sync;
+mod sync_all;
 mod table;
 mod tui;
 
