@@ -22,3 +22,6 @@ mod scale;
 
 #[path = "live/sync_command.rs"]
 mod sync_command;
+
+#[path = "live/inventory.rs"]
+mod inventory;
