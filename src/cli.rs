@@ -76,9 +76,10 @@ pub enum Command {
                       then applies them with server-side apply (field manager driftdeck) wave \
                       by wave, prunes what Git no longer has (with --prune or prune = true), \
                       and waits for the app to be healthy. Without --yes it shows the plan \
-                      and asks, and refuses without a terminal. Exit code: 0 synced (and \
-                      healthy), 1 the sync failed or the app ended Degraded or not healthy in \
-                      time, 2 could not run."
+                      and asks, and refuses without a terminal. --all syncs every OutOfSync \
+                      app, one after the other. Exit code: 0 synced (and healthy), 1 a sync \
+                      failed or an app ended Degraded or not healthy in time, 2 could not run \
+                      (for --all: any app could not run)."
     )]
     Sync(SyncArgs),
     /// Sync status and health of every app, or of one
@@ -155,9 +156,13 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["app", "all"])))]
 pub struct SyncArgs {
     /// The app, as named in the config
-    pub app: String,
+    pub app: Option<String>,
+    /// Every app that is OutOfSync, one after the other (one Lease each)
+    #[arg(long, conflicts_with = "app")]
+    pub all: bool,
     /// Delete the app's objects that Git no longer has
     #[arg(long)]
     pub prune: bool,

@@ -12,6 +12,7 @@ mod paths;
 mod sim;
 mod status;
 mod sync;
+mod sync_all;
 mod table;
 mod tui;
 
