@@ -113,7 +113,7 @@ fn the_demo_shows_work_to_do_and_leaves_nothing_behind() {
     tmux.press(":");
     tmux.type_line("app shop");
     let shop = tmux.wait_for("shop's resources", |s| {
-        s.contains("shop · OutOfSync") && s.contains("shop-legacy")
+        s.contains("shop · OutOfSync") && s.contains("+ Extra") && s.contains("DB_PASSWORD changed")
     });
     assert!(shop.contains("+ Extra"), "{shop}");
     assert!(shop.contains("data.DB_PASSWORD changed"), "{shop}");
@@ -121,6 +121,20 @@ fn the_demo_shows_work_to_do_and_leaves_nothing_behind() {
         !shop.contains("hunter2") && !shop.contains("aHVudGVyMg"),
         "{shop}"
     );
+
+    // Sync api from its plan (the Resources pane has the focus, on the
+    // Deployment): it turns Synced.
+    tmux.press(":");
+    tmux.type_line("app api");
+    tmux.wait_for("api's resources", |s| s.contains("api · OutOfSync"));
+    tmux.press("s");
+    let plan = tmux.wait_for("api's sync plan", |s| s.contains("1 to update"));
+    assert!(plan.contains("update Deployment api/orders"), "{plan}");
+    tmux.press("y");
+    let synced = tmux.wait_for("api synced", |s| {
+        verdict_of(s, "api") == Some('✓') && s.contains("api: synced")
+    });
+    assert_eq!(verdict_of(&synced, "shop"), Some('✗'), "{synced}");
     quit_and_check_nothing_left(&tmux, &home, port);
 }
 
