@@ -22,3 +22,6 @@ mod scale;
 
 #[path = "live/sync_command.rs"]
 mod sync_command;
+
+#[path = "live/rollback.rs"]
+mod rollback;

@@ -24,10 +24,10 @@ pub(in crate::engine) struct At {
     pub pin: Option<String>,
 }
 
-/// A plan, and for a rollback the revision the app was deployed at before.
+/// A plan, and for a rollback the revision the app followed before.
 struct Planned {
     plan: SyncPlan,
-    rollback_from: Option<Option<String>>,
+    rollback_from: Option<String>,
 }
 
 impl Context {
@@ -110,8 +110,8 @@ impl Context {
             Some(at) => {
                 view = store.app_view(app, &live_queries(&at.checked).0);
                 fresh = assess(&slot.config, &at.revision, &at.checked, &view, &self.manual);
-                let deployed = report.summary.revision.clone();
-                let from = at.pin.is_some().then(|| deployed.or_else(|| Some(compared.clone())));
+                // Rolled back from what the app followed: its head or earlier pin.
+                let from = at.pin.is_some().then(|| compared.clone());
                 (&at.revision, &at.checked, &fresh.resources, at.pin.as_deref(), from)
             }
         };
@@ -173,7 +173,7 @@ impl Context {
             SyncOptions::for_app(&slot.config, &self.drift, request.force, request.dry_run);
         if let Some(from) = rollback_from {
             options.operation = SyncOperation::Rollback;
-            options.from_revision = from;
+            options.from_revision = Some(from);
         }
         let (cancel, cancelled) = watch::channel(false);
         slot.sync_cancel = Some(cancel);
