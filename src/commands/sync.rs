@@ -16,8 +16,8 @@ use crate::drift::{AppStatus, Health};
 use crate::engine::{Engine, EngineCommand, EngineEvent, SyncCommand, SyncRefused, SyncTarget};
 use crate::resource::short_revision;
 use crate::source::resolve_commit;
-use crate::text::printable;
 use crate::sync::{ObjectResult, SyncAction, SyncOutcome, SyncPlan, SyncProgress, SyncStatus};
+use crate::text::printable;
 
 /// The JSON output: the plan, how the sync went, the health at the end.
 #[derive(Serialize)]
@@ -163,7 +163,10 @@ impl Session<'_> {
             return Ok(ExitCode::SUCCESS);
         }
         if self.confirm && !confirmed(&name, &plan, rollback)? {
-            eprintln!("app \"{name}\": not {}", if rollback { "rolled back" } else { "synced" });
+            eprintln!(
+                "app \"{name}\": not {}",
+                if rollback { "rolled back" } else { "synced" }
+            );
             return Ok(ExitCode::from(2));
         }
 

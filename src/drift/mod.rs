@@ -21,8 +21,8 @@ mod value_eq;
 mod yaml_diff;
 
 pub use crate::resource::{
-    APP_LABEL, FIELD_MANAGER, KeyError, MANAGED_BY_LABEL, PINNED_ANNOTATION, REVISION_ANNOTATION, ResourceKey,
-    group_of,
+    APP_LABEL, FIELD_MANAGER, KeyError, MANAGED_BY_LABEL, PINNED_ANNOTATION, REVISION_ANNOTATION,
+    ResourceKey, group_of,
 };
 pub use app_summary::{AppStatus, AppSummary, StatusCounts, summarize};
 pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare, compare_with};

@@ -16,11 +16,11 @@ use super::desired::{render_app, tracked_branches};
 use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT, SourceStatus};
 use crate::config::{AppConfig, Paths};
 use crate::manifests::Checked;
-use crate::sync::PinFile;
 use crate::source::{
     HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SourceEvent,
     SourceLocation, spawn_poller, walk_history,
 };
+use crate::sync::PinFile;
 
 /// One app, as the main task follows it.
 struct Followed {

@@ -111,9 +111,7 @@ impl PinFile {
         let mut temporary = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
         temporary.write_all(&text).map_err(fail)?;
         temporary.as_file().sync_data().map_err(fail)?;
-        temporary
-            .persist(&self.file)
-            .map_err(|e| fail(e.error))?;
+        temporary.persist(&self.file).map_err(|e| fail(e.error))?;
         Ok(())
     }
 }

@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 
 use super::order::{kind_rank, wave_of};
 use crate::config::AppConfig;
-use crate::drift::{ChangeKind, ManualManagers, ResourceResult, ResourceStatus, pin_of, revision_of};
+use crate::drift::{
+    ChangeKind, ManualManagers, ResourceResult, ResourceStatus, pin_of, revision_of,
+};
 use crate::manifests::Checked;
 use crate::resource::{
     APP_LABEL, MANAGED_BY_LABEL, PINNED_ANNOTATION, REVISION_ANNOTATION, ResourceKey, app_of,
@@ -285,7 +287,13 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         takes_over.dedup();
         applies.push(SyncStep {
             api_version: api_version(&object.id.group, &object.id.version),
-            object: stamped(&object.value, &key, &app.name, request.revision, request.pin),
+            object: stamped(
+                &object.value,
+                &key,
+                &app.name,
+                request.revision,
+                request.pin,
+            ),
             key,
             action,
             wave,

@@ -384,7 +384,11 @@ fn a_pinned_sync_restamps_synced_objects_and_stamps_the_pin() {
     ];
     let plan = plan_pinned(&app(""), &desired, &live, false, Some(REV)).unwrap();
     assert_eq!(summary(&plan), ["Update ConfigMap shop/same"]);
-    let paths: Vec<&str> = plan.steps[0].changes.iter().map(|c| c.path.as_str()).collect();
+    let paths: Vec<&str> = plan.steps[0]
+        .changes
+        .iter()
+        .map(|c| c.path.as_str())
+        .collect();
     assert_eq!(
         paths,
         [
@@ -411,5 +415,9 @@ fn an_unpinned_sync_removes_a_pin_left_on_synced_objects() {
     assert_eq!(change.path, "metadata.annotations.driftdeck.dev/pinned");
     assert_eq!(change.change, ChangeKind::Removed);
     let object = plan.steps[0].object().unwrap();
-    assert!(object["metadata"]["annotations"].get(PINNED_ANNOTATION).is_none());
+    assert!(
+        object["metadata"]["annotations"]
+            .get(PINNED_ANNOTATION)
+            .is_none()
+    );
 }

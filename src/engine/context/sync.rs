@@ -112,7 +112,13 @@ impl Context {
                 fresh = assess(&slot.config, &at.revision, &at.checked, &view, &self.manual);
                 // Rolled back from what the app followed: its head or earlier pin.
                 let from = at.pin.is_some().then(|| compared.clone());
-                (&at.revision, &at.checked, &fresh.resources, at.pin.as_deref(), from)
+                (
+                    &at.revision,
+                    &at.checked,
+                    &fresh.resources,
+                    at.pin.as_deref(),
+                    from,
+                )
             }
         };
         let plan = crate::sync::plan(&PlanRequest {

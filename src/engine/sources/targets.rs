@@ -84,7 +84,8 @@ impl Sources {
         let finished = match purpose {
             Purpose::Sync { request } if rollback && !request.dry_run => {
                 let (finished, applied) = oneshot::channel();
-                let (done, revision, checked) = (self.done.clone(), revision.clone(), checked.clone());
+                let (done, revision, checked) =
+                    (self.done.clone(), revision.clone(), checked.clone());
                 tokio::spawn(async move {
                     if applied.await == Ok(true) {
                         let _ = done.send(Done::RolledBack {

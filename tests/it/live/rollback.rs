@@ -21,7 +21,10 @@ async fn live_objects(world: &World) -> Vec<(String, Value)> {
             None => Api::all_with(world.client.clone(), &resource),
         };
         let live = api.get(name).await.unwrap();
-        found.push((format!("{kind}/{name}"), serde_json::to_value(live).unwrap()));
+        found.push((
+            format!("{kind}/{name}"),
+            serde_json::to_value(live).unwrap(),
+        ));
     }
     found
 }
@@ -48,7 +51,10 @@ fn assert_ran(run: &Run) {
 
 async fn color(world: &World) -> Value {
     let live = live_objects(world).await;
-    let (_, settings) = live.iter().find(|(n, _)| n == "ConfigMap/settings").unwrap();
+    let (_, settings) = live
+        .iter()
+        .find(|(n, _)| n == "ConfigMap/settings")
+        .unwrap();
     settings["data"]["color"].clone()
 }
 
@@ -78,8 +84,16 @@ async fn rollback_pins_every_object_and_unpin_then_sync_returns_to_the_head() {
             .driftdeck(&["rollback", APP, "--to", short, "--yes"])
             .await;
         assert_ran(&run);
-        assert!(run.stdout.contains("update"), "the plan is shown: {}", run.stdout);
-        assert!(run.stderr.contains(&format!("pinned to {short}")), "{}", run.stderr);
+        assert!(
+            run.stdout.contains("update"),
+            "the plan is shown: {}",
+            run.stdout
+        );
+        assert!(
+            run.stderr.contains(&format!("pinned to {short}")),
+            "{}",
+            run.stderr
+        );
         assert_eq!(color(&world).await, "blue");
         for (name, revision, pinned) in stamps(&world).await {
             assert_eq!(revision, first.as_str(), "{name}'s revision");
@@ -92,7 +106,11 @@ async fn rollback_pins_every_object_and_unpin_then_sync_returns_to_the_head() {
         assert_eq!(report["pinned"], first.as_str());
         assert_eq!(report["desired_revision"], first.as_str());
         let table = world.driftdeck(&["status"]).await;
-        assert!(table.stdout.contains(&format!("pinned {short}")), "{}", table.stdout);
+        assert!(
+            table.stdout.contains(&format!("pinned {short}")),
+            "{}",
+            table.stdout
+        );
         let pins = std::fs::read_to_string(world.path("home/data/driftdeck/pins.json")).unwrap();
         assert!(pins.contains(&first), "{pins}");
 
@@ -163,7 +181,11 @@ async fn unknown_revisions_read_only_and_a_corrupt_pins_file_are_refused() {
         assert_ran(&world.driftdeck(&["sync", APP, "--yes"]).await);
 
         for command in ["rollback", "sync"] {
-            let flag = if command == "rollback" { "--to" } else { "--rev" };
+            let flag = if command == "rollback" {
+                "--to"
+            } else {
+                "--rev"
+            };
             let run = world
                 .driftdeck(&[command, APP, flag, "no-such-rev", "--yes"])
                 .await;
@@ -176,7 +198,11 @@ async fn unknown_revisions_read_only_and_a_corrupt_pins_file_are_refused() {
             .driftdeck(&["--readonly", "rollback", APP, "--to", &head, "--yes"])
             .await;
         assert_eq!(read_only.code, 2);
-        assert!(read_only.stderr.contains("read-only"), "{}", read_only.stderr);
+        assert!(
+            read_only.stderr.contains("read-only"),
+            "{}",
+            read_only.stderr
+        );
         let read_only = world.driftdeck(&["--readonly", "unpin", APP]).await;
         assert_eq!(read_only.code, 2);
         assert!(!world.path("home/data/driftdeck/pins.json").exists());
@@ -185,7 +211,11 @@ async fn unknown_revisions_read_only_and_a_corrupt_pins_file_are_refused() {
         std::fs::write(&pins, "{\"shop\": 42}").unwrap();
         let unpin = world.driftdeck(&["unpin", APP]).await;
         assert_eq!(unpin.code, 2);
-        assert!(unpin.stderr.contains(&pins.display().to_string()), "{}", unpin.stderr);
+        assert!(
+            unpin.stderr.contains(&pins.display().to_string()),
+            "{}",
+            unpin.stderr
+        );
         let report = world.status().await;
         assert_eq!(report["status"], "Unknown", "{report:#}");
         assert!(
