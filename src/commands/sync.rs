@@ -133,6 +133,7 @@ impl Session<'_> {
             app: name.clone(),
             prune: self.flags.prune,
             target: self.target.clone(),
+            only: None,
         });
         let planned = self
             .next(super::LOOK_DEADLINE, |event| match event {
@@ -174,6 +175,7 @@ impl Session<'_> {
             prune: self.flags.prune,
             force: self.flags.force,
             dry_run: self.flags.dry_run,
+            only: None,
         };
         self.engine.send(EngineCommand::Sync {
             app: name.clone(),
@@ -452,38 +454,8 @@ fn print_progress(progress: &SyncProgress) {
 }
 
 fn summarize(app: &str, outcome: &SyncOutcome, health: Option<Health>) {
-    let done = |result: ObjectResult| {
-        outcome
-            .objects
-            .iter()
-            .filter(|o| o.result == result)
-            .count()
-    };
-    let what = if outcome.dry_run {
-        format!(
-            "server dry run passed for {} objects, nothing written",
-            done(ObjectResult::DryRunPassed)
-        )
-    } else {
-        format!(
-            "{} created, {} updated, {} pruned",
-            done(ObjectResult::Created),
-            done(ObjectResult::Updated),
-            done(ObjectResult::Pruned)
-        )
-    };
-    let status = match outcome.status {
-        SyncStatus::Succeeded => "synced",
-        SyncStatus::Failed => "sync failed",
-        SyncStatus::Cancelled => "sync cancelled",
-        SyncStatus::Interrupted => "sync interrupted",
-    };
     let health = health.map(|h| format!(", {h}")).unwrap_or_default();
-    println!(
-        "app \"{app}\": {status} at {} in {:.1}s: {what}{health}",
-        short_revision(&outcome.revision),
-        outcome.duration_ms as f64 / 1000.0
-    );
+    println!("app \"{app}\": {}{health}", outcome.summary());
 }
 
 fn print_json(

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use ratatui::layout::Size;
 
+use super::dialog::OpenDialog;
 use super::filter::Query;
 use super::keymap::{Context, Keymap};
 use super::order::SortMode;
 use super::prompt::Prompt;
+use super::syncing::{SyncResult, SyncRun};
 use super::theme::Theme;
 use crate::config::{Config, HumanDuration};
 use crate::drift::ResourceResult;
@@ -67,6 +69,8 @@ pub struct AppState {
     /// report comes or the sort changes, so a filter or a change of app
     /// never sorts.
     pub sorted: Vec<usize>,
+    /// The sync running, from its confirmation to its end.
+    pub sync: Option<SyncRun>,
 }
 
 /// What the engine is busy with for an app that has no verdict yet.
@@ -90,6 +94,7 @@ impl AppState {
             context: None,
             poll: None,
             sorted: Vec::new(),
+            sync: None,
         }
     }
 
@@ -106,9 +111,9 @@ impl AppState {
         }
     }
 
-    /// Whether a verdict is on its way.
+    /// Whether a verdict is on its way or a sync runs.
     pub fn is_busy(&self) -> bool {
-        self.refreshing || self.pending().is_some()
+        self.refreshing || self.pending().is_some() || self.sync.is_some()
     }
 
     /// The last poll's error, if the repository cannot be read now.
@@ -291,6 +296,12 @@ pub struct State {
     /// The operator has picked an app; until then a re-sort puts the
     /// cursor on the app that needs attention most.
     pub app_chosen: bool,
+    /// The confirm dialog on screen, if one is.
+    pub dialog: Option<OpenDialog>,
+    /// How the last sync ended, for the status bar.
+    pub sync_result: Option<SyncResult>,
+    /// Quit was asked for while syncs ran: the UI quits when they end.
+    pub quitting: bool,
 }
 
 impl State {
@@ -337,6 +348,9 @@ impl State {
                 .clone()
                 .filter(|v| !v.trim().is_empty()),
             app_chosen: false,
+            dialog: None,
+            sync_result: None,
+            quitting: false,
         }
     }
 
@@ -413,6 +427,8 @@ impl State {
             Context::Prompt
         } else if self.help.is_some() {
             Context::Help
+        } else if self.dialog.is_some() {
+            Context::Dialog
         } else {
             Context::Panes
         }

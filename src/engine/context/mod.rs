@@ -63,6 +63,7 @@ pub(super) enum ToContext {
         app: String,
         prune: bool,
         at: Option<Box<At>>,
+        only: Option<ResourceKey>,
     },
     /// `finished` hears whether the sync applied everything.
     Sync {

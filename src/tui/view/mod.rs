@@ -2,6 +2,7 @@
 
 mod apps;
 mod commits;
+pub(crate) mod dialog;
 mod diff;
 pub(crate) mod help;
 pub(crate) mod layout;
@@ -43,6 +44,9 @@ pub fn view(frame: &mut Frame, state: &State) {
     match &state.prompt {
         Some(prompt) => status_bar::render_prompt(frame, areas.status, state, prompt),
         None => status_bar::render(frame, areas.status, state),
+    }
+    if let Some(open) = &state.dialog {
+        dialog::render(frame, screen, state, &open.dialog);
     }
     if let Some(scroll) = state.help {
         help::render(frame, screen, state, scroll);
@@ -217,6 +221,8 @@ fn pending_line(state: &State, pending: Pending) -> Line<'static> {
     Line::styled(format!("{} {what}", spinner(state)), state.theme.muted)
 }
 
+#[cfg(test)]
+mod dialog_tests;
 #[cfg(test)]
 mod reading_tests;
 #[cfg(test)]
