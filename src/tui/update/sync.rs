@@ -84,7 +84,10 @@ pub(super) fn act_in_dialog(state: &mut State, action: Action) -> Outcome {
             };
             match (open.purpose, open.dialog.plan()) {
                 (Purpose::Sync { app, only }, Some(plan)) => start(state, app, only, plan),
-                (Purpose::Sync { .. }, None) => Outcome::changed(),
+                (Purpose::Rollback { app, revision }, Some(plan)) => {
+                    super::rollback::start(state, app, revision, plan)
+                }
+                (_, None) => Outcome::changed(),
             }
         }
     }
