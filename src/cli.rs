@@ -76,9 +76,10 @@ pub enum Command {
                       then applies them with server-side apply (field manager driftdeck) wave \
                       by wave, prunes what Git no longer has (with --prune or prune = true), \
                       and waits for the app to be healthy. Without --yes it shows the plan \
-                      and asks, and refuses without a terminal. Exit code: 0 synced (and \
-                      healthy), 1 the sync failed or the app ended Degraded or not healthy in \
-                      time, 2 could not run."
+                      and asks, and refuses without a terminal. --all syncs every OutOfSync \
+                      app, one after the other. Exit code: 0 synced (and healthy), 1 a sync \
+                      failed or an app ended Degraded or not healthy in time, 2 could not run \
+                      (for --all: any app could not run)."
     )]
     Sync(SyncArgs),
     /// Roll an app's cluster back to an earlier revision and pin it there
@@ -144,12 +145,16 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["app", "all"])))]
 pub struct SyncArgs {
     /// The app, as named in the config
-    pub app: String,
+    pub app: Option<String>,
+    /// Every app that is OutOfSync, one after the other (one Lease each)
+    #[arg(long, conflicts_with = "app")]
+    pub all: bool,
     /// Sync to this revision of the app's branch (a commit id, short or
     /// full, a branch or a tag) instead of its head, once
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", conflicts_with = "all")]
     pub rev: Option<String>,
     #[command(flatten)]
     pub flags: SyncFlags,

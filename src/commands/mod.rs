@@ -12,6 +12,7 @@ mod rollback;
 mod sim;
 mod status;
 mod sync;
+mod sync_all;
 mod table;
 mod tui;
 

@@ -13,7 +13,7 @@ use crate::sync::PinFile;
 pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, CommandError> {
     super::sync::run_at(
         global,
-        &args.app,
+        Some(&args.app),
         &args.flags,
         SyncTarget::Pin(args.to.clone()),
     )

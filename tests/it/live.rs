@@ -25,3 +25,6 @@ mod sync_command;
 
 #[path = "live/rollback.rs"]
 mod rollback;
+
+#[path = "live/sync_all.rs"]
+mod sync_all;

@@ -47,9 +47,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .sum::<usize>()
     };
     // The last sync's result is what the operator waits for: hints give
-    // way to it (up to half the bar).
+    // way to it (up to three quarters of the bar).
     let reserved = state.sync_result.as_ref().map_or(0, |result| {
-        (text::width(&result.text) + 2).min(usize::from(area.width) / 2)
+        (text::width(&result.text) + 2).min(usize::from(area.width) * 3 / 4)
     });
     for least in HINTS_LEAST_NEEDED_FIRST {
         if width(&shown) + reserved <= usize::from(area.width) {
