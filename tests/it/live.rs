@@ -28,3 +28,6 @@ mod rollback;
 
 #[path = "live/sync_all.rs"]
 mod sync_all;
+
+#[path = "live/inventory.rs"]
+mod inventory;
