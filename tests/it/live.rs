@@ -24,7 +24,7 @@ mod scale;
 mod sync_command;
 
 #[path = "live/rollback.rs"]
-mod rollback;
+pub(crate) mod rollback;
 
 #[path = "live/sync_all.rs"]
 mod sync_all;
