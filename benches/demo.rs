@@ -14,97 +14,50 @@
 //!     cargo bench --bench demo
 //!     DEMO_ROUNDS=3 DEMO_MINUTES=1 cargo bench --bench demo    # quicker
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// A tmux server of the bench's own, running `driftdeck demo ARGS`.
-struct Demo {
-    socket: String,
-    pid: u32,
+#[path = "support/tmux.rs"]
+mod tmux;
+use tmux::TmuxProcess;
+
+/// `driftdeck demo ARGS` at 120x40 in a tmux server of the bench's own.
+fn start(round: usize, args: &str, env: &[(&str, &str)]) -> Option<TmuxProcess> {
+    let socket = format!("driftdeck-demo-bench-{}-{round}", std::process::id());
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    let command = format!("{} demo {args}", env!("CARGO_BIN_EXE_driftdeck"));
+    TmuxProcess::start(&socket, (120, 40), &env, &command)
 }
 
-impl Demo {
-    fn start(round: usize, args: &str, env: &[(&str, &str)]) -> Option<Demo> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            println!("demo: skipped, tmux is not installed");
-            return None;
+/// Waits until every app shows a verdict and the commits are listed.
+fn wait_for_first_screen(demo: &TmuxProcess) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let screen = demo.screen();
+        let verdicts = ["shop", "api", "payments"].iter().all(|app| {
+            screen.lines().any(|line| {
+                line.split_once(&format!(" {app} "))
+                    .is_some_and(|(_, after)| after.contains('✓') || after.contains('✗'))
+            })
+        });
+        if verdicts && screen.contains("Commits · ") {
+            return;
         }
-        let socket = format!("driftdeck-demo-bench-{}-{round}", std::process::id());
-        let mut command = Command::new("tmux");
-        command.args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"]);
-        command.args(["-x", "120", "-y", "40"]);
-        for (name, value) in env {
-            command.arg("-e").arg(format!("{name}={value}"));
-        }
-        command.arg(format!(
-            "exec {} demo {args}",
-            env!("CARGO_BIN_EXE_driftdeck")
-        ));
-        assert!(command.status().unwrap().success());
-        let mut demo = Demo { socket, pid: 0 };
-        let pid = demo.tmux(&["list-panes", "-F", "#{pane_pid}"]);
-        demo.pid = pid.trim().parse().unwrap();
-        Some(demo)
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p"])
-    }
-
-    /// Waits until every app shows a verdict and the commits are listed.
-    fn wait_for_first_screen(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = self.screen();
-            let verdicts = ["shop", "api", "payments"].iter().all(|app| {
-                screen.lines().any(|line| {
-                    line.split_once(&format!(" {app} "))
-                        .is_some_and(|(_, after)| after.contains('✓') || after.contains('✗'))
-                })
-            });
-            if verdicts && screen.contains("Commits · ") {
-                return;
-            }
-            assert!(Instant::now() < deadline, "no first screen:\n{screen}");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// Quits as a user does and waits for the process to end.
-    fn quit(self) {
-        self.tmux(&["send-keys", "-t", "0", "q"]);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::path::Path::new(&format!("/proc/{}", self.pid)).exists() {
-            assert!(Instant::now() < deadline, "the demo did not end");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        assert!(Instant::now() < deadline, "no first screen:\n{screen}");
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
-impl Drop for Demo {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
+/// Quits as a user does and waits for the process to end.
+fn quit(demo: TmuxProcess) {
+    demo.tmux(&["send-keys", "-t", "0", "q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{}", demo.pid)).exists() {
+        assert!(Instant::now() < deadline, "the demo did not end");
+        std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -120,12 +73,12 @@ fn first_screen() {
     let mut times = Vec::new();
     for round in 0..=rounds {
         let started = Instant::now();
-        let Some(demo) = Demo::start(round, "--calm", &[("COLORTERM", "truecolor")]) else {
+        let Some(demo) = start(round, "--calm", &[("COLORTERM", "truecolor")]) else {
             return;
         };
-        demo.wait_for_first_screen();
+        wait_for_first_screen(&demo);
         let elapsed = started.elapsed();
-        demo.quit();
+        quit(demo);
         if round > 0 {
             times.push(elapsed);
         }
@@ -144,16 +97,16 @@ fn memory() {
         .split(',')
         .filter_map(|m| m.trim().parse().ok())
         .collect();
-    let Some(demo) = Demo::start(99, "", &[("DRIFTDECK_DEMO_TEAM_SECS", "2")]) else {
+    let Some(demo) = start(99, "", &[("DRIFTDECK_DEMO_TEAM_SECS", "2")]) else {
         return;
     };
-    demo.wait_for_first_screen();
+    wait_for_first_screen(&demo);
     let started = Instant::now();
     let mut samples = Vec::new();
     for minute in minutes {
         let at = Duration::from_secs(minute * 60);
         std::thread::sleep(at.saturating_sub(started.elapsed()));
-        let rss = rss_mb(demo.pid);
+        let rss = demo.rss_mb();
         println!("demo: RSS after {minute} min with the team moving every 2-4 s: {rss:.1} MB");
         samples.push(rss);
     }
@@ -164,7 +117,7 @@ fn memory() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or("?")
         .to_string();
-    demo.quit();
+    quit(demo);
     if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
         println!(
             "demo: RSS {first:.1} → {last:.1} MB ({:+.1} MB), {count} commits by then; goal < 80 MB, no growth",

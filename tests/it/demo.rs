@@ -16,6 +16,15 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A home (with a `tmp` folder for TMPDIR), a terminal in it, and a port
+/// for the demo's cluster; `None` without tmux.
+fn terminal(width: u16, height: u16) -> Option<(Home, Tmux, u16)> {
+    let home = Home::new("");
+    std::fs::create_dir_all(home.path("tmp")).unwrap();
+    let tmux = Tmux::start(&home, width, height)?;
+    Some((home, tmux, free_port()))
+}
+
 /// The demo's folders left in `tmp`.
 fn demo_folders(tmp: &Path) -> Vec<String> {
     std::fs::read_dir(tmp)
@@ -84,12 +93,9 @@ fn quit_and_check_nothing_left(tmux: &Tmux, home: &Home, port: u16) {
 
 #[test]
 fn the_demo_shows_work_to_do_and_leaves_nothing_behind() {
-    let home = Home::new("");
-    std::fs::create_dir_all(home.path("tmp")).unwrap();
-    let Some(tmux) = Tmux::start(&home, 120, 40) else {
+    let Some((home, tmux, port)) = terminal(120, 40) else {
         return;
     };
-    let port = free_port();
     let screen = start_demo(&tmux, &home, "COLORTERM=truecolor", port);
     assert!(screen.contains("driftdeck demo"), "no banner:\n{screen}");
     // Colours here, so the NO_COLOR test's check can fail.
@@ -107,7 +113,7 @@ fn the_demo_shows_work_to_do_and_leaves_nothing_behind() {
     tmux.press(":");
     tmux.type_line("app shop");
     let shop = tmux.wait_for("shop's resources", |s| {
-        s.contains("shop · OutOfSync") && s.contains("shop-legacy")
+        s.contains("shop · OutOfSync") && s.contains("+ Extra") && s.contains("DB_PASSWORD changed")
     });
     assert!(shop.contains("+ Extra"), "{shop}");
     assert!(shop.contains("data.DB_PASSWORD changed"), "{shop}");
@@ -115,17 +121,28 @@ fn the_demo_shows_work_to_do_and_leaves_nothing_behind() {
         !shop.contains("hunter2") && !shop.contains("aHVudGVyMg"),
         "{shop}"
     );
+
+    // Sync api from its plan (the Resources pane has the focus, on the
+    // Deployment): it turns Synced.
+    tmux.press(":");
+    tmux.type_line("app api");
+    tmux.wait_for("api's resources", |s| s.contains("api · OutOfSync"));
+    tmux.press("s");
+    let plan = tmux.wait_for("api's sync plan", |s| s.contains("1 to update"));
+    assert!(plan.contains("update Deployment api/orders"), "{plan}");
+    tmux.press("y");
+    let synced = tmux.wait_for("api synced", |s| {
+        verdict_of(s, "api") == Some('✓') && s.contains("api: synced")
+    });
+    assert_eq!(verdict_of(&synced, "shop"), Some('✗'), "{synced}");
     quit_and_check_nothing_left(&tmux, &home, port);
 }
 
 #[test]
 fn the_demo_needs_no_kubeconfig_helm_or_colour() {
-    let home = Home::new("");
-    std::fs::create_dir_all(home.path("tmp")).unwrap();
-    let Some(tmux) = Tmux::start(&home, 80, 24) else {
+    let Some((home, tmux, port)) = terminal(80, 24) else {
         return;
     };
-    let port = free_port();
     // No helm: /usr/bin and /bin only (kube-tools put it elsewhere).
     let env = "PATH=/usr/bin:/bin KUBECONFIG=/nonexistent NO_COLOR=1";
     let screen = start_demo(&tmux, &home, env, port);
@@ -143,12 +160,9 @@ fn the_demo_needs_no_kubeconfig_helm_or_colour() {
 
 #[test]
 fn closing_the_terminal_removes_the_demo_too() {
-    let home = Home::new("");
-    std::fs::create_dir_all(home.path("tmp")).unwrap();
-    let Some(tmux) = Tmux::start(&home, 80, 24) else {
+    let Some((home, tmux, port)) = terminal(80, 24) else {
         return;
     };
-    let port = free_port();
     start_demo(&tmux, &home, "", port);
     assert_eq!(demo_folders(&home.path("tmp")).len(), 1);
     // The terminal goes away under the demo (SIGHUP, writes fail).
