@@ -82,6 +82,22 @@ pub enum Command {
                       (for --all: any app could not run)."
     )]
     Sync(SyncArgs),
+    /// Roll an app's cluster back to an earlier revision and pin it there
+    #[command(
+        long_about = "Rolls an app back: plans a sync of its desired state at REV (a commit \
+                      id, short or full, a branch or a tag), shows the plan and asks as sync \
+                      does, applies it with every object stamped driftdeck.dev/revision and \
+                      driftdeck.dev/pinned = REV, and pins the app to REV: it is compared \
+                      with REV, not its branch's head, until `driftdeck unpin APP`. Exit \
+                      code: 0 rolled back and pinned (and healthy), 1 the sync failed or the \
+                      app ended Degraded, 2 could not run (unknown app or revision)."
+    )]
+    Rollback(RollbackArgs),
+    /// Remove an app's pin: it is compared with its branch's head again
+    Unpin {
+        /// The app, as named in the config
+        app: String,
+    },
     /// Sync status and health of every app, or of one
     Status(StatusArgs),
     /// The drift of an app (or between two files, offline) as a unified diff
@@ -163,6 +179,28 @@ pub struct SyncArgs {
     /// Every app that is OutOfSync, one after the other (one Lease each)
     #[arg(long, conflicts_with = "app")]
     pub all: bool,
+    /// Sync to this revision of the app's branch (a commit id, short or
+    /// full, a branch or a tag) instead of its head, once
+    #[arg(long, value_name = "REV", conflicts_with = "all")]
+    pub rev: Option<String>,
+    #[command(flatten)]
+    pub flags: SyncFlags,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// The app, as named in the config
+    pub app: String,
+    /// The revision to roll back to: a commit id (short or full), a branch or a tag
+    #[arg(long, value_name = "REV")]
+    pub to: String,
+    #[command(flatten)]
+    pub flags: SyncFlags,
+}
+
+/// How `sync` and `rollback` run.
+#[derive(Debug, Clone, Args)]
+pub struct SyncFlags {
     /// Delete the app's objects that Git no longer has
     #[arg(long)]
     pub prune: bool,

@@ -25,6 +25,7 @@ pub use locate::{RepoPath, locate_in_repo, work_tree_at};
 pub use location::{RemoteUrl, SourceLocation};
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
 pub use revert::{RevertOutcome, RevertRequest, git_revert};
+pub use revision::resolve_commit;
 pub use schedule::{JitterSource, PollPacing, PollSchedule, Refresh};
 pub use signature::SignatureStatus;
 pub use tree::{AppFolder, TreeFile, files_at, materialize};

@@ -23,6 +23,9 @@ mod scale;
 #[path = "live/sync_command.rs"]
 mod sync_command;
 
+#[path = "live/rollback.rs"]
+pub(crate) mod rollback;
+
 #[path = "live/sync_all.rs"]
 mod sync_all;
 
