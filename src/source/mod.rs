@@ -9,6 +9,7 @@ mod locate;
 mod location;
 mod merge_request;
 mod poller;
+mod reach;
 mod remote;
 mod revert;
 mod revision;
@@ -28,6 +29,7 @@ pub use locate::{RepoPath, locate_in_repo, work_tree_at};
 pub use location::{RemoteUrl, SourceLocation};
 pub use merge_request::merge_request_url;
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
+pub use reach::{referenced_files_at, render_inputs};
 pub use rollback::{
     MergeRequest, RollbackMode, RollbackOutcome, RollbackRequest, UndoneCommit, commits_undone,
     default_rollback_message, git_rollback, rollback_branch_name,
@@ -95,6 +97,17 @@ pub enum SourceError {
         app: String,
         path: String,
         rev: String,
+    },
+    /// A kustomization or chart refers to a path outside the repository.
+    #[error(
+        "{}: \"{file}\" at \"{rev}\" refers to \"{reference}\", which is outside the repository",
+        repo.display()
+    )]
+    OutsideRepository {
+        repo: PathBuf,
+        rev: String,
+        file: String,
+        reference: String,
     },
     #[error("{}: no {role} configured; set user.name and user.email in git config", repo.display())]
     NoIdentity { repo: PathBuf, role: String },
