@@ -10,12 +10,14 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{CommandError, load_config};
-use crate::cli::{GlobalArgs, OutputFormat, SyncArgs};
+use crate::cli::{GlobalArgs, OutputFormat, SyncArgs, SyncFlags};
 use crate::config::AppConfig;
 use crate::drift::{AppStatus, Health};
-use crate::engine::{Engine, EngineCommand, EngineEvent, SyncCommand, SyncRefused};
+use crate::engine::{Engine, EngineCommand, EngineEvent, SyncCommand, SyncRefused, SyncTarget};
 use crate::resource::short_revision;
+use crate::source::resolve_commit;
 use crate::sync::{ObjectResult, SyncAction, SyncOutcome, SyncPlan, SyncProgress, SyncStatus};
+use crate::text::printable;
 
 /// The JSON output: the plan, how the sync went, the health at the end.
 #[derive(Serialize)]
@@ -26,29 +28,48 @@ struct SyncReport<'a> {
 }
 
 pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode, CommandError> {
+    let target = match &args.rev {
+        Some(rev) => SyncTarget::Revision(rev.clone()),
+        None => SyncTarget::Compared,
+    };
+    run_at(global, &args.app, &args.flags, target)
+}
+
+/// A sync of the app at `target`: its compared revision, another one, or a
+/// rollback that pins it (`driftdeck rollback`).
+pub(super) fn run_at(
+    global: &GlobalArgs,
+    app: &str,
+    flags: &SyncFlags,
+    target: SyncTarget,
+) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
+    let what = match target {
+        SyncTarget::Pin(_) => "rollback",
+        _ => "sync",
+    };
     if global.readonly || config.ui.readonly {
         return Err(CommandError::Usage(format!(
-            "app \"{}\": sync refused: driftdeck is read-only (--readonly or [ui] readonly = true)",
-            args.app
+            "app \"{app}\": {what} refused: driftdeck is read-only (--readonly or [ui] readonly = true)"
         )));
     }
     let app = config
-        .app(&args.app)
+        .app(app)
         .cloned()
         .ok_or_else(|| CommandError::UnknownApp {
-            app: args.app.clone(),
+            app: app.to_string(),
             file: config.file.clone(),
         })?;
-    let confirm = !args.yes && !args.dry_run;
+    let confirm = !flags.yes && !flags.dry_run;
     if confirm && !std::io::stdin().is_terminal() {
         return Err(CommandError::Usage(format!(
-            "app \"{}\": no terminal to confirm the sync on; give --yes to sync without asking",
+            "app \"{}\": no terminal to confirm the {what} on; give --yes to {what} without asking",
             app.name
         )));
     }
     let _log = crate::logging::init(&paths, global.verbose).ok();
     let options = super::engine_options(global, &config, false, false);
+    let repo_dir = app.source.git_dir(&paths.cache_dir);
     super::runtime()?.block_on(async {
         let (sender, events) = mpsc::unbounded_channel();
         let engine = Engine::start(vec![app.clone()], paths, options, sender);
@@ -56,8 +77,11 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode, CommandErro
             engine,
             events,
             app: &app,
-            args,
+            flags,
+            target,
+            repo_dir,
             confirm,
+            pinned: None,
         };
         session.sync().await
     })
@@ -67,8 +91,13 @@ struct Session<'a> {
     engine: Engine,
     events: mpsc::UnboundedReceiver<EngineEvent>,
     app: &'a AppConfig,
-    args: &'a SyncArgs,
+    flags: &'a SyncFlags,
+    target: SyncTarget,
+    /// The repository the engine reads the app from, to resolve revisions in.
+    repo_dir: std::path::PathBuf,
     confirm: bool,
+    /// The engine's answer about the pin, once a rollback applied.
+    pinned: Option<Result<Option<String>, String>>,
 }
 
 impl Session<'_> {
@@ -91,14 +120,19 @@ impl Session<'_> {
                     super::LOOK_DEADLINE.as_secs()
                 ))
             })?;
-        if report.summary.status == AppStatus::Unknown && report.resources.is_empty() {
+        self.resolve_target()?;
+        if report.summary.status == AppStatus::Unknown
+            && report.resources.is_empty()
+            && self.target == SyncTarget::Compared
+        {
             let reason = report.summary.reason.clone().unwrap_or_default();
             return Err(self.unknown(reason));
         }
 
         self.engine.send(EngineCommand::Plan {
             app: name.clone(),
-            prune: self.args.prune,
+            prune: self.flags.prune,
+            target: self.target.clone(),
         });
         let planned = self
             .next(super::LOOK_DEADLINE, |event| match event {
@@ -114,11 +148,13 @@ impl Session<'_> {
                 return Ok(ExitCode::from(1));
             }
         };
-        let table = self.args.output == OutputFormat::Table;
+        let table = self.flags.output == OutputFormat::Table;
         if table {
             print_plan(&mut std::io::stdout().lock(), &plan)?;
         }
-        if plan.is_empty() && !self.args.dry_run {
+        let rollback = matches!(self.target, SyncTarget::Pin(_));
+        // A rollback with nothing to apply still pins.
+        if plan.is_empty() && !self.flags.dry_run && !rollback {
             if table {
                 println!("app \"{name}\": nothing to do, the cluster matches Git");
             } else {
@@ -126,19 +162,23 @@ impl Session<'_> {
             }
             return Ok(ExitCode::SUCCESS);
         }
-        if self.confirm && !confirmed(&name, &plan)? {
-            eprintln!("app \"{name}\": not synced");
+        if self.confirm && !confirmed(&name, &plan, rollback)? {
+            eprintln!(
+                "app \"{name}\": not {}",
+                if rollback { "rolled back" } else { "synced" }
+            );
             return Ok(ExitCode::from(2));
         }
 
         let request = SyncCommand {
-            prune: self.args.prune,
-            force: self.args.force,
-            dry_run: self.args.dry_run,
+            prune: self.flags.prune,
+            force: self.flags.force,
+            dry_run: self.flags.dry_run,
         };
         self.engine.send(EngineCommand::Sync {
             app: name.clone(),
             request,
+            target: self.target.clone(),
         });
         let outcome = self.follow_sync().await;
         let outcome = match outcome {
@@ -152,7 +192,10 @@ impl Session<'_> {
             eprintln!("app \"{name}\": {error}");
         }
         let synced = outcome.status == SyncStatus::Succeeded;
-        let health = if synced && !self.args.dry_run && !self.args.no_wait {
+        if synced && rollback && !self.flags.dry_run && !self.wait_for_pin().await {
+            return Ok(ExitCode::from(1));
+        }
+        let health = if synced && !self.flags.dry_run && !self.flags.no_wait {
             Some(self.wait_for_health(&plan.revision).await)
         } else {
             None
@@ -168,6 +211,54 @@ impl Session<'_> {
         } else {
             ExitCode::from(1)
         })
+    }
+
+    /// The target's revision resolved to a full commit id in the repository
+    /// the engine fetched; an unknown revision is an error naming it.
+    fn resolve_target(&mut self) -> Result<(), CommandError> {
+        let (SyncTarget::Revision(rev) | SyncTarget::Pin(rev)) = &mut self.target else {
+            return Ok(());
+        };
+        let full = resolve_commit(&self.repo_dir, rev).map_err(|err| {
+            CommandError::Usage(format!(
+                "app \"{}\": unknown revision \"{}\": {err}",
+                self.app.name,
+                printable(rev)
+            ))
+        })?;
+        *rev = full;
+        Ok(())
+    }
+
+    /// Waits for the engine to keep the rollback's pin; says where the app
+    /// is pinned. False when the pin could not be written.
+    async fn wait_for_pin(&mut self) -> bool {
+        let name = self.app.name.clone();
+        if self.pinned.is_none() {
+            self.pinned = self
+                .next(super::LOOK_DEADLINE, |event| match event {
+                    EngineEvent::Pinned { app, pinned } if *app == name => Some(pinned.clone()),
+                    _ => None,
+                })
+                .await;
+        }
+        match self.pinned.take() {
+            Some(Ok(Some(revision))) => {
+                eprintln!(
+                    "app \"{name}\": pinned to {}; `driftdeck unpin {name}` follows the branch again",
+                    short_revision(&revision)
+                );
+                true
+            }
+            Some(Err(cause)) => {
+                eprintln!("app \"{name}\": rolled back, but not pinned: {cause}");
+                false
+            }
+            Some(Ok(None)) | None => {
+                eprintln!("app \"{name}\": rolled back, but the pin was not confirmed");
+                false
+            }
+        }
     }
 
     /// Prints the sync's progress until it ends; Ctrl-C stops it after the
@@ -190,6 +281,9 @@ impl Session<'_> {
                     print_progress(&progress);
                 }
                 Some(EngineEvent::SyncEnded { app, outcome }) if app == name => return outcome,
+                Some(EngineEvent::Pinned { app, pinned }) if app == name => {
+                    self.pinned = Some(pinned);
+                }
                 Some(_) => {}
                 None => {
                     return Err(SyncRefused {
@@ -201,10 +295,12 @@ impl Session<'_> {
         }
     }
 
-    /// Follows the app's verdicts until it is Synced at `revision` and
+    /// Follows the app's verdicts until it is Synced at `revision` (for a
+    /// sync at another revision than the one compared: deployed at it) and
     /// Healthy, or Degraded, or the app's health timeout passes.
     async fn wait_for_health(&mut self, revision: &str) -> Health {
         let name = self.app.name.clone();
+        let target = self.target.clone();
         let timeout = self.app.sync.health_timeout.0;
         let mut last = Health::Unknown;
         let wait = async {
@@ -212,13 +308,18 @@ impl Session<'_> {
                 let EngineEvent::Report { app, report, .. } = event else {
                     continue;
                 };
-                if app != name || report.desired_revision.as_deref() != Some(revision) {
+                let at_revision = match &target {
+                    SyncTarget::Revision(_) => report.summary.revision.as_deref() == Some(revision),
+                    _ => {
+                        report.desired_revision.as_deref() == Some(revision)
+                            && report.summary.status == AppStatus::Synced
+                    }
+                };
+                if app != name {
                     continue;
                 }
                 last = report.summary.health;
-                if report.summary.status == AppStatus::Synced
-                    && matches!(last, Health::Healthy | Health::Degraded)
-                {
+                if at_revision && matches!(last, Health::Healthy | Health::Degraded) {
                     return;
                 }
             }
@@ -309,11 +410,13 @@ fn print_plan(out: &mut impl Write, plan: &SyncPlan) -> std::io::Result<()> {
     )
 }
 
-fn confirmed(app: &str, plan: &SyncPlan) -> Result<bool, CommandError> {
-    eprint!(
-        "sync app \"{app}\" to {}? [y/N] ",
-        short_revision(&plan.revision)
-    );
+fn confirmed(app: &str, plan: &SyncPlan, rollback: bool) -> Result<bool, CommandError> {
+    let revision = short_revision(&plan.revision);
+    if rollback {
+        eprint!("roll app \"{app}\" back to {revision} and pin it there? [y/N] ");
+    } else {
+        eprint!("sync app \"{app}\" to {revision}? [y/N] ");
+    }
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

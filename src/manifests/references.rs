@@ -61,7 +61,10 @@ pub fn kustomization_references(text: &str) -> Result<Vec<Reference>, String> {
     }
     // Inline patches are YAML text, not file names.
     for item in list("patchesStrategicMerge") {
-        if item.as_str().is_some_and(|p| !p.contains('\n')) {
+        if item
+            .as_str()
+            .is_some_and(|p| !p.contains('\n') && !p.contains(": "))
+        {
             add(item, false);
         }
     }

@@ -7,6 +7,7 @@ mod execute;
 mod operator;
 mod order;
 mod ownership;
+mod pins;
 mod plan;
 
 use std::time::{Duration, Instant};
@@ -15,8 +16,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 pub use audit::{
-    AUDIT_FILE, AuditError, AuditLog, AuditRecord, SyncCompleted, SyncHistoryEntry, SyncStarted,
-    SyncStatus, history,
+    AUDIT_FILE, AuditError, AuditLog, AuditRecord, SyncCompleted, SyncHistoryEntry, SyncOperation,
+    SyncStarted, SyncStatus, history,
 };
 pub use execute::{
     DryRunFailure, ExecuteOptions, ObjectOutcome, ObjectResult, SyncProgress, execute,
@@ -24,6 +25,7 @@ pub use execute::{
 pub use operator::Operator;
 pub use order::{ARGOCD_SYNC_WAVE_ANNOTATION, SYNC_WAVE_ANNOTATION, kind_rank, wave_of};
 pub use ownership::taken_over;
+pub use pins::{PINS_FILE, Pin, PinError, PinFile, Pins};
 pub use plan::{
     PlanCounts, PlanError, PlanRequest, PlannedChange, SyncAction, SyncPlan, SyncStep, plan,
 };
@@ -92,6 +94,10 @@ pub struct SyncOptions {
     pub lease_duration: Duration,
     /// Started by auto-sync or self-heal, not by a person.
     pub automatic: bool,
+    /// A sync, or a rollback (recorded as such in the audit log).
+    pub operation: SyncOperation,
+    /// For a rollback: the revision the cluster was at before.
+    pub from_revision: Option<String>,
 }
 
 impl SyncOptions {
@@ -116,6 +122,8 @@ impl SyncOptions {
                 .unwrap_or_else(|| app.namespace.clone()),
             lease_duration: LEASE_DURATION,
             automatic: false,
+            operation: SyncOperation::Sync,
+            from_revision: None,
         }
     }
 }
@@ -203,6 +211,8 @@ pub async fn run(
             context: client.context().to_string(),
             revision: plan.revision.clone(),
             automatic: options.automatic,
+            operation: options.operation,
+            from_revision: options.from_revision.clone(),
             plan: serde_json::to_value(plan).map_err(AuditError::from)?,
         });
         if let Err(err) = audit.append(&start) {

@@ -47,6 +47,17 @@ fn plan_for(
     live: &[Value],
     prune: bool,
 ) -> Result<SyncPlan, PlanError> {
+    plan_pinned(app, desired, live, prune, None)
+}
+
+/// `plan_for`, with the app pinned to `pin`.
+fn plan_pinned(
+    app: &AppConfig,
+    desired: &[Value],
+    live: &[Value],
+    prune: bool,
+    pin: Option<&str>,
+) -> Result<SyncPlan, PlanError> {
     let checked = checked(desired);
     let keyed = |objects: &[Value]| -> Vec<KeyedObject> {
         objects
@@ -67,6 +78,8 @@ fn plan_for(
         live: &live,
         prune,
         manual: &ManualManagers::default(),
+        pin,
+        restamp: pin.is_some(),
     })
 }
 
@@ -345,7 +358,66 @@ fn unreadable_live_state_refuses_the_sync() {
         live: &BTreeMap::new(),
         prune: false,
         manual: &ManualManagers::default(),
+        pin: None,
+        restamp: false,
     })
     .unwrap_err();
     assert!(err.to_string().contains("403 Forbidden"), "{err}");
+}
+
+fn stamped_at(object: Value, revision: &str, pin: Option<&str>) -> Value {
+    let mut object = ours(object);
+    object["metadata"]["annotations"] = json!({REVISION_ANNOTATION: revision});
+    if let Some(pin) = pin {
+        object["metadata"]["annotations"][PINNED_ANNOTATION] = json!(pin);
+    }
+    object
+}
+
+#[test]
+fn a_pinned_sync_restamps_synced_objects_and_stamps_the_pin() {
+    let desired = [config_map("same", "1"), config_map("done", "1")];
+    let head = "9".repeat(40);
+    let live = [
+        stamped_at(config_map("same", "1"), &head, None),
+        stamped_at(config_map("done", "1"), REV, Some(REV)),
+    ];
+    let plan = plan_pinned(&app(""), &desired, &live, false, Some(REV)).unwrap();
+    assert_eq!(summary(&plan), ["Update ConfigMap shop/same"]);
+    let paths: Vec<&str> = plan.steps[0]
+        .changes
+        .iter()
+        .map(|c| c.path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "metadata.annotations.driftdeck.dev/revision",
+            "metadata.annotations.driftdeck.dev/pinned"
+        ]
+    );
+    let object = plan.steps[0].object().unwrap();
+    assert_eq!(object["metadata"]["annotations"][PINNED_ANNOTATION], REV);
+    assert_eq!(object["metadata"]["annotations"][REVISION_ANNOTATION], REV);
+}
+
+#[test]
+fn an_unpinned_sync_removes_a_pin_left_on_synced_objects() {
+    let desired = [config_map("pinned", "1"), config_map("plain", "1")];
+    let old = "1".repeat(40);
+    let live = [
+        stamped_at(config_map("pinned", "1"), &old, Some(&old)),
+        stamped_at(config_map("plain", "1"), &old, None),
+    ];
+    let plan = plan_for(&app(""), &desired, &live, false).unwrap();
+    assert_eq!(summary(&plan), ["Update ConfigMap shop/pinned"]);
+    let change = &plan.steps[0].changes[0];
+    assert_eq!(change.path, "metadata.annotations.driftdeck.dev/pinned");
+    assert_eq!(change.change, ChangeKind::Removed);
+    let object = plan.steps[0].object().unwrap();
+    assert!(
+        object["metadata"]["annotations"]
+            .get(PINNED_ANNOTATION)
+            .is_none()
+    );
 }

@@ -22,3 +22,9 @@ mod scale;
 
 #[path = "live/sync_command.rs"]
 mod sync_command;
+
+#[path = "live/rollback.rs"]
+pub(crate) mod rollback;
+
+#[path = "live/rollback_git.rs"]
+mod rollback_git;

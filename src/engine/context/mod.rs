@@ -4,12 +4,14 @@
 
 mod sync;
 
+pub(super) use sync::At;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -43,6 +45,8 @@ pub(super) enum ToContext {
         app: String,
         revision: String,
         checked: Arc<Checked>,
+        /// The revision is the app's pin, not its branch's head.
+        pinned: Option<String>,
     },
     DesiredFailed {
         app: String,
@@ -54,13 +58,18 @@ pub(super) enum ToContext {
     },
     /// Compare with server-side dry runs (exact mode), or not.
     Exact(bool),
+    /// `at`: another revision than the one compared.
     Plan {
         app: String,
         prune: bool,
+        at: Option<Box<At>>,
     },
+    /// `finished` hears whether the sync applied everything.
     Sync {
         app: String,
         request: SyncCommand,
+        at: Option<Box<At>>,
+        finished: Option<oneshot::Sender<bool>>,
     },
     CancelSync {
         app: String,
@@ -146,6 +155,9 @@ struct Slot {
     last_settled: bool,
     /// Stops the running sync, if one runs.
     sync_cancel: Option<watch::Sender<bool>>,
+    /// The revision the app is pinned to (a rollback): compared instead of
+    /// the branch's head; auto-sync leaves a pinned app alone.
+    pub(super) pinned: Option<String>,
 }
 
 struct Context {
@@ -328,10 +340,12 @@ impl Context {
                 app,
                 revision,
                 checked,
+                pinned,
             } => {
                 if let Some(slot) = self.apps.get_mut(&app) {
                     let (wanted, pods) = live_queries(&checked);
                     slot.desired = Some((revision, checked));
+                    slot.pinned = pinned;
                     slot.failure = None;
                     slot.wanted_keys = wanted.iter().map(|w| w.key.clone()).collect();
                     slot.wanted = wanted;
@@ -547,15 +561,17 @@ impl Slot {
             last: None,
             last_settled: false,
             sync_cancel: None,
+            pinned: None,
         }
     }
 
     fn send_if_changed(
         &mut self,
-        report: AppReport,
+        mut report: AppReport,
         settled: bool,
         events: &mpsc::UnboundedSender<EngineEvent>,
     ) {
+        report.pinned = self.pinned.clone();
         if self.last.as_deref() == Some(&report) && self.last_settled == settled {
             return;
         }

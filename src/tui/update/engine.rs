@@ -84,7 +84,8 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
         // The TUI asks for no sync yet.
         EngineEvent::Planned { .. }
         | EngineEvent::Syncing { .. }
-        | EngineEvent::SyncEnded { .. } => {
+        | EngineEvent::SyncEnded { .. }
+        | EngineEvent::Pinned { .. } => {
             return Outcome::unchanged();
         }
     }
