@@ -28,3 +28,6 @@ pub(crate) mod rollback;
 
 #[path = "live/rollback_git.rs"]
 mod rollback_git;
+
+#[path = "live/overlays.rs"]
+mod overlays;
