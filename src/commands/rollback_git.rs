@@ -111,7 +111,7 @@ async fn commit_and_push(
     let update = update_source(
         &app.source,
         &paths.cache_dir,
-        &[app.branch.clone()],
+        std::slice::from_ref(&app.branch),
         &Arc::new(Traffic::default()),
         NetworkLimits::default(),
     )
