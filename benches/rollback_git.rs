@@ -115,6 +115,7 @@ fn main() {
     )
     .unwrap();
     let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
 
     let has_kubectl = Command::new("kubectl")
         .args(["version", "--client"])
