@@ -2,6 +2,7 @@
 //! its exit code; errors become one line on stderr and exit code 2.
 
 mod check;
+mod demo;
 mod diff;
 mod health;
 mod history;
@@ -13,6 +14,7 @@ mod rollback_git;
 mod sim;
 mod status;
 mod sync;
+mod sync_all;
 mod table;
 mod tui;
 
@@ -69,6 +71,8 @@ pub enum CommandError {
     Audit(#[from] crate::sync::AuditError),
     #[error(transparent)]
     Pins(#[from] crate::sync::PinError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -153,6 +157,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Unpin { app }) => rollback::unpin(&cli.global, &app),
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
+        Some(Command::Demo(args)) => demo::run(&cli.global, &args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
             // Generated in memory: clap_complete panics when its writer fails.

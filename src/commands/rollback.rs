@@ -16,7 +16,7 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, Command
     }
     super::sync::run_at(
         global,
-        &args.app,
+        Some(&args.app),
         &args.flags,
         SyncTarget::Pin(args.to.clone()),
     )

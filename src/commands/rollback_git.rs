@@ -74,7 +74,7 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, Command
     // The same sync as `driftdeck sync`, at the commit just pushed.
     super::sync::run_at(
         global,
-        &app.name,
+        Some(&app.name),
         &args.flags,
         SyncTarget::Revision(outcome.commit.to_string()),
     )

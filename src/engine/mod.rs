@@ -15,6 +15,7 @@ mod settle;
 mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
+pub(crate) use desired::render_app;
 pub use desired::{DesiredError, desired_at};
 pub use settle::settle;
 
@@ -25,6 +26,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::{AppConfig, DriftConfig, Paths};
+use crate::resource::ResourceKey;
 use crate::source::LogEntry;
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
 
@@ -111,10 +113,12 @@ pub enum EngineCommand {
     /// objects as written.
     SetExact { exact: bool },
     /// Plan a sync of the app at `target`; answered by `EngineEvent::Planned`.
+    /// Of one of its objects only, with `only`.
     Plan {
         app: String,
         prune: bool,
         target: SyncTarget,
+        only: Option<ResourceKey>,
     },
     /// Plan afresh and run a sync of the app at `target`; answered by
     /// `Syncing` events and one `SyncEnded`, and for a rollback by
@@ -145,7 +149,7 @@ pub enum SyncTarget {
 }
 
 /// How to sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SyncCommand {
     /// Prune on this sync (else as the app says).
     pub prune: bool,
@@ -153,6 +157,8 @@ pub struct SyncCommand {
     pub force: bool,
     /// Only the server's dry run of the whole plan.
     pub dry_run: bool,
+    /// Sync this object of the app only (`s` on a resource in the TUI).
+    pub only: Option<ResourceKey>,
 }
 
 /// How the engine runs.

@@ -228,8 +228,8 @@ impl Sources {
                             context.send(ToContext::Exact(exact));
                         }
                     }
-                    Some(EngineCommand::Plan { app, prune, target }) => {
-                        self.targeted(&app, target, Purpose::Plan { prune });
+                    Some(EngineCommand::Plan { app, prune, target, only }) => {
+                        self.targeted(&app, target, Purpose::Plan { prune, only });
                     }
                     Some(EngineCommand::Sync { app, request, target }) => {
                         self.targeted(&app, target, Purpose::Sync { request });

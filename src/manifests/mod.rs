@@ -27,7 +27,7 @@ pub use limits::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, Reading, human_byte
 pub use load::{Loaded, Manifest, ManifestFile, Origin, is_manifest_path, load_file, load_files};
 pub use problems::{PortRef, Problem, Problems, ReferenceTarget, Severity, UnresolvedReference};
 pub use references::{KUSTOMIZATION_FILES, Reference, chart_references, kustomization_references};
-pub use render::{RenderError, Renderer};
+pub use render::{RenderError, Renderer, find_on_path};
 pub use validate::validate;
 
 /// The objects Git asks for, in file and document order.

@@ -17,6 +17,8 @@ use crate::engine::EngineCommand;
 mod engine;
 mod line;
 mod reading;
+mod rollback;
+mod sync;
 
 pub fn update(state: &mut State, msg: Msg) -> Outcome {
     let shown = diff_subject(state);
@@ -27,6 +29,11 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
             }
             if state.context() == Context::Prompt {
                 return line::key(state, key);
+            }
+            if state.unpin_asked.is_some() {
+                // Any key answers: only a confirm unpins.
+                let action = state.keymap.action(Context::Dialog, &key);
+                return rollback::answer_unpin(state, action);
             }
             match state.keymap.action(state.context(), &key) {
                 Some(action) => act(state, action),
@@ -97,14 +104,20 @@ fn act(state: &mut State, action: Action) -> Outcome {
     if let Some(scroll) = state.help {
         return act_in_help(state, action, scroll);
     }
+    if state.unpin_asked.is_some() {
+        return rollback::answer_unpin(state, Some(action));
+    }
+    if state.dialog.is_some() {
+        return sync::act_in_dialog(state, action);
+    }
     match action {
-        Action::Quit => Outcome::command(Command::Quit),
+        Action::Quit => sync::quit(state),
         Action::Help => {
             state.help = Some(0);
             Outcome::changed()
         }
         Action::Back => {
-            if state.notice.take().is_some() {
+            if state.notice.take().is_some() || state.sync_result.take().is_some() {
                 return Outcome::changed();
             }
             if line::clear_filter(state, state.focus) {
@@ -133,6 +146,11 @@ fn act(state: &mut State, action: Action) -> Outcome {
         Action::Yaml => reading::yaml(state),
         Action::SideBySide => reading::side_by_side(state),
         Action::ExternalDiff => reading::external_diff(state),
+        Action::Sync => sync::open(state),
+        Action::Rollback => rollback::open(state),
+        Action::Unpin => rollback::ask_unpin(state),
+        // Read only while a dialog is up.
+        Action::Confirm => Outcome::unchanged(),
         Action::FocusNext => focus(state, state.focus.next()),
         Action::FocusPrev => focus(state, state.focus.prev()),
         Action::Up
@@ -146,7 +164,7 @@ fn act(state: &mut State, action: Action) -> Outcome {
 
 fn act_in_help(state: &mut State, action: Action, scroll: usize) -> Outcome {
     let target = match action {
-        Action::Quit => return Outcome::command(Command::Quit),
+        Action::Quit => return sync::quit(state),
         Action::Help | Action::Back => {
             state.help = None;
             return Outcome::changed();
@@ -283,5 +301,9 @@ pub(super) fn keep_cursors_in_view(state: &mut State) {
 
 #[cfg(test)]
 mod line_tests;
+#[cfg(test)]
+mod rollback_tests;
+#[cfg(test)]
+mod sync_tests;
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,12 @@ mod sync_command;
 #[path = "live/rollback.rs"]
 pub(crate) mod rollback;
 
+#[path = "live/sync_all.rs"]
+mod sync_all;
+
+#[path = "live/inventory.rs"]
+mod inventory;
+
 #[path = "live/rollback_git.rs"]
 mod rollback_git;
 

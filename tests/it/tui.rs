@@ -17,6 +17,12 @@ mod live;
 #[path = "tui/reading.rs"]
 mod reading;
 
+#[path = "tui/rollback.rs"]
+mod rollback;
+
+#[path = "tui/sync.rs"]
+mod sync;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -2,6 +2,7 @@
 //! every app in the context, compared with their desired states whenever
 //! either changes. Reports are sent only when they changed.
 
+mod inventory;
 mod sync;
 
 pub(super) use sync::At;
@@ -15,7 +16,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::assess::{AppReport, assess, live_queries};
+use super::assess::{AppReport, assess};
 use super::exact::ExactCache;
 use super::{EngineEvent, EngineOptions, Generation, SyncCommand, SyncRefused};
 use crate::cluster::{
@@ -26,7 +27,7 @@ use crate::config::{AppConfig, DriftConfig, Paths};
 use crate::drift::ManualManagers;
 use crate::manifests::Checked;
 use crate::resource::{FIELD_MANAGER, ResourceKey, app_of};
-use crate::sync::{AuditLog, Operator};
+use crate::sync::{AuditLog, Inventory, Operator};
 
 /// Changes are gathered this long before apps are compared again.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -63,6 +64,7 @@ pub(super) enum ToContext {
         app: String,
         prune: bool,
         at: Option<Box<At>>,
+        only: Option<ResourceKey>,
     },
     /// `finished` hears whether the sync applied everything.
     Sync {
@@ -158,6 +160,8 @@ struct Slot {
     /// The revision the app is pinned to (a rollback): compared instead of
     /// the branch's head; auto-sync leaves a pinned app alone.
     pub(super) pinned: Option<String>,
+    /// What the app's last sync recorded it deployed.
+    inventory: Inventory,
 }
 
 struct Context {
@@ -248,6 +252,9 @@ impl Context {
                 Some(update) = live.recv() => {
                     let epoch = store.watch_epoch();
                     let changed = store.apply(update);
+                    if self.take_inventories(&changed, &store) {
+                        retrack = true;
+                    }
                     if store.watch_epoch() != epoch {
                         // Staleness is part of every app's view; a first list
                         // may show labels that make a watch needless.
@@ -343,13 +350,10 @@ impl Context {
                 pinned,
             } => {
                 if let Some(slot) = self.apps.get_mut(&app) {
-                    let (wanted, pods) = live_queries(&checked);
                     slot.desired = Some((revision, checked));
                     slot.pinned = pinned;
                     slot.failure = None;
-                    slot.wanted_keys = wanted.iter().map(|w| w.key.clone()).collect();
-                    slot.wanted = wanted;
-                    slot.pod_queries = pods;
+                    slot.set_wanted();
                 }
             }
             ToContext::DesiredFailed { app, cause } => {
@@ -562,6 +566,7 @@ impl Slot {
             last_settled: false,
             sync_cancel: None,
             pinned: None,
+            inventory: Inventory::default(),
         }
     }
 

@@ -11,6 +11,7 @@ use crate::cluster::{ClusterClient, KindCatalog, LiveStore};
 use crate::engine::assess::{assess, live_queries};
 use crate::engine::{EngineEvent, SyncCommand, SyncRefused};
 use crate::manifests::Checked;
+use crate::resource::ResourceKey;
 use crate::sync::{
     PlanRequest, SyncError, SyncOperation, SyncOptions, SyncPlan, SyncRequest, SyncStatus,
 };
@@ -40,9 +41,14 @@ impl Context {
         catalog: &KindCatalog,
     ) -> Option<ToContext> {
         match message {
-            ToContext::Plan { app, prune, at } => {
+            ToContext::Plan {
+                app,
+                prune,
+                at,
+                only,
+            } => {
                 let plan = self
-                    .plan(&app, prune, at.as_deref(), store)
+                    .plan(&app, prune, at.as_deref(), only.as_ref(), store)
                     .map(|planned| Arc::new(planned.plan))
                     .map_err(|refused| refused.message);
                 let _ = self.events.send(EngineEvent::Planned { app, plan });
@@ -75,12 +81,14 @@ impl Context {
     }
 
     /// The plan for a sync of the app at `at`, else at the revision last
-    /// compared (stamped with the app's pin if it is pinned there).
+    /// compared (stamped with the app's pin if it is pinned there), of one
+    /// object only with `only`.
     fn plan(
         &self,
         app: &str,
         prune: bool,
         at: Option<&At>,
+        only: Option<&ResourceKey>,
         store: &LiveStore,
     ) -> Result<Planned, SyncRefused> {
         let could_not_run = |message: String| SyncRefused {
@@ -134,6 +142,10 @@ impl Context {
             // revision, says the revision it is at.
             restamp: pin.is_some() || at.is_some(),
         })
+        .map(|plan| match only {
+            Some(key) => plan.only(key),
+            None => plan,
+        })
         .map_err(|err| SyncRefused {
             message: err.to_string(),
             could_not_run: false,
@@ -171,7 +183,7 @@ impl Context {
         let Planned {
             plan,
             rollback_from,
-        } = self.plan(app, request.prune, at, store)?;
+        } = self.plan(app, request.prune, at, request.only.as_ref(), store)?;
         let Some(slot) = self.apps.get_mut(app) else {
             return Ok(());
         };

@@ -12,15 +12,20 @@ use crate::engine::context::{At, ToContext};
 use crate::engine::desired::render_app;
 use crate::engine::{EngineEvent, SyncCommand, SyncRefused, SyncTarget};
 use crate::manifests::Checked;
-use crate::resource::short_revision;
+use crate::resource::{ResourceKey, short_revision};
 use crate::source::resolve_commit;
 use crate::sync::Pin;
 
 /// What a revision is rendered for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(in crate::engine) enum Purpose {
-    Plan { prune: bool },
-    Sync { request: SyncCommand },
+    Plan {
+        prune: bool,
+        only: Option<ResourceKey>,
+    },
+    Sync {
+        request: SyncCommand,
+    },
 }
 
 impl Sources {
@@ -81,7 +86,7 @@ impl Sources {
             Ok(rendered) => rendered,
             Err(cause) => return self.refuse(&app, purpose, cause),
         };
-        let finished = match purpose {
+        let finished = match &purpose {
             Purpose::Sync { request } if rollback && !request.dry_run => {
                 let (finished, applied) = oneshot::channel();
                 let (done, revision, checked) =
@@ -196,7 +201,12 @@ fn context_message(
     let app = app.to_string();
     let at = at.map(Box::new);
     match purpose {
-        Purpose::Plan { prune } => ToContext::Plan { app, prune, at },
+        Purpose::Plan { prune, only } => ToContext::Plan {
+            app,
+            prune,
+            at,
+            only,
+        },
         Purpose::Sync { request } => ToContext::Sync {
             app,
             request,

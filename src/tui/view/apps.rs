@@ -8,6 +8,7 @@ use super::symbols::{self, Mark};
 use super::{
     hint, list_title, pane_frame, render_rows, selection_style, spinner, stale_age, title,
 };
+use crate::resource::short_revision;
 use crate::text::{self, fit};
 use crate::tui::order::SortMode;
 use crate::tui::state::{AppState, Pane, State};
@@ -64,7 +65,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     );
 }
 
-/// `▶ guestbook     ✗ ◐`: the marker shows the selection without colour;
+/// `▶ guestbook pin 3f2a91c ✗ ◐`: the marker shows the selection without colour;
 /// the last column turns while a verdict is on its way, and is `!` while
 /// the app's repository cannot be read.
 fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'static> {
@@ -93,10 +94,28 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
             let age = stale_age(state, since).unwrap_or_default();
             Span::styled(format!(" ⚠{age}"), theme.warning)
         });
-    let stale_width = stale.as_ref().map_or(0, |s| text::width(&s.content));
+    // A running sync: objects done of those it writes.
+    let syncing = app.sync.as_ref().map(|run| {
+        let (done, total) = run.done_of_total();
+        let word = if run.cancelling { "stopping" } else { "sync" };
+        Span::styled(format!(" {word} {done}/{total}"), theme.progressing)
+    });
+    // A rollback's pin: the app is compared with it, not its branch's head.
+    let pinned = app
+        .report
+        .as_ref()
+        .and_then(|r| r.pinned.as_deref())
+        .map(|pin| Span::styled(format!(" pin {}", short_revision(pin)), theme.warning));
+    let extra_width = [&stale, &syncing, &pinned]
+        .into_iter()
+        .flatten()
+        .map(|s| text::width(&s.content))
+        .sum::<usize>();
     // Two for the marker, five for " ✗ ◐!" at the right.
-    let name = fit(&app.name, width.saturating_sub(7 + stale_width));
+    let name = fit(&app.name, width.saturating_sub(7 + extra_width));
     let mut spans = vec![Span::raw(marker), Span::raw(name)];
+    spans.extend(syncing);
+    spans.extend(pinned);
     spans.extend(stale);
     spans.extend([
         Span::raw(" "),

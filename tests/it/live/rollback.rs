@@ -30,7 +30,7 @@ async fn live_objects(world: &World) -> Vec<(String, Value)> {
 }
 
 /// Each object's revision and pin annotations.
-pub(super) async fn stamps(world: &World) -> Vec<(String, Value, Value)> {
+pub(crate) async fn stamps(world: &World) -> Vec<(String, Value, Value)> {
     live_objects(world)
         .await
         .into_iter()
@@ -49,7 +49,7 @@ pub(super) fn assert_ran(run: &Run) {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
 
-pub(super) async fn color(world: &World) -> Value {
+pub(crate) async fn color(world: &World) -> Value {
     let live = live_objects(world).await;
     let (_, settings) = live
         .iter()
@@ -59,7 +59,7 @@ pub(super) async fn color(world: &World) -> Value {
 }
 
 /// The app synced at a first commit (blue), then at a second (green).
-pub(super) async fn two_commits(world: &World) -> (String, String) {
+pub(crate) async fn two_commits(world: &World) -> (String, String) {
     let first = world.git(&["rev-parse", "HEAD"]);
     assert_ran(&world.driftdeck(&["sync", APP, "--yes"]).await);
     world.write(
