@@ -90,7 +90,13 @@ pub enum Command {
                       driftdeck.dev/pinned = REV, and pins the app to REV: it is compared \
                       with REV, not its branch's head, until `driftdeck unpin APP`. Exit \
                       code: 0 rolled back and pinned (and healthy), 1 the sync failed or the \
-                      app ended Degraded, 2 could not run (unknown app or revision)."
+                      app ended Degraded, 2 could not run (unknown app or revision). \
+                      With --git it rolls back in Git instead: one commit on the app's branch \
+                      restoring its files (for kustomize, every folder it refers to) as they \
+                      were at REV, authored and signed as git is configured, pushed, then \
+                      synced; with --branch (or rollback = \"merge-request\", or when the \
+                      remote refuses the branch) pushed to driftdeck/rollback-APP-abc1234 with \
+                      the URL of its merge request, leaving the cluster alone."
     )]
     Rollback(RollbackArgs),
     /// Remove an app's pin: it is compared with its branch's head again
@@ -194,6 +200,18 @@ pub struct RollbackArgs {
     /// The revision to roll back to: a commit id (short or full), a branch or a tag
     #[arg(long, value_name = "REV")]
     pub to: String,
+    /// Roll back in Git: one commit on the app's branch restoring its files
+    /// as they were at REV, pushed, then synced (no pin)
+    #[arg(long)]
+    pub git: bool,
+    /// With --git: push the commit to a new branch for a merge request
+    /// instead; the cluster is not touched
+    #[arg(long, requires = "git")]
+    pub branch: bool,
+    /// With --git: the commit message (else an editor opens on a terminal,
+    /// or the default message is used)
+    #[arg(short = 'm', long, requires = "git", value_name = "TEXT")]
+    pub message: Option<String>,
     #[command(flatten)]
     pub flags: SyncFlags,
 }

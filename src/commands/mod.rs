@@ -10,6 +10,7 @@ mod log;
 mod object_file;
 mod paths;
 mod rollback;
+mod rollback_git;
 mod sim;
 mod status;
 mod sync;

@@ -11,6 +11,9 @@ use crate::resource::short_revision;
 use crate::sync::PinFile;
 
 pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, CommandError> {
+    if args.git {
+        return super::rollback_git::run(global, args);
+    }
     super::sync::run_at(
         global,
         Some(&args.app),

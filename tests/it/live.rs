@@ -31,3 +31,9 @@ mod sync_all;
 
 #[path = "live/inventory.rs"]
 mod inventory;
+
+#[path = "live/rollback_git.rs"]
+mod rollback_git;
+
+#[path = "live/overlays.rs"]
+mod overlays;
