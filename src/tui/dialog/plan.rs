@@ -139,6 +139,7 @@ mod tests {
             prune: false,
             counts: Default::default(),
             steps: Vec::new(),
+            desired: Default::default(),
         }
     }
 
