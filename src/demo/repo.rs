@@ -3,6 +3,7 @@
 //! git runs without the user's global and system config, so their hooks,
 //! templates and signing settings play no part.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -14,15 +15,15 @@ use super::scenario::{Author, Commit};
 #[derive(Debug, Clone)]
 pub struct DemoRepo {
     pub dir: PathBuf,
-    /// The throwaway signing key; `None` without ssh-keygen.
-    key: Option<PathBuf>,
+    /// Each signing author's throwaway key, by email; none without ssh-keygen.
+    keys: BTreeMap<&'static str, PathBuf>,
     tools: Tools,
 }
 
 impl DemoRepo {
     /// A new repository at `dir` (which must be empty or absent), with a
-    /// throwaway SSH key in `keys_dir` to sign commits with, trusted by the
-    /// repository's own config so driftdeck shows the signatures as good.
+    /// throwaway SSH key in `keys_dir` for each author who signs, trusted by
+    /// the repository's own config so driftdeck shows the signatures as good.
     pub fn create(dir: &Path, keys_dir: &Path, tools: Tools) -> Result<DemoRepo, DemoError> {
         let empty = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
         if !empty {
@@ -35,31 +36,33 @@ impl DemoRepo {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let repo = DemoRepo {
             dir: dir.to_path_buf(),
-            key: None,
+            keys: BTreeMap::new(),
             tools,
         };
         repo.git(&["init", "-q", "-b", "main"])?;
-        let key = make_key(keys_dir)?;
-        if let Some(key) = &key {
-            let public = std::fs::read_to_string(key.with_extension("pub"))
-                .map_err(io(&key.with_extension("pub")))?;
-            let signers = keys_dir.join("allowed_signers");
-            let emails = [super::scenario::ADA, super::scenario::GRACE]
-                .map(|a| a.email)
-                .join(",");
-            std::fs::write(&signers, format!("{emails} namespaces=\"git\" {public}"))
-                .map_err(io(&signers))?;
-            let key_path = key.to_string_lossy();
-            let signers_path = signers.to_string_lossy();
-            for (name, value) in [
-                ("gpg.format", "ssh"),
-                ("user.signingkey", &key_path),
-                ("gpg.ssh.allowedSignersFile", &signers_path),
-            ] {
-                repo.git(&["config", name, value])?;
-            }
+        let mut keys = BTreeMap::new();
+        let mut signers = String::new();
+        for author in super::scenario::AUTHORS.iter().filter(|a| a.signs) {
+            let Some(key) = make_key(keys_dir, author.email)? else {
+                break;
+            };
+            // ssh-keygen writes the public key beside it, `.pub` added.
+            let public = PathBuf::from(format!("{}.pub", key.display()));
+            let public = std::fs::read_to_string(&public).map_err(io(&public))?;
+            signers.push_str(&format!("{} namespaces=\"git\" {public}", author.email));
+            keys.insert(author.email, key);
         }
-        Ok(DemoRepo { key, ..repo })
+        if !keys.is_empty() {
+            let file = keys_dir.join("allowed_signers");
+            std::fs::write(&file, signers).map_err(io(&file))?;
+            repo.git(&["config", "gpg.format", "ssh"])?;
+            repo.git(&[
+                "config",
+                "gpg.ssh.allowedSignersFile",
+                &file.to_string_lossy(),
+            ])?;
+        }
+        Ok(DemoRepo { keys, ..repo })
     }
 
     pub fn tools(&self) -> Tools {
@@ -67,7 +70,7 @@ impl DemoRepo {
     }
 
     pub fn signs(&self) -> bool {
-        self.key.is_some()
+        !self.keys.is_empty()
     }
 
     /// Writes every commit of the script, oldest first, and gives their ids.
@@ -133,8 +136,18 @@ impl DemoRepo {
             .unwrap_or_else(|_| jiff::Timestamp::now())
             .strftime("%Y-%m-%dT%H:%M:%S+0000")
             .to_string();
-        let mut args = vec!["commit", "-q", "-m", &commit.message];
-        if commit.author.signs && self.signs() {
+        let signing = commit
+            .author
+            .signs
+            .then(|| self.keys.get(commit.author.email))
+            .flatten()
+            .map(|key| format!("user.signingkey={}", key.display()));
+        let mut args = Vec::new();
+        if let Some(signing) = &signing {
+            args.extend(["-c", signing.as_str()]);
+        }
+        args.extend(["commit", "-q", "-m", &commit.message]);
+        if signing.is_some() {
             args.push("-S");
         }
         self.git_as(&args, commit.author, &date).map(|_| ())
@@ -185,23 +198,14 @@ impl DemoRepo {
 }
 
 /// A new ed25519 key without a passphrase, or `None` when ssh-keygen is missing.
-fn make_key(keys_dir: &Path) -> Result<Option<PathBuf>, DemoError> {
+fn make_key(keys_dir: &Path, email: &str) -> Result<Option<PathBuf>, DemoError> {
     std::fs::create_dir_all(keys_dir).map_err(|source| DemoError::Io {
         path: keys_dir.to_path_buf(),
         source,
     })?;
-    let key = keys_dir.join("demo_signing_key");
+    let key = keys_dir.join(email);
     let made = Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "driftdeck demo",
-            "-f",
-        ])
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", email, "-f"])
         .arg(&key)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -31,6 +31,9 @@ pub const ALAN: Author = Author {
     signs: false,
 };
 
+/// Everyone who commits to the demo repository.
+pub const AUTHORS: [Author; 3] = [ADA, GRACE, ALAN];
+
 /// One commit of the scripted history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
