@@ -15,6 +15,7 @@ mod settle;
 mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
+pub(crate) use desired::render_app;
 pub use desired::{DesiredError, desired_at};
 pub use settle::settle;
 

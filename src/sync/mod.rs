@@ -4,6 +4,7 @@
 
 mod audit;
 mod execute;
+pub mod inventory;
 mod operator;
 mod order;
 mod ownership;
@@ -23,6 +24,7 @@ pub use audit::{
 pub use execute::{
     DryRunFailure, ExecuteOptions, ObjectOutcome, ObjectResult, SyncProgress, execute,
 };
+pub use inventory::{INVENTORY_LABEL, Inventory};
 pub use operator::Operator;
 pub use order::{ARGOCD_SYNC_WAVE_ANNOTATION, SYNC_WAVE_ANNOTATION, kind_rank, wave_of};
 pub use ownership::taken_over;
@@ -111,11 +113,7 @@ impl SyncOptions {
                 dry_run_only: dry_run,
                 manual: ManualManagers::of(drift),
             },
-            lease_namespace: app
-                .sync
-                .lease_namespace
-                .clone()
-                .unwrap_or_else(|| app.namespace.clone()),
+            lease_namespace: inventory::namespace_of(app).to_string(),
             lease_duration: LEASE_DURATION,
             automatic: false,
         }
@@ -247,6 +245,18 @@ pub async fn run(
     }
 
     let executed = execute(client, catalog, plan, &options.execute, progress, &cancel).await;
+    // Recorded under the Lease, and only once everything applied: a failed
+    // sync's objects carry the label, which is enough to find them.
+    let recorded = match &executed {
+        Ok(objects)
+            if objects.iter().all(|o| {
+                o.result != ObjectResult::Failed && o.result != ObjectResult::NotStarted
+            }) =>
+        {
+            record_inventory(client, catalog, plan, options, objects).await
+        }
+        _ => Ok(()),
+    };
     let released = lease.release().await;
     let (result, objects, status, mut error) = match executed {
         Ok(objects) => {
@@ -267,6 +277,10 @@ pub async fn run(
             (Err(err), Vec::new(), SyncStatus::Failed, error)
         }
     };
+    if let Err(err) = recorded {
+        tracing::warn!(app = %plan.app, %err, "the inventory was not written");
+        error.get_or_insert_with(|| format!("the inventory was not written: {err}"));
+    }
     if let Err(err) = released {
         tracing::warn!(app = %plan.app, %err, "the sync Lease was not released; it expires by itself");
         error.get_or_insert_with(|| err.to_string());
@@ -284,4 +298,29 @@ pub async fn run(
         }))?;
     }
     result.map(|()| done)
+}
+
+/// Writes what the app now has in the cluster: every desired object, and the
+/// objects a prune left (prune off, or a guard): they are still the app's.
+async fn record_inventory(
+    client: &ClusterClient,
+    catalog: &mut KindCatalog,
+    plan: &SyncPlan,
+    options: &SyncOptions,
+    objects: &[ObjectOutcome],
+) -> Result<(), String> {
+    let mut deployed = plan.desired.clone();
+    for step in &plan.steps {
+        let left = step.action == SyncAction::Prune
+            && objects
+                .iter()
+                .any(|o| o.key == step.key && o.result != ObjectResult::Pruned);
+        if left {
+            deployed
+                .objects
+                .insert(step.key.clone(), step.api_version.clone());
+        }
+    }
+    let key = inventory::key_in(&plan.app, &options.lease_namespace);
+    inventory::write(client, catalog, &plan.app, &key, &deployed).await
 }

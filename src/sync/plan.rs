@@ -5,13 +5,14 @@
 //! log records; the objects to apply travel with it but are never serialized
 //! (Secrets). Pure.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::inventory::{self, Inventory};
 use super::order::{kind_rank, wave_of};
 use crate::config::AppConfig;
 use crate::drift::{ChangeKind, ManualManagers, ResourceResult, ResourceStatus};
@@ -121,6 +122,11 @@ pub struct SyncPlan {
     pub counts: PlanCounts,
     /// Applies in order, then prunes in reverse order.
     pub steps: Vec<SyncStep>,
+    /// Every object of the desired state: the inventory a successful sync
+    /// records (with the prunes it did not do). Not in the JSON: the steps
+    /// say what changes.
+    #[serde(skip)]
+    pub desired: Inventory,
 }
 
 impl SyncPlan {
@@ -201,7 +207,8 @@ pub struct PlanRequest<'a> {
     /// The comparison of every desired object with live (Synced, OutOfSync,
     /// Missing, Unknown); Extra results are not needed.
     pub results: &'a [ResourceResult],
-    /// The live objects: those the desired state names and those labelled as the app's.
+    /// The live objects: those the desired state names, those labelled as
+    /// the app's, and its inventory with the objects it lists.
     pub live: &'a BTreeMap<ResourceKey, Arc<Value>>,
     /// Prune on this sync (`prune = true` or `--prune`).
     pub prune: bool,
@@ -230,12 +237,17 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
     let results: HashMap<&ResourceKey, &ResourceResult> =
         request.results.iter().map(|r| (&r.key, r)).collect();
     let mut applies = Vec::new();
-    let mut desired_keys = BTreeSet::new();
+    let mut desired = Inventory {
+        revision: request.revision.to_string(),
+        objects: BTreeMap::new(),
+    };
     for object in &request.checked.desired.objects {
         let key = object.id.resource_key();
-        if !desired_keys.insert(key.clone()) {
+        if desired.contains(&key) {
             continue;
         }
+        let api_version = api_version(&object.id.group, &object.id.version);
+        desired.objects.insert(key.clone(), api_version.clone());
         let live = request.live.get(&key);
         let result = results.get(&key);
         let action = match result.map(|r| r.status) {
@@ -293,7 +305,7 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         takes_over.sort();
         takes_over.dedup();
         applies.push(SyncStep {
-            api_version: api_version(&object.id.group, &object.id.version),
+            api_version,
             object: stamped(&object.value, &key, &app.name, request.revision),
             key,
             action,
@@ -304,9 +316,12 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         });
     }
 
+    // The app's objects no longer in Git: those with its label, and those
+    // its last sync applied that carry no label now.
+    let deployed = inventory::recorded(app, request.live);
     let mut prunes = Vec::new();
     for (key, live) in request.live {
-        if desired_keys.contains(key) || app_of(live) != Some(app.name.as_str()) {
+        if desired.contains(key) || !deployed.holds(&app.name, key, live) {
             continue;
         }
         let skipped = if !request.prune {
@@ -366,6 +381,7 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         prune: request.prune,
         counts,
         steps,
+        desired,
     })
 }
 

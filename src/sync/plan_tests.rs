@@ -142,6 +142,49 @@ fn prune_never_touches_unlabelled_or_other_apps_objects() {
     assert_eq!(pruned, vec!["old"]);
 }
 
+/// The app's inventory ConfigMap listing `objects`.
+fn inventory_of(objects: &[&Value]) -> Value {
+    let shop = app("");
+    let listed = Inventory {
+        revision: REV.to_string(),
+        objects: objects
+            .iter()
+            .map(|o| {
+                let api_version = o["apiVersion"].as_str().unwrap().to_string();
+                (ResourceKey::of(o).unwrap(), api_version)
+            })
+            .collect(),
+    };
+    listed.to_object("shop", &inventory::key_of(&shop))
+}
+
+#[test]
+fn unlabelled_objects_the_inventory_lists_are_pruned_with_the_same_guards() {
+    let leftover = config_map("leftover", "1");
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "old"}});
+    let mut relabelled = config_map("moved", "1");
+    relabelled["metadata"]["labels"] = json!({APP_LABEL: "blog"});
+    let live = [
+        inventory_of(&[&leftover, &namespace, &relabelled]),
+        leftover.clone(),
+        namespace.clone(),
+        relabelled,
+        config_map("by-hand", "1"),
+    ];
+    let plan = plan_for(&app(""), &[config_map("kept", "1")], &live, true).unwrap();
+    assert_eq!(
+        summary(&plan),
+        vec![
+            "Create ConfigMap shop/kept",
+            "Prune ConfigMap shop/leftover",
+            "Prune Namespace old (skipped)",
+        ],
+        "another app's label wins over the inventory; the inventory itself and \
+         unlisted unlabelled objects are never pruned"
+    );
+    assert_eq!(plan.desired.objects.len(), 1);
+}
+
 #[test]
 fn prunes_are_listed_but_not_done_when_prune_is_off() {
     let live = [ours(config_map("old", "1"))];

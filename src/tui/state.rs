@@ -260,6 +260,9 @@ pub struct State {
     pub help: Option<usize>,
     /// A warning for the operator (a bad theme file), until dismissed.
     pub notice: Option<String>,
+    /// A line that stays above the status bar when there is no notice
+    /// (the demo says what it is and how to leave).
+    pub banner: Option<String>,
     /// `None` until the engine counts.
     pub requests: Option<RequestCounts>,
     pub readonly: bool,
@@ -320,6 +323,7 @@ impl State {
             cursors: Cursors::default(),
             help: None,
             notice: None,
+            banner: None,
             requests: None,
             readonly: config.ui.readonly,
             config_file: config_file.to_path_buf(),

@@ -25,3 +25,6 @@ mod sync_command;
 
 #[path = "live/sync_all.rs"]
 mod sync_all;
+
+#[path = "live/inventory.rs"]
+mod inventory;

@@ -163,7 +163,17 @@ fn cut_at_word(text: &str, width: usize) -> Option<String> {
 }
 
 /// A warning, with the key that dismisses it, wrapped to the width.
-pub fn notice_lines(state: &State, notice: &str, width: usize) -> Vec<Line<'static>> {
+/// The lines above the status bar: the notice, else the banner; none
+/// without either.
+pub fn notice_lines(state: &State, width: usize) -> Vec<Line<'static>> {
+    match (&state.notice, &state.banner) {
+        (Some(notice), _) => warning_lines(state, notice, width),
+        (None, Some(banner)) => wrapped(&format!(" {banner}"), width, state.theme.title),
+        (None, None) => Vec::new(),
+    }
+}
+
+fn warning_lines(state: &State, notice: &str, width: usize) -> Vec<Line<'static>> {
     let dismiss = state
         .keymap
         .keys(Action::Back)
@@ -173,8 +183,8 @@ pub fn notice_lines(state: &State, notice: &str, width: usize) -> Vec<Line<'stat
     wrapped(&format!(" ⚠ {notice}{dismiss}"), width, state.theme.warning)
 }
 
-pub fn render_notice(frame: &mut Frame, area: Rect, state: &State, notice: &str) {
-    let lines = notice_lines(state, notice, usize::from(area.width));
+pub fn render_notice(frame: &mut Frame, area: Rect, state: &State) {
+    let lines = notice_lines(state, usize::from(area.width));
     super::render_rows(frame, area, lines, None, state.theme.warning);
 }
 
