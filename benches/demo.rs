@@ -9,6 +9,8 @@
 //!   (`DRIFTDECK_DEMO_TEAM_SECS=2`, ten times its usual pace) (goal: under
 //!   80 MB, no growth between the first and the last).
 //!
+//! Run:
+//!
 //!     cargo bench --bench demo
 //!     DEMO_ROUNDS=3 DEMO_MINUTES=1 cargo bench --bench demo    # quicker
 
@@ -39,12 +41,10 @@ impl Demo {
             env!("CARGO_BIN_EXE_driftdeck")
         ));
         assert!(command.status().unwrap().success());
-        let demo = Demo { socket, pid: 0 };
+        let mut demo = Demo { socket, pid: 0 };
         let pid = demo.tmux(&["list-panes", "-F", "#{pane_pid}"]);
-        Some(Demo {
-            pid: pid.trim().parse().unwrap(),
-            ..demo
-        })
+        demo.pid = pid.trim().parse().unwrap();
+        Some(demo)
     }
 
     fn tmux(&self, args: &[&str]) -> String {

@@ -127,6 +127,10 @@ pub struct SyncPlan {
     /// say what changes.
     #[serde(skip)]
     pub desired: Inventory,
+    /// The one object this sync is narrowed to (`s` on a resource in the
+    /// TUI); such a sync leaves the app's inventory as it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub only: Option<ResourceKey>,
 }
 
 impl SyncPlan {
@@ -141,6 +145,7 @@ impl SyncPlan {
         self.steps
             .retain(|s| same_object(&s.key, key, &self.namespace));
         self.counts = PlanCounts::of(&self.steps);
+        self.only = Some(key.clone());
         self
     }
 
@@ -382,6 +387,7 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         counts,
         steps,
         desired,
+        only: None,
     })
 }
 
