@@ -20,6 +20,9 @@ use super::{
 
 #[path = "../../tests/common/git.rs"]
 mod common_git;
+#[path = "../../tests/common/memory.rs"]
+mod memory;
+use memory::memory_kib;
 
 const APPS: usize = 10;
 
@@ -113,16 +116,6 @@ async fn driftdeck(setup: &Setup, kubeconfig: &Path, home: &str, args: &[&str]) 
         code: status.code(),
         stderr: read_stderr.await.unwrap(),
     }
-}
-
-fn memory_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 fn one_app() -> Vec<(String, String)> {

@@ -38,6 +38,16 @@ pub struct PlannedChange {
     pub by_hand: Option<String>,
 }
 
+/// `data.k`, or `spec.replicas (by hand, kubectl-scale)`.
+impl fmt::Display for PlannedChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.by_hand {
+            Some(manager) => write!(f, "{} (by hand, {manager})", self.path),
+            None => write!(f, "{}", self.path),
+        }
+    }
+}
+
 /// One object of the plan.
 #[derive(Clone, PartialEq, Serialize)]
 pub struct SyncStep {
