@@ -475,14 +475,7 @@ pub(super) fn print_plan(out: &mut impl Write, plan: &SyncPlan) -> std::io::Resu
             SyncAction::Prune => "prune",
         };
         let mut line = format!("  {action:<6} {}", step.key);
-        let fields: Vec<String> = step
-            .changes
-            .iter()
-            .map(|c| match &c.by_hand {
-                Some(manager) => format!("{} (by hand, {manager})", c.path),
-                None => c.path.clone(),
-            })
-            .collect();
+        let fields: Vec<String> = step.changes.iter().map(ToString::to_string).collect();
         if !fields.is_empty() {
             // Field names come from Git: no terminal control reaches the screen.
             let fields: String = fields

@@ -463,6 +463,14 @@ impl Keymap {
             .map(|(action, _)| *action)
     }
 
+    /// The key hints show for an action (its first), `""` when it has none.
+    pub fn hint_key(&self, action: Action) -> String {
+        self.keys(action)
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
     /// The keys bound to an action, the first one being the one hints show.
     pub fn keys(&self, action: Action) -> &[KeyChord] {
         self.bindings
