@@ -11,11 +11,13 @@ mod assess;
 mod context;
 mod desired;
 mod exact;
+mod preview;
 mod settle;
 mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
 pub use desired::{DesiredError, desired_at};
+pub use preview::{DeployPreview, compare_revisions, preview};
 pub use settle::settle;
 
 use std::sync::Arc;
@@ -74,6 +76,18 @@ pub enum EngineEvent {
         app: String,
         outcome: Result<SyncOutcome, SyncRefused>,
     },
+    /// The commits of the app's branch that change what it renders from
+    /// (its path), at the head the history was walked from.
+    PathCommits {
+        app: String,
+        generation: Generation,
+        touching: Arc<std::collections::HashSet<gix::ObjectId>>,
+    },
+    /// The answer to `EngineCommand::Preview`.
+    Previewed {
+        app: String,
+        preview: Arc<DeployPreview>,
+    },
 }
 
 /// Why a sync wrote nothing.
@@ -112,6 +126,13 @@ pub enum EngineCommand {
     Sync { app: String, request: SyncCommand },
     /// Stop the app's running sync once the objects in flight are done.
     CancelSync { app: String },
+    /// What deploying `to` would change against the deployed revision
+    /// `from`; answered by `EngineEvent::Previewed`.
+    Preview {
+        app: String,
+        from: Option<String>,
+        to: String,
+    },
 }
 
 /// How to sync.

@@ -40,6 +40,7 @@ pub enum Action {
     Yaml,
     SideBySide,
     ExternalDiff,
+    AllCommits,
 }
 
 /// Where keys are read. Two actions may share a key only in different contexts.
@@ -83,7 +84,7 @@ const PANES_ONLY: &[Context] = &[Context::Panes];
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -105,6 +106,7 @@ impl Action {
         Action::Yaml,
         Action::SideBySide,
         Action::ExternalDiff,
+        Action::AllCommits,
         Action::Refresh,
         Action::Help,
         Action::Quit,
@@ -245,6 +247,14 @@ impl Action {
                 description: "open the diff in the external viewer",
                 section: Section::Read,
                 default_keys: &["e"],
+                contexts: PANES_ONLY,
+                hint: None,
+            },
+            Action::AllCommits => ActionSpec {
+                name: "all_commits",
+                description: "all the branch's commits, or the app's",
+                section: Section::Read,
+                default_keys: &["a"],
                 contexts: PANES_ONLY,
                 hint: None,
             },
