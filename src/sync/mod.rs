@@ -9,6 +9,8 @@ mod operator;
 mod order;
 mod ownership;
 mod plan;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use std::time::{Duration, Instant};
 
@@ -130,6 +132,39 @@ pub struct SyncOutcome {
     pub duration_ms: u64,
     /// The first object that failed and why.
     pub error: Option<String>,
+}
+
+impl SyncOutcome {
+    /// `synced: 1 created, 2 updated, 0 pruned at 3f2a91c in 0.4s`, or what
+    /// the server's dry run passed; what was done first, for a short line.
+    pub fn summary(&self) -> String {
+        let done =
+            |result: ObjectResult| self.objects.iter().filter(|o| o.result == result).count();
+        let what = if self.dry_run {
+            format!(
+                "server dry run passed for {} objects, nothing written",
+                done(ObjectResult::DryRunPassed)
+            )
+        } else {
+            format!(
+                "{} created, {} updated, {} pruned",
+                done(ObjectResult::Created),
+                done(ObjectResult::Updated),
+                done(ObjectResult::Pruned)
+            )
+        };
+        let status = match self.status {
+            SyncStatus::Succeeded => "synced",
+            SyncStatus::Failed => "sync failed",
+            SyncStatus::Cancelled => "sync cancelled",
+            SyncStatus::Interrupted => "sync interrupted",
+        };
+        format!(
+            "{status}: {what} at {} in {:.1}s",
+            crate::resource::short_revision(&self.revision),
+            self.duration_ms as f64 / 1000.0
+        )
+    }
 }
 
 /// What a sync needs besides the catalog and its channels.

@@ -95,6 +95,21 @@ pub struct PlanCounts {
     pub skipped: usize,
 }
 
+impl PlanCounts {
+    fn of(steps: &[SyncStep]) -> PlanCounts {
+        let mut counts = PlanCounts::default();
+        for step in steps {
+            match (step.is_done(), step.action) {
+                (false, _) => counts.skipped += 1,
+                (true, SyncAction::Create) => counts.create += 1,
+                (true, SyncAction::Update) => counts.update += 1,
+                (true, SyncAction::Prune) => counts.prune += 1,
+            }
+        }
+        counts
+    }
+}
+
 /// A sync of one app at one revision.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SyncPlan {
@@ -118,6 +133,15 @@ impl SyncPlan {
     /// Nothing to write: the app is Synced.
     pub fn is_empty(&self) -> bool {
         self.steps.iter().all(|s| !s.is_done())
+    }
+
+    /// The plan narrowed to one object (a sync of that object only): its
+    /// step if it has one, else nothing to do.
+    pub fn only(mut self, key: &ResourceKey) -> SyncPlan {
+        self.steps
+            .retain(|s| same_object(&s.key, key, &self.namespace));
+        self.counts = PlanCounts::of(&self.steps);
+        self
     }
 
     /// The applies (creates and updates) to do, wave by wave in order.
@@ -349,15 +373,7 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
     prunes.reverse();
     let mut steps = applies;
     steps.extend(prunes);
-    let mut counts = PlanCounts::default();
-    for step in &steps {
-        match (step.is_done(), step.action) {
-            (false, _) => counts.skipped += 1,
-            (true, SyncAction::Create) => counts.create += 1,
-            (true, SyncAction::Update) => counts.update += 1,
-            (true, SyncAction::Prune) => counts.prune += 1,
-        }
-    }
+    let counts = PlanCounts::of(&steps);
     Ok(SyncPlan {
         app: app.name.clone(),
         revision: request.revision.to_string(),
@@ -367,6 +383,17 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         steps,
         desired,
     })
+}
+
+/// Whether two keys name one object, a namespace left out meaning the app's.
+fn same_object(a: &ResourceKey, b: &ResourceKey, namespace: &str) -> bool {
+    let namespace_of = |k: &ResourceKey| k.namespace.clone().unwrap_or_default();
+    a.group == b.group
+        && a.kind == b.kind
+        && a.name == b.name
+        && (a.namespace == b.namespace
+            || namespace_of(a).is_empty() && namespace_of(b) == namespace
+            || namespace_of(b).is_empty() && namespace_of(a) == namespace)
 }
 
 /// The manifests' problem for a folder that renders no object.

@@ -3,6 +3,7 @@
 //! commands; a pure `view` draws the state. The loop owns the state alone.
 
 pub mod commit_log;
+pub mod dialog;
 mod event_loop;
 mod external;
 pub mod filter;
@@ -14,6 +15,7 @@ pub mod order;
 pub mod prompt;
 mod sides;
 pub mod state;
+pub mod syncing;
 mod terminal;
 pub mod theme;
 mod update;

@@ -58,6 +58,7 @@ pub(super) enum ToContext {
     Plan {
         app: String,
         prune: bool,
+        only: Option<ResourceKey>,
     },
     Sync {
         app: String,
