@@ -11,12 +11,14 @@ mod assess;
 mod context;
 mod desired;
 mod exact;
+mod preview;
 mod settle;
 mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
 pub(crate) use desired::render_app;
 pub use desired::{DesiredError, desired_at};
+pub use preview::{DeployPreview, compare_revisions, preview};
 pub use settle::settle;
 
 use std::sync::Arc;
@@ -82,6 +84,18 @@ pub enum EngineEvent {
         app: String,
         pinned: Result<Option<String>, String>,
     },
+    /// The commits of the app's branch that change what it renders from
+    /// (its path), at the head the history was walked from.
+    PathCommits {
+        app: String,
+        generation: Generation,
+        touching: Arc<std::collections::HashSet<gix::ObjectId>>,
+    },
+    /// The answer to `EngineCommand::Preview`.
+    Previewed {
+        app: String,
+        preview: Arc<DeployPreview>,
+    },
 }
 
 /// Why a sync wrote nothing.
@@ -133,6 +147,13 @@ pub enum EngineCommand {
     /// Remove the app's pin: it is compared with its branch's head again
     /// (the next sync goes there); answered by `Pinned`.
     Unpin { app: String },
+    /// What deploying `to` would change against the deployed revision
+    /// `from`; answered by `EngineEvent::Previewed`.
+    Preview {
+        app: String,
+        from: Option<String>,
+        to: String,
+    },
 }
 
 /// The revision a sync goes to.

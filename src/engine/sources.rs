@@ -3,9 +3,10 @@
 //! once and published batch by batch; the results handed to the task of
 //! each app's cluster context, or to the UI.
 
+mod gitops_log;
 mod targets;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -39,6 +40,8 @@ struct Followed {
     /// The tracked branch does not exist: an error no successful poll ends,
     /// only the branch's return.
     branch_missing: bool,
+    /// The commits that change the app's path, at the head walked last.
+    touching: Option<(String, Arc<HashSet<gix::ObjectId>>)>,
 }
 
 /// A branch of a repository, as apps track it (`None`: the default branch).
@@ -77,6 +80,12 @@ enum Done {
         revision: String,
         checked: Arc<Checked>,
     },
+    /// The commits that change an app's path.
+    Touching {
+        app: usize,
+        revision: String,
+        touching: HashSet<gix::ObjectId>,
+    },
 }
 
 pub(super) async fn run(
@@ -108,6 +117,7 @@ pub(super) async fn run(
                 error: None,
             },
             branch_missing: false,
+            touching: None,
             config,
         })
         .collect();
@@ -238,6 +248,7 @@ impl Sources {
                         self.to_context_of(&app, ToContext::CancelSync { app: app.clone() });
                     }
                     Some(EngineCommand::Unpin { app }) => self.unpin(&app),
+                    Some(EngineCommand::Preview { app, from, to }) => self.preview(&app, from, to),
                     None => return,
                 },
                 _ = requests_made.notified() => self.report_counts(&pollers, &mut last_counts),
@@ -257,6 +268,7 @@ impl Sources {
             && self.walk_histories
         {
             self.walk((source.clone(), tracked.clone()), &commit.to_string());
+            self.walk_paths(&source, tracked, &commit.to_string());
         }
         let indexes = self.by_source.get(&source).cloned().unwrap_or_default();
         let mut to_render = Vec::new();
@@ -346,6 +358,15 @@ impl Sources {
                     });
                 }
             }
+            Done::Touching {
+                app,
+                revision,
+                touching,
+            } => {
+                let followed = &mut self.followed[app];
+                followed.touching = Some((revision, Arc::new(touching)));
+                self.publish_touching(app);
+            }
             Done::Walked {
                 branch,
                 revision,
@@ -413,6 +434,7 @@ impl Sources {
         // The history is the same unless the branch moves: answer again.
         let branch = (followed.source.clone(), followed.config.branch.clone());
         self.publish_history(&branch);
+        self.publish_touching(index);
     }
 
     /// Renders an app at a revision on the blocking pool.

@@ -40,6 +40,7 @@ pub enum Action {
     Yaml,
     SideBySide,
     ExternalDiff,
+    AllCommits,
     Sync,
     Rollback,
     Unpin,
@@ -91,7 +92,7 @@ const DIALOG_ONLY: &[Context] = &[Context::Dialog];
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -113,6 +114,7 @@ impl Action {
         Action::Yaml,
         Action::SideBySide,
         Action::ExternalDiff,
+        Action::AllCommits,
         Action::Refresh,
         Action::Sync,
         Action::Rollback,
@@ -257,6 +259,14 @@ impl Action {
                 description: "open the diff in the external viewer",
                 section: Section::Read,
                 default_keys: &["e"],
+                contexts: PANES_ONLY,
+                hint: None,
+            },
+            Action::AllCommits => ActionSpec {
+                name: "all_commits",
+                description: "all the branch's commits, or the app's",
+                section: Section::Read,
+                default_keys: &["a"],
                 contexts: PANES_ONLY,
                 hint: None,
             },

@@ -2,6 +2,7 @@
 //! replies) go through a pure `update` that changes the `State` and returns
 //! commands; a pure `view` draws the state. The loop owns the state alone.
 
+pub mod commit_log;
 pub mod dialog;
 mod event_loop;
 mod external;

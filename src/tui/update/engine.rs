@@ -31,22 +31,42 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             generation,
             commits,
         } => {
-            let selected = state
-                .selected_app()
-                .and_then(|a| a.commits.as_ref())
-                .and_then(|c| c.get(state.cursors.commits.selected))
-                .map(|c| c.id);
+            let selected = state.selected_commit().map(|c| c.id);
             let is_selected = is_selected(state, &app);
             let Some(target) = current(&mut state.apps, &app, generation) else {
                 return Outcome::unchanged();
             };
-            if is_selected
-                && let Some(index) = selected.and_then(|id| commits.iter().position(|c| c.id == id))
-            {
-                state.cursors.commits.selected = index;
-            }
             target.commits = Some(commits);
             target.history_error = None;
+            if is_selected {
+                keep_commit(state, selected);
+            }
+        }
+        EngineEvent::PathCommits {
+            app,
+            generation,
+            touching,
+        } => {
+            let selected = state.selected_commit().map(|c| c.id);
+            let is_selected = is_selected(state, &app);
+            let Some(target) = current(&mut state.apps, &app, generation) else {
+                return Outcome::unchanged();
+            };
+            target.touching = Some(touching);
+            if is_selected {
+                keep_commit(state, selected);
+            }
+        }
+        EngineEvent::Previewed { app, preview } => {
+            let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
+                return Outcome::unchanged();
+            };
+            // Only the answer to the last Enter.
+            if target.previewing.is_none_or(|id| !preview.is_for(&id)) {
+                return Outcome::unchanged();
+            }
+            target.previewing = None;
+            target.preview = Some(preview);
         }
         EngineEvent::HistoryFailed {
             app,
@@ -96,6 +116,23 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
     }
     keep_cursors_in_view(state);
     Outcome::changed()
+}
+
+/// Puts the commits cursor back on the commit it was on, in the new list.
+fn keep_commit(state: &mut State, selected: Option<gix::ObjectId>) {
+    let Some(id) = selected else {
+        return;
+    };
+    let Some(commits) = state.selected_app().and_then(|a| a.commits.clone()) else {
+        return;
+    };
+    if let Some(position) = state
+        .listed_commits()
+        .iter()
+        .position(|&index| commits.get(index).is_some_and(|c| c.id == id))
+    {
+        state.cursors.commits.selected = position;
+    }
 }
 
 fn is_selected(state: &State, app: &str) -> bool {
