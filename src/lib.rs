@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod drift;
 pub mod engine;
+pub mod engines;
 pub mod logging;
 pub mod manifests;
 pub mod names;

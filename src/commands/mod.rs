@@ -121,7 +121,24 @@ fn engine_options(
         exact,
         one_shot,
         drift: config.drift.clone(),
+        engines: config.engines.clone(),
+        contexts: read_contexts(global, config),
     }
+}
+
+/// The contexts whose engine apps are shown: `--context`, else those of
+/// the config's apps, else the current one.
+fn read_contexts(global: &GlobalArgs, config: &Config) -> Vec<Option<String>> {
+    if global.context.is_some() {
+        return vec![global.context.clone()];
+    }
+    let mut contexts: Vec<Option<String>> = config.apps.iter().map(|a| a.context.clone()).collect();
+    contexts.sort();
+    contexts.dedup();
+    if contexts.is_empty() {
+        contexts.push(None);
+    }
+    contexts
 }
 
 /// The runtime a headless command runs the engine on.

@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::{AppConfig, DriftConfig, Paths};
+use crate::engines::{ActionKind, ActionProgress, EnginesConfig};
 use crate::source::LogEntry;
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
 
@@ -74,6 +75,19 @@ pub enum EngineEvent {
         app: String,
         outcome: Result<SyncOutcome, SyncRefused>,
     },
+    /// The engine apps (Argo CD, Flux) of a context, whenever the set
+    /// changes; sent once the context's engine watches have listed (an
+    /// empty list when it serves no engine's kinds).
+    ControllerApps {
+        context: Option<String>,
+        apps: Vec<String>,
+    },
+    /// How an action asked of an engine app goes (`ControllerAction`):
+    /// refused or failed to write (`Err`), waiting, or done.
+    ControllerActed {
+        app: String,
+        progress: Result<ActionProgress, String>,
+    },
 }
 
 /// Why a sync wrote nothing.
@@ -112,6 +126,9 @@ pub enum EngineCommand {
     Sync { app: String, request: SyncCommand },
     /// Stop the app's running sync once the objects in flight are done.
     CancelSync { app: String },
+    /// Ask an engine app's engine to act (sync, refresh, suspend, resume);
+    /// answered by `ControllerActed` events.
+    ControllerAction { app: String, action: ActionKind },
 }
 
 /// How to sync.
@@ -142,6 +159,11 @@ pub struct EngineOptions {
     /// The config's `[drift]` table: which field managers' fields are
     /// changes made by hand, beyond the built-in ones.
     pub drift: DriftConfig,
+    /// The config's `[engines]` table.
+    pub engines: EnginesConfig,
+    /// Contexts read for their engine apps even when no native app is in
+    /// them (the apps' contexts are read anyway).
+    pub contexts: Vec<Option<String>>,
 }
 
 /// Commits listed per app in the history.

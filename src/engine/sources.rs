@@ -102,6 +102,20 @@ pub(super) async fn run(
             });
     }
 
+    // Contexts read for their engine apps alone.
+    for context in &options.contexts {
+        if !contexts.contains_key(context) {
+            let task = ContextTask::spawn(
+                &options,
+                &paths,
+                context.clone(),
+                events.clone(),
+                requests_made.clone(),
+            );
+            contexts.insert(context.clone(), task);
+        }
+    }
+
     // One poller per repository, for all the branches its apps track.
     let (source_events, mut source_rx) = mpsc::channel(64);
     let mut by_source: HashMap<SourceLocation, Vec<usize>> = HashMap::new();
@@ -193,6 +207,15 @@ impl Sources {
                     }
                     Some(EngineCommand::CancelSync { app }) => {
                         self.to_context_of(&app, ToContext::CancelSync { app: app.clone() });
+                    }
+                    // Only the context that found the engine app acts on it.
+                    Some(EngineCommand::ControllerAction { app, action }) => {
+                        for context in self.contexts.values() {
+                            context.send(ToContext::ControllerAction {
+                                app: app.clone(),
+                                action: action.clone(),
+                            });
+                        }
                     }
                     None => return,
                 },
@@ -340,6 +363,13 @@ impl Sources {
         pollers: &HashMap<SourceLocation, PollerHandle>,
     ) {
         let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
+            // An engine app: the context that found it asks its engine.
+            for context in self.contexts.values() {
+                context.send(ToContext::Generation {
+                    app: app.to_string(),
+                    generation,
+                });
+            }
             return;
         };
         let followed = &mut self.followed[index];

@@ -216,6 +216,8 @@ pub fn guestbook_report() -> AppReport {
         )],
         stale_since: None,
         stale_cause: None,
+        engine: None,
+        controller: None,
     }
 }
 
@@ -240,6 +242,8 @@ pub fn podinfo_report() -> AppReport {
         problems: Vec::new(),
         stale_since: None,
         stale_cause: None,
+        engine: None,
+        controller: None,
     }
 }
 

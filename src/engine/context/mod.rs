@@ -2,6 +2,7 @@
 //! every app in the context, compared with their desired states whenever
 //! either changes. Reports are sent only when they changed.
 
+mod controllers;
 mod sync;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -65,6 +66,11 @@ pub(super) enum ToContext {
     CancelSync {
         app: String,
     },
+    /// Sent to every context: the one that has the engine app acts.
+    ControllerAction {
+        app: String,
+        action: crate::engines::ActionKind,
+    },
 }
 
 pub(super) struct ContextTask {
@@ -83,8 +89,11 @@ impl ContextTask {
     ) -> ContextTask {
         let (sender, inbox) = mpsc::unbounded_channel();
         let requests = Arc::new(AtomicU64::new(0));
+        let controllers =
+            controllers::Controllers::new(options.engines.clone(), context.clone(), events.clone());
         let task = tokio::spawn(
             Context {
+                controllers,
                 kubeconfig: options.kubeconfig.clone(),
                 follow: !options.one_shot,
                 exact: options.exact,
@@ -161,6 +170,8 @@ struct Context {
     operator: Operator,
     name: Option<String>,
     apps: BTreeMap<String, Slot>,
+    /// The engine apps (Argo CD, Flux) found in the context.
+    controllers: controllers::Controllers,
     events: mpsc::UnboundedSender<EngineEvent>,
     requests: Arc<AtomicU64>,
     /// Rung when `requests` changed.
@@ -195,6 +206,7 @@ impl Context {
             keep,
             &mut store,
         );
+        self.controllers.start(&catalog, &mut cache, &mut store);
         for app in self.apps.keys().cloned().collect::<Vec<_>>() {
             self.probe(&app, &client, &catalog);
         }
@@ -236,14 +248,19 @@ impl Context {
                 Some(update) = live.recv() => {
                     let epoch = store.watch_epoch();
                     let changed = store.apply(update);
+                    dirty.extend(self.controllers.on_change(&changed, &store, &self.audit));
                     if store.watch_epoch() != epoch {
                         // Staleness is part of every app's view; a first list
                         // may show labels that make a watch needless.
                         dirty.extend(self.apps.keys().cloned());
+                        dirty.extend(self.controllers.names());
                         retrack = true;
                     } else {
                         dirty.extend(self.apps_touched(&changed, &store));
                     }
+                }
+                Some(written) = self.controllers.next_written() => {
+                    self.controllers.on_written(written, &store, &self.audit);
                 }
                 Some((app, found)) = self.probes.1.recv() => {
                     if let Some(slot) = self.apps.get_mut(&app) {
@@ -348,6 +365,7 @@ impl Context {
                     slot.generation = generation;
                     slot.last = None;
                 }
+                self.controllers.set_generation(&app, generation);
             }
             ToContext::Exact(exact) => self.exact = exact,
             ToContext::Plan { app, .. } => {
@@ -365,7 +383,8 @@ impl Context {
                     }),
                 });
             }
-            ToContext::CancelSync { .. } => {}
+            // Only a context that is connected has engine apps.
+            ToContext::CancelSync { .. } | ToContext::ControllerAction { .. } => {}
         }
     }
 
@@ -380,10 +399,11 @@ impl Context {
             ToContext::Exact(_)
             | ToContext::Plan { .. }
             | ToContext::Sync { .. }
-            | ToContext::CancelSync { .. } => None,
+            | ToContext::CancelSync { .. }
+            | ToContext::ControllerAction { .. } => None,
         };
         self.take_offline(message);
-        app.filter(|app| self.apps.contains_key(app))
+        app.filter(|app| self.apps.contains_key(app) || self.controllers.has(app))
     }
 
     /// Asks whether pods match the app's Service selectors that Git leaves
@@ -420,6 +440,10 @@ impl Context {
         client: &ClusterClient,
         settled: bool,
     ) {
+        if self.controllers.has(app) {
+            self.controllers.report(app, store, settled);
+            return;
+        }
         let exact = self.exact;
         let Some(slot) = self.apps.get_mut(app) else {
             return;

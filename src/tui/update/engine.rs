@@ -81,15 +81,45 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             state.requests = counts;
             return Outcome::changed_if(changed);
         }
+        EngineEvent::ControllerApps { context, apps } => {
+            let selection = Selection::of(state);
+            if !take_controller_apps(state, context, apps) {
+                return Outcome::unchanged();
+            }
+            listing::relist_keeping(state, selection);
+        }
         // The TUI asks for no sync yet.
         EngineEvent::Planned { .. }
         | EngineEvent::Syncing { .. }
-        | EngineEvent::SyncEnded { .. } => {
+        | EngineEvent::SyncEnded { .. }
+        | EngineEvent::ControllerActed { .. } => {
             return Outcome::unchanged();
         }
     }
     keep_cursors_in_view(state);
     Outcome::changed()
+}
+
+/// The engine apps a context now has, listed beside the configured ones
+/// (those gone are dropped); true when the list changed.
+fn take_controller_apps(state: &mut State, context: Option<String>, apps: Vec<String>) -> bool {
+    let before = state.apps.len();
+    state.apps.retain(|a| {
+        !(a.context == context
+            && crate::engines::is_controller_app_name(&a.name)
+            && !apps.contains(&a.name))
+    });
+    let mut changed = state.apps.len() != before;
+    for name in apps {
+        if !state.apps.iter().any(|a| a.name == name) {
+            state.apps.push(AppState {
+                context: context.clone(),
+                ..AppState::new(name)
+            });
+            changed = true;
+        }
+    }
+    changed
 }
 
 fn is_selected(state: &State, app: &str) -> bool {
