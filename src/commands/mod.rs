@@ -2,6 +2,7 @@
 //! its exit code; errors become one line on stderr and exit code 2.
 
 mod check;
+mod controller;
 mod diff;
 mod health;
 mod history;
@@ -162,6 +163,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Diff(args)) => diff::run(&cli.global, &args),
         Some(Command::Status(args)) => status::run(&cli.global, &args),
         Some(Command::Sync(args)) => sync::run(&cli.global, &args),
+        Some(Command::Refresh(args)) => controller::refresh(&cli.global, &args),
+        Some(Command::Suspend(args)) => controller::toggle(&cli.global, &args, true),
+        Some(Command::Resume(args)) => controller::toggle(&cli.global, &args, false),
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Completions { shell }) => {

@@ -33,6 +33,9 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode, CommandErro
             args.app
         )));
     }
+    if crate::engines::is_controller_app_name(&args.app) {
+        return super::controller::sync(global, args, paths, config);
+    }
     let app = config
         .app(&args.app)
         .cloned()

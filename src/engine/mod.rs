@@ -16,7 +16,7 @@ mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
 pub use desired::{DesiredError, desired_at};
-pub use settle::settle;
+pub use settle::{EngineApps, settle};
 
 use std::sync::Arc;
 use std::time::SystemTime;

@@ -10,6 +10,7 @@ mod common_git;
 mod timed;
 
 mod cli;
+mod engines;
 mod faults;
 mod live;
 mod manifests;

@@ -318,6 +318,14 @@ impl Context {
                 Err(cause) => cause,
             };
             tracing::info!(context = ?self.name, %cause, "cannot reach the cluster");
+            // Which engine apps it has cannot be known: none, for a look
+            // waiting to hear it (the context has found none yet anyway).
+            if wait == RECONNECT_FIRST {
+                let _ = self.events.send(EngineEvent::ControllerApps {
+                    context: self.name.clone(),
+                    apps: Vec::new(),
+                });
+            }
             let retry = Instant::now() + wait;
             loop {
                 for app in self.apps.keys().cloned().collect::<Vec<_>>() {
