@@ -399,14 +399,31 @@ impl Controllers {
             return;
         }
         running.last = Some(progress.clone());
-        if let ActionProgress::Done { succeeded, message } = &progress {
-            let error = (!succeeded).then(|| message.clone());
-            finish(app, followed, audit, *succeeded, error);
-        }
-        let _ = self.events.send(EngineEvent::ControllerActed {
+        let lease = match &progress {
+            ActionProgress::Done { succeeded, message } => {
+                let error = (!succeeded).then(|| message.clone());
+                finish(app, followed, audit, *succeeded, error)
+            }
+            ActionProgress::Waiting { .. } => None,
+        };
+        let done = EngineEvent::ControllerActed {
             app: app.to_string(),
             progress: Ok(progress),
-        });
+        };
+        match lease {
+            // The end is told once the Lease is given back, so that a
+            // process that stops then leaves none behind.
+            Some(lease) => {
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let _ = lease.release().await;
+                    let _ = events.send(done);
+                });
+            }
+            None => {
+                let _ = self.events.send(done);
+            }
+        }
     }
 }
 
@@ -441,22 +458,28 @@ async fn write(
     .map_err(|e| e.to_string())?;
     let mut first = None;
     for (index, (kind, key, patch)) in targets.iter().enumerate() {
-        let written = merge_patch(client, kind, key, patch)
-            .await
-            .map_err(|e| format!("{key}: {e}"))?;
-        if index == 0 {
-            first = written;
+        match merge_patch(client, kind, key, patch).await {
+            Ok(written) if index == 0 => first = written,
+            Ok(_) => {}
+            Err(refused) => {
+                let _ = lease.release().await;
+                return Err(format!("{key}: {refused}"));
+            }
         }
     }
     Ok((first, lease))
 }
 
-/// Ends the app's action: the audit log's completion record; the Lease
-/// is released as it is dropped.
-fn finish(app: &str, followed: &mut Followed, audit: &AuditLog, succeeded: bool, error: Option<String>) {
-    let Some(running) = followed.action.take() else {
-        return;
-    };
+/// Ends the app's action with the audit log's completion record; gives
+/// the Lease to release.
+fn finish(
+    app: &str,
+    followed: &mut Followed,
+    audit: &AuditLog,
+    succeeded: bool,
+    error: Option<String>,
+) -> Option<SyncLease> {
+    let running = followed.action.take()?;
     let record = AuditRecord::Completion(SyncCompleted {
         id: running.audit_id,
         time: jiff::Timestamp::now(),
@@ -473,7 +496,7 @@ fn finish(app: &str, followed: &mut Followed, audit: &AuditLog, succeeded: bool,
     if let Err(err) = audit.append(&record) {
         tracing::warn!(app, %err, "the end of an engine action is not in the audit log");
     }
-    drop(running.lease);
+    running.lease
 }
 
 fn version(object: &Value) -> Option<u64> {

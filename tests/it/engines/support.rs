@@ -133,3 +133,20 @@ pub async fn reports(world: &World, args: &[&str]) -> Vec<Value> {
         .unwrap_or_else(|e| panic!("status printed no JSON ({e}): {}", run.stderr));
     reports.as_array().unwrap().clone()
 }
+
+/// Reads the object until `check` holds (up to a bound); gives it then.
+pub async fn read_until(
+    world: &World,
+    object: &Value,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    for _ in 0..300 {
+        let now = read_back(world, object).await;
+        if check(&now) {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen within 30 s");
+}
