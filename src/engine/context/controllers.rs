@@ -13,8 +13,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::cluster::{
-    ClusterClient, KindCatalog, LEASE_DURATION, LeaseRequest, LiveCache, LiveStore, SyncLease,
-    WatchId, merge_patch,
+    ClusterClient, KindCatalog, LEASE_DURATION, LeaseRequest, LiveCache, LiveStore, ServedKind,
+    SyncLease, WatchId, merge_patch,
 };
 use crate::engine::{AppReport, EngineEvent, Generation};
 use crate::engines::{
@@ -102,6 +102,12 @@ impl Controllers {
             }
         }
         self.announce(store);
+    }
+
+    /// Whether `start` watches every object of this kind.
+    pub(super) fn watches_whole(&self, kind: &ServedKind) -> bool {
+        ControllerKind::of(&kind.resource.group, &kind.resource.kind)
+            .is_some_and(|k| k.enabled(&self.config))
     }
 
     pub(super) fn has(&self, app: &str) -> bool {
@@ -443,7 +449,7 @@ async fn write(
     lease_app: &str,
     namespace: &str,
     holder: &str,
-    targets: Vec<(crate::cluster::ServedKind, ResourceKey, Value)>,
+    targets: Vec<(ServedKind, ResourceKey, Value)>,
 ) -> Result<(Option<Value>, SyncLease), String> {
     let lease = SyncLease::acquire(
         client,

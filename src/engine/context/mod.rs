@@ -193,7 +193,12 @@ impl Context {
             None => return,
         };
         let (updates, mut live) = mpsc::unbounded_channel();
-        let kinds = catalog.watchable();
+        // The engines' kinds are watched whole (labelled objects included).
+        let kinds: Vec<&ServedKind> = catalog
+            .watchable()
+            .into_iter()
+            .filter(|k| !self.controllers.watches_whole(k))
+            .collect();
         let mut store = LiveStore::default();
         let manual = self.manual.clone();
         let keep: KeepManagers =
