@@ -130,9 +130,24 @@ impl ControllerKind {
 
 /// Whether a name is an engine app's (native app names hold no `/`).
 pub fn is_controller_app_name(name: &str) -> bool {
+    engine_of_name(name).is_some()
+}
+
+/// The engine an app name says, `None` for a native app.
+pub fn engine_of_name(name: &str) -> Option<Engine> {
     ControllerKind::ALL
-        .iter()
-        .any(|k| name.strip_prefix(k.prefix()).is_some_and(|rest| rest.starts_with('/')))
+        .into_iter()
+        .find(|k| {
+            name.strip_prefix(k.prefix())
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .map(ControllerKind::engine)
+}
+
+/// How the engine is written where a native app's would be: `argocd`,
+/// `flux`, or `native`.
+pub fn engine_word(name: &str) -> &'static str {
+    engine_of_name(name).map_or("native", Engine::name)
 }
 
 /// One engine app: the object behind it and what its status says.
@@ -201,6 +216,8 @@ mod tests {
         };
         assert_eq!(argo.app_name("argocd", "web", &moved), "argocd/argocd/web");
         assert!(is_controller_app_name("helm/podinfo/podinfo"));
+        assert_eq!(engine_word("helm/podinfo/podinfo"), "flux");
+        assert_eq!(engine_word("guestbook"), "native");
         assert!(!is_controller_app_name("helmet"));
     }
 

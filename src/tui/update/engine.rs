@@ -151,3 +151,37 @@ fn current<'a>(
     }
     Some(target)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::EngineEvent;
+    use crate::tui::test_support::{engine, report_event, guestbook_report, state_with_apps};
+
+    fn found(context: Option<&str>, apps: &[&str]) -> EngineEvent {
+        EngineEvent::ControllerApps {
+            context: context.map(str::to_string),
+            apps: apps.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    fn names(state: &crate::tui::state::State) -> Vec<&str> {
+        state.apps.iter().map(|a| a.name.as_str()).collect()
+    }
+
+    #[test]
+    fn engine_apps_join_the_list_and_leave_it_with_their_objects() {
+        let mut state = state_with_apps(&["guestbook"]);
+        assert!(engine(&mut state, found(None, &["argocd/web", "flux/flux-system/apps"])));
+        assert_eq!(names(&state), ["guestbook", "argocd/web", "flux/flux-system/apps"]);
+        assert!(!engine(&mut state, found(None, &["argocd/web", "flux/flux-system/apps"])));
+        let mut report = guestbook_report();
+        report.app = "argocd/web".to_string();
+        assert!(engine(&mut state, report_event("argocd/web", 0, report)));
+        assert!(state.apps[1].report.is_some(), "its verdicts are taken in");
+        // Another context's list leaves this one's apps alone.
+        assert!(engine(&mut state, found(Some("prod"), &["argocd/api"])));
+        assert!(engine(&mut state, found(None, &["argocd/web"])));
+        assert_eq!(names(&state), ["guestbook", "argocd/web", "argocd/api"]);
+        assert_eq!(state.apps[2].context.as_deref(), Some("prod"));
+    }
+}
