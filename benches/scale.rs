@@ -23,7 +23,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use driftdeck::simcluster::{SimCluster, SimOptions};
+
+#[path = "support/tui_process.rs"]
+mod tui_process;
 use serde_json::{Value, json};
+use tui_process::{Tui, median, rss_mb};
 
 const APPS: usize = 10;
 const ROUNDS: usize = 3;
@@ -154,11 +158,6 @@ impl World {
     }
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
 /// `driftdeck status -o json`: median wall time, requests of one run, and
 /// the statuses it reported.
 fn status(world: &World) -> (Duration, u64, Vec<String>) {
@@ -190,61 +189,6 @@ fn status(world: &World) -> (Duration, u64, Vec<String>) {
     (median(times), requests, statuses)
 }
 
-/// A tmux server of the bench's own, running driftdeck at 200x60.
-struct Tui {
-    socket: String,
-}
-
-impl Tui {
-    fn start(world: &World) -> Option<(Tui, u32)> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            println!("tui: skipped, tmux is not installed");
-            return None;
-        }
-        let socket = format!("driftdeck-scale-{}", std::process::id());
-        let mut command = Command::new("tmux");
-        command.args([
-            "-L",
-            &socket,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "200",
-            "-y",
-            "60",
-        ]);
-        for (name, value) in world.env() {
-            command.arg("-e").arg(format!("{name}={}", value.display()));
-        }
-        command.arg(format!("exec {}", env!("CARGO_BIN_EXE_driftdeck")));
-        assert!(command.status().unwrap().success());
-        let tui = Tui { socket };
-        let pid = tui.tmux(&["list-panes", "-F", "#{pane_pid}"]);
-        Some((tui, pid.trim().parse().unwrap()))
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p"])
-    }
-}
-
-impl Drop for Tui {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
-    }
-}
-
 /// True when every app's row in the Apps pane shows a sync verdict.
 fn every_verdict_shown(screen: &str) -> bool {
     (0..APPS).all(|app| {
@@ -254,17 +198,6 @@ fn every_verdict_shown(screen: &str) -> bool {
             .filter(|line| line.contains(&name))
             .any(|line| line.contains('✓') || line.contains('✗'))
     })
-}
-
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
 }
 
 async fn variant(name: &str, labelled: bool, idle: Duration) {
@@ -277,7 +210,7 @@ async fn variant(name: &str, labelled: bool, idle: Duration) {
 
     world.sim.metrics().reset();
     let started = Instant::now();
-    let Some((tui, pid)) = Tui::start(&world) else {
+    let Some((tui, pid)) = Tui::start(&world.env()) else {
         return;
     };
     let deadline = started + Duration::from_secs(120);

@@ -204,8 +204,7 @@ impl LiveStore {
     /// Whether an object a watch reports is kept: every labelled one, and of
     /// the unlabelled watches' objects those that Git names.
     fn keeps(&self, watch: &WatchId, key: &ResourceKey) -> bool {
-        matches!(watch, WatchId::Kind { .. } | WatchId::Every { .. })
-            || self.interest.contains(key)
+        matches!(watch, WatchId::Kind { .. } | WatchId::Every { .. }) || self.interest.contains(key)
     }
 
     /// Stores an object; true when it changed.

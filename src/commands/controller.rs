@@ -124,10 +124,13 @@ fn run(
         let (sender, mut events) = mpsc::unbounded_channel();
         let engine = Engine::start(Vec::new(), paths, options, sender);
         let report = find(&mut events, &app, contexts).await?;
-        let state = report.controller.as_deref().ok_or_else(|| CommandError::Unknown {
-            app: app.clone(),
-            reason: "not an engine app".to_string(),
-        })?;
+        let state = report
+            .controller
+            .as_deref()
+            .ok_or_else(|| CommandError::Unknown {
+                app: app.clone(),
+                reason: "not an engine app".to_string(),
+            })?;
         let object = format!("{} {}/{}", state.kind, state.namespace, state.name);
         let what = describe(&order.action, &object, state.target_revision.as_deref());
         if order.dry_run {
@@ -218,7 +221,11 @@ async fn follow(
 ) -> Result<ExitCode, CommandError> {
     let wait = async {
         while let Some(event) = events.recv().await {
-            let EngineEvent::ControllerActed { app: name, progress } = event else {
+            let EngineEvent::ControllerActed {
+                app: name,
+                progress,
+            } = event
+            else {
                 continue;
             };
             if name != app {
@@ -227,7 +234,9 @@ async fn follow(
             if order.json {
                 let line = match &progress {
                     Ok(progress) => serde_json::to_string(progress),
-                    Err(why) => serde_json::to_string(&serde_json::json!({"state": "refused", "message": why})),
+                    Err(why) => serde_json::to_string(
+                        &serde_json::json!({"state": "refused", "message": why}),
+                    ),
                 };
                 println!("{}", line.unwrap_or_default());
             }
@@ -246,7 +255,10 @@ async fn follow(
                     let message = crate::text::printable(&message).into_owned();
                     if !order.json {
                         let verdict = if succeeded { "done" } else { "FAILED" };
-                        println!("app \"{app}\": {} {verdict}: {message}", order.action.verb());
+                        println!(
+                            "app \"{app}\": {} {verdict}: {message}",
+                            order.action.verb()
+                        );
                     }
                     return ExitCode::from(if succeeded { 0 } else { 1 });
                 }

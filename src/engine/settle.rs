@@ -69,10 +69,10 @@ pub async fn settle(
                 }
                 _ => continue,
             }
-            let engine_apps_known =
-                engine_apps == EngineApps::None || contexts.iter().all(|c| announced.contains_key(c));
-            let named_found = matches!(&engine_apps, EngineApps::Named(_))
-                && !wanted(&announced).is_empty();
+            let engine_apps_known = engine_apps == EngineApps::None
+                || contexts.iter().all(|c| announced.contains_key(c));
+            let named_found =
+                matches!(&engine_apps, EngineApps::Named(_)) && !wanted(&announced).is_empty();
             if (engine_apps_known || named_found)
                 && names
                     .iter()
@@ -94,11 +94,21 @@ pub async fn settle(
             .map(|c| c.clone().unwrap_or_else(|| "(current)".to_string()))
             .collect();
         let why = if timed_out {
-            format!("no answer within {}s from context {}", deadline.as_secs(), read.join(", "))
+            format!(
+                "no answer within {}s from context {}",
+                deadline.as_secs(),
+                read.join(", ")
+            )
         } else {
-            format!("no Argo CD or Flux app by this name in context {}", read.join(", "))
+            format!(
+                "no Argo CD or Flux app by this name in context {}",
+                read.join(", ")
+            )
         };
-        latest.insert(name.clone(), (Arc::new(AppReport::unknown(name, None, why)), true));
+        latest.insert(
+            name.clone(),
+            (Arc::new(AppReport::unknown(name, None, why)), true),
+        );
     }
     names.extend(found);
     if let EngineApps::Named(name) = &engine_apps

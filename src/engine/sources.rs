@@ -93,6 +93,7 @@ pub(super) async fn run(
                     &options,
                     &paths,
                     app.context.clone(),
+                    true,
                     events.clone(),
                     requests_made.clone(),
                 )
@@ -109,6 +110,7 @@ pub(super) async fn run(
                 &options,
                 &paths,
                 context.clone(),
+                false,
                 events.clone(),
                 requests_made.clone(),
             );

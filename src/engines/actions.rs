@@ -19,9 +19,13 @@ use crate::resource::ResourceKey;
 pub enum ActionKind {
     /// Argo CD: an operation syncing the revision last compared; Flux: a
     /// reconcile of the object and its source.
-    Sync { prune: bool },
+    Sync {
+        prune: bool,
+    },
     /// Argo CD: compare again (`hard` also drops the manifest cache).
-    Refresh { hard: bool },
+    Refresh {
+        hard: bool,
+    },
     /// Flux: `spec.suspend`.
     Suspend,
     Resume,
@@ -55,8 +59,13 @@ pub struct ActionRequest {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ActionProgress {
     /// Not finished; what the engine says meanwhile.
-    Waiting { message: String },
-    Done { succeeded: bool, message: String },
+    Waiting {
+        message: String,
+    },
+    Done {
+        succeeded: bool,
+        message: String,
+    },
 }
 
 /// The writes for `action` on `app`, or why the engine would refuse it.
@@ -75,7 +84,13 @@ pub fn request_action(
         namespace: Some(app.namespace.clone()),
         name: app.object_name.clone(),
     };
-    let refuse = |why: &str| Err(format!("app \"{}\": {} refused: {why}", app.name, action.verb()));
+    let refuse = |why: &str| {
+        Err(format!(
+            "app \"{}\": {} refused: {why}",
+            app.name,
+            action.verb()
+        ))
+    };
     let request = |patches, token: Option<&str>, revision: Option<String>| {
         Ok(ActionRequest {
             action: action.clone(),
@@ -92,10 +107,7 @@ pub fn request_action(
             }
             // The revision the app was last compared at, so what is synced
             // is what the operator saw; several sources sync at their specs'.
-            let revision = state
-                .target_revision
-                .clone()
-                .filter(|r| !r.contains(", "));
+            let revision = state.target_revision.clone().filter(|r| !r.contains(", "));
             let mut sync = json!({"prune": prune, "syncStrategy": {"hook": {}}});
             if let Some(revision) = &revision {
                 sync["revision"] = json!(revision);
@@ -162,13 +174,19 @@ fn source_key(app: &ControllerApp) -> Option<ResourceKey> {
 }
 
 /// How `request` goes, as the app's object now shows it.
-pub fn follow_action(kind: ControllerKind, request: &ActionRequest, object: &Value) -> ActionProgress {
+pub fn follow_action(
+    kind: ControllerKind,
+    request: &ActionRequest,
+    object: &Value,
+) -> ActionProgress {
     let waiting = |message: &str| ActionProgress::Waiting {
         message: message.to_string(),
     };
     match (&request.action, kind.engine()) {
         (ActionKind::Sync { .. }, Engine::Argocd) => {
-            let Some(state) = object.pointer("/status/operationState").filter(|s| !s.is_null())
+            let Some(state) = object
+                .pointer("/status/operationState")
+                .filter(|s| !s.is_null())
             else {
                 return waiting("waiting for Argo CD to start the operation");
             };

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::Engine;
 use super::status::{
-    ControllerResource, ControllerState, Deployment, LastOperation, condition, health_named,
-    owned, text,
+    ControllerResource, ControllerState, Deployment, LastOperation, condition, health_named, owned,
+    text,
 };
 use crate::drift::{AppStatus, Health, HealthAssessment, ResourceStatus};
 use crate::resource::ResourceKey;
@@ -133,7 +133,9 @@ fn resources(app: &Value) -> Vec<ControllerResource> {
             });
             let status = match text(r, "/status") {
                 Some("Synced") => ResourceStatus::Synced,
-                Some("OutOfSync") if r.get("requiresPruning").and_then(Value::as_bool) == Some(true) => {
+                Some("OutOfSync")
+                    if r.get("requiresPruning").and_then(Value::as_bool) == Some(true) =>
+                {
                     ResourceStatus::Extra
                 }
                 Some("OutOfSync")
@@ -205,7 +207,12 @@ fn message(
             .filter(|r| r.status != ResourceStatus::Synced)
             .map(|r| format!("{} {}", r.key, r.status))
             .collect();
-        let listed = drifted.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        let listed = drifted
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
         return Some(match drifted.len() {
             0 => "OutOfSync".to_string(),
             n if n > 3 => format!("{n} resources differ: {listed}, …"),

@@ -34,7 +34,9 @@ pub(super) fn kustomization_state(object: &Value) -> ControllerState {
                 .collect()
         })
         .unwrap_or_default();
-    let source = object.pointer("/spec/sourceRef").map(|r| source_ref(object, r));
+    let source = object
+        .pointer("/spec/sourceRef")
+        .map(|r| source_ref(object, r));
     common(
         object,
         "Kustomization",
@@ -91,9 +93,7 @@ fn common(
     let suspended = object.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
     let ready = condition(object, "Ready");
     let ready_status = ready.and_then(|c| text(c, "/status"));
-    let holds = |kind: &str| {
-        condition(object, kind).filter(|c| text(c, "/status") == Some("True"))
-    };
+    let holds = |kind: &str| condition(object, kind).filter(|c| text(c, "/status") == Some("True"));
     let stalled = holds("Stalled");
     let reconciling = holds("Reconciling");
     let attempted = owned(object, "/status/lastAttemptedRevision");

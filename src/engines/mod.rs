@@ -188,7 +188,12 @@ impl ControllerApp {
 
     /// `Application argocd/guestbook`, as errors name it.
     pub fn object_label(&self) -> String {
-        format!("{} {}/{}", self.kind.kind(), self.namespace, self.object_name)
+        format!(
+            "{} {}/{}",
+            self.kind.kind(),
+            self.namespace,
+            self.object_name
+        )
     }
 }
 

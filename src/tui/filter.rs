@@ -140,8 +140,13 @@ mod tests {
 
     #[test]
     fn engine_words_narrow_apps_to_argocd_flux_or_native() {
-        let apps = ["guestbook", "argocd/web", "flux/flux-system/apps", "helm/podinfo/podinfo"]
-            .map(AppState::new);
+        let apps = [
+            "guestbook",
+            "argocd/web",
+            "flux/flux-system/apps",
+            "helm/podinfo/podinfo",
+        ]
+        .map(AppState::new);
         let matching = |query: &str| -> Vec<&str> {
             let query = Query::parse(query);
             apps.iter()
@@ -156,6 +161,9 @@ mod tests {
         );
         assert_eq!(matching("engine:native"), ["guestbook"]);
         assert_eq!(matching("engine:flux podinfo"), ["helm/podinfo/podinfo"]);
-        assert!(names("engine:argocd").is_empty(), "resources have no engine");
+        assert!(
+            names("engine:argocd").is_empty(),
+            "resources have no engine"
+        );
     }
 }

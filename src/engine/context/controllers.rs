@@ -42,7 +42,10 @@ pub(super) struct Controllers {
     by_inventory: HashMap<ResourceKey, BTreeSet<String>>,
     /// The names last announced (`EngineEvent::ControllerApps`).
     announced: Option<Vec<String>>,
-    written: (mpsc::UnboundedSender<Written>, mpsc::UnboundedReceiver<Written>),
+    written: (
+        mpsc::UnboundedSender<Written>,
+        mpsc::UnboundedReceiver<Written>,
+    ),
 }
 
 struct Followed {
@@ -136,7 +139,10 @@ impl Controllers {
             if !kind.enabled(&self.config) {
                 continue;
             }
-            match store.object(key).and_then(|o| ControllerApp::of(o, &self.config)) {
+            match store
+                .object(key)
+                .and_then(|o| ControllerApp::of(o, &self.config))
+            {
                 Some(app) => {
                     let name = app.name.clone();
                     self.index(&name, &app, true);
@@ -326,7 +332,8 @@ impl Controllers {
             lease: None,
             last: None,
         });
-        let (client, answer, holder) = (client.clone(), self.written.0.clone(), operator.identity());
+        let (client, answer, holder) =
+            (client.clone(), self.written.0.clone(), operator.identity());
         let (name, namespace) = (app.to_string(), followed.app.namespace.clone());
         // A Lease name holds no '/': `argocd.web` in the app's namespace.
         let lease_app = format!(

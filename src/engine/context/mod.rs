@@ -84,6 +84,7 @@ impl ContextTask {
         options: &EngineOptions,
         paths: &Paths,
         context: Option<String>,
+        native_apps: bool,
         events: mpsc::UnboundedSender<EngineEvent>,
         requests_made: Arc<tokio::sync::Notify>,
     ) -> ContextTask {
@@ -94,6 +95,7 @@ impl ContextTask {
         let task = tokio::spawn(
             Context {
                 controllers,
+                native_apps,
                 kubeconfig: options.kubeconfig.clone(),
                 follow: !options.one_shot,
                 exact: options.exact,
@@ -172,6 +174,8 @@ struct Context {
     apps: BTreeMap<String, Slot>,
     /// The engine apps (Argo CD, Flux) found in the context.
     controllers: controllers::Controllers,
+    /// False for a context read for its engine apps alone: no label watch.
+    native_apps: bool,
     events: mpsc::UnboundedSender<EngineEvent>,
     requests: Arc<AtomicU64>,
     /// Rung when `requests` changed.
@@ -197,7 +201,7 @@ impl Context {
         let kinds: Vec<&ServedKind> = catalog
             .watchable()
             .into_iter()
-            .filter(|k| !self.controllers.watches_whole(k))
+            .filter(|k| self.native_apps && !self.controllers.watches_whole(k))
             .collect();
         let mut store = LiveStore::default();
         let manual = self.manual.clone();

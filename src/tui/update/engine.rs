@@ -155,7 +155,7 @@ fn current<'a>(
 #[cfg(test)]
 mod tests {
     use crate::engine::EngineEvent;
-    use crate::tui::test_support::{engine, report_event, guestbook_report, state_with_apps};
+    use crate::tui::test_support::{engine, guestbook_report, report_event, state_with_apps};
 
     fn found(context: Option<&str>, apps: &[&str]) -> EngineEvent {
         EngineEvent::ControllerApps {
@@ -171,9 +171,18 @@ mod tests {
     #[test]
     fn engine_apps_join_the_list_and_leave_it_with_their_objects() {
         let mut state = state_with_apps(&["guestbook"]);
-        assert!(engine(&mut state, found(None, &["argocd/web", "flux/flux-system/apps"])));
-        assert_eq!(names(&state), ["guestbook", "argocd/web", "flux/flux-system/apps"]);
-        assert!(!engine(&mut state, found(None, &["argocd/web", "flux/flux-system/apps"])));
+        assert!(engine(
+            &mut state,
+            found(None, &["argocd/web", "flux/flux-system/apps"])
+        ));
+        assert_eq!(
+            names(&state),
+            ["guestbook", "argocd/web", "flux/flux-system/apps"]
+        );
+        assert!(!engine(
+            &mut state,
+            found(None, &["argocd/web", "flux/flux-system/apps"])
+        ));
         let mut report = guestbook_report();
         report.app = "argocd/web".to_string();
         assert!(engine(&mut state, report_event("argocd/web", 0, report)));

@@ -46,10 +46,16 @@ async fn argocd_sync_writes_the_operation_and_reports_the_result_the_controller_
             // Set as Argo CD's own CLI would set it through its API.
             let operation = &asked["operation"];
             assert!(
-                operation["initiatedBy"]["username"].as_str().unwrap().contains('@'),
+                operation["initiatedBy"]["username"]
+                    .as_str()
+                    .unwrap()
+                    .contains('@'),
                 "{operation}"
             );
-            assert_eq!(operation["sync"]["revision"], "e7c9eda0aebf55e32220440a3b56c848ff02b93c");
+            assert_eq!(
+                operation["sync"]["revision"],
+                "e7c9eda0aebf55e32220440a3b56c848ff02b93c"
+            );
             assert_eq!(operation["sync"]["prune"], true);
             assert_eq!(operation["sync"]["syncStrategy"], json!({"hook": {}}));
             assert!(
@@ -81,8 +87,16 @@ async fn argocd_sync_writes_the_operation_and_reports_the_result_the_controller_
             controller
         );
         assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-        assert!(run.stdout.contains("sync done: successfully synced"), "{}", run.stdout);
-        assert!(run.stderr.contains("Running: waiting for healthy state"), "{}", run.stderr);
+        assert!(
+            run.stdout.contains("sync done: successfully synced"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stderr.contains("Running: waiting for healthy state"),
+            "{}",
+            run.stderr
+        );
         let audit = audit_lines(&world);
         assert_eq!(audit.len(), 2, "{audit:#?}");
         assert_eq!(audit[0]["app"], "argocd/guestbook-staging");
@@ -94,23 +108,39 @@ async fn argocd_sync_writes_the_operation_and_reports_the_result_the_controller_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn argocd_sync_failed_by_the_controller_exits_1_with_its_message() {
     within_timeout(async {
-        let (world, objects) = world_with(&["argocd/application-synced-healthy-history.yaml"]).await;
+        let (world, objects) =
+            world_with(&["argocd/application-synced-healthy-history.yaml"]).await;
         let app = &objects[0];
         let controller = async {
             let asked = read_until(&world, app, "the operation is written", |o| {
                 !o["operation"].is_null()
             })
             .await;
-            set_status(&world, app, json!({"operationState": {
-                "phase": "Failed", "message": "one or more objects failed to apply",
-                "operation": asked["operation"], "startedAt": "2026-08-21T16:00:00Z"
-            }}))
+            set_status(
+                &world,
+                app,
+                json!({"operationState": {
+                    "phase": "Failed", "message": "one or more objects failed to apply",
+                    "operation": asked["operation"], "startedAt": "2026-08-21T16:00:00Z"
+                }}),
+            )
             .await;
         };
-        let (run, ()) = tokio::join!(world.driftdeck(&["sync", "argocd/guestbook", "--yes"]), controller);
+        let (run, ()) = tokio::join!(
+            world.driftdeck(&["sync", "argocd/guestbook", "--yes"]),
+            controller
+        );
         assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-        assert!(run.stdout.contains("FAILED: Failed: one or more objects failed to apply"), "{}", run.stdout);
-        assert_eq!(read_back(&world, app).await["operation"]["sync"]["prune"], false);
+        assert!(
+            run.stdout
+                .contains("FAILED: Failed: one or more objects failed to apply"),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(
+            read_back(&world, app).await["operation"]["sync"]["prune"],
+            false
+        );
     })
     .await;
 }
@@ -119,9 +149,16 @@ async fn argocd_sync_failed_by_the_controller_exits_1_with_its_message() {
 async fn argocd_sync_is_refused_while_another_operation_runs_and_when_read_only() {
     within_timeout(async {
         let (world, objects) = world_with(&["argocd/application-sync-running.yaml"]).await;
-        let run = world.driftdeck(&["sync", "argocd/guestbook-dev", "--yes"]).await;
+        let run = world
+            .driftdeck(&["sync", "argocd/guestbook-dev", "--yes"])
+            .await;
         assert_eq!(run.code, 2, "{}", run.stderr);
-        assert!(run.stderr.contains("another operation is already in progress"), "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("another operation is already in progress"),
+            "{}",
+            run.stderr
+        );
         let run = world
             .driftdeck(&["--readonly", "sync", "argocd/guestbook-dev", "--yes"])
             .await;
@@ -129,7 +166,10 @@ async fn argocd_sync_is_refused_while_another_operation_runs_and_when_read_only(
         assert!(run.stderr.contains("read-only"), "{}", run.stderr);
         // What was there is untouched: the running operation is Bob's.
         let app = read_back(&world, &objects[0]).await;
-        assert_eq!(app["operation"]["initiatedBy"]["username"], "bob@example.com");
+        assert_eq!(
+            app["operation"]["initiatedBy"]["username"],
+            "bob@example.com"
+        );
         assert!(audit_lines(&world).is_empty());
     })
     .await;
@@ -138,7 +178,8 @@ async fn argocd_sync_is_refused_while_another_operation_runs_and_when_read_only(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn argocd_refresh_sets_the_annotation_and_ends_when_the_controller_removes_it() {
     within_timeout(async {
-        let (world, objects) = world_with(&["argocd/application-synced-healthy-history.yaml"]).await;
+        let (world, objects) =
+            world_with(&["argocd/application-synced-healthy-history.yaml"]).await;
         let app = &objects[0];
         let controller = async {
             read_until(&world, app, "the refresh is asked", |o| {
@@ -149,12 +190,17 @@ async fn argocd_refresh_sets_the_annotation_and_ends_when_the_controller_removes
             api.patch(
                 "guestbook",
                 &kube::api::PatchParams::default(),
-                &kube::api::Patch::Merge(json!({"metadata": {"annotations": {"argocd.argoproj.io/refresh": null}}})),
+                &kube::api::Patch::Merge(
+                    json!({"metadata": {"annotations": {"argocd.argoproj.io/refresh": null}}}),
+                ),
             )
             .await
             .unwrap();
         };
-        let (run, ()) = tokio::join!(world.driftdeck(&["refresh", "argocd/guestbook", "--hard"]), controller);
+        let (run, ()) = tokio::join!(
+            world.driftdeck(&["refresh", "argocd/guestbook", "--hard"]),
+            controller
+        );
         assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
         assert!(run.stdout.contains("refresh done"), "{}", run.stdout);
     })
@@ -222,19 +268,31 @@ async fn flux_suspend_and_resume_toggle_spec_suspend_and_a_suspended_app_is_not_
         assert_eq!(run.code, 2, "no terminal to confirm on: {}", run.stderr);
         assert!(read_back(&world, kustomization).await["spec"]["suspend"].is_null());
 
-        let run = world.driftdeck(&["suspend", "flux/flux-system/apps", "--yes"]).await;
+        let run = world
+            .driftdeck(&["suspend", "flux/flux-system/apps", "--yes"])
+            .await;
         assert_eq!(run.code, 0, "{}", run.stderr);
-        assert_eq!(read_back(&world, kustomization).await["spec"]["suspend"], true);
+        assert_eq!(
+            read_back(&world, kustomization).await["spec"]["suspend"],
+            true
+        );
         let status = super::support::reports(&world, &["flux/flux-system/apps"]).await;
         assert_eq!(status[0]["health"], "Suspended");
 
-        let run = world.driftdeck(&["sync", "flux/flux-system/apps", "--yes"]).await;
+        let run = world
+            .driftdeck(&["sync", "flux/flux-system/apps", "--yes"])
+            .await;
         assert_eq!(run.code, 2);
         assert!(run.stderr.contains("suspended"), "{}", run.stderr);
 
-        let run = world.driftdeck(&["resume", "flux/flux-system/apps", "--yes"]).await;
+        let run = world
+            .driftdeck(&["resume", "flux/flux-system/apps", "--yes"])
+            .await;
         assert_eq!(run.code, 0, "{}", run.stderr);
-        assert_eq!(read_back(&world, kustomization).await["spec"]["suspend"], false);
+        assert_eq!(
+            read_back(&world, kustomization).await["spec"]["suspend"],
+            false
+        );
     })
     .await;
 }

@@ -66,18 +66,34 @@ async fn served_kinds_cost_one_list_each_and_a_turned_off_engine_none() {
         );
         let snapshot = world.sim.metrics().snapshot();
         assert_eq!(snapshot.count("list", "applications.argoproj.io"), 1);
-        assert_eq!(snapshot.count("list", "kustomizations.kustomize.toolkit.fluxcd.io"), 1);
-        assert_eq!(snapshot.count("list", "helmreleases.helm.toolkit.fluxcd.io"), 1);
+        assert_eq!(
+            snapshot.count("list", "kustomizations.kustomize.toolkit.fluxcd.io"),
+            1
+        );
+        assert_eq!(
+            snapshot.count("list", "helmreleases.helm.toolkit.fluxcd.io"),
+            1
+        );
 
         // The Argo CD namespace decides which names carry a namespace.
-        config_without_apps(&world, "[engines]\nflux = false\nargocd_namespace = \"argo-cd\"\n");
+        config_without_apps(
+            &world,
+            "[engines]\nflux = false\nargocd_namespace = \"argo-cd\"\n",
+        );
         world.sim.metrics().reset();
         let argo_only = reports(&world, &[]).await;
         let names: Vec<&str> = argo_only.iter().filter_map(|r| r["app"].as_str()).collect();
         assert_eq!(names, ["argocd/argocd/guestbook", "argocd/velero-test"]);
         // Flux's kinds are then only looked at as any kind is, for objects
         // carrying driftdeck's label; Argo CD's still once.
-        assert_eq!(world.sim.metrics().snapshot().count("list", "applications.argoproj.io"), 1);
+        assert_eq!(
+            world
+                .sim
+                .metrics()
+                .snapshot()
+                .count("list", "applications.argoproj.io"),
+            1
+        );
 
         // One app asked for by name.
         let one = reports(&world, &["argocd/velero-test"]).await;
@@ -85,7 +101,13 @@ async fn served_kinds_cost_one_list_each_and_a_turned_off_engine_none() {
         assert_eq!(one[0]["status"], "Synced");
         let missing = world.driftdeck(&["status", "argocd/nothing-here"]).await;
         assert_eq!(missing.code, 2);
-        assert!(missing.stderr.contains("no Argo CD or Flux app by this name"), "{}", missing.stderr);
+        assert!(
+            missing
+                .stderr
+                .contains("no Argo CD or Flux app by this name"),
+            "{}",
+            missing.stderr
+        );
     })
     .await;
 }
