@@ -152,7 +152,10 @@ async fn main() {
 
     let run = || {
         let mut command = Command::new(env!("CARGO_BIN_EXE_driftdeck"));
-        command.args(["status", "-o", "json"]).envs(world.env());
+        command
+            .args(["status", "-o", "json"])
+            .envs(world.env())
+            .current_dir(world.path("home"));
         let started = Instant::now();
         let out = command.output().unwrap();
         (started.elapsed(), out)
@@ -167,7 +170,12 @@ async fn main() {
         )
     });
     let listed = reports.as_array().unwrap().len();
-    assert_eq!(listed, total, "every engine app is reported");
+    assert_eq!(
+        listed,
+        total,
+        "every engine app is reported: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut times = vec![first];
     times.extend((1..ROUNDS).map(|_| run().0));
     println!(

@@ -37,6 +37,10 @@ impl Tui {
             "-y",
             "60",
         ]);
+        // Started in its HOME, so no Git work tree around is offered as an app.
+        if let Some((_, home)) = env.iter().find(|(name, _)| *name == "HOME") {
+            command.arg("-c").arg(home);
+        }
         for (name, value) in env {
             command.arg("-e").arg(format!("{name}={}", value.display()));
         }

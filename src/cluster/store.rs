@@ -401,6 +401,11 @@ impl LiveStore {
         self.watches.get(watch).is_some_and(WatchState::answered)
     }
 
+    /// True when the watch has listed at least once.
+    pub fn has_listed(&self, watch: &WatchId) -> bool {
+        self.watches.get(watch).is_some_and(|s| s.listed)
+    }
+
     /// Since when and why the watch fails, while it does.
     pub fn failure(&self, watch: &WatchId) -> Option<&(jiff::Timestamp, String)> {
         self.watches.get(watch).and_then(|s| s.failure.as_ref())

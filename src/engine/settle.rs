@@ -54,6 +54,10 @@ pub async fn settle(
         found
     };
     let wait = async {
+        // The engine apps waited for, as the contexts have announced them.
+        let mut found = Vec::new();
+        // Apps waited for and not yet settled.
+        let mut unsettled: BTreeSet<String> = names.iter().cloned().collect();
         while let Some(event) = receiver.recv().await {
             match event {
                 EngineEvent::Report {
@@ -62,23 +66,23 @@ pub async fn settle(
                     settled,
                     ..
                 } => {
+                    if settled {
+                        unsettled.remove(&app);
+                    }
                     latest.insert(app, (report, settled));
                 }
                 EngineEvent::ControllerApps { context, apps } => {
                     announced.insert(context, apps);
+                    found = wanted(&announced);
+                    let settled = |name: &String| latest.get(name).is_some_and(|(_, s)| *s);
+                    unsettled.extend(found.iter().filter(|n| !settled(n)).cloned());
                 }
                 _ => continue,
             }
             let engine_apps_known = engine_apps == EngineApps::None
                 || contexts.iter().all(|c| announced.contains_key(c));
-            let named_found =
-                matches!(&engine_apps, EngineApps::Named(_)) && !wanted(&announced).is_empty();
-            if (engine_apps_known || named_found)
-                && names
-                    .iter()
-                    .chain(wanted(&announced).iter())
-                    .all(|name| latest.get(name).is_some_and(|(_, settled)| *settled))
-            {
+            let named_found = matches!(&engine_apps, EngineApps::Named(_)) && !found.is_empty();
+            if (engine_apps_known || named_found) && unsettled.is_empty() {
                 return;
             }
         }

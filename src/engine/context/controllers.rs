@@ -104,7 +104,7 @@ impl Controllers {
                 self.watches.push(cache.watch_every(served, store));
             }
         }
-        self.announce(store);
+        self.announce(store, false);
     }
 
     /// Whether `start` watches every object of this kind.
@@ -176,7 +176,7 @@ impl Controllers {
                 }
             }
         }
-        self.announce(store);
+        self.announce(store, false);
         dirty.into_iter().collect()
     }
 
@@ -203,9 +203,11 @@ impl Controllers {
     }
 
     /// Says which engine apps the context has, once every engine watch has
-    /// answered, and again whenever the set changes.
-    fn announce(&mut self, store: &LiveStore) {
-        if !self.watches.iter().all(|w| store.has_answered(w)) {
+    /// listed (or, with `patience_spent`, at least answered: failed, or not
+    /// answering yet), and again whenever the set changes.
+    pub(super) fn announce(&mut self, store: &LiveStore, patience_spent: bool) {
+        let known = |w: &WatchId| store.has_listed(w) || (patience_spent && store.has_answered(w));
+        if !self.watches.iter().all(known) {
             return;
         }
         let names = self.names();

@@ -287,6 +287,7 @@ impl Context {
                         retrack = false;
                         self.track(&mut cache, &mut store, &client, &mut catalog).await;
                     } else if ready {
+                        self.controllers.announce(&store, started.elapsed() >= PRIME_WAIT);
                         let settled = store.is_settled();
                         for app in std::mem::take(&mut dirty) {
                             self.report(&app, &store, &catalog, &client, settled).await;
