@@ -24,9 +24,9 @@ use driftdeck::simcluster::{SimCluster, SimOptions};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 
-#[path = "support/tui_process.rs"]
-mod tui_process;
-use tui_process::{Tui, median, rss_mb};
+#[path = "support/tmux.rs"]
+mod tmux;
+use tmux::TmuxProcess;
 
 const ROUNDS: usize = 3;
 
@@ -178,14 +178,28 @@ async fn main() {
     );
     let mut times = vec![first];
     times.extend((1..ROUNDS).map(|_| run().0));
+    times.sort();
     println!(
         "driftdeck status -o json, {count} Applications + {count} Kustomizations: {:.2?} (median of {ROUNDS}); {beyond} requests beyond discovery ({discovery})",
-        median(times)
+        times[ROUNDS / 2]
     );
 
     world.sim.metrics().reset();
     let started = Instant::now();
-    let Some((tui, pid)) = Tui::start(&world.env()) else {
+    let env: Vec<(String, String)> = world
+        .env()
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value.display().to_string()))
+        .collect();
+    let socket = format!("driftdeck-engines-{}", std::process::id());
+    // Started in its HOME (env -C execs it), so no Git work tree around is
+    // offered as an app.
+    let command = format!(
+        "env -C {} {}",
+        world.path("home").display(),
+        env!("CARGO_BIN_EXE_driftdeck")
+    );
+    let Some(tui) = TmuxProcess::start(&socket, (200, 60), &env, &command) else {
         return;
     };
     let listed = format!("{total}");
@@ -204,7 +218,7 @@ async fn main() {
     let (beyond, discovery) = world.requests_beyond_discovery();
     println!(
         "TUI: {total} apps listed with verdicts after {shown:.2?}; {beyond} requests beyond discovery ({discovery}); RSS {:.0} MB",
-        rss_mb(pid)
+        tui.rss_mb()
     );
     drop(tui);
 }

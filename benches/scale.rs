@@ -23,18 +23,17 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use driftdeck::simcluster::{SimCluster, SimOptions};
-
-#[path = "support/tui_process.rs"]
-mod tui_process;
 use serde_json::{Value, json};
-use tui_process::{Tui, median, rss_mb};
 
 const APPS: usize = 10;
 const ROUNDS: usize = 3;
 
 #[path = "../tests/common/git.rs"]
 mod common_git;
+#[path = "support/tmux.rs"]
+mod tmux;
 use common_git::git;
+use tmux::TmuxProcess;
 
 fn namespace(app: usize) -> String {
     format!("team-{app}")
@@ -158,6 +157,11 @@ impl World {
     }
 }
 
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
 /// `driftdeck status -o json`: median wall time, requests of one run, and
 /// the statuses it reported.
 fn status(world: &World) -> (Duration, u64, Vec<String>) {
@@ -210,7 +214,14 @@ async fn variant(name: &str, labelled: bool, idle: Duration) {
 
     world.sim.metrics().reset();
     let started = Instant::now();
-    let Some((tui, pid)) = Tui::start(&world.env()) else {
+    let env: Vec<(String, String)> = world
+        .env()
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value.display().to_string()))
+        .collect();
+    let socket = format!("driftdeck-scale-{}", std::process::id());
+    let Some(tui) = TmuxProcess::start(&socket, (200, 60), &env, env!("CARGO_BIN_EXE_driftdeck"))
+    else {
         return;
     };
     let deadline = started + Duration::from_secs(120);
@@ -224,7 +235,7 @@ async fn variant(name: &str, labelled: bool, idle: Duration) {
     }
     let to_verdict = started.elapsed();
     let at_start = world.sim.metrics().snapshot();
-    let rss_start = rss_mb(pid);
+    let rss_start = tui.rss_mb();
     println!(
         "{name}: TUI: every verdict on screen after {to_verdict:.2?} ({:.2} × status); {} requests ({} watches, {} lists, {} gets); RSS {rss_start:.0} MB",
         to_verdict.as_secs_f64() / status_time.as_secs_f64(),
@@ -239,7 +250,7 @@ async fn variant(name: &str, labelled: bool, idle: Duration) {
     println!(
         "{name}: TUI after {}s idle: RSS {:.0} MB; {} requests meanwhile ({} lists, {} watches)",
         idle.as_secs(),
-        rss_mb(pid),
+        tui.rss_mb(),
         quiet.total,
         quiet.count_verb("list"),
         quiet.count_verb("watch"),

@@ -23,17 +23,17 @@ const ANSWER_DEADLINE: Duration = DEFAULT_HEALTH_TIMEOUT.0;
 pub(super) fn sync(
     global: &GlobalArgs,
     args: &SyncArgs,
+    app: &str,
     paths: Paths,
     config: Config,
 ) -> Result<ExitCode, CommandError> {
     if args.force {
         return Err(CommandError::Usage(format!(
-            "app \"{}\": --force is for native apps; the engine applies as it is configured to",
-            args.app
+            "app \"{app}\": --force is for native apps; the engine applies as it is configured to"
         )));
     }
     let order = Order {
-        app: &args.app,
+        app,
         action: ActionKind::Sync { prune: args.prune },
         confirm: !args.yes && !args.dry_run,
         dry_run: args.dry_run,

@@ -3,6 +3,7 @@
 
 mod check;
 mod controller;
+mod demo;
 mod diff;
 mod health;
 mod history;
@@ -12,6 +13,7 @@ mod paths;
 mod sim;
 mod status;
 mod sync;
+mod sync_all;
 mod table;
 mod tui;
 
@@ -66,6 +68,8 @@ pub enum CommandError {
     Usage(String),
     #[error(transparent)]
     Audit(#[from] crate::sync::AuditError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -168,6 +172,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Resume(args)) => controller::toggle(&cli.global, &args, false),
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
+        Some(Command::Demo(args)) => demo::run(&cli.global, &args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
             // Generated in memory: clap_complete panics when its writer fails.

@@ -22,3 +22,9 @@ mod scale;
 
 #[path = "live/sync_command.rs"]
 mod sync_command;
+
+#[path = "live/sync_all.rs"]
+mod sync_all;
+
+#[path = "live/inventory.rs"]
+mod inventory;

@@ -3,6 +3,7 @@
 //! either changes. Reports are sent only when they changed.
 
 mod controllers;
+mod inventory;
 mod sync;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -14,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::assess::{AppReport, assess, live_queries};
+use super::assess::{AppReport, assess};
 use super::exact::ExactCache;
 use super::{EngineEvent, EngineOptions, Generation, SyncCommand, SyncRefused};
 use crate::cluster::{
@@ -25,7 +26,7 @@ use crate::config::{AppConfig, DriftConfig, Paths};
 use crate::drift::ManualManagers;
 use crate::manifests::Checked;
 use crate::resource::{FIELD_MANAGER, ResourceKey, app_of};
-use crate::sync::{AuditLog, Operator};
+use crate::sync::{AuditLog, Inventory, Operator};
 
 /// Changes are gathered this long before apps are compared again.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -58,6 +59,7 @@ pub(super) enum ToContext {
     Plan {
         app: String,
         prune: bool,
+        only: Option<ResourceKey>,
     },
     Sync {
         app: String,
@@ -157,6 +159,8 @@ struct Slot {
     last_settled: bool,
     /// Stops the running sync, if one runs.
     sync_cancel: Option<watch::Sender<bool>>,
+    /// What the app's last sync recorded it deployed.
+    inventory: Inventory,
 }
 
 struct Context {
@@ -258,6 +262,9 @@ impl Context {
                     let epoch = store.watch_epoch();
                     let changed = store.apply(update);
                     dirty.extend(self.controllers.on_change(&changed, &store, &self.audit));
+                    if self.take_inventories(&changed, &store) {
+                        retrack = true;
+                    }
                     if store.watch_epoch() != epoch {
                         // Staleness is part of every app's view; a first list
                         // may show labels that make a watch needless.
@@ -365,12 +372,9 @@ impl Context {
                 checked,
             } => {
                 if let Some(slot) = self.apps.get_mut(&app) {
-                    let (wanted, pods) = live_queries(&checked);
                     slot.desired = Some((revision, checked));
                     slot.failure = None;
-                    slot.wanted_keys = wanted.iter().map(|w| w.key.clone()).collect();
-                    slot.wanted = wanted;
-                    slot.pod_queries = pods;
+                    slot.set_wanted();
                 }
             }
             ToContext::DesiredFailed { app, cause } => {
@@ -589,6 +593,7 @@ impl Slot {
             last: None,
             last_settled: false,
             sync_cancel: None,
+            inventory: Inventory::default(),
         }
     }
 
