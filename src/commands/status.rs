@@ -123,7 +123,7 @@ fn row(report: &AppReport) -> Vec<String> {
         summary
             .revision
             .as_deref()
-            .map(|r| crate::resource::short_revision_text(r))
+            .map(crate::resource::short_revision_text)
             .unwrap_or_else(|| "-".to_string()),
         counts(&summary.counts),
         summary.reason.clone().unwrap_or_default(),
