@@ -64,6 +64,16 @@ pub(super) fn run_at(
             "{who}: {what} refused: driftdeck is read-only (--readonly or [ui] readonly = true)"
         )));
     }
+    if let Some(name) = app
+        && crate::engines::is_controller_app_name(name)
+    {
+        if !matches!(target, SyncTarget::Compared) {
+            return Err(CommandError::Usage(format!(
+                "app \"{name}\": {what} at a chosen revision is for native apps; an engine app syncs to the revision its engine targets"
+            )));
+        }
+        return super::controller::sync(global, flags, name, paths, config);
+    }
     let apps: Vec<AppConfig> = match app {
         Some(name) => vec![
             config

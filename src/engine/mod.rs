@@ -19,7 +19,7 @@ pub use assess::{AppReport, assess, live_queries};
 pub(crate) use desired::render_app;
 pub use desired::{DesiredError, desired_at};
 pub use preview::{DeployPreview, compare_revisions, preview};
-pub use settle::settle;
+pub use settle::{EngineApps, settle};
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -28,6 +28,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::{AppConfig, DriftConfig, Paths};
+use crate::engines::{ActionKind, ActionProgress, EnginesConfig};
 use crate::resource::ResourceKey;
 use crate::source::LogEntry;
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
@@ -96,6 +97,19 @@ pub enum EngineEvent {
         app: String,
         preview: Arc<DeployPreview>,
     },
+    /// The engine apps (Argo CD, Flux) of a context, whenever the set
+    /// changes; sent once the context's engine watches have listed (an
+    /// empty list when it serves no engine's kinds).
+    ControllerApps {
+        context: Option<String>,
+        apps: Vec<String>,
+    },
+    /// How an action asked of an engine app goes (`ControllerAction`):
+    /// refused or failed to write (`Err`), waiting, or done.
+    ControllerActed {
+        app: String,
+        progress: Result<ActionProgress, String>,
+    },
 }
 
 /// Why a sync wrote nothing.
@@ -154,6 +168,9 @@ pub enum EngineCommand {
         from: Option<String>,
         to: String,
     },
+    /// Ask an engine app's engine to act (sync, refresh, suspend, resume);
+    /// answered by `ControllerActed` events.
+    ControllerAction { app: String, action: ActionKind },
 }
 
 /// The revision a sync goes to.
@@ -199,6 +216,11 @@ pub struct EngineOptions {
     /// The config's `[drift]` table: which field managers' fields are
     /// changes made by hand, beyond the built-in ones.
     pub drift: DriftConfig,
+    /// The config's `[engines]` table.
+    pub engines: EnginesConfig,
+    /// Contexts read for their engine apps even when no native app is in
+    /// them (the apps' contexts are read anyway).
+    pub contexts: Vec<Option<String>>,
 }
 
 /// Commits listed per app in the history.

@@ -134,6 +134,7 @@ pub(super) async fn run(
                     &options,
                     &paths,
                     app.context.clone(),
+                    true,
                     events.clone(),
                     requests_made.clone(),
                 )
@@ -141,6 +142,21 @@ pub(super) async fn run(
             .send(ToContext::Follow {
                 app: Box::new(app.config.clone()),
             });
+    }
+
+    // Contexts read for their engine apps alone.
+    for context in &options.contexts {
+        if !contexts.contains_key(context) {
+            let task = ContextTask::spawn(
+                &options,
+                &paths,
+                context.clone(),
+                false,
+                events.clone(),
+                requests_made.clone(),
+            );
+            contexts.insert(context.clone(), task);
+        }
     }
 
     // One poller per repository, for all the branches its apps track.
@@ -249,6 +265,15 @@ impl Sources {
                     }
                     Some(EngineCommand::Unpin { app }) => self.unpin(&app),
                     Some(EngineCommand::Preview { app, from, to }) => self.preview(&app, from, to),
+                    // Only the context that found the engine app acts on it.
+                    Some(EngineCommand::ControllerAction { app, action }) => {
+                        for context in self.contexts.values() {
+                            context.send(ToContext::ControllerAction {
+                                app: app.clone(),
+                                action: action.clone(),
+                            });
+                        }
+                    }
                     None => return,
                 },
                 _ = requests_made.notified() => self.report_counts(&pollers, &mut last_counts),
@@ -418,6 +443,13 @@ impl Sources {
         pollers: &HashMap<SourceLocation, PollerHandle>,
     ) {
         let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
+            // An engine app: the context that found it asks its engine.
+            for context in self.contexts.values() {
+                context.send(ToContext::Generation {
+                    app: app.to_string(),
+                    generation,
+                });
+            }
             return;
         };
         let followed = &mut self.followed[index];

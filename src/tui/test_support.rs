@@ -217,6 +217,8 @@ pub fn guestbook_report() -> AppReport {
         )],
         stale_since: None,
         stale_cause: None,
+        engine: None,
+        controller: None,
     }
 }
 
@@ -242,6 +244,8 @@ pub fn podinfo_report() -> AppReport {
         problems: Vec::new(),
         stale_since: None,
         stale_cause: None,
+        engine: None,
+        controller: None,
     }
 }
 
