@@ -184,6 +184,8 @@ impl Syncer {
             live,
             prune: true,
             manual: &ManualManagers::default(),
+            pin: None,
+            restamp: false,
         })
         .unwrap();
         let options = SyncOptions::for_app(&self.app, &DriftConfig::default(), false, false);

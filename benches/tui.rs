@@ -74,6 +74,7 @@ fn report(app: &str, count: usize, big: bool) -> AppReport {
     AppReport {
         app: app.to_string(),
         desired_revision: None,
+        pinned: None,
         summary: summarize(&resources),
         resources,
         problems: Vec::new(),

@@ -82,6 +82,28 @@ pub enum Command {
                       (for --all: any app could not run)."
     )]
     Sync(SyncArgs),
+    /// Roll an app's cluster back to an earlier revision and pin it there
+    #[command(
+        long_about = "Rolls an app back: plans a sync of its desired state at REV (a commit \
+                      id, short or full, a branch or a tag), shows the plan and asks as sync \
+                      does, applies it with every object stamped driftdeck.dev/revision and \
+                      driftdeck.dev/pinned = REV, and pins the app to REV: it is compared \
+                      with REV, not its branch's head, until `driftdeck unpin APP`. Exit \
+                      code: 0 rolled back and pinned (and healthy), 1 the sync failed or the \
+                      app ended Degraded, 2 could not run (unknown app or revision). \
+                      With --git it rolls back in Git instead: one commit on the app's branch \
+                      restoring its files (for kustomize, every folder it refers to) as they \
+                      were at REV, authored and signed as git is configured, pushed, then \
+                      synced; with --branch (or rollback = \"merge-request\", or when the \
+                      remote refuses the branch) pushed to driftdeck/rollback-APP-abc1234 with \
+                      the URL of its merge request, leaving the cluster alone."
+    )]
+    Rollback(RollbackArgs),
+    /// Remove an app's pin: it is compared with its branch's head again
+    Unpin {
+        /// The app, as named in the config
+        app: String,
+    },
     /// Sync status and health of every app, or of one
     Status(StatusArgs),
     /// The drift of an app (or between two files, offline) as a unified diff
@@ -163,6 +185,40 @@ pub struct SyncArgs {
     /// Every app that is OutOfSync, one after the other (one Lease each)
     #[arg(long, conflicts_with = "app")]
     pub all: bool,
+    /// Sync to this revision of the app's branch (a commit id, short or
+    /// full, a branch or a tag) instead of its head, once
+    #[arg(long, value_name = "REV", conflicts_with = "all")]
+    pub rev: Option<String>,
+    #[command(flatten)]
+    pub flags: SyncFlags,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// The app, as named in the config
+    pub app: String,
+    /// The revision to roll back to: a commit id (short or full), a branch or a tag
+    #[arg(long, value_name = "REV")]
+    pub to: String,
+    /// Roll back in Git: one commit on the app's branch restoring its files
+    /// as they were at REV, pushed, then synced (no pin)
+    #[arg(long)]
+    pub git: bool,
+    /// With --git: push the commit to a new branch for a merge request
+    /// instead; the cluster is not touched
+    #[arg(long, requires = "git")]
+    pub branch: bool,
+    /// With --git: the commit message (else an editor opens on a terminal,
+    /// or the default message is used)
+    #[arg(short = 'm', long, requires = "git", value_name = "TEXT")]
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub flags: SyncFlags,
+}
+
+/// How `sync` and `rollback` run.
+#[derive(Debug, Clone, Args)]
+pub struct SyncFlags {
     /// Delete the app's objects that Git no longer has
     #[arg(long)]
     pub prune: bool,

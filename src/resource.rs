@@ -40,6 +40,9 @@ pub const APP_LABEL: &str = "driftdeck.dev/app";
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 /// Annotation holding the commit id an object was applied from.
 pub const REVISION_ANNOTATION: &str = "driftdeck.dev/revision";
+/// Annotation holding the commit an app is pinned to (a rollback), on the
+/// objects a sync applied while pinned, so that other operators see the pin.
+pub const PINNED_ANNOTATION: &str = "driftdeck.dev/pinned";
 
 /// The app an object belongs to by its `APP_LABEL`, if it carries one.
 pub fn app_of(object: &Value) -> Option<&str> {

@@ -8,7 +8,7 @@ use super::table::write_table;
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, HistoryArgs, OutputFormat};
 use crate::resource::short_revision;
-use crate::sync::{AuditLog, ObjectResult, SyncHistoryEntry};
+use crate::sync::{AuditLog, ObjectResult, SyncHistoryEntry, SyncOperation};
 
 pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
@@ -57,7 +57,17 @@ fn print_table(
                     .to_zoned(time_zone.clone())
                     .strftime("%Y-%m-%d %H:%M:%S")
                     .to_string(),
-                short_revision(&started.revision).to_string(),
+                match (started.operation, &started.from_revision) {
+                    (SyncOperation::Rollback, Some(from)) => format!(
+                        "{} (rollback from {})",
+                        short_revision(&started.revision),
+                        short_revision(from)
+                    ),
+                    (SyncOperation::Rollback, None) => {
+                        format!("{} (rollback)", short_revision(&started.revision))
+                    }
+                    (SyncOperation::Sync, _) => short_revision(&started.revision).to_string(),
+                },
                 format!("{:?}", entry.status).to_lowercase(),
                 format!(
                     "{} created, {} updated, {} pruned, {} failed",
@@ -101,6 +111,8 @@ mod tests {
             context: "prod".into(),
             revision: "3f2a91c0d1e2".into(),
             automatic: false,
+            operation: Default::default(),
+            from_revision: None,
             plan: serde_json::json!({}),
         };
         let entries = history(

@@ -9,6 +9,8 @@ mod history;
 mod log;
 mod object_file;
 mod paths;
+mod rollback;
+mod rollback_git;
 mod sim;
 mod status;
 mod sync;
@@ -67,6 +69,8 @@ pub enum CommandError {
     Usage(String),
     #[error(transparent)]
     Audit(#[from] crate::sync::AuditError),
+    #[error(transparent)]
+    Pins(#[from] crate::sync::PinError),
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
 }
@@ -149,6 +153,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Diff(args)) => diff::run(&cli.global, &args),
         Some(Command::Status(args)) => status::run(&cli.global, &args),
         Some(Command::Sync(args)) => sync::run(&cli.global, &args),
+        Some(Command::Rollback(args)) => rollback::run(&cli.global, &args),
+        Some(Command::Unpin { app }) => rollback::unpin(&cli.global, &app),
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Demo(args)) => demo::run(&cli.global, &args),

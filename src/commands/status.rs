@@ -92,7 +92,14 @@ fn row(report: &AppReport) -> Vec<String> {
     let summary = &report.summary;
     let cells = vec![
         report.app.clone(),
-        summary.status.to_string(),
+        match &report.pinned {
+            Some(pin) => format!(
+                "{}, pinned {}",
+                summary.status,
+                crate::resource::short_revision(pin)
+            ),
+            None => summary.status.to_string(),
+        },
         summary.health.to_string(),
         summary
             .revision

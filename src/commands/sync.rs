@@ -1,10 +1,12 @@
 //! `driftdeck sync APP`: the engine the TUI runs, asked to plan a sync of
-//! the app, then (confirmed) to run it; then the app's health is followed
-//! until it is Healthy, Degraded or out of time. `sync --all` is in
+//! the app (at its compared revision, at `--rev`, or for `rollback` at the
+//! revision it pins), then (confirmed) to run it; then the app's health is
+//! followed until it is Healthy, Degraded or out of time. `sync --all` is in
 //! `sync_all.rs`, on the same `Session`.
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +15,17 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{CommandError, load_config};
-use crate::cli::{GlobalArgs, OutputFormat, SyncArgs};
+use crate::cli::{GlobalArgs, OutputFormat, SyncArgs, SyncFlags};
 use crate::config::{AppConfig, Paths};
 use crate::drift::{AppStatus, Health};
 use crate::engine::{
     AppReport, Engine, EngineCommand, EngineEvent, EngineOptions, SyncCommand, SyncRefused,
+    SyncTarget,
 };
 use crate::resource::short_revision;
+use crate::source::resolve_commit;
 use crate::sync::{ObjectResult, SyncAction, SyncOutcome, SyncPlan, SyncProgress, SyncStatus};
+use crate::text::printable;
 
 /// The JSON output: the plan, how the sync went, the health at the end.
 #[derive(Serialize)]
@@ -31,66 +36,110 @@ pub(super) struct SyncReport<'a> {
 }
 
 pub fn run(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode, CommandError> {
+    let target = match &args.rev {
+        Some(rev) => SyncTarget::Revision(rev.clone()),
+        None => SyncTarget::Compared,
+    };
+    run_at(global, args.app.as_deref(), &args.flags, target)
+}
+
+/// `sync APP` at `target` (a `Pin` for `rollback`), or `sync --all` with no app.
+pub(super) fn run_at(
+    global: &GlobalArgs,
+    app: Option<&str>,
+    flags: &SyncFlags,
+    target: SyncTarget,
+) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
-    let what = match &args.app {
+    let who = match app {
         Some(app) => format!("app \"{app}\""),
         None => "every app".to_string(),
     };
+    let what = match target {
+        SyncTarget::Pin(_) => "rollback",
+        _ => "sync",
+    };
     if global.readonly || config.ui.readonly {
         return Err(CommandError::Usage(format!(
-            "{what}: sync refused: driftdeck is read-only (--readonly or [ui] readonly = true)"
+            "{who}: {what} refused: driftdeck is read-only (--readonly or [ui] readonly = true)"
         )));
     }
-    let apps: Vec<AppConfig> = match &args.app {
+    let apps: Vec<AppConfig> = match app {
         Some(name) => vec![
             config
                 .app(name)
                 .cloned()
                 .ok_or_else(|| CommandError::UnknownApp {
-                    app: name.clone(),
+                    app: name.to_string(),
                     file: config.file.clone(),
                 })?,
         ],
         None => config.apps.clone(),
     };
-    let confirm = !args.yes && !args.dry_run;
+    let confirm = !flags.yes && !flags.dry_run;
     if confirm && !std::io::stdin().is_terminal() {
         return Err(CommandError::Usage(format!(
-            "{what}: no terminal to confirm the sync on; give --yes to sync without asking"
+            "{who}: no terminal to confirm the {what} on; give --yes to {what} without asking"
         )));
     }
     let _log = crate::logging::init(&paths, global.verbose).ok();
     let options = super::engine_options(global, &config, false, false);
+    let repo_dir = apps.first().map(|a| a.source.git_dir(&paths.cache_dir));
     super::runtime()?.block_on(async {
         let mut session = Session::start(apps.clone(), paths, options);
-        match &args.app {
-            Some(_) => sync_one(&mut session, &apps[0], args, confirm).await,
-            None => super::sync_all::run(&mut session, &apps, args, confirm).await,
+        match repo_dir.filter(|_| app.is_some()) {
+            Some(repo_dir) => {
+                let one = One {
+                    app: &apps[0],
+                    flags,
+                    target,
+                    repo_dir,
+                    confirm,
+                };
+                sync_one(&mut session, one).await
+            }
+            None => super::sync_all::run(&mut session, &apps, flags, confirm).await,
         }
     })
 }
 
-/// `sync APP`: the plan, asked about, run, then the app's health followed.
-async fn sync_one(
-    session: &mut Session,
-    app: &AppConfig,
-    args: &SyncArgs,
+/// A sync of one app.
+struct One<'a> {
+    app: &'a AppConfig,
+    flags: &'a SyncFlags,
+    target: SyncTarget,
+    /// The repository the engine reads the app from, to resolve revisions in.
+    repo_dir: PathBuf,
     confirm: bool,
-) -> Result<ExitCode, CommandError> {
+}
+
+/// `sync APP` (or `rollback`): the plan, asked about, run, then for a
+/// rollback the pin, then the app's health followed.
+async fn sync_one(session: &mut Session, one: One<'_>) -> Result<ExitCode, CommandError> {
+    let One {
+        app,
+        flags,
+        mut target,
+        repo_dir,
+        confirm,
+    } = one;
     let name = app.name.clone();
     let report = session.settled(&name).await?;
-    let plan = match session.plan(&name, args.prune).await? {
+    resolve_target(&name, &repo_dir, &mut target)?;
+    let rollback = matches!(target, SyncTarget::Pin(_));
+    let plan = match session.plan(&name, flags.prune, &target).await? {
         Ok(plan) => plan,
         Err(refusal) => {
             eprintln!("{refusal}");
             return Ok(ExitCode::from(1));
         }
     };
-    let table = args.output == OutputFormat::Table;
+    let table = flags.output == OutputFormat::Table;
     if table {
         print_plan(&mut std::io::stdout().lock(), &plan)?;
     }
-    if plan.is_empty() && !args.dry_run {
+    // A rollback with nothing to apply still pins.
+    if plan.is_empty() && !flags.dry_run && !rollback {
         if table {
             println!("app \"{name}\": nothing to do, the cluster matches Git");
         } else {
@@ -98,16 +147,18 @@ async fn sync_one(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if confirm
-        && !confirmed(&format!(
-            "sync app \"{name}\" to {}?",
-            short_revision(&plan.revision)
-        ))?
-    {
-        eprintln!("app \"{name}\": not synced");
+    let revision = short_revision(&plan.revision);
+    let question = if rollback {
+        format!("roll app \"{name}\" back to {revision} and pin it there?")
+    } else {
+        format!("sync app \"{name}\" to {revision}?")
+    };
+    if confirm && !confirmed(&question)? {
+        let not = if rollback { "rolled back" } else { "synced" };
+        eprintln!("app \"{name}\": not {not}");
         return Ok(ExitCode::from(2));
     }
-    let outcome = match session.sync(&name, args, false).await {
+    let outcome = match session.sync(&name, flags, &target, false).await {
         Ok(outcome) => outcome,
         Err(refused) => {
             eprintln!("{}", refused.message);
@@ -118,8 +169,11 @@ async fn sync_one(
         eprintln!("app \"{name}\": {error}");
     }
     let synced = outcome.status == SyncStatus::Succeeded;
-    let health = if synced && !args.dry_run && !args.no_wait {
-        Some(session.wait_for_health(app, &plan.revision).await)
+    if synced && rollback && !flags.dry_run && !session.wait_for_pin(&name).await {
+        return Ok(ExitCode::from(1));
+    }
+    let health = if synced && !flags.dry_run && !flags.no_wait {
+        Some(session.wait_for_health(app, &plan.revision, &target).await)
     } else {
         None
     };
@@ -136,6 +190,26 @@ async fn sync_one(
     })
 }
 
+/// The target's revision resolved to a full commit id in the repository
+/// the engine fetched; an unknown revision is an error naming it.
+fn resolve_target(
+    app: &str,
+    repo_dir: &std::path::Path,
+    target: &mut SyncTarget,
+) -> Result<(), CommandError> {
+    let (SyncTarget::Revision(rev) | SyncTarget::Pin(rev)) = target else {
+        return Ok(());
+    };
+    let full = resolve_commit(repo_dir, rev).map_err(|err| {
+        CommandError::Usage(format!(
+            "app \"{app}\": unknown revision \"{}\": {err}",
+            printable(rev)
+        ))
+    })?;
+    *rev = full;
+    Ok(())
+}
+
 /// The engine, and what it has said: every event read goes through
 /// `recv`, which keeps each app's last verdict, so waiting for one app
 /// loses nothing about another.
@@ -144,6 +218,8 @@ pub(super) struct Session {
     events: mpsc::UnboundedReceiver<EngineEvent>,
     /// Each app's last verdict and whether it was settled.
     latest: HashMap<String, (Arc<AppReport>, bool)>,
+    /// Each app's last word on its pin, from the engine.
+    pins: HashMap<String, Result<Option<String>, String>>,
 }
 
 impl Session {
@@ -153,6 +229,7 @@ impl Session {
             engine: Engine::start(apps, paths, options, sender),
             events,
             latest: HashMap::new(),
+            pins: HashMap::new(),
         }
     }
 
@@ -166,6 +243,9 @@ impl Session {
         } = &event
         {
             self.latest.insert(app.clone(), (report.clone(), *settled));
+        }
+        if let EngineEvent::Pinned { app, pinned } = &event {
+            self.pins.insert(app.clone(), pinned.clone());
         }
         Some(event)
     }
@@ -204,15 +284,17 @@ impl Session {
         Ok(report)
     }
 
-    /// The engine's plan for the app, or why there is none.
+    /// The engine's plan for the app at `target`, or why there is none.
     pub(super) async fn plan(
         &mut self,
         app: &str,
         prune: bool,
+        target: &SyncTarget,
     ) -> Result<Result<Arc<SyncPlan>, String>, CommandError> {
         self.engine.send(EngineCommand::Plan {
             app: app.to_string(),
             prune,
+            target: target.clone(),
             only: None,
         });
         self.next(super::LOOK_DEADLINE, |event| match event {
@@ -232,17 +314,19 @@ impl Session {
     pub(super) async fn sync(
         &mut self,
         app: &str,
-        args: &SyncArgs,
+        flags: &SyncFlags,
+        target: &SyncTarget,
         named: bool,
     ) -> Result<SyncOutcome, SyncRefused> {
         self.engine.send(EngineCommand::Sync {
             app: app.to_string(),
             request: SyncCommand {
-                prune: args.prune,
-                force: args.force,
-                dry_run: args.dry_run,
+                prune: flags.prune,
+                force: flags.force,
+                dry_run: flags.dry_run,
                 only: None,
             },
+            target: target.clone(),
         });
         let lead = if named {
             format!("{app}: ")
@@ -276,14 +360,57 @@ impl Session {
         }
     }
 
-    /// Follows the app's verdicts until it is Synced at `revision` and
+    /// Waits for the engine to keep a rollback's pin; says where the app
+    /// is pinned. False when the pin could not be written.
+    async fn wait_for_pin(&mut self, app: &str) -> bool {
+        if !self.pins.contains_key(app) {
+            self.next(super::LOOK_DEADLINE, |event| match event {
+                EngineEvent::Pinned { app: of, .. } if of == app => Some(()),
+                _ => None,
+            })
+            .await;
+        }
+        match self.pins.remove(app) {
+            Some(Ok(Some(revision))) => {
+                eprintln!(
+                    "app \"{app}\": pinned to {}; `driftdeck unpin {app}` follows the branch again",
+                    short_revision(&revision)
+                );
+                true
+            }
+            Some(Err(cause)) => {
+                eprintln!("app \"{app}\": rolled back, but not pinned: {cause}");
+                false
+            }
+            Some(Ok(None)) | None => {
+                eprintln!("app \"{app}\": rolled back, but the pin was not confirmed");
+                false
+            }
+        }
+    }
+
+    /// Follows the app's verdicts until it is Synced at `revision` (for a
+    /// sync at another revision than the one compared: deployed at it) and
     /// Healthy, or Degraded, or the app's health timeout passes.
-    pub(super) async fn wait_for_health(&mut self, app: &AppConfig, revision: &str) -> Health {
+    pub(super) async fn wait_for_health(
+        &mut self,
+        app: &AppConfig,
+        revision: &str,
+        target: &SyncTarget,
+    ) -> Health {
         let name = app.name.clone();
         let timeout = app.sync.health_timeout.0;
+        let once = matches!(target, SyncTarget::Revision(_));
+        let at_revision = |report: &AppReport| {
+            if once {
+                report.summary.revision.as_deref() == Some(revision)
+            } else {
+                report.desired_revision.as_deref() == Some(revision)
+                    && report.summary.status == AppStatus::Synced
+            }
+        };
         let done = |report: &AppReport| {
-            report.desired_revision.as_deref() == Some(revision)
-                && report.summary.status == AppStatus::Synced
+            at_revision(report)
                 && matches!(report.summary.health, Health::Healthy | Health::Degraded)
         };
         if let Some((report, _)) = self.latest.get(&name)
@@ -297,7 +424,7 @@ impl Session {
                 let EngineEvent::Report { app, report, .. } = event else {
                     continue;
                 };
-                if app != name || report.desired_revision.as_deref() != Some(revision) {
+                if app != name {
                     continue;
                 }
                 last = report.summary.health;

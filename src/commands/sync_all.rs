@@ -14,9 +14,10 @@ use serde::Serialize;
 
 use super::CommandError;
 use super::sync::{Session, confirmed, print_plan, summarize};
-use crate::cli::{OutputFormat, SyncArgs};
+use crate::cli::{OutputFormat, SyncFlags};
 use crate::config::AppConfig;
 use crate::drift::{AppStatus, Health};
+use crate::engine::SyncTarget;
 use crate::sync::{SyncOutcome, SyncPlan, SyncStatus};
 
 /// How an app came out of `sync --all`.
@@ -82,7 +83,7 @@ impl AppResult {
 pub(super) async fn run(
     session: &mut Session,
     apps: &[AppConfig],
-    args: &SyncArgs,
+    args: &SyncFlags,
     confirm: bool,
 ) -> Result<ExitCode, CommandError> {
     let table = args.output == OutputFormat::Table;
@@ -111,7 +112,10 @@ pub(super) async fn run(
                 continue;
             }
         }
-        match session.plan(&app.name, args.prune).await? {
+        match session
+            .plan(&app.name, args.prune, &SyncTarget::Compared)
+            .await?
+        {
             Ok(plan) if plan.is_empty() && !args.dry_run => {
                 let mut result = AppResult::new(app, Verdict::InSync);
                 result.plan = Some(plan);
@@ -140,7 +144,10 @@ pub(super) async fn run(
         if !go {
             result = AppResult::new(app, Verdict::CouldNotRun).because("not confirmed");
         } else {
-            match session.sync(&app.name, args, true).await {
+            match session
+                .sync(&app.name, args, &SyncTarget::Compared, true)
+                .await
+            {
                 Ok(outcome) => {
                     if outcome.status == SyncStatus::Succeeded {
                         result.result = Verdict::Synced;
@@ -169,7 +176,9 @@ pub(super) async fn run(
             ) else {
                 continue;
             };
-            let health = session.wait_for_health(app, &plan.revision).await;
+            let health = session
+                .wait_for_health(app, &plan.revision, &SyncTarget::Compared)
+                .await;
             result.health = Some(health);
             if health != Health::Healthy {
                 result.result = Verdict::Failed;

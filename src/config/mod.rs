@@ -253,6 +253,7 @@ impl Config {
                 sync_concurrency: app.sync_concurrency,
                 health_timeout: app.health_timeout,
                 lease_namespace: app.lease_namespace,
+                rollback: app.rollback,
             }
             .check()
             .map_err(|(offset, why)| {
@@ -402,6 +403,7 @@ struct RawApp {
     sync_concurrency: Option<Spanned<i64>>,
     health_timeout: Option<HumanDuration>,
     lease_namespace: Option<Spanned<String>>,
+    rollback: Option<Spanned<String>>,
 }
 
 fn default_path() -> String {

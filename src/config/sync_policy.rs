@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::HumanDuration;
+use crate::source::RollbackMode;
 
 /// Objects applied at once within a sync wave, unless the app says otherwise.
 pub const DEFAULT_SYNC_CONCURRENCY: usize = 8;
@@ -35,6 +36,9 @@ pub struct SyncPolicy {
     pub health_timeout: HumanDuration,
     /// Where the sync Lease lives; `None`: the app's namespace.
     pub lease_namespace: Option<String>,
+    /// Where `rollback --git` puts its commit: the branch, or a new branch
+    /// for a merge request (`rollback = "merge-request"`).
+    pub rollback: RollbackMode,
 }
 
 impl Default for SyncPolicy {
@@ -48,6 +52,7 @@ impl Default for SyncPolicy {
             concurrency: DEFAULT_SYNC_CONCURRENCY,
             health_timeout: DEFAULT_HEALTH_TIMEOUT,
             lease_namespace: None,
+            rollback: RollbackMode::OnBranch,
         }
     }
 }
@@ -69,6 +74,7 @@ pub(super) struct RawSyncPolicy {
     pub sync_concurrency: Option<Spanned<i64>>,
     pub health_timeout: Option<HumanDuration>,
     pub lease_namespace: Option<Spanned<String>>,
+    pub rollback: Option<Spanned<String>>,
 }
 
 impl RawSyncPolicy {
@@ -109,6 +115,22 @@ impl RawSyncPolicy {
                 Some(namespace)
             }
         };
+        let rollback = match self.rollback {
+            None => RollbackMode::OnBranch,
+            Some(value) => match value.get_ref().as_str() {
+                "branch" => RollbackMode::OnBranch,
+                "merge-request" => RollbackMode::MergeRequest,
+                other => {
+                    return Err((
+                        value.span().start,
+                        format!(
+                            "rollback \"{}\" is not \"branch\" or \"merge-request\"",
+                            crate::text::printable(other)
+                        ),
+                    ));
+                }
+            },
+        };
         Ok(SyncPolicy {
             prune: self.prune,
             allow_empty: self.allow_empty,
@@ -118,6 +140,7 @@ impl RawSyncPolicy {
             concurrency,
             health_timeout,
             lease_namespace,
+            rollback,
         })
     }
 }
@@ -194,6 +217,24 @@ mod tests {
             "config.toml:4:20: app \"a\": sync_concurrency must be between 1 and 64, got 0"
         );
         assert!(parse(&format!("{APP}sync_concurrency = 500\n")).is_err());
+    }
+
+    #[test]
+    fn rollback_goes_on_the_branch_unless_the_app_asks_for_merge_requests() {
+        assert_eq!(
+            parse(APP).unwrap().apps[0].sync.rollback,
+            crate::source::RollbackMode::OnBranch
+        );
+        let config = parse(&format!("{APP}rollback = \"merge-request\"\n")).unwrap();
+        assert_eq!(
+            config.apps[0].sync.rollback,
+            crate::source::RollbackMode::MergeRequest
+        );
+        let err = parse(&format!("{APP}rollback = \"pr\"\n")).unwrap_err();
+        assert_eq!(
+            err,
+            "config.toml:4:12: app \"a\": rollback \"pr\" is not \"branch\" or \"merge-request\""
+        );
     }
 
     #[test]

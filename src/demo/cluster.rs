@@ -71,6 +71,8 @@ impl DemoCluster {
             live: &BTreeMap::new(),
             prune: false,
             manual: &ManualManagers::default(),
+            pin: None,
+            restamp: false,
         })
         .map_err(|e| DemoError::Deploy(e.to_string()))?;
         let options = SyncOptions::for_app(app, &DriftConfig::default(), false, false);

@@ -21,8 +21,8 @@ mod value_eq;
 mod yaml_diff;
 
 pub use crate::resource::{
-    APP_LABEL, FIELD_MANAGER, KeyError, MANAGED_BY_LABEL, REVISION_ANNOTATION, ResourceKey,
-    group_of,
+    APP_LABEL, FIELD_MANAGER, KeyError, MANAGED_BY_LABEL, PINNED_ANNOTATION, REVISION_ANNOTATION,
+    ResourceKey, group_of,
 };
 pub use app_summary::{AppStatus, AppSummary, StatusCounts, summarize};
 pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare, compare_with};
@@ -33,4 +33,4 @@ pub use pairing::{KeyedObject, assess_objects};
 pub use quantity::Quantity;
 pub use resource_result::{ResourceResult, ResourceStatus};
 pub use secret_mask::{MASK, MASK_GIT_DIFFERS, MASK_LIVE_DIFFERS};
-pub use stamp::revision_of;
+pub use stamp::{pin_of, revision_of};

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::evidence::LAST_APPLIED_ANNOTATION;
 use super::field_path::Segment;
 use super::lookup::metadata_field;
-use crate::resource::{APP_LABEL, MANAGED_BY_LABEL, REVISION_ANNOTATION};
+use crate::resource::{APP_LABEL, MANAGED_BY_LABEL, PINNED_ANNOTATION, REVISION_ANNOTATION};
 
 /// Top-level fields that are not configuration. `apiVersion` and `kind` are
 /// the pairing's business: the API server answers in the version asked for.
@@ -31,6 +31,7 @@ const IGNORED_METADATA: &[&str] = &[
 const CONTROLLER_ANNOTATIONS: &[&str] = &[
     LAST_APPLIED_ANNOTATION,
     REVISION_ANNOTATION,
+    PINNED_ANNOTATION,
     "deployment.kubernetes.io/revision",
     "deployment.kubernetes.io/desired-replicas",
     "deployment.kubernetes.io/max-replicas",

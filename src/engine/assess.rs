@@ -19,6 +19,9 @@ pub struct AppReport {
     pub app: String,
     /// The commit of the tracked branch that was compared, if Git could be read.
     pub desired_revision: Option<String>,
+    /// The full commit the app is pinned to (a rollback), compared instead
+    /// of the branch's head; `None` when not pinned.
+    pub pinned: Option<String>,
     #[serde(flatten)]
     pub summary: AppSummary,
     pub resources: Vec<ResourceResult>,
@@ -42,6 +45,7 @@ impl AppReport {
         AppReport {
             app: app.to_string(),
             desired_revision,
+            pinned: None,
             summary: AppSummary {
                 status: AppStatus::Unknown,
                 health: Health::Unknown,
@@ -191,6 +195,7 @@ pub fn assess(
     AppReport {
         app: app.name.clone(),
         desired_revision: Some(revision.to_string()),
+        pinned: None,
         summary,
         resources,
         problems: standing_problems(checked, live),

@@ -40,8 +40,11 @@ pub fn desired_at(
             .collect();
         return Ok(manifests::check_files(&files, display, app.namespace));
     }
-    let folder = source::materialize(&tree)?;
-    Ok(manifests::check_folder(folder.path(), display, app)?)
+    // A kustomization may build on folders beside it (`../../base`): they
+    // are written at their places in the repository too.
+    let outside = source::referenced_files_at(repo_dir, rev, app_path, &tree)?;
+    let folder = source::materialize(app_path, &tree, &outside)?;
+    Ok(manifests::check_folder(&folder.path(), display, app)?)
 }
 
 /// The tracked branches of `apps`, each once.

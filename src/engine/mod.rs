@@ -76,6 +76,12 @@ pub enum EngineEvent {
         app: String,
         outcome: Result<SyncOutcome, SyncRefused>,
     },
+    /// The app's pin changed (a rollback applied, or `Unpin`): the revision
+    /// it is pinned to now, or why the pins file could not be written.
+    Pinned {
+        app: String,
+        pinned: Result<Option<String>, String>,
+    },
 }
 
 /// Why a sync wrote nothing.
@@ -106,18 +112,40 @@ pub enum EngineCommand {
     /// Compare with server-side dry runs (exact mode), or with the desired
     /// objects as written.
     SetExact { exact: bool },
-    /// Plan a sync of the app at the revision last compared (of one of its
-    /// objects only, with `only`); answered by `EngineEvent::Planned`.
+    /// Plan a sync of the app at `target`; answered by `EngineEvent::Planned`.
+    /// Of one of its objects only, with `only`.
     Plan {
         app: String,
         prune: bool,
+        target: SyncTarget,
         only: Option<ResourceKey>,
     },
-    /// Plan afresh and run a sync of the app; answered by `Syncing` events
-    /// and one `SyncEnded`.
-    Sync { app: String, request: SyncCommand },
+    /// Plan afresh and run a sync of the app at `target`; answered by
+    /// `Syncing` events and one `SyncEnded`, and for a rollback by
+    /// `Pinned` once the pin is kept.
+    Sync {
+        app: String,
+        request: SyncCommand,
+        target: SyncTarget,
+    },
     /// Stop the app's running sync once the objects in flight are done.
     CancelSync { app: String },
+    /// Remove the app's pin: it is compared with its branch's head again
+    /// (the next sync goes there); answered by `Pinned`.
+    Unpin { app: String },
+}
+
+/// The revision a sync goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SyncTarget {
+    /// The revision compared: the app's pin, else its branch's head.
+    #[default]
+    Compared,
+    /// Another revision of the branch (an id, short or full, a branch, a
+    /// tag), once; refused while the app is pinned.
+    Revision(String),
+    /// A rollback: the revision, then the app is pinned to it.
+    Pin(String),
 }
 
 /// How to sync.

@@ -3,11 +3,14 @@
 //! once and published batch by batch; the results handed to the task of
 //! each app's cluster context, or to the UI.
 
+mod targets;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use self::targets::Purpose;
 use super::context::{ContextTask, ToContext};
 use super::desired::{render_app, tracked_branches};
 use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT, SourceStatus};
@@ -17,14 +20,20 @@ use crate::source::{
     HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SourceEvent,
     SourceLocation, spawn_poller, walk_history,
 };
+use crate::sync::PinFile;
 
 /// One app, as the main task follows it.
 struct Followed {
     config: AppConfig,
     source: SourceLocation,
     context: Option<String>,
-    /// The revision last rendered (or being rendered).
+    /// The revision last rendered (or being rendered): the pin, else the head.
     revision: Option<String>,
+    /// The branch's head, as last polled.
+    head: Option<String>,
+    /// The revision the app is pinned to (a rollback): rendered and
+    /// compared instead of the head, until unpinned.
+    pinned: Option<String>,
     generation: Generation,
     status: SourceStatus,
     /// The tracked branch does not exist: an error no successful poll ends,
@@ -55,6 +64,19 @@ enum Done {
         revision: String,
         batch: Result<Vec<LogEntry>, String>,
     },
+    /// A revision resolved and rendered to plan or sync at.
+    Targeted {
+        app: usize,
+        purpose: Purpose,
+        /// The full revision, its desired state, and whether to pin after.
+        result: Result<(String, Arc<Checked>, bool), String>,
+    },
+    /// A rollback applied everything: the app is to be pinned.
+    RolledBack {
+        app: usize,
+        revision: String,
+        checked: Arc<Checked>,
+    },
 }
 
 pub(super) async fn run(
@@ -64,12 +86,21 @@ pub(super) async fn run(
     events: mpsc::UnboundedSender<EngineEvent>,
     mut commands: mpsc::UnboundedReceiver<EngineCommand>,
 ) {
+    let pin_file = PinFile::in_data_dir(&paths);
+    // A pins file that cannot be read makes every app Unknown, saying why:
+    // comparing with the head would hide a rollback.
+    let (pins, pins_error) = match pin_file.load() {
+        Ok(pins) => (pins, None),
+        Err(err) => (Default::default(), Some(err.to_string())),
+    };
     let followed: Vec<Followed> = apps
         .into_iter()
         .map(|config| Followed {
             source: config.source.clone(),
             context: options.context.clone().or_else(|| config.context.clone()),
             revision: None,
+            head: None,
+            pinned: pins.get(&config.name).map(|pin| pin.revision.clone()),
             generation: 0,
             status: SourceStatus {
                 next_poll: None,
@@ -138,6 +169,13 @@ pub(super) async fn run(
         contexts,
         histories: HashMap::new(),
         walk_histories: !options.one_shot,
+        pin_file,
+        pins_error,
+        operator: crate::sync::Operator::current(
+            options.kubeconfig.as_deref(),
+            options.context.as_deref(),
+        )
+        .identity(),
         paths,
         events,
         done: done_tx,
@@ -154,6 +192,11 @@ struct Sources {
     histories: HashMap<Branch, History>,
     /// False for a one-shot look, which shows no history.
     walk_histories: bool,
+    pin_file: PinFile,
+    /// Why the pins file could not be read, if it could not.
+    pins_error: Option<String>,
+    /// Who pins (user@host).
+    operator: String,
     paths: Paths,
     events: mpsc::UnboundedSender<EngineEvent>,
     done: mpsc::UnboundedSender<Done>,
@@ -185,15 +228,16 @@ impl Sources {
                             context.send(ToContext::Exact(exact));
                         }
                     }
-                    Some(EngineCommand::Plan { app, prune, only }) => {
-                        self.to_context_of(&app, ToContext::Plan { app: app.clone(), prune, only });
+                    Some(EngineCommand::Plan { app, prune, target, only }) => {
+                        self.targeted(&app, target, Purpose::Plan { prune, only });
                     }
-                    Some(EngineCommand::Sync { app, request }) => {
-                        self.to_context_of(&app, ToContext::Sync { app: app.clone(), request });
+                    Some(EngineCommand::Sync { app, request, target }) => {
+                        self.targeted(&app, target, Purpose::Sync { request });
                     }
                     Some(EngineCommand::CancelSync { app }) => {
                         self.to_context_of(&app, ToContext::CancelSync { app: app.clone() });
                     }
+                    Some(EngineCommand::Unpin { app }) => self.unpin(&app),
                     None => return,
                 },
                 _ = requests_made.notified() => self.report_counts(&pollers, &mut last_counts),
@@ -224,7 +268,9 @@ impl Sources {
                 } if *tracked == app.config.branch => {
                     app.status.error = None;
                     app.branch_missing = false;
-                    let revision = commit.to_string();
+                    app.head = Some(commit.to_string());
+                    // A pinned app stays at its pin: newer commits are pending.
+                    let revision = app.pinned.clone().unwrap_or_else(|| commit.to_string());
                     if app.revision.as_deref() != Some(revision.as_str()) {
                         app.revision = Some(revision.clone());
                         to_render.push((index, revision));
@@ -294,6 +340,7 @@ impl Sources {
                             app: name,
                             revision,
                             checked,
+                            pinned: followed.pinned.clone(),
                         },
                         Err(cause) => ToContext::DesiredFailed { app: name, cause },
                     });
@@ -317,6 +364,16 @@ impl Sources {
                 }
                 self.publish_history(&branch);
             }
+            Done::Targeted {
+                app,
+                purpose,
+                result,
+            } => self.on_targeted(app, purpose, result),
+            Done::RolledBack {
+                app,
+                revision,
+                checked,
+            } => self.pin(app, revision, checked),
         }
     }
 
@@ -360,6 +417,16 @@ impl Sources {
 
     /// Renders an app at a revision on the blocking pool.
     fn render(&self, index: usize, source: &SourceLocation, revision: &str) {
+        if let Some(cause) = &self.pins_error {
+            let followed = &self.followed[index];
+            if let Some(context) = self.contexts.get(&followed.context) {
+                context.send(ToContext::DesiredFailed {
+                    app: followed.config.name.clone(),
+                    cause: cause.clone(),
+                });
+            }
+            return;
+        }
         let (repo_dir, app, revision, done) = (
             source.git_dir(&self.paths.cache_dir),
             self.followed[index].config.clone(),

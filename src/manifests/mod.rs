@@ -11,6 +11,7 @@ mod identity;
 mod limits;
 mod load;
 mod problems;
+mod references;
 mod render;
 mod validate;
 mod yaml;
@@ -25,6 +26,7 @@ pub use identity::{ObjectId, Scope};
 pub use limits::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, Reading, human_bytes};
 pub use load::{Loaded, Manifest, ManifestFile, Origin, is_manifest_path, load_file, load_files};
 pub use problems::{PortRef, Problem, Problems, ReferenceTarget, Severity, UnresolvedReference};
+pub use references::{KUSTOMIZATION_FILES, Reference, chart_references, kustomization_references};
 pub use render::{RenderError, Renderer, find_on_path};
 pub use validate::validate;
 

@@ -7,14 +7,18 @@ mod history;
 mod http;
 mod locate;
 mod location;
+mod merge_request;
 mod poller;
+mod reach;
 mod remote;
 mod revert;
 mod revision;
+mod rollback;
 mod schedule;
 mod signature;
 mod tree;
 mod update;
+mod work_tree;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,8 +27,14 @@ pub use history::{BATCH, FIRST_BATCH, HistoryQuery, LogEntry, walk_history};
 pub use http::Traffic;
 pub use locate::{RepoPath, locate_in_repo, work_tree_at};
 pub use location::{RemoteUrl, SourceLocation};
+pub use merge_request::merge_request_url;
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
-pub use revert::{RevertOutcome, RevertRequest, git_revert};
+pub use reach::{referenced_files_at, render_inputs};
+pub use revision::resolve_commit;
+pub use rollback::{
+    MergeRequest, RollbackMode, RollbackOutcome, RollbackRequest, UndoneCommit, commits_undone,
+    default_rollback_message, git_rollback, rollback_branch_name,
+};
 pub use schedule::{JitterSource, PollPacing, PollSchedule, Refresh};
 pub use signature::SignatureStatus;
 pub use tree::{AppFolder, TreeFile, files_at, materialize};
@@ -83,21 +93,38 @@ pub enum SourceError {
         what: &'static str,
         after: Duration,
     },
-    #[error("app \"{app}\": \"{path}\" is already as it was at \"{rev}\"; nothing to revert")]
+    #[error("app \"{app}\": \"{path}\" is already as it was at \"{rev}\"; nothing to roll back")]
     NothingToRevert {
         app: String,
         path: String,
         rev: String,
     },
+    /// A kustomization or chart refers to a path outside the repository.
+    #[error(
+        "{}: \"{file}\" at \"{rev}\" refers to \"{reference}\", which is outside the repository",
+        repo.display()
+    )]
+    OutsideRepository {
+        repo: PathBuf,
+        rev: String,
+        file: String,
+        reference: String,
+    },
     #[error("{}: no {role} configured; set user.name and user.email in git config", repo.display())]
     NoIdentity { repo: PathBuf, role: String },
     #[error(
-        "{}: branch \"{branch}\" is checked out in this work tree; commit the revert there",
-        repo.display()
+        "{}: app \"{app}\" has uncommitted changes in {}; commit or stash them first",
+        repo.display(),
+        files.iter().take(5).map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ")
+            + &if files.len() > 5 { format!(" and {} more", files.len() - 5) } else { String::new() }
     )]
-    BranchCheckedOut { repo: PathBuf, branch: String },
+    UncommittedChanges {
+        repo: PathBuf,
+        app: String,
+        files: Vec<String>,
+    },
     #[error(
-        "{repo}: the revert was not pushed to \"{branch}\": {cause}{}",
+        "{repo}: the rollback was not pushed to \"{branch}\": {cause}{}",
         match kept {
             Some(kept) => format!("; the commit is kept on branch \"{kept}\" in {}", clone.display()),
             None => String::new(),

@@ -1,141 +1,25 @@
-//! Git revert for rollback: a commit on the branch whose tree is the head's,
-//! except the app's path, restored to its content at a chosen revision.
-//! gix builds the commit; the system `git push` sends it (gix cannot push).
-//! Nothing is lost: a commit that cannot be pushed stays on a local branch.
+//! The pieces of a Git rollback (`rollback.rs` puts them together): the
+//! commit whose tree is the head's except the app's paths, restored to their
+//! content at a chosen revision (gix builds and signs it), the system `git
+//! push` that sends it (gix cannot push), and the local branch that keeps a
+//! commit that could not be pushed.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::Duration;
 
 use gix::ObjectId;
 
 use super::SourceError;
-use super::http::Traffic;
-use super::location::{RemoteUrl, SourceLocation};
+use super::location::RemoteUrl;
 use super::revision::commit_at;
-use super::update::{NetworkLimits, update_source};
+use super::rollback::RollbackRequest;
 use crate::causes::with_causes;
-
-/// What to revert, where, and how to say it.
-#[derive(Debug, Clone)]
-pub struct RevertRequest {
-    pub source: SourceLocation,
-    /// Where remote clones live (`Paths::cache_dir`).
-    pub cache_dir: PathBuf,
-    /// The app, for error messages and the name of a kept branch.
-    pub app: String,
-    /// The branch to commit on (resolved, not `None`).
-    pub branch: String,
-    /// The app's folder (`"."` for the whole repository).
-    pub app_path: String,
-    /// The revision whose content of `app_path` is restored.
-    pub to: String,
-    pub message: String,
-    pub limits: NetworkLimits,
-    /// How long one `git push` may take.
-    pub push_timeout: Duration,
-}
-
-/// The pushed (or, for a local repository, committed) revert.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevertOutcome {
-    pub commit: ObjectId,
-    pub branch: String,
-    /// True when the first push was rejected because the branch had moved,
-    /// and the commit was rebuilt on the new head.
-    pub rebuilt: bool,
-}
-
-/// Makes the revert commit and publishes it: pushed to a remote, or the
-/// branch moved forward in a local repository.
-pub async fn git_revert(request: &RevertRequest) -> Result<RevertOutcome, SourceError> {
-    let repo_dir = request.source.git_dir(&request.cache_dir);
-    match &request.source {
-        SourceLocation::Local(_) => {
-            let (dir, request) = (repo_dir.clone(), request.clone());
-            tokio::task::spawn_blocking(move || commit_locally(&dir, &request))
-                .await
-                .map_err(|e| SourceError::Task(e.to_string()))?
-        }
-        SourceLocation::Remote(url) => revert_remote(request, url, &repo_dir).await,
-    }
-}
-
-async fn revert_remote(
-    request: &RevertRequest,
-    url: &RemoteUrl,
-    clone_dir: &Path,
-) -> Result<RevertOutcome, SourceError> {
-    let commit = build_in(clone_dir, request, None).await?;
-    let first = push(
-        url,
-        clone_dir,
-        commit,
-        &request.branch,
-        request.push_timeout,
-    )
-    .await;
-    let (commit, rebuilt) = match first {
-        Ok(()) => (commit, false),
-        Err(PushFailure::BranchMoved(_)) => {
-            // Someone pushed first: rebuild once on their head.
-            let traffic = Arc::new(Traffic::default());
-            let refreshed = update_source(
-                &request.source,
-                &request.cache_dir,
-                &[Some(request.branch.clone())],
-                &traffic,
-                request.limits,
-            )
-            .await;
-            let new_head = match refreshed {
-                Ok(update) => update.heads.first().map(|h| h.commit),
-                Err(err) => return Err(keep(clone_dir, request, commit, err.to_string())),
-            };
-            let Some(new_head) = new_head else {
-                let cause = format!(
-                    "branch \"{}\" no longer exists on the remote",
-                    request.branch
-                );
-                return Err(keep(clone_dir, request, commit, cause));
-            };
-            let rebuilt = build_in(clone_dir, request, Some(new_head)).await?;
-            match push(
-                url,
-                clone_dir,
-                rebuilt,
-                &request.branch,
-                request.push_timeout,
-            )
-            .await
-            {
-                Ok(()) => (rebuilt, true),
-                Err(failure) => return Err(keep(clone_dir, request, rebuilt, failure.to_string())),
-            }
-        }
-        Err(failure) => return Err(keep(clone_dir, request, commit, failure.to_string())),
-    };
-    // The clone follows what was pushed, so the app reads it at once. The
-    // push went through either way; if this fails, the next poll fetches it.
-    let dir = clone_dir.to_path_buf();
-    let branch = request.branch.clone();
-    match tokio::task::spawn_blocking(move || set_branch(&dir, &branch, commit, None)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(err)) => tracing::warn!("revert {commit} pushed, clone not moved: {err}"),
-        Err(err) => tracing::warn!("revert {commit} pushed, clone not moved: {err}"),
-    }
-    Ok(RevertOutcome {
-        commit,
-        branch: request.branch.clone(),
-        rebuilt,
-    })
-}
 
 /// Builds the revert commit in `repo_dir` on `base` (default: the branch's
 /// tip there), on the blocking pool.
-async fn build_in(
+pub(super) async fn build_in(
     repo_dir: &Path,
-    request: &RevertRequest,
+    request: &RollbackRequest,
     base: Option<ObjectId>,
 ) -> Result<ObjectId, SourceError> {
     let (dir, request) = (repo_dir.to_path_buf(), request.clone());
@@ -151,47 +35,13 @@ async fn build_in(
     .map_err(|e| SourceError::Task(e.to_string()))?
 }
 
-/// A local repository: the branch moves forward to the revert commit, unless
-/// it moved meanwhile (then once more on the new tip).
-fn commit_locally(repo_dir: &Path, request: &RevertRequest) -> Result<RevertOutcome, SourceError> {
-    let repo = open(repo_dir)?;
-    if !repo.is_bare()
-        && repo
-            .head_name()
-            .ok()
-            .flatten()
-            .is_some_and(|name| name.as_bstr() == format!("refs/heads/{}", request.branch).as_str())
-    {
-        return Err(SourceError::BranchCheckedOut {
-            repo: repo_dir.to_path_buf(),
-            branch: request.branch.clone(),
-        });
-    }
-    let mut rebuilt = false;
-    loop {
-        let base = branch_tip(&repo, repo_dir, &request.branch)?;
-        let commit = build_revert_commit(&repo, repo_dir, request, base)?;
-        match set_branch(repo_dir, &request.branch, commit, Some(base)) {
-            Ok(()) => {
-                return Ok(RevertOutcome {
-                    commit,
-                    branch: request.branch.clone(),
-                    rebuilt,
-                });
-            }
-            Err(_) if !rebuilt => rebuilt = true,
-            Err(err) => return Err(err),
-        }
-    }
-}
-
-/// The commit: `base`'s tree with `app_path` as it was at `request.to`
-/// (removed if it did not exist then), author and committer from git config,
-/// signed if `commit.gpgSign` says so.
-fn build_revert_commit(
+/// The commit: `base`'s tree with each of `request.paths` as it was at
+/// `request.to` (removed if it did not exist then), author and committer
+/// from git config, signed if git is configured to sign commits.
+pub(super) fn build_revert_commit(
     repo: &gix::Repository,
     repo_dir: &Path,
-    request: &RevertRequest,
+    request: &RollbackRequest,
     base: ObjectId,
 ) -> Result<ObjectId, SourceError> {
     let git = |what: String, cause: &dyn std::fmt::Display| SourceError::Git {
@@ -206,33 +56,41 @@ fn build_revert_commit(
         .map_err(|e| git(format!("cannot read the tree of \"{to}\""), &e))?;
     let base_tree = repo
         .find_commit(base)
-        .and_then(|c| c.tree_id())
-        .map_err(|e| git(format!("cannot read commit {base}"), &e))?
-        .detach();
-    let path = request.app_path.as_str();
-    let new_tree = if path == "." {
+        .and_then(|c| c.tree())
+        .map_err(|e| git(format!("cannot read commit {base}"), &e))?;
+    let base_tree_id = base_tree.id;
+    let new_tree = if request.paths.iter().any(|p| p == ".") {
         target_tree.id
     } else {
-        let entry = target_tree
-            .lookup_entry_by_path(path)
-            .map_err(|e| git(format!("cannot look up \"{path}\" at \"{to}\""), &e))?;
         let mut editor = repo
-            .edit_tree(base_tree)
+            .edit_tree(base_tree_id)
             .map_err(|e| git(format!("cannot edit the tree of {base}"), &e))?;
-        match entry {
-            Some(entry) => editor.upsert(path, entry.mode().kind(), entry.object_id()),
-            None => editor.remove(path),
+        for path in &request.paths {
+            let path = path.as_str();
+            let entry = target_tree
+                .lookup_entry_by_path(path)
+                .map_err(|e| git(format!("cannot look up \"{path}\" at \"{to}\""), &e))?;
+            let in_base = base_tree
+                .lookup_entry_by_path(path)
+                .map_err(|e| git(format!("cannot look up \"{path}\" at {base}"), &e))?;
+            match (entry, in_base) {
+                (Some(entry), _) => editor
+                    .upsert(path, entry.mode().kind(), entry.object_id())
+                    .map(|_| ()),
+                (None, Some(_)) => editor.remove(path).map(|_| ()),
+                (None, None) => Ok(()),
+            }
+            .map_err(|e| git(format!("cannot restore \"{path}\""), &e))?;
         }
-        .map_err(|e| git(format!("cannot restore \"{path}\""), &e))?;
         editor
             .write()
             .map_err(|e| git("cannot write the new tree".to_string(), &e))?
             .detach()
     };
-    if new_tree == base_tree {
+    if new_tree == base_tree_id {
         return Err(SourceError::NothingToRevert {
             app: request.app.clone(),
-            path: request.app_path.clone(),
+            path: request.paths.join("\", \""),
             rev: request.to.clone(),
         });
     }
@@ -260,6 +118,8 @@ fn build_revert_commit(
         .write_object(&commit)
         .map_err(|e| git("cannot write the revert commit".to_string(), &e))?
         .detach();
+    // gix signs as `git commit` would: gpg, ssh-keygen or gpgsm after
+    // `gpg.format`, with `user.signingKey`.
     let wants_signature = repo
         .config_snapshot()
         .boolean("commit.gpgSign")
@@ -280,9 +140,12 @@ fn build_revert_commit(
 
 /// Why a push did not go through.
 #[derive(Debug)]
-enum PushFailure {
+pub(super) enum PushFailure {
     /// The remote's branch is not an ancestor of ours: someone pushed first.
     BranchMoved(String),
+    /// The server refused the update itself (`[remote rejected]`): a
+    /// protected branch, a pre-receive hook.
+    Refused(String),
     Other(String),
 }
 
@@ -290,6 +153,7 @@ impl std::fmt::Display for PushFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PushFailure::BranchMoved(why) => write!(f, "the branch moved on the remote: {why}"),
+            PushFailure::Refused(why) => write!(f, "the remote refused it: {why}"),
             PushFailure::Other(why) => f.write_str(why),
         }
     }
@@ -297,7 +161,7 @@ impl std::fmt::Display for PushFailure {
 
 /// `git push --porcelain URL COMMIT:refs/heads/BRANCH`, from the clone, under
 /// a timeout, without prompts.
-async fn push(
+pub(super) async fn push(
     url: &RemoteUrl,
     clone_dir: &Path,
     commit: ObjectId,
@@ -341,6 +205,25 @@ async fn push(
             line.rsplit('\t').next().unwrap_or(line).to_string(),
         ));
     }
+    // "!\t<from>:<to>\t[remote rejected] (pre-receive hook declined)", with
+    // the hook's own words on stderr as "remote: …".
+    if let Some(line) = stdout
+        .lines()
+        .find(|line| line.starts_with('!') && line.contains("[remote rejected]"))
+    {
+        let status = line.rsplit('\t').next().unwrap_or(line).to_string();
+        let hook: Vec<&str> = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("remote:"))
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        return Err(PushFailure::Refused(if hook.is_empty() {
+            status
+        } else {
+            format!("{status}: {}", hook.join("; "))
+        }));
+    }
     let why = stdout
         .lines()
         .find(|line| line.starts_with('!'))
@@ -357,20 +240,26 @@ async fn push(
 }
 
 /// Keeps an unpushed commit on a local branch and says where.
-fn keep(clone_dir: &Path, request: &RevertRequest, commit: ObjectId, cause: String) -> SourceError {
+pub(super) fn keep(
+    clone_dir: &Path,
+    request: &RollbackRequest,
+    pushed_to: &str,
+    commit: ObjectId,
+    cause: String,
+) -> SourceError {
     let short = commit.to_hex_with_len(7).to_string();
     let kept = format!("driftdeck/revert-{}-{short}", request.app);
     match set_branch(clone_dir, &kept, commit, None) {
         Ok(()) => SourceError::PushFailed {
             repo: request.source.to_string(),
-            branch: request.branch.clone(),
+            branch: pushed_to.to_string(),
             kept: Some(kept),
             clone: clone_dir.to_path_buf(),
             cause,
         },
         Err(err) => SourceError::PushFailed {
             repo: request.source.to_string(),
-            branch: request.branch.clone(),
+            branch: pushed_to.to_string(),
             kept: None,
             clone: clone_dir.to_path_buf(),
             cause: format!(
@@ -382,7 +271,7 @@ fn keep(clone_dir: &Path, request: &RevertRequest, commit: ObjectId, cause: Stri
 
 /// Points `refs/heads/<branch>` at `commit`; with `expected`, only if it
 /// still points there.
-fn set_branch(
+pub(super) fn set_branch(
     repo_dir: &Path,
     branch: &str,
     commit: ObjectId,
@@ -398,7 +287,7 @@ fn set_branch(
         format!("refs/heads/{branch}").as_str(),
         commit,
         constraint,
-        "driftdeck: git revert",
+        "driftdeck: git rollback",
     )
     .map(|_| ())
     .map_err(|e| SourceError::Git {
@@ -408,7 +297,7 @@ fn set_branch(
     })
 }
 
-fn branch_tip(
+pub(super) fn branch_tip(
     repo: &gix::Repository,
     repo_dir: &Path,
     branch: &str,
@@ -425,7 +314,7 @@ fn branch_tip(
         })
 }
 
-fn open(repo_dir: &Path) -> Result<gix::Repository, SourceError> {
+pub(super) fn open(repo_dir: &Path) -> Result<gix::Repository, SourceError> {
     gix::open(repo_dir).map_err(|e| SourceError::Git {
         repo: repo_dir.to_path_buf(),
         what: "cannot open the repository".to_string(),

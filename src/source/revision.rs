@@ -23,3 +23,14 @@ pub(crate) fn commit_at<'repo>(
         .peel_to_commit()
         .map_err(|e| git(format!("revision \"{rev}\" is not a commit"), &e))
 }
+
+/// The full id of the commit `rev` names (a short or full id, a branch, a
+/// tag, `main~2`) in the repository at `repo_dir`. Blocking.
+pub fn resolve_commit(repo_dir: &Path, rev: &str) -> Result<String, SourceError> {
+    let repo = gix::open(repo_dir).map_err(|e| SourceError::Git {
+        repo: repo_dir.to_path_buf(),
+        what: "cannot open the repository".to_string(),
+        cause: e.to_string(),
+    })?;
+    Ok(commit_at(&repo, repo_dir, rev)?.id.to_string())
+}

@@ -54,16 +54,8 @@ pub fn files_at(repo_dir: &Path, rev: &str, app_path: &str) -> Result<Vec<TreeFi
                 path: app_path.to_string(),
             })?
     };
-    let entries = tree
-        .traverse()
-        .breadthfirst
-        .files()
+    let blobs = blobs_of(&tree)
         .map_err(|e| git(&format!("cannot walk \"{app_path}\" at \"{rev}\""), &e))?;
-    let blobs: Vec<(PathBuf, gix::ObjectId)> = entries
-        .into_iter()
-        .filter(|entry| entry.mode.is_blob())
-        .map(|entry| (PathBuf::from(entry.filepath.to_string()), entry.oid))
-        .collect();
     let renders = manifests::renderer_for_paths(blobs.iter().map(|(path, _)| path.as_path()));
     let mut wanted: Vec<_> = blobs
         .into_iter()
@@ -71,25 +63,90 @@ pub fn files_at(repo_dir: &Path, rev: &str, app_path: &str) -> Result<Vec<TreeFi
         .collect();
     wanted.sort_by(|a, b| a.0.cmp(&b.0));
 
+    read_blobs(
+        &repo,
+        &Place {
+            repo_dir,
+            rev,
+            app_path,
+            folder: app_path,
+        },
+        wanted,
+        &mut Budget::default(),
+    )
+}
+
+/// The files under `tree` (path relative to it, blob id); links and
+/// submodules are left out.
+pub(super) fn blobs_of(tree: &gix::Tree<'_>) -> Result<Vec<(PathBuf, gix::ObjectId)>, String> {
+    let entries = tree
+        .traverse()
+        .breadthfirst
+        .files()
+        .map_err(|e| e.to_string())?;
+    Ok(entries
+        .into_iter()
+        .filter(|entry| entry.mode.is_blob())
+        .map(|entry| (PathBuf::from(entry.filepath.to_string()), entry.oid))
+        .collect())
+}
+
+/// Where blobs are read, for messages: the app and the folder they are in.
+pub(super) struct Place<'a> {
+    pub repo_dir: &'a Path,
+    pub rev: &'a str,
+    /// The app's folder, which the limits are counted for.
+    pub app_path: &'a str,
+    /// The folder the blobs' paths are relative to.
+    pub folder: &'a str,
+}
+
+/// What an app's files have used of the limits so far.
+#[derive(Debug, Default)]
+pub(super) struct Budget {
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// Reads `wanted` blobs (path relative to `place.folder`, id), refusing
+/// before any blob is read when their count or sizes (from the object
+/// headers) pass the limits of `crate::manifests`, counted in `budget`.
+pub(super) fn read_blobs(
+    repo: &gix::Repository,
+    place: &Place<'_>,
+    wanted: Vec<(PathBuf, gix::ObjectId)>,
+    budget: &mut Budget,
+) -> Result<Vec<TreeFile>, SourceError> {
+    let Place {
+        repo_dir,
+        rev,
+        app_path,
+        folder,
+    } = *place;
+    let git = |what: &str, cause: &dyn std::fmt::Display| SourceError::Git {
+        repo: repo_dir.to_path_buf(),
+        what: what.to_string(),
+        cause: cause.to_string(),
+    };
     let too_large = |path: &str, why: String| SourceError::TooLarge {
         repo: repo_dir.to_path_buf(),
         rev: rev.to_string(),
         path: path.to_string(),
         why,
     };
-    if wanted.len() > manifests::MAX_FILES {
+    budget.files += wanted.len();
+    if budget.files > manifests::MAX_FILES {
         return Err(too_large(
             app_path,
             format!(
                 "holds {} files, more than the limit of {}",
-                wanted.len(),
+                budget.files,
                 manifests::MAX_FILES
             ),
         ));
     }
-    let mut total: u64 = 0;
     for (path, oid) in &wanted {
-        let shown = in_repo(app_path, path);
+        let shown = in_repo(folder, path);
         let size = repo
             .find_header(*oid)
             .map_err(|e| git(&format!("cannot read \"{shown}\" at \"{rev}\""), &e))?
@@ -103,8 +160,8 @@ pub fn files_at(repo_dir: &Path, rev: &str, app_path: &str) -> Result<Vec<TreeFi
                 ),
             ));
         }
-        total += size;
-        if total > manifests::MAX_TOTAL_BYTES {
+        budget.bytes += size;
+        if budget.bytes > manifests::MAX_TOTAL_BYTES {
             return Err(too_large(
                 app_path,
                 format!(
@@ -117,7 +174,7 @@ pub fn files_at(repo_dir: &Path, rev: &str, app_path: &str) -> Result<Vec<TreeFi
     let mut files = Vec::with_capacity(wanted.len());
     for (path, oid) in wanted {
         let blob = repo.find_object(oid).map_err(|e| {
-            let shown = in_repo(app_path, &path);
+            let shown = in_repo(folder, &path);
             git(&format!("cannot read \"{shown}\" at \"{rev}\""), &e)
         })?;
         files.push(TreeFile {
@@ -129,7 +186,7 @@ pub fn files_at(repo_dir: &Path, rev: &str, app_path: &str) -> Result<Vec<TreeFi
 }
 
 /// `relative` (under the app's folder) as a path from the repository root.
-fn in_repo(app_path: &str, relative: &Path) -> String {
+pub(super) fn in_repo(app_path: &str, relative: &Path) -> String {
     if app_path == "." {
         relative.display().to_string()
     } else {
@@ -138,22 +195,35 @@ fn in_repo(app_path: &str, relative: &Path) -> String {
 }
 
 /// An app's folder at a revision, written to a temporary folder for
-/// renderers that need files on disk (kustomize, helm). The folder is
-/// removed when this is dropped.
+/// renderers that need files on disk (kustomize, helm), at its place in the
+/// repository so that references such as `../../base` land on the folders
+/// written beside it. The folder is removed when this is dropped.
 #[derive(Debug)]
 pub struct AppFolder {
     dir: tempfile::TempDir,
+    app_path: PathBuf,
 }
 
 impl AppFolder {
-    pub fn path(&self) -> &Path {
+    /// The app's folder.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join(&self.app_path)
+    }
+
+    /// The repository's root, where `outside` files were written.
+    pub fn root(&self) -> &Path {
         self.dir.path()
     }
 }
 
-/// Writes `files` (read with `files_at`) to a fresh temporary folder, for
-/// the renderers that need one.
-pub fn materialize(files: &[TreeFile]) -> Result<AppFolder, SourceError> {
+/// Writes `files` (read with `files_at`, relative to `app_path`) and
+/// `outside` (read with `referenced_files_at`, relative to the repository
+/// root) to a fresh temporary folder, for the renderers that need one.
+pub fn materialize(
+    app_path: &str,
+    files: &[TreeFile],
+    outside: &[TreeFile],
+) -> Result<AppFolder, SourceError> {
     let dir = tempfile::Builder::new()
         .prefix("driftdeck-render-")
         .tempdir()
@@ -161,8 +231,10 @@ pub fn materialize(files: &[TreeFile]) -> Result<AppFolder, SourceError> {
             path: std::env::temp_dir(),
             source,
         })?;
-    write_files(files, dir.path())?;
-    Ok(AppFolder { dir })
+    let app_path = PathBuf::from(app_path);
+    write_files(files, &dir.path().join(&app_path))?;
+    write_files(outside, dir.path())?;
+    Ok(AppFolder { dir, app_path })
 }
 
 fn write_files(files: &[TreeFile], dest: &Path) -> Result<(), SourceError> {
@@ -387,14 +459,15 @@ mod tests {
     fn a_materialized_folder_holds_the_revision_and_goes_away() {
         let (dir, first) = repo_with_two_commits();
         let files = files_at(dir.path(), &first, "apps/web").unwrap();
-        let folder = materialize(&files).unwrap();
-        let root = folder.path().to_path_buf();
+        let folder = materialize("apps/web", &files, &[]).unwrap();
+        let root = folder.path();
         assert_eq!(std::fs::read(root.join("deploy.yaml")).unwrap(), b"v: 1\n");
         assert_eq!(
             std::fs::read(root.join("base/svc.yaml")).unwrap(),
             b"svc: 1\n"
         );
+        let top = folder.root().to_path_buf();
         drop(folder);
-        assert!(!root.exists(), "{} is left behind", root.display());
+        assert!(!top.exists(), "{} is left behind", top.display());
     }
 }

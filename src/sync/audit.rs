@@ -41,6 +41,17 @@ pub enum SyncStatus {
     Interrupted,
 }
 
+/// What a sync was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncOperation {
+    /// Make the cluster equal Git at a revision.
+    #[default]
+    Sync,
+    /// Roll the cluster back to an earlier revision and pin the app to it.
+    Rollback,
+}
+
 /// Written when a sync starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncStarted {
@@ -52,6 +63,11 @@ pub struct SyncStarted {
     pub revision: String,
     /// Started by auto-sync or self-heal rather than by a person.
     pub automatic: bool,
+    #[serde(default)]
+    pub operation: SyncOperation,
+    /// For a rollback: the revision the cluster was at before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_revision: Option<String>,
     /// The plan as `SyncPlan` serializes it: kinds, names, actions, field paths.
     pub plan: Value,
 }
@@ -216,6 +232,8 @@ mod tests {
             context: "prod".into(),
             revision: "abc".into(),
             automatic: false,
+            operation: Default::default(),
+            from_revision: None,
             plan: serde_json::json!({"steps": []}),
         })
     }

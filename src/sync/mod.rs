@@ -8,6 +8,7 @@ pub mod inventory;
 mod operator;
 mod order;
 mod ownership;
+mod pins;
 mod plan;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -18,8 +19,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 pub use audit::{
-    AUDIT_FILE, AuditError, AuditLog, AuditRecord, SyncCompleted, SyncHistoryEntry, SyncStarted,
-    SyncStatus, history,
+    AUDIT_FILE, AuditError, AuditLog, AuditRecord, SyncCompleted, SyncHistoryEntry, SyncOperation,
+    SyncStarted, SyncStatus, history,
 };
 pub use execute::{
     DryRunFailure, ExecuteOptions, ObjectOutcome, ObjectResult, SyncProgress, execute,
@@ -28,6 +29,7 @@ pub use inventory::{INVENTORY_LABEL, Inventory};
 pub use operator::Operator;
 pub use order::{ARGOCD_SYNC_WAVE_ANNOTATION, SYNC_WAVE_ANNOTATION, kind_rank, wave_of};
 pub use ownership::taken_over;
+pub use pins::{PINS_FILE, Pin, PinError, PinFile, Pins};
 pub use plan::{
     PlanCounts, PlanError, PlanRequest, PlannedChange, SyncAction, SyncPlan, SyncStep, plan,
 };
@@ -96,6 +98,10 @@ pub struct SyncOptions {
     pub lease_duration: Duration,
     /// Started by auto-sync or self-heal, not by a person.
     pub automatic: bool,
+    /// A sync, or a rollback (recorded as such in the audit log).
+    pub operation: SyncOperation,
+    /// For a rollback: the revision the cluster was at before.
+    pub from_revision: Option<String>,
 }
 
 impl SyncOptions {
@@ -116,6 +122,8 @@ impl SyncOptions {
             lease_namespace: inventory::namespace_of(app).to_string(),
             lease_duration: LEASE_DURATION,
             automatic: false,
+            operation: SyncOperation::Sync,
+            from_revision: None,
         }
     }
 }
@@ -236,6 +244,8 @@ pub async fn run(
             context: client.context().to_string(),
             revision: plan.revision.clone(),
             automatic: options.automatic,
+            operation: options.operation,
+            from_revision: options.from_revision.clone(),
             plan: serde_json::to_value(plan).map_err(AuditError::from)?,
         });
         if let Err(err) = audit.append(&start) {

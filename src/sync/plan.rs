@@ -15,9 +15,13 @@ use serde_json::{Map, Value};
 use super::inventory::{self, Inventory};
 use super::order::{kind_rank, wave_of};
 use crate::config::AppConfig;
-use crate::drift::{ChangeKind, ManualManagers, ResourceResult, ResourceStatus};
+use crate::drift::{
+    ChangeKind, ManualManagers, ResourceResult, ResourceStatus, pin_of, revision_of,
+};
 use crate::manifests::Checked;
-use crate::resource::{APP_LABEL, MANAGED_BY_LABEL, REVISION_ANNOTATION, ResourceKey, app_of};
+use crate::resource::{
+    APP_LABEL, MANAGED_BY_LABEL, PINNED_ANNOTATION, REVISION_ANNOTATION, ResourceKey, app_of,
+};
 
 /// What a step does to its object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +217,13 @@ pub struct PlanRequest<'a> {
     /// Prune on this sync (`prune = true` or `--prune`).
     pub prune: bool,
     pub manual: &'a ManualManagers,
+    /// The revision the app is pinned to (a rollback): every object is
+    /// stamped with it, Synced ones too. `None`: objects that still carry a
+    /// pin are applied again without it.
+    pub pin: Option<&'a str>,
+    /// Stamp every object with the revision, Synced ones too (a sync at a
+    /// chosen revision, a rollback), so that each says where it is from.
+    pub restamp: bool,
 }
 
 /// The plan for a sync, or why there must be none.
@@ -250,6 +261,10 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         desired.objects.insert(key.clone(), api_version.clone());
         let live = request.live.get(&key);
         let result = results.get(&key);
+        let labelled = live.and_then(|o| app_of(o)) == Some(app.name.as_str());
+        let restamp = live
+            .map(|l| stamp_changes(l, request.revision, request.pin, request.restamp))
+            .unwrap_or_default();
         let action = match result.map(|r| r.status) {
             Some(ResourceStatus::Unknown) => {
                 return Err(PlanError::LiveUnknown {
@@ -262,11 +277,10 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
             }
             Some(ResourceStatus::OutOfSync) => SyncAction::Update,
             // Synced objects are not sent, unless they do not carry the
-            // app's label yet: then the sync adopts them, so that a later
-            // removal from Git can prune them.
-            Some(ResourceStatus::Synced) if live.and_then(|o| app_of(o)) == Some(&app.name) => {
-                continue;
-            }
+            // app's label yet (then the sync adopts them, so that a later
+            // removal from Git can prune them) or their pin stamps are not
+            // those of this sync.
+            Some(ResourceStatus::Synced) if labelled && restamp.is_empty() => continue,
             Some(ResourceStatus::Synced) => SyncAction::Update,
             _ if live.is_some() => SyncAction::Update,
             _ => SyncAction::Create,
@@ -289,11 +303,14 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
             })
             .unwrap_or_default();
         if action == SyncAction::Update && changes.is_empty() {
-            changes.push(PlannedChange {
-                path: format!("metadata.labels.{APP_LABEL}"),
-                change: ChangeKind::Added,
-                by_hand: None,
-            });
+            if !labelled || restamp.is_empty() {
+                changes.push(PlannedChange {
+                    path: format!("metadata.labels.{APP_LABEL}"),
+                    change: ChangeKind::Added,
+                    by_hand: None,
+                });
+            }
+            changes.extend(restamp);
         }
         let mut takes_over: Vec<String> = live
             .map(|l| request.manual.entries_in(l))
@@ -306,7 +323,13 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         takes_over.dedup();
         applies.push(SyncStep {
             api_version,
-            object: stamped(&object.value, &key, &app.name, request.revision),
+            object: stamped(
+                &object.value,
+                &key,
+                &app.name,
+                request.revision,
+                request.pin,
+            ),
             key,
             action,
             wave,
@@ -410,9 +433,46 @@ fn api_version(group: &str, version: &str) -> String {
     }
 }
 
+/// The stamps a live object lacks or carries wrongly for a sync at
+/// `revision` pinned to `pin`: the revision when `restamp`, the pin at a
+/// pin, and without one, no pin left behind.
+fn stamp_changes(
+    live: &Value,
+    revision: &str,
+    pin: Option<&str>,
+    restamp: bool,
+) -> Vec<PlannedChange> {
+    let change = |name: &str, now: Option<&str>, wanted: Option<&str>| {
+        let change = match (now, wanted) {
+            (now, wanted) if now == wanted => return None,
+            (None, Some(_)) => ChangeKind::Added,
+            (Some(_), None) => ChangeKind::Removed,
+            _ => ChangeKind::Changed,
+        };
+        Some(PlannedChange {
+            path: format!("metadata.annotations.{name}"),
+            change,
+            by_hand: None,
+        })
+    };
+    let revision_change = restamp
+        .then(|| change(REVISION_ANNOTATION, revision_of(live), Some(revision)))
+        .flatten();
+    revision_change
+        .into_iter()
+        .chain(change(PINNED_ANNOTATION, pin_of(live), pin))
+        .collect()
+}
+
 /// The object as a sync applies it: in its namespace, with driftdeck's
-/// labels and the revision annotation.
-fn stamped(object: &Value, key: &ResourceKey, app: &str, revision: &str) -> Value {
+/// labels, the revision annotation and the pin if there is one.
+fn stamped(
+    object: &Value,
+    key: &ResourceKey,
+    app: &str,
+    revision: &str,
+    pin: Option<&str>,
+) -> Value {
     let mut object = object.clone();
     let Some(map) = object.as_object_mut() else {
         return object;
@@ -441,6 +501,9 @@ fn stamped(object: &Value, key: &ResourceKey, app: &str, revision: &str) -> Valu
         put("labels", MANAGED_BY_LABEL, crate::resource::FIELD_MANAGER);
         put("labels", APP_LABEL, app);
         put("annotations", REVISION_ANNOTATION, revision);
+        if let Some(pin) = pin {
+            put("annotations", PINNED_ANNOTATION, pin);
+        }
     }
     object
 }

@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::sync::test_support::{REV, app, checked, config_map, ours, plan_for};
+use crate::sync::test_support::{REV, app, checked, config_map, ours, plan_for, plan_pinned};
 
 fn summary(plan: &SyncPlan) -> Vec<String> {
     plan.steps
@@ -343,7 +343,66 @@ fn unreadable_live_state_refuses_the_sync() {
         live: &BTreeMap::new(),
         prune: false,
         manual: &ManualManagers::default(),
+        pin: None,
+        restamp: false,
     })
     .unwrap_err();
     assert!(err.to_string().contains("403 Forbidden"), "{err}");
+}
+
+fn stamped_at(object: Value, revision: &str, pin: Option<&str>) -> Value {
+    let mut object = ours(object);
+    object["metadata"]["annotations"] = json!({REVISION_ANNOTATION: revision});
+    if let Some(pin) = pin {
+        object["metadata"]["annotations"][PINNED_ANNOTATION] = json!(pin);
+    }
+    object
+}
+
+#[test]
+fn a_pinned_sync_restamps_synced_objects_and_stamps_the_pin() {
+    let desired = [config_map("same", "1"), config_map("done", "1")];
+    let head = "9".repeat(40);
+    let live = [
+        stamped_at(config_map("same", "1"), &head, None),
+        stamped_at(config_map("done", "1"), REV, Some(REV)),
+    ];
+    let plan = plan_pinned(&app(""), &desired, &live, false, Some(REV)).unwrap();
+    assert_eq!(summary(&plan), ["Update ConfigMap shop/same"]);
+    let paths: Vec<&str> = plan.steps[0]
+        .changes
+        .iter()
+        .map(|c| c.path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "metadata.annotations.driftdeck.dev/revision",
+            "metadata.annotations.driftdeck.dev/pinned"
+        ]
+    );
+    let object = plan.steps[0].object().unwrap();
+    assert_eq!(object["metadata"]["annotations"][PINNED_ANNOTATION], REV);
+    assert_eq!(object["metadata"]["annotations"][REVISION_ANNOTATION], REV);
+}
+
+#[test]
+fn an_unpinned_sync_removes_a_pin_left_on_synced_objects() {
+    let desired = [config_map("pinned", "1"), config_map("plain", "1")];
+    let old = "1".repeat(40);
+    let live = [
+        stamped_at(config_map("pinned", "1"), &old, Some(&old)),
+        stamped_at(config_map("plain", "1"), &old, None),
+    ];
+    let plan = plan_for(&app(""), &desired, &live, false).unwrap();
+    assert_eq!(summary(&plan), ["Update ConfigMap shop/pinned"]);
+    let change = &plan.steps[0].changes[0];
+    assert_eq!(change.path, "metadata.annotations.driftdeck.dev/pinned");
+    assert_eq!(change.change, ChangeKind::Removed);
+    let object = plan.steps[0].object().unwrap();
+    assert!(
+        object["metadata"]["annotations"]
+            .get(PINNED_ANNOTATION)
+            .is_none()
+    );
 }

@@ -53,6 +53,17 @@ pub fn plan_for(
     live: &[Value],
     prune: bool,
 ) -> Result<SyncPlan, PlanError> {
+    plan_pinned(app, desired, live, prune, None)
+}
+
+/// `plan_for`, with the app pinned to `pin`.
+pub fn plan_pinned(
+    app: &AppConfig,
+    desired: &[Value],
+    live: &[Value],
+    prune: bool,
+    pin: Option<&str>,
+) -> Result<SyncPlan, PlanError> {
     let checked = checked(desired);
     let keyed = |objects: &[Value]| -> Vec<KeyedObject> {
         objects
@@ -73,6 +84,8 @@ pub fn plan_for(
         live: &live,
         prune,
         manual: &ManualManagers::default(),
+        pin,
+        restamp: pin.is_some(),
     })
 }
 

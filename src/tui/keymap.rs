@@ -41,6 +41,8 @@ pub enum Action {
     SideBySide,
     ExternalDiff,
     Sync,
+    Rollback,
+    Unpin,
     Confirm,
 }
 
@@ -89,7 +91,7 @@ const DIALOG_ONLY: &[Context] = &[Context::Dialog];
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 28] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -113,6 +115,8 @@ impl Action {
         Action::ExternalDiff,
         Action::Refresh,
         Action::Sync,
+        Action::Rollback,
+        Action::Unpin,
         Action::Confirm,
         Action::Help,
         Action::Quit,
@@ -304,6 +308,22 @@ impl Action {
                 contexts: PANES_ONLY,
                 hint: Some("sync"),
             },
+            Action::Rollback => ActionSpec {
+                name: "rollback",
+                description: "roll back to the selected commit and pin",
+                section: Section::App,
+                default_keys: &["R"],
+                contexts: PANES_ONLY,
+                hint: None,
+            },
+            Action::Unpin => ActionSpec {
+                name: "unpin",
+                description: "unpin the app: follow its branch's head",
+                section: Section::App,
+                default_keys: &["p"],
+                contexts: PANES_ONLY,
+                hint: None,
+            },
             Action::Confirm => ActionSpec {
                 name: "confirm",
                 description: "in a dialog: go ahead (esc cancels)",
@@ -338,7 +358,10 @@ impl Action {
 
     /// Whether it writes to a cluster or a repository: gone under `--readonly`.
     pub fn writes(self) -> bool {
-        matches!(self, Action::Sync | Action::Confirm)
+        matches!(
+            self,
+            Action::Sync | Action::Rollback | Action::Unpin | Action::Confirm
+        )
     }
 
     fn applies_in(self, context: Context) -> bool {

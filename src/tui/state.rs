@@ -301,6 +301,9 @@ pub struct State {
     pub app_chosen: bool,
     /// The confirm dialog on screen, if one is.
     pub dialog: Option<OpenDialog>,
+    /// The app `p` asked to unpin, until the operator answers the question
+    /// in the notice line.
+    pub unpin_asked: Option<String>,
     /// How the last sync ended, for the status bar.
     pub sync_result: Option<SyncResult>,
     /// Quit was asked for while syncs ran: the UI quits when they end.
@@ -353,6 +356,7 @@ impl State {
                 .filter(|v| !v.trim().is_empty()),
             app_chosen: false,
             dialog: None,
+            unpin_asked: None,
             sync_result: None,
             quitting: false,
         }
@@ -431,7 +435,7 @@ impl State {
             Context::Prompt
         } else if self.help.is_some() {
             Context::Help
-        } else if self.dialog.is_some() {
+        } else if self.dialog.is_some() || self.unpin_asked.is_some() {
             Context::Dialog
         } else {
             Context::Panes

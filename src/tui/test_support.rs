@@ -207,6 +207,7 @@ pub fn guestbook_report() -> AppReport {
     AppReport {
         app: "guestbook".to_string(),
         desired_revision: Some(HEAD.to_string()),
+        pinned: None,
         summary: summarize(&resources),
         resources,
         problems: vec![Problem::in_file(
@@ -235,6 +236,7 @@ pub fn podinfo_report() -> AppReport {
     AppReport {
         app: "podinfo".to_string(),
         desired_revision: Some(DEPLOYED.to_string()),
+        pinned: None,
         summary: summarize(&resources),
         resources,
         problems: Vec::new(),

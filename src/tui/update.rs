@@ -17,6 +17,7 @@ use crate::engine::EngineCommand;
 mod engine;
 mod line;
 mod reading;
+mod rollback;
 mod sync;
 
 pub fn update(state: &mut State, msg: Msg) -> Outcome {
@@ -28,6 +29,11 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
             }
             if state.context() == Context::Prompt {
                 return line::key(state, key);
+            }
+            if state.unpin_asked.is_some() {
+                // Any key answers: only a confirm unpins.
+                let action = state.keymap.action(Context::Dialog, &key);
+                return rollback::answer_unpin(state, action);
             }
             match state.keymap.action(state.context(), &key) {
                 Some(action) => act(state, action),
@@ -98,6 +104,9 @@ fn act(state: &mut State, action: Action) -> Outcome {
     if let Some(scroll) = state.help {
         return act_in_help(state, action, scroll);
     }
+    if state.unpin_asked.is_some() {
+        return rollback::answer_unpin(state, Some(action));
+    }
     if state.dialog.is_some() {
         return sync::act_in_dialog(state, action);
     }
@@ -138,6 +147,8 @@ fn act(state: &mut State, action: Action) -> Outcome {
         Action::SideBySide => reading::side_by_side(state),
         Action::ExternalDiff => reading::external_diff(state),
         Action::Sync => sync::open(state),
+        Action::Rollback => rollback::open(state),
+        Action::Unpin => rollback::ask_unpin(state),
         // Read only while a dialog is up.
         Action::Confirm => Outcome::unchanged(),
         Action::FocusNext => focus(state, state.focus.next()),
@@ -290,6 +301,8 @@ pub(super) fn keep_cursors_in_view(state: &mut State) {
 
 #[cfg(test)]
 mod line_tests;
+#[cfg(test)]
+mod rollback_tests;
 #[cfg(test)]
 mod sync_tests;
 #[cfg(test)]

@@ -23,8 +23,17 @@ mod scale;
 #[path = "live/sync_command.rs"]
 mod sync_command;
 
+#[path = "live/rollback.rs"]
+pub(crate) mod rollback;
+
 #[path = "live/sync_all.rs"]
 mod sync_all;
 
 #[path = "live/inventory.rs"]
 mod inventory;
+
+#[path = "live/rollback_git.rs"]
+mod rollback_git;
+
+#[path = "live/overlays.rs"]
+mod overlays;

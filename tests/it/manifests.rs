@@ -12,7 +12,10 @@ mod corpus;
 mod fuzz;
 #[path = "manifests/hostile.rs"]
 mod hostile;
+#[path = "manifests/overlays.rs"]
+mod overlays;
 #[path = "manifests/render.rs"]
 mod render;
+
 #[path = "manifests/revisions.rs"]
 mod revisions;

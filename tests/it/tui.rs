@@ -17,6 +17,9 @@ mod live;
 #[path = "tui/reading.rs"]
 mod reading;
 
+#[path = "tui/rollback.rs"]
+mod rollback;
+
 #[path = "tui/sync.rs"]
 mod sync;
 

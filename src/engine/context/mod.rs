@@ -5,12 +5,14 @@
 mod inventory;
 mod sync;
 
+pub(super) use sync::At;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -44,6 +46,8 @@ pub(super) enum ToContext {
         app: String,
         revision: String,
         checked: Arc<Checked>,
+        /// The revision is the app's pin, not its branch's head.
+        pinned: Option<String>,
     },
     DesiredFailed {
         app: String,
@@ -55,14 +59,19 @@ pub(super) enum ToContext {
     },
     /// Compare with server-side dry runs (exact mode), or not.
     Exact(bool),
+    /// `at`: another revision than the one compared.
     Plan {
         app: String,
         prune: bool,
+        at: Option<Box<At>>,
         only: Option<ResourceKey>,
     },
+    /// `finished` hears whether the sync applied everything.
     Sync {
         app: String,
         request: SyncCommand,
+        at: Option<Box<At>>,
+        finished: Option<oneshot::Sender<bool>>,
     },
     CancelSync {
         app: String,
@@ -148,6 +157,9 @@ struct Slot {
     last_settled: bool,
     /// Stops the running sync, if one runs.
     sync_cancel: Option<watch::Sender<bool>>,
+    /// The revision the app is pinned to (a rollback): compared instead of
+    /// the branch's head; auto-sync leaves a pinned app alone.
+    pub(super) pinned: Option<String>,
     /// What the app's last sync recorded it deployed.
     inventory: Inventory,
 }
@@ -335,9 +347,11 @@ impl Context {
                 app,
                 revision,
                 checked,
+                pinned,
             } => {
                 if let Some(slot) = self.apps.get_mut(&app) {
                     slot.desired = Some((revision, checked));
+                    slot.pinned = pinned;
                     slot.failure = None;
                     slot.set_wanted();
                 }
@@ -551,16 +565,18 @@ impl Slot {
             last: None,
             last_settled: false,
             sync_cancel: None,
+            pinned: None,
             inventory: Inventory::default(),
         }
     }
 
     fn send_if_changed(
         &mut self,
-        report: AppReport,
+        mut report: AppReport,
         settled: bool,
         events: &mpsc::UnboundedSender<EngineEvent>,
     ) {
+        report.pinned = self.pinned.clone();
         if self.last.as_deref() == Some(&report) && self.last_settled == settled {
             return;
         }

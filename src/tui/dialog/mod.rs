@@ -23,13 +23,17 @@ pub enum Purpose {
         app: String,
         only: Option<ResourceKey>,
     },
+    /// Roll the app back to `revision` (a full commit id) and pin it there.
+    /// The place for the Git rollback's choices (a revert commit, a
+    /// merge-request branch) once the dialog offers them.
+    Rollback { app: String, revision: String },
 }
 
 impl Purpose {
     /// The app the dialog is about; the engine's `Planned` finds it by it.
     pub fn app(&self) -> &str {
         match self {
-            Purpose::Sync { app, .. } => app,
+            Purpose::Sync { app, .. } | Purpose::Rollback { app, .. } => app,
         }
     }
 }

@@ -92,6 +92,7 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             outcome.changed = true;
             return outcome;
         }
+        EngineEvent::Pinned { app, pinned } => return super::rollback::pinned(state, &app, pinned),
     }
     keep_cursors_in_view(state);
     Outcome::changed()

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::engine::{EngineCommand, SyncCommand, SyncRefused};
+use crate::engine::{EngineCommand, SyncCommand, SyncRefused, SyncTarget};
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
 use crate::tui::dialog::{OpenDialog, PlanDialog, Planning, Purpose, Reply};
 use crate::tui::keymap::Action;
@@ -52,6 +52,7 @@ pub(super) fn open(state: &mut State) -> Outcome {
         commands: vec![Command::Engine(EngineCommand::Plan {
             app: name,
             prune: false,
+            target: SyncTarget::Compared,
             only,
         })],
     }
@@ -83,7 +84,10 @@ pub(super) fn act_in_dialog(state: &mut State, action: Action) -> Outcome {
             };
             match (open.purpose, open.dialog.plan()) {
                 (Purpose::Sync { app, only }, Some(plan)) => start(state, app, only, plan),
-                (Purpose::Sync { .. }, None) => Outcome::changed(),
+                (Purpose::Rollback { app, revision }, Some(plan)) => {
+                    super::rollback::start(state, app, revision, plan)
+                }
+                (_, None) => Outcome::changed(),
             }
         }
     }
@@ -109,6 +113,7 @@ fn start(
                 only,
                 ..SyncCommand::default()
             },
+            target: SyncTarget::Compared,
         })],
     }
 }

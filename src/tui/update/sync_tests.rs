@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::update;
-use crate::engine::{EngineCommand, EngineEvent, SyncCommand, SyncRefused};
+use crate::engine::{EngineCommand, EngineEvent, SyncCommand, SyncRefused, SyncTarget};
 use crate::sync::test_support::shop_plan;
 use crate::sync::{ObjectOutcome, ObjectResult, SyncOutcome, SyncPlan, SyncProgress, SyncStatus};
 use crate::tui::dialog::Planning;
@@ -74,6 +74,7 @@ fn s_plans_the_app_and_y_syncs_what_the_dialog_showed() {
         vec![Command::Engine(EngineCommand::Plan {
             app: "shop".into(),
             prune: false,
+            target: SyncTarget::Compared,
             only: None,
         })]
     );
@@ -91,6 +92,7 @@ fn s_plans_the_app_and_y_syncs_what_the_dialog_showed() {
         vec![Command::Engine(EngineCommand::Sync {
             app: "shop".into(),
             request: SyncCommand::default(),
+            target: SyncTarget::Compared,
         })]
     );
     assert!(state.dialog.is_none());
@@ -187,6 +189,7 @@ fn s_on_a_resource_plans_that_object_only() {
         vec![Command::Engine(EngineCommand::Plan {
             app: "guestbook".into(),
             prune: false,
+            target: SyncTarget::Compared,
             only: Some(key_of.clone()),
         })]
     );

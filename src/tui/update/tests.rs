@@ -42,6 +42,7 @@ fn report_of(app: &str, names: &[&str]) -> AppReport {
     AppReport {
         app: app.to_string(),
         desired_revision: None,
+        pinned: None,
         summary: summarize(&resources),
         resources,
         problems: Vec::new(),

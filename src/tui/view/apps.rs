@@ -8,6 +8,7 @@ use super::symbols::{self, Mark};
 use super::{
     hint, list_title, pane_frame, render_rows, selection_style, spinner, stale_age, title,
 };
+use crate::resource::short_revision;
 use crate::text::{self, fit};
 use crate::tui::order::SortMode;
 use crate::tui::state::{AppState, Pane, State};
@@ -64,7 +65,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     );
 }
 
-/// `▶ guestbook     ✗ ◐`: the marker shows the selection without colour;
+/// `▶ guestbook pin 3f2a91c ✗ ◐`: the marker shows the selection without colour;
 /// the last column turns while a verdict is on its way, and is `!` while
 /// the app's repository cannot be read.
 fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'static> {
@@ -99,7 +100,13 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
         let word = if run.cancelling { "stopping" } else { "sync" };
         Span::styled(format!(" {word} {done}/{total}"), theme.progressing)
     });
-    let extra_width = [&stale, &syncing]
+    // A rollback's pin: the app is compared with it, not its branch's head.
+    let pinned = app
+        .report
+        .as_ref()
+        .and_then(|r| r.pinned.as_deref())
+        .map(|pin| Span::styled(format!(" pin {}", short_revision(pin)), theme.warning));
+    let extra_width = [&stale, &syncing, &pinned]
         .into_iter()
         .flatten()
         .map(|s| text::width(&s.content))
@@ -108,6 +115,7 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
     let name = fit(&app.name, width.saturating_sub(7 + extra_width));
     let mut spans = vec![Span::raw(marker), Span::raw(name)];
     spans.extend(syncing);
+    spans.extend(pinned);
     spans.extend(stale);
     spans.extend([
         Span::raw(" "),

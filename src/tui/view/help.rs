@@ -172,14 +172,13 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
             .map(|mark| (mark, mark.word))
             .collect(),
     ));
-    lines.push(Line::from(""));
-    lines.push(Line::raw("Every key can be changed in the [keys] table of"));
+    // Two lines, no blank one above: the help fits 48 rows unscrolled.
+    lines.push(Line::raw(
+        "Keys change in [keys] as  action = \"key\"  or  action = [\"key\", \"key\"], in",
+    ));
     lines.push(Line::styled(
         format!("  {}", state.config_file.display()),
         theme.muted,
-    ));
-    lines.push(Line::raw(
-        "as  action = \"key\"  or  action = [\"key\", \"key\"].",
     ));
     lines
 }

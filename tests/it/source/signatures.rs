@@ -87,7 +87,7 @@ impl Drop for GpgHome {
 }
 
 /// An ssh signing key; its public half as an allowed-signers line.
-fn ssh_key(dir: &Path, name: &str) -> (PathBuf, String) {
+pub(crate) fn ssh_key(dir: &Path, name: &str) -> (PathBuf, String) {
     let key = dir.join(format!("ssh-{name}"));
     let status = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])

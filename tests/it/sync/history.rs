@@ -27,6 +27,8 @@ async fn history_prints_syncs_newest_first_with_interrupted_ones() {
                 context: "sim".into(),
                 revision: "fedcba9876543210".into(),
                 automatic: true,
+                operation: Default::default(),
+                from_revision: None,
                 plan: serde_json::json!({}),
             }))
             .unwrap();

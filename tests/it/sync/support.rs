@@ -103,6 +103,8 @@ impl World {
             live: &live,
             prune,
             manual: &ManualManagers::default(),
+            pin: None,
+            restamp: false,
         })
     }
 

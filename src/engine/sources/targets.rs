@@ -1,0 +1,217 @@
+//! Plans and syncs at a chosen revision, and pins: a revision other than the
+//! one compared is resolved and rendered on the blocking pool before the
+//! context plans at it; a rollback that applied everything pins the app,
+//! which is then rendered and compared at its pin until it is unpinned.
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use super::{Done, Sources};
+use crate::engine::context::{At, ToContext};
+use crate::engine::desired::render_app;
+use crate::engine::{EngineEvent, SyncCommand, SyncRefused, SyncTarget};
+use crate::manifests::Checked;
+use crate::resource::{ResourceKey, short_revision};
+use crate::source::resolve_commit;
+use crate::sync::Pin;
+
+/// What a revision is rendered for.
+#[derive(Debug, Clone)]
+pub(in crate::engine) enum Purpose {
+    Plan {
+        prune: bool,
+        only: Option<ResourceKey>,
+    },
+    Sync {
+        request: SyncCommand,
+    },
+}
+
+impl Sources {
+    /// Plans or syncs the app at `target`: the revision compared is the
+    /// context's already; another is resolved and rendered first.
+    pub(super) fn targeted(&mut self, app: &str, target: SyncTarget, purpose: Purpose) {
+        let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
+            self.refuse(app, purpose, format!("app \"{app}\" is not followed"));
+            return;
+        };
+        let (rev, rollback) = match target {
+            SyncTarget::Compared => {
+                self.to_context_of(app, context_message(app, purpose, None, None));
+                return;
+            }
+            SyncTarget::Revision(rev) => (rev, false),
+            SyncTarget::Pin(rev) => (rev, true),
+        };
+        if let (Some(pinned), false) = (&self.followed[index].pinned, rollback) {
+            let message = format!(
+                "app \"{app}\" is pinned to {}: unpin it first (driftdeck unpin {app}), or roll back to \"{rev}\"",
+                short_revision(pinned)
+            );
+            self.refuse(app, purpose, message);
+            return;
+        }
+        let followed = &self.followed[index];
+        let (repo_dir, config, done) = (
+            followed.source.git_dir(&self.paths.cache_dir),
+            followed.config.clone(),
+            self.done.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let result = resolve_commit(&repo_dir, &rev)
+                .map_err(|e| format!("app \"{}\": {e}", config.name))
+                .and_then(|revision| {
+                    let checked = render_app(&config, &repo_dir, &revision)
+                        .map_err(|cause| format!("app \"{}\": {cause}", config.name))?;
+                    Ok((revision, Arc::new(checked), rollback))
+                });
+            let _ = done.send(Done::Targeted {
+                app: index,
+                purpose,
+                result,
+            });
+        });
+    }
+
+    /// Hands a rendered revision to the app's context to plan or sync at.
+    pub(super) fn on_targeted(
+        &mut self,
+        index: usize,
+        purpose: Purpose,
+        result: Result<(String, Arc<Checked>, bool), String>,
+    ) {
+        let app = self.followed[index].config.name.clone();
+        let (revision, checked, rollback) = match result {
+            Ok(rendered) => rendered,
+            Err(cause) => return self.refuse(&app, purpose, cause),
+        };
+        let finished = match &purpose {
+            Purpose::Sync { request } if rollback && !request.dry_run => {
+                let (finished, applied) = oneshot::channel();
+                let (done, revision, checked) =
+                    (self.done.clone(), revision.clone(), checked.clone());
+                tokio::spawn(async move {
+                    if applied.await == Ok(true) {
+                        let _ = done.send(Done::RolledBack {
+                            app: index,
+                            revision,
+                            checked,
+                        });
+                    }
+                });
+                Some(finished)
+            }
+            _ => None,
+        };
+        let at = At {
+            pin: rollback.then(|| revision.clone()),
+            revision,
+            checked,
+        };
+        self.to_context_of(&app, context_message(&app, purpose, Some(at), finished));
+    }
+
+    /// Pins the app to `revision` (kept in the pins file), and compares it
+    /// there from now on.
+    pub(super) fn pin(&mut self, index: usize, revision: String, checked: Arc<Checked>) {
+        let app = self.followed[index].config.name.clone();
+        let pin = Pin {
+            revision: revision.clone(),
+            since: jiff::Timestamp::now(),
+            by: self.operator.clone(),
+        };
+        if let Err(err) = self.pin_file.set(&app, Some(pin)) {
+            let _ = self.events.send(EngineEvent::Pinned {
+                app,
+                pinned: Err(err.to_string()),
+            });
+            return;
+        }
+        let followed = &mut self.followed[index];
+        followed.pinned = Some(revision.clone());
+        followed.revision = Some(revision.clone());
+        if let Some(context) = self.contexts.get(&followed.context) {
+            context.send(ToContext::Desired {
+                app: app.clone(),
+                revision: revision.clone(),
+                checked,
+                pinned: Some(revision.clone()),
+            });
+        }
+        let _ = self.events.send(EngineEvent::Pinned {
+            app,
+            pinned: Ok(Some(revision)),
+        });
+    }
+
+    /// Removes the app's pin; it is rendered and compared at its branch's
+    /// head again.
+    pub(super) fn unpin(&mut self, app: &str) {
+        let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
+            return;
+        };
+        if self.followed[index].pinned.is_some()
+            && let Err(err) = self.pin_file.set(app, None)
+        {
+            let _ = self.events.send(EngineEvent::Pinned {
+                app: app.to_string(),
+                pinned: Err(err.to_string()),
+            });
+            return;
+        }
+        let followed = &mut self.followed[index];
+        followed.pinned = None;
+        if let Some(head) = followed.head.clone() {
+            followed.revision = Some(head.clone());
+            let source = followed.source.clone();
+            self.render(index, &source, &head);
+        }
+        let _ = self.events.send(EngineEvent::Pinned {
+            app: app.to_string(),
+            pinned: Ok(None),
+        });
+    }
+
+    /// Answers a plan or sync that cannot be done.
+    fn refuse(&self, app: &str, purpose: Purpose, message: String) {
+        let app = app.to_string();
+        let _ = self.events.send(match purpose {
+            Purpose::Plan { .. } => EngineEvent::Planned {
+                app,
+                plan: Err(message),
+            },
+            Purpose::Sync { .. } => EngineEvent::SyncEnded {
+                app,
+                outcome: Err(SyncRefused {
+                    message,
+                    could_not_run: true,
+                }),
+            },
+        });
+    }
+}
+
+fn context_message(
+    app: &str,
+    purpose: Purpose,
+    at: Option<At>,
+    finished: Option<oneshot::Sender<bool>>,
+) -> ToContext {
+    let app = app.to_string();
+    let at = at.map(Box::new);
+    match purpose {
+        Purpose::Plan { prune, only } => ToContext::Plan {
+            app,
+            prune,
+            at,
+            only,
+        },
+        Purpose::Sync { request } => ToContext::Sync {
+            app,
+            request,
+            at,
+            finished,
+        },
+    }
+}
