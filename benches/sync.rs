@@ -184,6 +184,7 @@ impl Syncer {
             live,
             prune: true,
             manual: &ManualManagers::default(),
+            signature: None,
         })
         .unwrap();
         let options = SyncOptions::for_app(&self.app, &DriftConfig::default(), false, false);

@@ -66,7 +66,9 @@ fn print_table(
                     count(ObjectResult::Pruned),
                     count(ObjectResult::Failed)
                 ),
-                if started.automatic {
+                if started.trigger.is_automatic() {
+                    started.trigger.word().to_string()
+                } else if started.automatic {
                     "auto".to_string()
                 } else {
                     by
@@ -101,6 +103,7 @@ mod tests {
             context: "prod".into(),
             revision: "3f2a91c0d1e2".into(),
             automatic: false,
+            trigger: crate::sync::SyncTrigger::Manual,
             plan: serde_json::json!({}),
         };
         let entries = history(

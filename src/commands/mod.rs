@@ -121,6 +121,8 @@ fn engine_options(
         exact,
         one_shot,
         drift: config.drift.clone(),
+        auto_sync: false,
+        readonly: config.ui.readonly,
     }
 }
 

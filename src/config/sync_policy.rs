@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::HumanDuration;
+use super::auto_sync::{AutoSyncPolicy, RawAutoSync, SignatureRequirement};
 
 /// Objects applied at once within a sync wave, unless the app says otherwise.
 pub const DEFAULT_SYNC_CONCURRENCY: usize = 8;
@@ -35,6 +36,10 @@ pub struct SyncPolicy {
     pub health_timeout: HumanDuration,
     /// Where the sync Lease lives; `None`: the app's namespace.
     pub lease_namespace: Option<String>,
+    /// Whether and when driftdeck syncs the app by itself.
+    pub auto: AutoSyncPolicy,
+    /// Which signature a commit needs to be deployed.
+    pub require_signed: SignatureRequirement,
 }
 
 impl Default for SyncPolicy {
@@ -48,6 +53,8 @@ impl Default for SyncPolicy {
             concurrency: DEFAULT_SYNC_CONCURRENCY,
             health_timeout: DEFAULT_HEALTH_TIMEOUT,
             lease_namespace: None,
+            auto: AutoSyncPolicy::default(),
+            require_signed: SignatureRequirement::None,
         }
     }
 }
@@ -69,6 +76,7 @@ pub(super) struct RawSyncPolicy {
     pub sync_concurrency: Option<Spanned<i64>>,
     pub health_timeout: Option<HumanDuration>,
     pub lease_namespace: Option<Spanned<String>>,
+    pub auto: RawAutoSync,
 }
 
 impl RawSyncPolicy {
@@ -109,6 +117,7 @@ impl RawSyncPolicy {
                 Some(namespace)
             }
         };
+        let (auto, require_signed) = self.auto.check()?;
         Ok(SyncPolicy {
             prune: self.prune,
             allow_empty: self.allow_empty,
@@ -118,6 +127,8 @@ impl RawSyncPolicy {
             concurrency,
             health_timeout,
             lease_namespace,
+            auto,
+            require_signed,
         })
     }
 }

@@ -8,6 +8,7 @@
 //! whole: docs/ARCHITECTURE.md.
 
 mod assess;
+mod auto;
 mod context;
 mod desired;
 mod exact;
@@ -15,6 +16,7 @@ mod settle;
 mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
+pub use auto::AutoStatus;
 pub use desired::{DesiredError, desired_at};
 pub use settle::settle;
 
@@ -74,6 +76,9 @@ pub enum EngineEvent {
         app: String,
         outcome: Result<SyncOutcome, SyncRefused>,
     },
+    /// How the app's automatic syncing goes (auto-sync, self-heal), sent
+    /// when it changed.
+    Auto { app: String, status: AutoStatus },
 }
 
 /// Why a sync wrote nothing.
@@ -142,6 +147,11 @@ pub struct EngineOptions {
     /// The config's `[drift]` table: which field managers' fields are
     /// changes made by hand, beyond the built-in ones.
     pub drift: DriftConfig,
+    /// Sync the apps whose config says `auto_sync` by themselves (the TUI,
+    /// `watch`); the other commands only look.
+    pub auto_sync: bool,
+    /// Nothing is written: automatic syncs are held (and say so).
+    pub readonly: bool,
 }
 
 /// Commits listed per app in the history.

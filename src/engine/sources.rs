@@ -11,11 +11,11 @@ use tokio::sync::mpsc;
 use super::context::{ContextTask, ToContext};
 use super::desired::{render_app, tracked_branches};
 use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT, SourceStatus};
-use crate::config::{AppConfig, Paths};
+use crate::config::{AppConfig, Paths, SignatureRequirement};
 use crate::manifests::Checked;
 use crate::source::{
-    HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SourceEvent,
-    SourceLocation, spawn_poller, walk_history,
+    HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SignatureStatus,
+    SourceEvent, SourceLocation, signature_at, spawn_poller, walk_history,
 };
 
 /// One app, as the main task follows it.
@@ -49,6 +49,7 @@ enum Done {
         app: usize,
         revision: String,
         result: Result<Arc<Checked>, String>,
+        signature: Option<SignatureStatus>,
     },
     Walked {
         branch: Box<Branch>,
@@ -282,6 +283,7 @@ impl Sources {
                 app,
                 revision,
                 result,
+                signature,
             } => {
                 let followed = &self.followed[app];
                 if followed.revision.as_deref() != Some(revision.as_str()) {
@@ -294,6 +296,7 @@ impl Sources {
                             app: name,
                             revision,
                             checked,
+                            signature,
                         },
                         Err(cause) => ToContext::DesiredFailed { app: name, cause },
                     });
@@ -368,10 +371,14 @@ impl Sources {
         );
         tokio::task::spawn_blocking(move || {
             let result = render_app(&app, &repo_dir, &revision).map(Arc::new);
+            // Checked only where it decides whether the revision may be deployed.
+            let signature = (app.sync.require_signed != SignatureRequirement::None)
+                .then(|| signature_at(&repo_dir, &revision));
             let _ = done.send(Done::Rendered {
                 app: index,
                 revision,
                 result,
+                signature,
             });
         });
     }

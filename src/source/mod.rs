@@ -26,7 +26,7 @@ pub use location::{RemoteUrl, SourceLocation};
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
 pub use revert::{RevertOutcome, RevertRequest, git_revert};
 pub use schedule::{JitterSource, PollPacing, PollSchedule, Refresh};
-pub use signature::SignatureStatus;
+pub use signature::{SignatureFormat, SignatureStatus, signature_at};
 pub use tree::{AppFolder, TreeFile, files_at, materialize};
 pub use update::{BranchHead, NetworkLimits, SourceUpdate, update_source};
 

@@ -41,6 +41,34 @@ pub enum SyncStatus {
     Interrupted,
 }
 
+/// Who or what started a sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncTrigger {
+    /// A person: `sync`, the TUI's sync key.
+    #[default]
+    Manual,
+    /// Auto-sync of a new commit of the branch.
+    Auto,
+    /// Self-heal: drift corrected at the revision already synced.
+    SelfHeal,
+}
+
+impl SyncTrigger {
+    pub fn is_automatic(self) -> bool {
+        self != SyncTrigger::Manual
+    }
+
+    /// `manual`, `auto`, `self-heal`.
+    pub fn word(self) -> &'static str {
+        match self {
+            SyncTrigger::Manual => "manual",
+            SyncTrigger::Auto => "auto",
+            SyncTrigger::SelfHeal => "self-heal",
+        }
+    }
+}
+
 /// Written when a sync starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncStarted {
@@ -52,6 +80,10 @@ pub struct SyncStarted {
     pub revision: String,
     /// Started by auto-sync or self-heal rather than by a person.
     pub automatic: bool,
+    /// Which: `manual`, `auto` or `self-heal` (records written before it
+    /// existed read as `manual`).
+    #[serde(default)]
+    pub trigger: SyncTrigger,
     /// The plan as `SyncPlan` serializes it: kinds, names, actions, field paths.
     pub plan: Value,
 }
@@ -216,6 +248,7 @@ mod tests {
             context: "prod".into(),
             revision: "abc".into(),
             automatic: false,
+            trigger: SyncTrigger::Manual,
             plan: serde_json::json!({"steps": []}),
         })
     }

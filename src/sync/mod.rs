@@ -8,6 +8,7 @@ mod operator;
 mod order;
 mod ownership;
 mod plan;
+mod signed;
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 pub use audit::{
     AUDIT_FILE, AuditError, AuditLog, AuditRecord, SyncCompleted, SyncHistoryEntry, SyncStarted,
-    SyncStatus, history,
+    SyncStatus, SyncTrigger, history,
 };
 pub use execute::{
     DryRunFailure, ExecuteOptions, ObjectOutcome, ObjectResult, SyncProgress, execute,
@@ -27,6 +28,7 @@ pub use ownership::taken_over;
 pub use plan::{
     PlanCounts, PlanError, PlanRequest, PlannedChange, SyncAction, SyncPlan, SyncStep, plan,
 };
+pub use signed::signature_refusal;
 
 use crate::cluster::{
     ClusterClient, KindCatalog, LEASE_DURATION, LeaseError, LeaseRequest, SyncLease,
@@ -90,8 +92,8 @@ pub struct SyncOptions {
     /// Where the app's Lease lives.
     pub lease_namespace: String,
     pub lease_duration: Duration,
-    /// Started by auto-sync or self-heal, not by a person.
-    pub automatic: bool,
+    /// A person, auto-sync or self-heal.
+    pub trigger: SyncTrigger,
 }
 
 impl SyncOptions {
@@ -115,7 +117,7 @@ impl SyncOptions {
                 .clone()
                 .unwrap_or_else(|| app.namespace.clone()),
             lease_duration: LEASE_DURATION,
-            automatic: false,
+            trigger: SyncTrigger::Manual,
         }
     }
 }
@@ -202,7 +204,8 @@ pub async fn run(
             app: plan.app.clone(),
             context: client.context().to_string(),
             revision: plan.revision.clone(),
-            automatic: options.automatic,
+            automatic: options.trigger.is_automatic(),
+            trigger: options.trigger,
             plan: serde_json::to_value(plan).map_err(AuditError::from)?,
         });
         if let Err(err) = audit.append(&start) {

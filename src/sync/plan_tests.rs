@@ -67,6 +67,7 @@ fn plan_for(
         live: &live,
         prune,
         manual: &ManualManagers::default(),
+        signature: None,
     })
 }
 
@@ -345,7 +346,40 @@ fn unreadable_live_state_refuses_the_sync() {
         live: &BTreeMap::new(),
         prune: false,
         manual: &ManualManagers::default(),
+        signature: None,
     })
     .unwrap_err();
     assert!(err.to_string().contains("403 Forbidden"), "{err}");
+}
+
+#[test]
+fn an_unsigned_commit_is_refused_before_anything_is_planned() {
+    let checked = checked(&[config_map("c", "1")]);
+    let request = |app: &AppConfig, signature: Option<&SignatureStatus>| {
+        plan(&PlanRequest {
+            app,
+            revision: REV,
+            checked: &checked,
+            results: &[],
+            live: &BTreeMap::new(),
+            prune: false,
+            manual: &ManualManagers::default(),
+            signature,
+        })
+    };
+    let strict = app("require_signed = true\n");
+    let err = request(&strict, Some(&SignatureStatus::Unsigned)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "app \"shop\": commit {} cannot be deployed: unsigned; nothing was written",
+            &REV[..7]
+        )
+    );
+    let good = SignatureStatus::Good {
+        signer: "alice".into(),
+        format: crate::source::SignatureFormat::Ssh,
+    };
+    assert!(request(&strict, Some(&good)).is_ok());
+    assert!(request(&app(""), Some(&SignatureStatus::Unsigned)).is_ok());
 }

@@ -13,9 +13,9 @@ use super::keymap::{Context, Keymap};
 use super::order::SortMode;
 use super::prompt::Prompt;
 use super::theme::Theme;
-use crate::config::{Config, HumanDuration};
+use crate::config::{Config, HumanDuration, SignatureRequirement};
 use crate::drift::ResourceResult;
-use crate::engine::{AppReport, Generation, SourceStatus};
+use crate::engine::{AppReport, AutoStatus, Generation, SourceStatus};
 use crate::source::LogEntry;
 
 /// The four panes, in focus order (clockwise from the top left).
@@ -63,6 +63,10 @@ pub struct AppState {
     pub context: Option<String>,
     /// How often its repository is polled.
     pub poll: Option<HumanDuration>,
+    /// Which commits may be deployed (`require_signed`).
+    pub require_signed: SignatureRequirement,
+    /// How its automatic syncing goes (auto-sync, self-heal).
+    pub auto: AutoStatus,
     /// The report's resources in the state's sort order, sorted when the
     /// report comes or the sort changes, so a filter or a change of app
     /// never sorts.
@@ -89,6 +93,8 @@ impl AppState {
             refreshing: false,
             context: None,
             poll: None,
+            require_signed: SignatureRequirement::None,
+            auto: AutoStatus::Idle,
             sorted: Vec::new(),
         }
     }
@@ -109,6 +115,12 @@ impl AppState {
     /// Whether a verdict is on its way.
     pub fn is_busy(&self) -> bool {
         self.refreshing || self.pending().is_some()
+    }
+
+    /// Why `commit` cannot be deployed (its signature, under
+    /// `require_signed`); `None` when it can.
+    pub fn undeployable(&self, commit: &LogEntry) -> Option<String> {
+        crate::sync::signature_refusal(self.require_signed, Some(&commit.signature))
     }
 
     /// The last poll's error, if the repository cannot be read now.
@@ -302,6 +314,7 @@ impl State {
                 .map(|app| AppState {
                     context: app.context.clone(),
                     poll: Some(app.poll),
+                    require_signed: app.sync.require_signed,
                     ..AppState::new(&app.name)
                 })
                 .collect(),

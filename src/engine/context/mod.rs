@@ -2,6 +2,7 @@
 //! every app in the context, compared with their desired states whenever
 //! either changes. Reports are sent only when they changed.
 
+mod auto;
 mod sync;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -14,6 +15,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::assess::{AppReport, assess, live_queries};
+use super::auto::{AutoState, AutoStatus};
 use super::exact::ExactCache;
 use super::{EngineEvent, EngineOptions, Generation, SyncCommand, SyncRefused};
 use crate::cluster::{
@@ -24,6 +26,7 @@ use crate::config::{AppConfig, DriftConfig, Paths};
 use crate::drift::ManualManagers;
 use crate::manifests::Checked;
 use crate::resource::{FIELD_MANAGER, ResourceKey, app_of};
+use crate::source::SignatureStatus;
 use crate::sync::{AuditLog, Operator};
 
 /// Changes are gathered this long before apps are compared again.
@@ -43,6 +46,8 @@ pub(super) enum ToContext {
         app: String,
         revision: String,
         checked: Arc<Checked>,
+        /// The revision's signature, when the app requires one.
+        signature: Option<SignatureStatus>,
     },
     DesiredFailed {
         app: String,
@@ -91,6 +96,8 @@ impl ContextTask {
                 exact_cache: ExactCache::default(),
                 manual: ManualManagers::of(&options.drift),
                 drift: options.drift.clone(),
+                auto_sync: options.auto_sync,
+                readonly: options.readonly,
                 audit: AuditLog::in_data_dir(paths),
                 operator: Operator::current(options.kubeconfig.as_deref(), context.as_deref()),
                 name: context,
@@ -146,6 +153,11 @@ struct Slot {
     last_settled: bool,
     /// Stops the running sync, if one runs.
     sync_cancel: Option<watch::Sender<bool>>,
+    /// The desired revision's signature, when the app requires one.
+    signature: Option<SignatureStatus>,
+    auto: AutoState,
+    /// The automatic syncing status last sent.
+    auto_shown: AutoStatus,
 }
 
 struct Context {
@@ -157,6 +169,9 @@ struct Context {
     /// Derived from `drift`, once.
     manual: ManualManagers,
     drift: DriftConfig,
+    /// Whether apps with `auto_sync` are synced by this engine.
+    auto_sync: bool,
+    readonly: bool,
     audit: AuditLog,
     operator: Operator,
     name: Option<String>,
@@ -205,6 +220,8 @@ impl Context {
         // desired states arrive together share a namespace's first list.
         let mut retrack = true;
         let mut deadline = Instant::now() + SETTLE;
+        // When an automatic sync falls due (settle delay, self-heal backoff).
+        let mut auto_due: Option<Instant> = None;
         loop {
             let ready =
                 !dirty.is_empty() && (store.is_settled() || started.elapsed() >= PRIME_WAIT);
@@ -252,6 +269,9 @@ impl Context {
                         dirty.insert(app);
                     }
                 }
+                _ = tokio::time::sleep_until(auto_due.unwrap_or(wake)), if auto_due.is_some() => {
+                    auto_due = self.run_auto(&store, &client, &catalog);
+                }
                 _ = tokio::time::sleep_until(wake), if !idle => {
                     // Which wanted objects carry no label is known only once
                     // the label watches have listed: until then, wait.
@@ -265,6 +285,7 @@ impl Context {
                         for app in std::mem::take(&mut dirty) {
                             self.report(&app, &store, &catalog, &client, settled).await;
                         }
+                        auto_due = self.run_auto(&store, &client, &catalog);
                     }
                 }
             }
@@ -328,10 +349,12 @@ impl Context {
                 app,
                 revision,
                 checked,
+                signature,
             } => {
                 if let Some(slot) = self.apps.get_mut(&app) {
                     let (wanted, pods) = live_queries(&checked);
                     slot.desired = Some((revision, checked));
+                    slot.signature = signature;
                     slot.failure = None;
                     slot.wanted_keys = wanted.iter().map(|w| w.key.clone()).collect();
                     slot.wanted = wanted;
@@ -547,6 +570,9 @@ impl Slot {
             last: None,
             last_settled: false,
             sync_cancel: None,
+            signature: None,
+            auto: AutoState::default(),
+            auto_shown: AutoStatus::Idle,
         }
     }
 

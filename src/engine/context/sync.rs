@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, watch};
 use super::{Context, ToContext};
 use crate::cluster::{ClusterClient, KindCatalog, LiveStore};
 use crate::engine::{EngineEvent, SyncCommand, SyncRefused};
-use crate::sync::{PlanRequest, SyncError, SyncOptions, SyncPlan, SyncRequest};
+use crate::sync::{PlanRequest, SyncError, SyncOptions, SyncPlan, SyncRequest, SyncTrigger};
 
 impl Context {
     /// Plans or runs a sync, or stops one; gives back any other message.
@@ -30,7 +30,9 @@ impl Context {
                 None
             }
             ToContext::Sync { app, request } => {
-                if let Err(refused) = self.start_sync(&app, request, store, client, catalog) {
+                let manual = SyncTrigger::Manual;
+                if let Err(refused) = self.start_sync(&app, request, manual, store, client, catalog)
+                {
                     let _ = self.events.send(EngineEvent::SyncEnded {
                         app,
                         outcome: Err(refused),
@@ -73,6 +75,7 @@ impl Context {
             live: &view.objects,
             prune: prune || slot.config.sync.prune,
             manual: &self.manual,
+            signature: slot.signature.as_ref(),
         })
         .map_err(|err| SyncRefused {
             message: err.to_string(),
@@ -82,10 +85,11 @@ impl Context {
 
     /// Plans afresh and starts the sync in a task of its own; its progress
     /// and outcome go out as events.
-    fn start_sync(
+    pub(super) fn start_sync(
         &mut self,
         app: &str,
         request: SyncCommand,
+        trigger: SyncTrigger,
         store: &LiveStore,
         client: &ClusterClient,
         catalog: &KindCatalog,
@@ -105,8 +109,10 @@ impl Context {
         let Some(slot) = self.apps.get_mut(app) else {
             return Ok(());
         };
-        let options =
-            SyncOptions::for_app(&slot.config, &self.drift, request.force, request.dry_run);
+        let options = SyncOptions {
+            trigger,
+            ..SyncOptions::for_app(&slot.config, &self.drift, request.force, request.dry_run)
+        };
         let (cancel, cancelled) = watch::channel(false);
         slot.sync_cancel = Some(cancel);
         let (client, mut catalog, audit, operator, events, app) = (

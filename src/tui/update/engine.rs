@@ -81,6 +81,14 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             state.requests = counts;
             return Outcome::changed_if(changed);
         }
+        EngineEvent::Auto { app, status } => {
+            let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
+                return Outcome::unchanged();
+            };
+            let changed = target.auto != status;
+            target.auto = status;
+            return Outcome::changed_if(changed);
+        }
         // The TUI asks for no sync yet.
         EngineEvent::Planned { .. }
         | EngineEvent::Syncing { .. }

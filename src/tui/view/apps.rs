@@ -84,6 +84,13 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
     } else {
         Span::raw(" ")
     };
+    // Automatic syncing waiting, running or held: its mark; the status
+    // bar says more.
+    let auto = symbols::auto(theme, &app.auto).map(|mark| {
+        let mut span = mark.symbol_span();
+        span.content = format!(" {}", span.content).into();
+        span
+    });
     // Stale live state: the mark and its age, before the symbols.
     let stale = app
         .report
@@ -93,11 +100,13 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
             let age = stale_age(state, since).unwrap_or_default();
             Span::styled(format!(" ⚠{age}"), theme.warning)
         });
-    let stale_width = stale.as_ref().map_or(0, |s| text::width(&s.content));
+    let stale_width = stale.as_ref().map_or(0, |s| text::width(&s.content))
+        + auto.as_ref().map_or(0, |s| text::width(&s.content));
     // Two for the marker, five for " ✗ ◐!" at the right.
     let name = fit(&app.name, width.saturating_sub(7 + stale_width));
     let mut spans = vec![Span::raw(marker), Span::raw(name)];
     spans.extend(stale);
+    spans.extend(auto);
     spans.extend([
         Span::raw(" "),
         sync.symbol_span(),

@@ -78,6 +78,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     let marks = Marks {
                         deployed: deployed == Some(id.as_str()),
                         head: head == Some(id.as_str()),
+                        undeployable: app.undeployable(commit).is_some(),
                     };
                     row(state, commit, marks, width)
                 })
@@ -98,6 +99,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 struct Marks {
     deployed: bool,
     head: bool,
+    /// Its signature keeps it from being deployed (`require_signed`).
+    undeployable: bool,
 }
 
 /// `● 3f2a91c HEAD bump the image        Ada Lovelace  2025-03-14 ✓`
@@ -114,6 +117,12 @@ fn row(state: &State, commit: &LogEntry, marks: Marks, width: usize) -> Line<'st
         Span::raw(" "),
     ];
     let mut used = 2 + text::width(&commit.short_id) + 1;
+    if marks.undeployable {
+        let mark = symbols::undeployable(theme);
+        spans.push(mark.symbol_span());
+        spans.push(Span::raw(" "));
+        used += text::width(mark.symbol) + 1;
+    }
     if marks.head {
         spans.push(Span::styled(format!("{HEAD} "), theme.key_hint));
         used += HEAD.len() + 1;

@@ -1,7 +1,7 @@
 //! `driftdeck history`: the audit log read back through the built binary,
 //! newest first, an interrupted sync shown as such, and no Secret value.
 
-use driftdeck::sync::{AuditRecord, SyncStarted};
+use driftdeck::sync::{AuditRecord, SyncStarted, SyncTrigger};
 use serde_json::Value;
 
 use super::sim::within_timeout;
@@ -27,6 +27,7 @@ async fn history_prints_syncs_newest_first_with_interrupted_ones() {
                 context: "sim".into(),
                 revision: "fedcba9876543210".into(),
                 automatic: true,
+                trigger: SyncTrigger::Auto,
                 plan: serde_json::json!({}),
             }))
             .unwrap();

@@ -103,6 +103,7 @@ impl World {
             live: &live,
             prune,
             manual: &ManualManagers::default(),
+            signature: None,
         })
     }
 
