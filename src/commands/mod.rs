@@ -13,6 +13,7 @@ mod status;
 mod sync;
 mod table;
 mod tui;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -149,6 +150,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Sync(args)) => sync::run(&cli.global, &args),
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
+        Some(Command::Watch(args)) => watch::run(&cli.global, &args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
             // Generated in memory: clap_complete panics when its writer fails.
