@@ -22,12 +22,10 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<ExitCode, CommandErr
     let (paths, config) = load_config(global)?;
     let mut apps = Vec::new();
     for name in &args.apps {
-        let app = config
-            .app(name)
-            .ok_or_else(|| CommandError::UnknownApp {
-                app: name.clone(),
-                file: config.file.clone(),
-            })?;
+        let app = config.app(name).ok_or_else(|| CommandError::UnknownApp {
+            app: name.clone(),
+            file: config.file.clone(),
+        })?;
         apps.push(app.clone());
     }
     if args.apps.is_empty() {
@@ -47,8 +45,9 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<ExitCode, CommandErr
     super::runtime()?.block_on(async {
         let (sender, mut events) = mpsc::unbounded_channel();
         let _engine = Engine::start(apps, paths, options, sender);
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(CommandError::Output)?;
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(CommandError::Output)?;
         let mut lines = Lines::default();
         loop {
             let event = tokio::select! {
@@ -107,7 +106,10 @@ enum Event {
         error: Option<String>,
     },
     /// A sync could not run or was refused before writing.
-    SyncRefused { trigger: SyncTrigger, message: String },
+    SyncRefused {
+        trigger: SyncTrigger,
+        message: String,
+    },
     /// Git cannot be read, or can again.
     Source { error: Option<String> },
 }
@@ -154,8 +156,7 @@ impl Lines {
                 let trigger = self.triggers.remove(app).unwrap_or_default();
                 let event = match outcome {
                     Ok(outcome) => {
-                        let count =
-                            |r| outcome.objects.iter().filter(|o| o.result == r).count();
+                        let count = |r| outcome.objects.iter().filter(|o| o.result == r).count();
                         Event::SyncEnded {
                             trigger,
                             revision: outcome.revision.clone(),
@@ -181,9 +182,12 @@ impl Lines {
                     return Vec::new();
                 }
                 self.sources.insert(app.clone(), source.error.clone());
-                vec![line(app, Event::Source {
-                    error: source.error.clone(),
-                })]
+                vec![line(
+                    app,
+                    Event::Source {
+                        error: source.error.clone(),
+                    },
+                )]
             }
             EngineEvent::Commits { .. }
             | EngineEvent::HistoryFailed { .. }
@@ -210,7 +214,10 @@ impl Line {
                 deployed,
                 reason,
             } => {
-                let reason = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+                let reason = reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
                 format!(
                     "{status} {health} at {} (deployed {}){reason}",
                     short(revision),
@@ -229,7 +236,11 @@ impl Line {
                 format!("{} due at {at}{backoff}", trigger.word())
             }
             Event::Auto(AutoStatus::Started { trigger, revision }) => {
-                format!("{} sync of {} started", trigger.word(), short_revision(revision))
+                format!(
+                    "{} sync of {} started",
+                    trigger.word(),
+                    short_revision(revision)
+                )
             }
             Event::Auto(AutoStatus::Held { reason }) => format!("automatic sync held: {reason}"),
             Event::SyncEnded {
@@ -243,7 +254,10 @@ impl Line {
                 error,
             } => {
                 let status = format!("{status:?}").to_lowercase();
-                let error = error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+                let error = error
+                    .as_deref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default();
                 format!(
                     "{} sync of {} {status}: {created} created, {updated} updated, {pruned} pruned, {failed} failed{error}",
                     trigger.word(),

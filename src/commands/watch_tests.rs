@@ -58,7 +58,12 @@ fn an_automatic_sync_is_printed_started_and_ended_with_its_trigger() {
             status: SyncStatus::Succeeded,
             dry_run: false,
             objects: vec![ObjectOutcome {
-                key: crate::resource::ResourceKey::new("apps/v1", "Deployment", Some("shop"), "web"),
+                key: crate::resource::ResourceKey::new(
+                    "apps/v1",
+                    "Deployment",
+                    Some("shop"),
+                    "web",
+                ),
                 action: SyncAction::Update,
                 result: ObjectResult::Updated,
                 message: None,

@@ -182,7 +182,7 @@ impl AutoState {
         let Some(revision) = report.desired_revision.as_deref() else {
             return hold(Hold::NoVerdict);
         };
-        if !settled || report.summary.status == AppStatus::Unknown {
+        if !settled {
             return hold(Hold::NoVerdict);
         }
         if guards.readonly {
@@ -200,6 +200,10 @@ impl AutoState {
                 commit: short_revision(revision).to_string(),
                 why: why.clone(),
             });
+        }
+        // Manifest errors make the verdict Unknown too: they are said first.
+        if report.summary.status == AppStatus::Unknown {
+            return hold(Hold::NoVerdict);
         }
         let new_commit = self.attempted.as_deref() != Some(revision)
             && report.summary.revision.as_deref() != Some(revision);
@@ -259,6 +263,29 @@ pub enum AutoStatus {
 }
 
 impl AutoStatus {
+    /// Equal, but for a due time moved by less than a second: each look
+    /// turns the same instant into a time of day anew.
+    pub(crate) fn same_as(&self, other: &AutoStatus) -> bool {
+        match (self, other) {
+            (
+                AutoStatus::Waiting {
+                    trigger,
+                    at,
+                    backoff_seconds,
+                },
+                AutoStatus::Waiting {
+                    trigger: other_trigger,
+                    at: other_at,
+                    backoff_seconds: other_backoff,
+                },
+            ) => {
+                let apart = (at.as_millisecond() - other_at.as_millisecond()).abs();
+                trigger == other_trigger && backoff_seconds == other_backoff && apart < 1000
+            }
+            _ => self == other,
+        }
+    }
+
     /// The status a decision shows, with `now` on both clocks to turn an
     /// instant into a time of day.
     pub(crate) fn of(decision: &AutoDecision, now: Instant, wall: jiff::Timestamp) -> AutoStatus {

@@ -276,3 +276,36 @@ fn statuses_say_when_and_why() {
         AutoStatus::Idle
     );
 }
+
+#[test]
+fn manifest_errors_hold_even_when_they_leave_the_verdict_unknown() {
+    let t0 = Instant::now();
+    let mut broken = report(AppStatus::Unknown, NEW, Some(OLD));
+    broken.problems.push(Problem::in_file(
+        Severity::Error,
+        "apps/shop/x.yaml",
+        "invalid YAML",
+    ));
+    let state = AutoState::default();
+    assert_eq!(
+        state.decide(&broken, true, &policy(true), &Guards::default(), t0),
+        AutoDecision::Nothing(Hold::ManifestErrors(1))
+    );
+    let unknown = report(AppStatus::Unknown, NEW, Some(OLD));
+    assert_eq!(
+        state.decide(&unknown, true, &policy(true), &Guards::default(), t0),
+        AutoDecision::Nothing(Hold::NoVerdict)
+    );
+}
+
+#[test]
+fn a_due_time_that_moved_by_less_than_a_second_is_the_same_status() {
+    let waiting = |millis: i64| AutoStatus::Waiting {
+        trigger: SyncTrigger::SelfHeal,
+        at: jiff::Timestamp::from_millisecond(1_700_000_000_000 + millis).unwrap(),
+        backoff_seconds: Some(60),
+    };
+    assert!(waiting(0).same_as(&waiting(3)));
+    assert!(!waiting(0).same_as(&waiting(60_000)));
+    assert!(!waiting(0).same_as(&AutoStatus::Idle));
+}

@@ -22,3 +22,12 @@ mod scale;
 
 #[path = "live/sync_command.rs"]
 mod sync_command;
+
+#[path = "live/watch.rs"]
+pub(crate) mod watch;
+
+#[path = "live/auto_sync.rs"]
+mod auto_sync;
+
+#[path = "live/signed.rs"]
+mod signed;

@@ -4,7 +4,7 @@
 //! the built binary for `driftdeck log`.
 
 #[path = "source/support.rs"]
-mod support;
+pub(crate) mod support;
 
 use crate::timed;
 
@@ -21,7 +21,7 @@ mod poller;
 mod history;
 
 #[path = "source/signatures.rs"]
-mod signatures;
+pub(crate) mod signatures;
 
 #[path = "source/revert.rs"]
 mod revert;

@@ -10,7 +10,7 @@ use super::Context;
 use crate::cluster::{ClusterClient, KindCatalog, LiveStore};
 use crate::engine::auto::{AutoDecision, AutoStatus, Guards};
 use crate::engine::{EngineEvent, SyncCommand};
-use crate::sync::signature_refusal;
+use crate::sync::{SyncTrigger, signature_refusal};
 
 /// While a sync runs, look again this often: one that wrote nothing
 /// changes no verdict that would wake the task.
@@ -69,7 +69,13 @@ impl Context {
                 AutoDecision::Sync { revision, trigger } => {
                     slot.auto.started(revision, *trigger, &policy, now);
                     tracing::info!(%app, %revision, trigger = trigger.word(), "automatic sync");
-                    let request = SyncCommand::default();
+                    // Self-heal is Git's word over changes by hand: fields a
+                    // person took (`kubectl scale`) are taken back. A new
+                    // commit conflicts as a person's sync would.
+                    let request = SyncCommand {
+                        force: *trigger == SyncTrigger::SelfHeal,
+                        ..SyncCommand::default()
+                    };
                     if let Err(refused) =
                         self.start_sync(&app, request, *trigger, store, client, catalog)
                     {
@@ -93,7 +99,7 @@ impl Context {
         let Some(slot) = self.apps.get_mut(app) else {
             return;
         };
-        if slot.auto_shown == status {
+        if slot.auto_shown.same_as(&status) {
             return;
         }
         match &status {
