@@ -35,7 +35,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "bench@example.com")
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -61,12 +65,22 @@ fn write_app(work: &Path, color: &str) {
     let dir = work.join("apps/shop");
     std::fs::create_dir_all(&dir).unwrap();
     let objects = [
-        ("namespace.json", json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})),
-        ("configmap.json", json!({"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "settings", "namespace": "shop"}, "data": {"color": color}})),
+        (
+            "namespace.json",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+        ),
+        (
+            "configmap.json",
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "settings", "namespace": "shop"}, "data": {"color": color}}),
+        ),
     ];
     for (file, object) in objects {
-        std::fs::write(dir.join(file), serde_json::to_string_pretty(&object).unwrap()).unwrap();
+        std::fs::write(
+            dir.join(file),
+            serde_json::to_string_pretty(&object).unwrap(),
+        )
+        .unwrap();
     }
 }
 
@@ -75,9 +89,9 @@ fn until(lines: &mpsc::Receiver<Value>, what: &str, wanted: impl Fn(&Value) -> b
     let give_up = Instant::now() + LINE_DEADLINE;
     loop {
         let left = give_up.saturating_duration_since(Instant::now());
-        let line = lines
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("watch printed no line with {what} within {LINE_DEADLINE:?}"));
+        let line = lines.recv_timeout(left).unwrap_or_else(|_| {
+            panic!("watch printed no line with {what} within {LINE_DEADLINE:?}")
+        });
         if wanted(&line) {
             return;
         }
@@ -85,7 +99,9 @@ fn until(lines: &mpsc::Receiver<Value>, what: &str, wanted: impl Fn(&Value) -> b
 }
 
 fn synced_at(revision: &str) -> impl Fn(&Value) -> bool + '_ {
-    move |line| line["event"] == "verdict" && line["status"] == "Synced" && line["revision"] == revision
+    move |line| {
+        line["event"] == "verdict" && line["status"] == "Synced" && line["revision"] == revision
+    }
 }
 
 #[tokio::main]
@@ -109,7 +125,12 @@ async fn main() {
     let port = free_port();
     let _daemon = Killed(
         Command::new("git")
-            .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+            .args([
+                "daemon",
+                "--reuseaddr",
+                "--export-all",
+                "--listen=127.0.0.1",
+            ])
             .arg(format!("--port={port}"))
             .arg(format!("--base-path={}", served.display()))
             .arg(&served)
@@ -125,7 +146,8 @@ async fn main() {
     });
     assert!(reachable, "git daemon did not start");
 
-    sim.write_kubeconfig(&dir.path().join("kubeconfig")).unwrap();
+    sim.write_kubeconfig(&dir.path().join("kubeconfig"))
+        .unwrap();
     let config = format!(
         "[[app]]\nname = \"shop\"\nrepo = \"{url}\"\nbranch = \"main\"\npath = \"apps/shop\"\nnamespace = \"shop\"\npoll = \"{}s\"\nauto_sync = true\nsettle_delay = \"{}s\"\n",
         POLL.as_secs(),
@@ -176,7 +198,10 @@ async fn main() {
         git(&work, &["push", "-q", bare.to_str().unwrap(), "main"]);
         until(&lines, "the pushed commit Synced", synced_at(&head));
         let took = pushed.elapsed();
-        println!("round {round}: push → Synced at {} in {took:.2?}", &head[..7]);
+        println!(
+            "round {round}: push → Synced at {} in {took:.2?}",
+            &head[..7]
+        );
         times.push(took);
     }
     times.sort();
@@ -185,6 +210,10 @@ async fn main() {
         "autosync: push → Synced through `driftdeck watch`: median {:.2?}, max {:.2?} over {rounds} rounds (goal: poll {POLL:?} + settle_delay {SETTLE_DELAY:?} + 2s = {goal:?}) {}",
         times[times.len() / 2],
         times[times.len() - 1],
-        if times[times.len() - 1] <= goal { "met" } else { "NOT met" }
+        if times[times.len() - 1] <= goal {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
 }
