@@ -30,7 +30,10 @@ const ROUNDS: usize = 3;
 
 #[path = "../tests/common/git.rs"]
 mod common_git;
+#[path = "support/tmux.rs"]
+mod tmux;
 use common_git::git;
+use tmux::TmuxProcess;
 
 fn namespace(app: usize) -> String {
     format!("team-{app}")
@@ -190,61 +193,6 @@ fn status(world: &World) -> (Duration, u64, Vec<String>) {
     (median(times), requests, statuses)
 }
 
-/// A tmux server of the bench's own, running driftdeck at 200x60.
-struct Tui {
-    socket: String,
-}
-
-impl Tui {
-    fn start(world: &World) -> Option<(Tui, u32)> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            println!("tui: skipped, tmux is not installed");
-            return None;
-        }
-        let socket = format!("driftdeck-scale-{}", std::process::id());
-        let mut command = Command::new("tmux");
-        command.args([
-            "-L",
-            &socket,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "200",
-            "-y",
-            "60",
-        ]);
-        for (name, value) in world.env() {
-            command.arg("-e").arg(format!("{name}={}", value.display()));
-        }
-        command.arg(format!("exec {}", env!("CARGO_BIN_EXE_driftdeck")));
-        assert!(command.status().unwrap().success());
-        let tui = Tui { socket };
-        let pid = tui.tmux(&["list-panes", "-F", "#{pane_pid}"]);
-        Some((tui, pid.trim().parse().unwrap()))
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p"])
-    }
-}
-
-impl Drop for Tui {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
-    }
-}
-
 /// True when every app's row in the Apps pane shows a sync verdict.
 fn every_verdict_shown(screen: &str) -> bool {
     (0..APPS).all(|app| {
@@ -254,17 +202,6 @@ fn every_verdict_shown(screen: &str) -> bool {
             .filter(|line| line.contains(&name))
             .any(|line| line.contains('✓') || line.contains('✗'))
     })
-}
-
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
 }
 
 async fn variant(name: &str, labelled: bool, idle: Duration) {
@@ -277,7 +214,14 @@ async fn variant(name: &str, labelled: bool, idle: Duration) {
 
     world.sim.metrics().reset();
     let started = Instant::now();
-    let Some((tui, pid)) = Tui::start(&world) else {
+    let env: Vec<(String, String)> = world
+        .env()
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value.display().to_string()))
+        .collect();
+    let socket = format!("driftdeck-scale-{}", std::process::id());
+    let Some(tui) = TmuxProcess::start(&socket, (200, 60), &env, env!("CARGO_BIN_EXE_driftdeck"))
+    else {
         return;
     };
     let deadline = started + Duration::from_secs(120);
@@ -291,7 +235,7 @@ async fn variant(name: &str, labelled: bool, idle: Duration) {
     }
     let to_verdict = started.elapsed();
     let at_start = world.sim.metrics().snapshot();
-    let rss_start = rss_mb(pid);
+    let rss_start = tui.rss_mb();
     println!(
         "{name}: TUI: every verdict on screen after {to_verdict:.2?} ({:.2} × status); {} requests ({} watches, {} lists, {} gets); RSS {rss_start:.0} MB",
         to_verdict.as_secs_f64() / status_time.as_secs_f64(),
@@ -306,7 +250,7 @@ async fn variant(name: &str, labelled: bool, idle: Duration) {
     println!(
         "{name}: TUI after {}s idle: RSS {:.0} MB; {} requests meanwhile ({} lists, {} watches)",
         idle.as_secs(),
-        rss_mb(pid),
+        tui.rss_mb(),
         quiet.total,
         quiet.count_verb("list"),
         quiet.count_verb("watch"),

@@ -76,9 +76,10 @@ pub enum Command {
                       then applies them with server-side apply (field manager driftdeck) wave \
                       by wave, prunes what Git no longer has (with --prune or prune = true), \
                       and waits for the app to be healthy. Without --yes it shows the plan \
-                      and asks, and refuses without a terminal. Exit code: 0 synced (and \
-                      healthy), 1 the sync failed or the app ended Degraded or not healthy in \
-                      time, 2 could not run."
+                      and asks, and refuses without a terminal. --all syncs every OutOfSync \
+                      app, one after the other. Exit code: 0 synced (and healthy), 1 a sync \
+                      failed or an app ended Degraded or not healthy in time, 2 could not run \
+                      (for --all: any app could not run)."
     )]
     Sync(SyncArgs),
     /// Sync status and health of every app, or of one
@@ -112,6 +113,17 @@ pub enum Command {
                       not run (an unknown app, a bad config)."
     )]
     Watch(WatchArgs),
+    /// Try driftdeck on a made-up team's repository and cluster, with nothing to set up
+    #[command(
+        long_about = "Starts a demo in this process: a Git repository with a history of \
+                      three apps (plain YAML, kustomize, Helm), a simulated cluster with the \
+                      apps deployed a few commits behind and changed by hand, and a team \
+                      that pushes a commit or changes something by hand every 20 to 40 s; \
+                      then the TUI on all of it. Needs no network, kubeconfig or config \
+                      file; your own config, data and logs are not touched. At exit nothing \
+                      is left behind, unless --keep."
+    )]
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -120,6 +132,22 @@ pub struct WatchArgs {
     pub apps: Vec<String>,
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Write the demo's repository in DIR (empty or absent) instead of a temporary folder
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Leave the repository, a kubeconfig and the cluster's state behind at exit
+    #[arg(long)]
+    pub keep: bool,
+    /// No background team: nothing changes unless you change it
+    #[arg(long)]
+    pub calm: bool,
+    /// Port of the simulated cluster; 0 picks a free one
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -147,9 +175,13 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["app", "all"])))]
 pub struct SyncArgs {
     /// The app, as named in the config
-    pub app: String,
+    pub app: Option<String>,
+    /// Every app that is OutOfSync, one after the other (one Lease each)
+    #[arg(long, conflicts_with = "app")]
+    pub all: bool,
     /// Delete the app's objects that Git no longer has
     #[arg(long)]
     pub prune: bool,
@@ -385,6 +417,27 @@ mod tests {
         assert_eq!(args.rollout_time, std::time::Duration::from_secs(90));
         assert_eq!(args.port, 6443);
         assert!(Cli::try_parse_from(["driftdeck", "sim", "--rollout-time", "soon"]).is_err());
+    }
+
+    #[test]
+    fn demo_takes_its_flags() {
+        let cli = Cli::try_parse_from([
+            "driftdeck",
+            "demo",
+            "--dir",
+            "/tmp/d",
+            "--keep",
+            "--calm",
+            "--port",
+            "6443",
+        ])
+        .unwrap();
+        let Some(Command::Demo(args)) = cli.command else {
+            panic!("the demo command")
+        };
+        assert_eq!(args.dir, Some(PathBuf::from("/tmp/d")));
+        assert!(args.keep && args.calm);
+        assert_eq!(args.port, 6443);
     }
 
     #[test]

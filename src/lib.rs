@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod drift;
 pub mod engine;
 pub mod logging;

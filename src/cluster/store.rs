@@ -84,13 +84,16 @@ pub enum LiveUpdate {
 struct WatchState {
     keys: BTreeSet<ResourceKey>,
     listed: bool,
+    /// Started again to cover more objects: what it shows stays, but the
+    /// new objects are known only once it has listed again.
+    relisting: bool,
     failure: Option<(jiff::Timestamp, String)>,
 }
 
 impl WatchState {
-    /// The watch's first answer is in: a list, or a failure to list.
+    /// The watch's (latest) first answer is in: a list, or a failure to list.
     fn answered(&self) -> bool {
-        self.listed || self.failure.is_some()
+        (self.listed && !self.relisting) || self.failure.is_some()
     }
 }
 
@@ -136,6 +139,7 @@ impl LiveStore {
                 }
                 state.keys = fresh;
                 state.listed = true;
+                state.relisting = false;
                 state.failure = None;
                 for key in gone {
                     if self.release(&watch, &key) {
@@ -384,9 +388,11 @@ impl LiveStore {
             .all(|(_, state)| state.answered())
     }
 
-    /// Registers a watch before its first report, so that it counts as unread.
+    /// Registers a watch before its first report, so that it counts as
+    /// unread; a watch started again counts as unanswered until it lists.
     pub fn expect(&mut self, watch: WatchId) {
-        self.watches.entry(watch).or_default();
+        let state = self.watches.entry(watch).or_default();
+        state.relisting = state.listed;
     }
 }
 
@@ -532,6 +538,28 @@ mod tests {
             watch: deployments(),
         });
         assert_eq!(store.app_view("shop", &[]).stale_since, None);
+    }
+
+    #[test]
+    fn a_watch_started_again_is_unsettled_until_it_lists_and_keeps_what_it_showed() {
+        let mut store = LiveStore::default();
+        let watch = WatchId::unlabelled_for(&wanted("a").key, true);
+        store.set_interest([wanted("a").key].into());
+        store.expect(watch.clone());
+        store.apply(LiveUpdate::Listed {
+            watch: watch.clone(),
+            objects: vec![deployment("a", "", "x:1")],
+        });
+        assert!(store.is_settled());
+        store.expect(watch.clone());
+        assert!(!store.is_settled(), "a relist to come");
+        let view = store.app_view("shop", &[wanted("a")]);
+        assert!(view.unreadable.is_empty() && view.objects.len() == 1);
+        store.apply(LiveUpdate::Listed {
+            watch,
+            objects: vec![deployment("a", "", "x:1")],
+        });
+        assert!(store.is_settled());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! its exit code; errors become one line on stderr and exit code 2.
 
 mod check;
+mod demo;
 mod diff;
 mod health;
 mod history;
@@ -11,6 +12,7 @@ mod paths;
 mod sim;
 mod status;
 mod sync;
+mod sync_all;
 mod table;
 mod tui;
 mod watch;
@@ -66,6 +68,8 @@ pub enum CommandError {
     Usage(String),
     #[error(transparent)]
     Audit(#[from] crate::sync::AuditError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 /// Runs the command line and gives the process exit code.
@@ -151,6 +155,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Watch(args)) => watch::run(&cli.global, &args),
+        Some(Command::Demo(args)) => demo::run(&cli.global, &args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();
             // Generated in memory: clap_complete panics when its writer fails.

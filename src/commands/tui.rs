@@ -6,10 +6,22 @@ use std::process::ExitCode;
 
 use super::CommandError;
 use crate::cli::GlobalArgs;
+use crate::config::{Config, Paths};
 use crate::tui::{ColorDepth, EngineSetup, Exit, Keymap, State, Theme};
 
 pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = super::load_config(global)?;
+    start(global, paths, config, None)
+}
+
+/// The TUI on a config and paths already resolved, with `banner` (a line
+/// saying what this session is) above the status bar.
+pub fn start(
+    global: &GlobalArgs,
+    paths: Paths,
+    config: Config,
+    banner: Option<String>,
+) -> Result<ExitCode, CommandError> {
     let keymap = Keymap::from_config(&config)?;
     let (theme, theme_warning) = Theme::load(
         config.ui.theme.as_deref(),
@@ -22,6 +34,7 @@ pub fn run(global: &GlobalArgs) -> Result<ExitCode, CommandError> {
     }
     let mut state = State::new(&config, &paths.config_file, keymap, theme);
     state.notice = theme_warning;
+    state.banner = banner;
     tracing::info!(apps = state.apps.len(), "starting the TUI");
     let setup = EngineSetup {
         apps: config.apps.clone(),

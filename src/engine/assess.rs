@@ -11,6 +11,7 @@ use crate::config::AppConfig;
 use crate::drift::{AppStatus, AppSummary, Health, ManualManagers, ResourceResult, summarize};
 use crate::manifests::{Checked, Problem, ReferenceTarget, Severity};
 use crate::resource::{ResourceKey, app_of, short_revision};
+use crate::sync::inventory;
 
 /// Everything known about one app at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -142,16 +143,27 @@ pub fn assess(
     // broken file would look removed from Git.
     let complete = checked.can_sync();
     if complete {
+        // The app's own: its label, or (without any label) listed in the
+        // inventory of its last sync.
+        let deployed = inventory::recorded(app, &live.objects);
         for (key, object) in &live.objects {
             // An object a controller made (a Deployment's ReplicaSets and
             // Pods) copies the label from its template; its owner is what
             // Git has.
-            if !desired_keys.contains(key)
-                && app_of(object) == Some(app.name.as_str())
-                && !has_controller(object)
+            if desired_keys.contains(key)
+                || !deployed.holds(&app.name, key, object)
+                || has_controller(object)
             {
-                resources.push(ResourceResult::extra(key.clone(), object));
+                continue;
             }
+            let mut extra = ResourceResult::extra(key.clone(), object);
+            if app_of(object).is_none() {
+                extra.reason = Some(format!(
+                    "in the cluster, no longer in Git; its app label is gone, the inventory of the sync to {} lists it",
+                    short_revision(&deployed.revision)
+                ));
+            }
+            resources.push(extra);
         }
     }
     resources.sort_by(|a, b| a.key.cmp(&b.key));
@@ -309,5 +321,49 @@ mod tests {
             .map(|r| r.key.name.as_str())
             .collect();
         assert_eq!(extra, vec!["left-behind"]);
+    }
+
+    #[test]
+    fn an_unlabelled_object_the_inventory_lists_is_extra_and_the_inventory_is_not() {
+        let app = app();
+        let kept = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "kept", "namespace": "shop"}});
+        let file = ManifestFile {
+            path: PathBuf::from("kept.json"),
+            bytes: kept.to_string().into_bytes(),
+            rendered_by: None,
+        };
+        let checked = check_files(&[file], Path::new("apps/shop"), "shop");
+        let leftover = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "leftover", "namespace": "shop"}});
+        let by_hand = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "by-hand", "namespace": "shop"}});
+        let key = ResourceKey::of(&leftover).unwrap();
+        let listed = crate::sync::Inventory {
+            revision: "89abcdef".to_string(),
+            objects: [(key.clone(), "v1".to_string())].into(),
+        };
+        let mut live = LiveRead::default();
+        for object in [
+            listed.to_object("shop", &inventory::key_of(&app)),
+            leftover,
+            by_hand,
+        ] {
+            live.objects
+                .insert(ResourceKey::of(&object).unwrap(), Arc::new(object));
+        }
+        let report = assess(&app, "0123456", &checked, &live, &ManualManagers::default());
+        let extra: Vec<(&str, &str)> = report
+            .resources
+            .iter()
+            .filter(|r| r.status == ResourceStatus::Extra)
+            .map(|r| (r.key.name.as_str(), r.reason.as_deref().unwrap_or_default()))
+            .collect();
+        assert_eq!(extra.len(), 1, "{extra:?}");
+        assert_eq!(extra[0].0, "leftover");
+        assert!(
+            extra[0].1.contains("inventory of the sync to 89abcde"),
+            "{extra:?}"
+        );
     }
 }

@@ -17,6 +17,7 @@ mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
 pub use auto::AutoStatus;
+pub(crate) use desired::render_app;
 pub use desired::{DesiredError, desired_at};
 pub use settle::settle;
 
@@ -27,6 +28,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::{AppConfig, DriftConfig, Paths};
+use crate::resource::ResourceKey;
 use crate::source::LogEntry;
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
 
@@ -109,9 +111,13 @@ pub enum EngineCommand {
     /// Compare with server-side dry runs (exact mode), or with the desired
     /// objects as written.
     SetExact { exact: bool },
-    /// Plan a sync of the app at the revision last compared; answered by
-    /// `EngineEvent::Planned`.
-    Plan { app: String, prune: bool },
+    /// Plan a sync of the app at the revision last compared (of one of its
+    /// objects only, with `only`); answered by `EngineEvent::Planned`.
+    Plan {
+        app: String,
+        prune: bool,
+        only: Option<ResourceKey>,
+    },
     /// Plan afresh and run a sync of the app; answered by `Syncing` events
     /// and one `SyncEnded`.
     Sync { app: String, request: SyncCommand },
@@ -120,7 +126,7 @@ pub enum EngineCommand {
 }
 
 /// How to sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SyncCommand {
     /// Prune on this sync (else as the app says).
     pub prune: bool,
@@ -128,6 +134,8 @@ pub struct SyncCommand {
     pub force: bool,
     /// Only the server's dry run of the whole plan.
     pub dry_run: bool,
+    /// Sync this object of the app only (`s` on a resource in the TUI).
+    pub only: Option<ResourceKey>,
 }
 
 /// How the engine runs.

@@ -186,8 +186,8 @@ impl Sources {
                             context.send(ToContext::Exact(exact));
                         }
                     }
-                    Some(EngineCommand::Plan { app, prune }) => {
-                        self.to_context_of(&app, ToContext::Plan { app: app.clone(), prune });
+                    Some(EngineCommand::Plan { app, prune, only }) => {
+                        self.to_context_of(&app, ToContext::Plan { app: app.clone(), prune, only });
                     }
                     Some(EngineCommand::Sync { app, request }) => {
                         self.to_context_of(&app, ToContext::Sync { app: app.clone(), request });

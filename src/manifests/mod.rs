@@ -25,7 +25,7 @@ pub use identity::{ObjectId, Scope};
 pub use limits::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, Reading, human_bytes};
 pub use load::{Loaded, Manifest, ManifestFile, Origin, is_manifest_path, load_file, load_files};
 pub use problems::{PortRef, Problem, Problems, ReferenceTarget, Severity, UnresolvedReference};
-pub use render::{RenderError, Renderer};
+pub use render::{RenderError, Renderer, find_on_path};
 pub use validate::validate;
 
 /// The objects Git asks for, in file and document order.

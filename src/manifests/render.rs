@@ -185,7 +185,7 @@ fn helm_command(
 }
 
 /// The first executable file called `name` in a folder of `PATH`.
-fn find_on_path(name: &str) -> Option<PathBuf> {
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)

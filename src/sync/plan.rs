@@ -5,13 +5,14 @@
 //! log records; the objects to apply travel with it but are never serialized
 //! (Secrets). Pure.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::inventory::{self, Inventory};
 use super::order::{kind_rank, wave_of};
 use super::signed::signature_refusal;
 use crate::config::AppConfig;
@@ -98,6 +99,21 @@ pub struct PlanCounts {
     pub skipped: usize,
 }
 
+impl PlanCounts {
+    fn of(steps: &[SyncStep]) -> PlanCounts {
+        let mut counts = PlanCounts::default();
+        for step in steps {
+            match (step.is_done(), step.action) {
+                (false, _) => counts.skipped += 1,
+                (true, SyncAction::Create) => counts.create += 1,
+                (true, SyncAction::Update) => counts.update += 1,
+                (true, SyncAction::Prune) => counts.prune += 1,
+            }
+        }
+        counts
+    }
+}
+
 /// A sync of one app at one revision.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SyncPlan {
@@ -110,12 +126,26 @@ pub struct SyncPlan {
     pub counts: PlanCounts,
     /// Applies in order, then prunes in reverse order.
     pub steps: Vec<SyncStep>,
+    /// Every object of the desired state: the inventory a successful sync
+    /// records (with the prunes it did not do). Not in the JSON: the steps
+    /// say what changes.
+    #[serde(skip)]
+    pub desired: Inventory,
 }
 
 impl SyncPlan {
     /// Nothing to write: the app is Synced.
     pub fn is_empty(&self) -> bool {
         self.steps.iter().all(|s| !s.is_done())
+    }
+
+    /// The plan narrowed to one object (a sync of that object only): its
+    /// step if it has one, else nothing to do.
+    pub fn only(mut self, key: &ResourceKey) -> SyncPlan {
+        self.steps
+            .retain(|s| same_object(&s.key, key, &self.namespace));
+        self.counts = PlanCounts::of(&self.steps);
+        self
     }
 
     /// The applies (creates and updates) to do, wave by wave in order.
@@ -189,7 +219,8 @@ pub struct PlanRequest<'a> {
     /// The comparison of every desired object with live (Synced, OutOfSync,
     /// Missing, Unknown); Extra results are not needed.
     pub results: &'a [ResourceResult],
-    /// The live objects: those the desired state names and those labelled as the app's.
+    /// The live objects: those the desired state names, those labelled as
+    /// the app's, and its inventory with the objects it lists.
     pub live: &'a BTreeMap<ResourceKey, Arc<Value>>,
     /// Prune on this sync (`prune = true` or `--prune`).
     pub prune: bool,
@@ -228,12 +259,17 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
     let results: HashMap<&ResourceKey, &ResourceResult> =
         request.results.iter().map(|r| (&r.key, r)).collect();
     let mut applies = Vec::new();
-    let mut desired_keys = BTreeSet::new();
+    let mut desired = Inventory {
+        revision: request.revision.to_string(),
+        objects: BTreeMap::new(),
+    };
     for object in &request.checked.desired.objects {
         let key = object.id.resource_key();
-        if !desired_keys.insert(key.clone()) {
+        if desired.contains(&key) {
             continue;
         }
+        let api_version = api_version(&object.id.group, &object.id.version);
+        desired.objects.insert(key.clone(), api_version.clone());
         let live = request.live.get(&key);
         let result = results.get(&key);
         let action = match result.map(|r| r.status) {
@@ -291,7 +327,7 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         takes_over.sort();
         takes_over.dedup();
         applies.push(SyncStep {
-            api_version: api_version(&object.id.group, &object.id.version),
+            api_version,
             object: stamped(&object.value, &key, &app.name, request.revision),
             key,
             action,
@@ -302,9 +338,12 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         });
     }
 
+    // The app's objects no longer in Git: those with its label, and those
+    // its last sync applied that carry no label now.
+    let deployed = inventory::recorded(app, request.live);
     let mut prunes = Vec::new();
     for (key, live) in request.live {
-        if desired_keys.contains(key) || app_of(live) != Some(app.name.as_str()) {
+        if desired.contains(key) || !deployed.holds(&app.name, key, live) {
             continue;
         }
         let skipped = if !request.prune {
@@ -356,15 +395,7 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
     prunes.reverse();
     let mut steps = applies;
     steps.extend(prunes);
-    let mut counts = PlanCounts::default();
-    for step in &steps {
-        match (step.is_done(), step.action) {
-            (false, _) => counts.skipped += 1,
-            (true, SyncAction::Create) => counts.create += 1,
-            (true, SyncAction::Update) => counts.update += 1,
-            (true, SyncAction::Prune) => counts.prune += 1,
-        }
-    }
+    let counts = PlanCounts::of(&steps);
     Ok(SyncPlan {
         app: app.name.clone(),
         revision: request.revision.to_string(),
@@ -372,7 +403,19 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         prune: request.prune,
         counts,
         steps,
+        desired,
     })
+}
+
+/// Whether two keys name one object, a namespace left out meaning the app's.
+fn same_object(a: &ResourceKey, b: &ResourceKey, namespace: &str) -> bool {
+    let namespace_of = |k: &ResourceKey| k.namespace.clone().unwrap_or_default();
+    a.group == b.group
+        && a.kind == b.kind
+        && a.name == b.name
+        && (a.namespace == b.namespace
+            || namespace_of(a).is_empty() && namespace_of(b) == namespace
+            || namespace_of(b).is_empty() && namespace_of(a) == namespace)
 }
 
 /// The manifests' problem for a folder that renders no object.

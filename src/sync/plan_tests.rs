@@ -1,75 +1,7 @@
-use std::path::{Path, PathBuf};
-
 use serde_json::json;
 
 use super::*;
-use crate::config::Config;
-use crate::drift::{KeyedObject, assess_objects};
-use crate::manifests::{ManifestFile, check_files};
-
-const REV: &str = "3f2a91c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6";
-
-fn app(extra: &str) -> AppConfig {
-    let text = format!("[[app]]\nname = \"shop\"\nrepo = \"r\"\nnamespace = \"shop\"\n{extra}");
-    Config::parse(Path::new("config.toml"), &text)
-        .unwrap()
-        .apps
-        .remove(0)
-}
-
-fn checked(objects: &[Value]) -> Checked {
-    let files: Vec<ManifestFile> = objects
-        .iter()
-        .enumerate()
-        .map(|(i, o)| ManifestFile {
-            path: PathBuf::from(format!("{i}.json")),
-            bytes: o.to_string().into_bytes(),
-            rendered_by: None,
-        })
-        .collect();
-    check_files(&files, Path::new("apps/shop"), "shop")
-}
-
-fn config_map(name: &str, value: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": "shop"}, "data": {"k": value}})
-}
-
-fn ours(mut object: Value) -> Value {
-    object["metadata"]["labels"] = json!({APP_LABEL: "shop", MANAGED_BY_LABEL: "driftdeck"});
-    object
-}
-
-/// Plans `desired` against `live` the way the engine would: compare, then plan.
-fn plan_for(
-    app: &AppConfig,
-    desired: &[Value],
-    live: &[Value],
-    prune: bool,
-) -> Result<SyncPlan, PlanError> {
-    let checked = checked(desired);
-    let keyed = |objects: &[Value]| -> Vec<KeyedObject> {
-        objects
-            .iter()
-            .filter_map(|o| KeyedObject::new(o.clone()).ok())
-            .collect()
-    };
-    let results = assess_objects(&keyed(desired), &keyed(live), &[]);
-    let live: BTreeMap<ResourceKey, std::sync::Arc<Value>> = live
-        .iter()
-        .map(|o| (ResourceKey::of(o).unwrap(), std::sync::Arc::new(o.clone())))
-        .collect();
-    plan(&PlanRequest {
-        app,
-        revision: REV,
-        checked: &checked,
-        results: &results,
-        live: &live,
-        prune,
-        manual: &ManualManagers::default(),
-        signature: None,
-    })
-}
+use crate::sync::test_support::{REV, app, checked, config_map, ours, plan_for};
 
 fn summary(plan: &SyncPlan) -> Vec<String> {
     plan.steps
@@ -99,6 +31,28 @@ fn plan_creates_missing_updates_out_of_sync_and_leaves_synced_alone() {
     );
     assert_eq!(plan.steps[0].changes[0].path, "data.k");
     assert_eq!((plan.counts.create, plan.counts.update), (1, 1));
+}
+
+#[test]
+fn a_plan_narrowed_to_one_object_keeps_its_step_and_counts_only_it() {
+    let desired = [config_map("new", "1"), config_map("changed", "2")];
+    let live = [
+        ours(config_map("changed", "old")),
+        ours(config_map("gone", "x")),
+    ];
+    let whole = plan_for(&app(""), &desired, &live, true).unwrap();
+    assert_eq!(whole.steps.len(), 3);
+    let key = |name: &str| ResourceKey::of(&config_map(name, "")).unwrap();
+    let one = whole.clone().only(&key("changed"));
+    assert_eq!(summary(&one), vec!["Update ConfigMap shop/changed"]);
+    assert_eq!(
+        (one.counts.create, one.counts.update, one.counts.prune),
+        (0, 1, 0)
+    );
+    let prune = whole.clone().only(&key("gone"));
+    assert_eq!(summary(&prune), vec!["Prune ConfigMap shop/gone"]);
+    // An object with nothing to do (Synced, or unknown): an empty plan.
+    assert!(whole.only(&key("elsewhere")).is_empty());
 }
 
 #[test]
@@ -186,6 +140,49 @@ fn prune_never_touches_unlabelled_or_other_apps_objects() {
     let plan = plan_for(&app(""), &[config_map("kept", "1")], &live, true).unwrap();
     let pruned: Vec<String> = plan.prunes().map(|s| s.key.name.clone()).collect();
     assert_eq!(pruned, vec!["old"]);
+}
+
+/// The app's inventory ConfigMap listing `objects`.
+fn inventory_of(objects: &[&Value]) -> Value {
+    let shop = app("");
+    let listed = Inventory {
+        revision: REV.to_string(),
+        objects: objects
+            .iter()
+            .map(|o| {
+                let api_version = o["apiVersion"].as_str().unwrap().to_string();
+                (ResourceKey::of(o).unwrap(), api_version)
+            })
+            .collect(),
+    };
+    listed.to_object("shop", &inventory::key_of(&shop))
+}
+
+#[test]
+fn unlabelled_objects_the_inventory_lists_are_pruned_with_the_same_guards() {
+    let leftover = config_map("leftover", "1");
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "old"}});
+    let mut relabelled = config_map("moved", "1");
+    relabelled["metadata"]["labels"] = json!({APP_LABEL: "blog"});
+    let live = [
+        inventory_of(&[&leftover, &namespace, &relabelled]),
+        leftover.clone(),
+        namespace.clone(),
+        relabelled,
+        config_map("by-hand", "1"),
+    ];
+    let plan = plan_for(&app(""), &[config_map("kept", "1")], &live, true).unwrap();
+    assert_eq!(
+        summary(&plan),
+        vec![
+            "Create ConfigMap shop/kept",
+            "Prune ConfigMap shop/leftover",
+            "Prune Namespace old (skipped)",
+        ],
+        "another app's label wins over the inventory; the inventory itself and \
+         unlisted unlabelled objects are never pruned"
+    );
+    assert_eq!(plan.desired.objects.len(), 1);
 }
 
 #[test]

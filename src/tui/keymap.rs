@@ -40,6 +40,8 @@ pub enum Action {
     Yaml,
     SideBySide,
     ExternalDiff,
+    Sync,
+    Confirm,
 }
 
 /// Where keys are read. Two actions may share a key only in different contexts.
@@ -52,6 +54,8 @@ pub enum Context {
     /// A filter or command line being typed: keys are text, bar a few
     /// editing keys (enter, esc, tab, up, down).
     Prompt,
+    /// A confirm dialog (the sync plan), over the panes.
+    Dialog,
 }
 
 /// The group an action is listed under in the help.
@@ -78,12 +82,14 @@ pub struct ActionSpec {
     pub hint: Option<&'static str>,
 }
 
-const EVERYWHERE: &[Context] = &[Context::Panes, Context::Help];
+const EVERYWHERE: &[Context] = &[Context::Panes, Context::Help, Context::Dialog];
 const PANES_ONLY: &[Context] = &[Context::Panes];
+const PANES_AND_DIALOG: &[Context] = &[Context::Panes, Context::Dialog];
+const DIALOG_ONLY: &[Context] = &[Context::Dialog];
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -106,6 +112,8 @@ impl Action {
         Action::SideBySide,
         Action::ExternalDiff,
         Action::Refresh,
+        Action::Sync,
+        Action::Confirm,
         Action::Help,
         Action::Quit,
     ];
@@ -250,18 +258,18 @@ impl Action {
             },
             Action::FocusNext => ActionSpec {
                 name: "focus_next",
-                description: "next pane",
+                description: "next pane (in a dialog: next choice)",
                 section: Section::Panes,
                 default_keys: &["tab"],
-                contexts: PANES_ONLY,
+                contexts: PANES_AND_DIALOG,
                 hint: Some("pane"),
             },
             Action::FocusPrev => ActionSpec {
                 name: "focus_prev",
-                description: "previous pane",
+                description: "previous pane (in a dialog: choice)",
                 section: Section::Panes,
                 default_keys: &["shift-tab"],
-                contexts: PANES_ONLY,
+                contexts: PANES_AND_DIALOG,
                 hint: None,
             },
             Action::Open => ActionSpec {
@@ -288,6 +296,22 @@ impl Action {
                 contexts: PANES_ONLY,
                 hint: Some("refresh"),
             },
+            Action::Sync => ActionSpec {
+                name: "sync",
+                description: "sync the app, or the selected resource",
+                section: Section::App,
+                default_keys: &["s"],
+                contexts: PANES_ONLY,
+                hint: Some("sync"),
+            },
+            Action::Confirm => ActionSpec {
+                name: "confirm",
+                description: "in a dialog: go ahead (esc cancels)",
+                section: Section::App,
+                default_keys: &["y", "enter"],
+                contexts: DIALOG_ONLY,
+                hint: None,
+            },
             Action::Help => ActionSpec {
                 name: "help",
                 description: "show or hide this help",
@@ -310,6 +334,11 @@ impl Action {
     /// The action a `[keys]` entry names.
     pub fn from_name(name: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.spec().name == name)
+    }
+
+    /// Whether it writes to a cluster or a repository: gone under `--readonly`.
+    pub fn writes(self) -> bool {
+        matches!(self, Action::Sync | Action::Confirm)
     }
 
     fn applies_in(self, context: Context) -> bool {
@@ -435,7 +464,12 @@ fn check_conflicts(
     bindings: &[(Action, Vec<KeyChord>, Origin)],
     file: &std::path::Path,
 ) -> Result<(), ConfigError> {
-    for context in [Context::Panes, Context::Help, Context::Prompt] {
+    for context in [
+        Context::Panes,
+        Context::Help,
+        Context::Prompt,
+        Context::Dialog,
+    ] {
         let mut seen: HashMap<KeyChord, (Action, Origin)> = HashMap::new();
         for (action, chords, origin) in bindings {
             if !action.applies_in(context) {

@@ -2,6 +2,7 @@
 //! replies) go through a pure `update` that changes the `State` and returns
 //! commands; a pure `view` draws the state. The loop owns the state alone.
 
+pub mod dialog;
 mod event_loop;
 mod external;
 pub mod filter;
@@ -13,6 +14,7 @@ pub mod order;
 pub mod prompt;
 mod sides;
 pub mod state;
+pub mod syncing;
 mod terminal;
 pub mod theme;
 mod update;

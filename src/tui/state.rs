@@ -8,10 +8,12 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use ratatui::layout::Size;
 
+use super::dialog::OpenDialog;
 use super::filter::Query;
 use super::keymap::{Context, Keymap};
 use super::order::SortMode;
 use super::prompt::Prompt;
+use super::syncing::{SyncResult, SyncRun};
 use super::theme::Theme;
 use crate::config::{Config, HumanDuration, SignatureRequirement};
 use crate::drift::ResourceResult;
@@ -71,6 +73,8 @@ pub struct AppState {
     /// report comes or the sort changes, so a filter or a change of app
     /// never sorts.
     pub sorted: Vec<usize>,
+    /// The sync running, from its confirmation to its end.
+    pub sync: Option<SyncRun>,
 }
 
 /// What the engine is busy with for an app that has no verdict yet.
@@ -96,6 +100,7 @@ impl AppState {
             require_signed: SignatureRequirement::None,
             auto: AutoStatus::Idle,
             sorted: Vec::new(),
+            sync: None,
         }
     }
 
@@ -112,9 +117,9 @@ impl AppState {
         }
     }
 
-    /// Whether a verdict is on its way.
+    /// Whether a verdict is on its way or a sync runs.
     pub fn is_busy(&self) -> bool {
-        self.refreshing || self.pending().is_some()
+        self.refreshing || self.pending().is_some() || self.sync.is_some()
     }
 
     /// Why `commit` cannot be deployed (its signature, under
@@ -267,6 +272,9 @@ pub struct State {
     pub help: Option<usize>,
     /// A warning for the operator (a bad theme file), until dismissed.
     pub notice: Option<String>,
+    /// A line that stays above the status bar when there is no notice
+    /// (the demo says what it is and how to leave).
+    pub banner: Option<String>,
     /// `None` until the engine counts.
     pub requests: Option<RequestCounts>,
     pub readonly: bool,
@@ -303,6 +311,12 @@ pub struct State {
     /// The operator has picked an app; until then a re-sort puts the
     /// cursor on the app that needs attention most.
     pub app_chosen: bool,
+    /// The confirm dialog on screen, if one is.
+    pub dialog: Option<OpenDialog>,
+    /// How the last sync ended, for the status bar.
+    pub sync_result: Option<SyncResult>,
+    /// Quit was asked for while syncs ran: the UI quits when they end.
+    pub quitting: bool,
 }
 
 impl State {
@@ -322,6 +336,7 @@ impl State {
             cursors: Cursors::default(),
             help: None,
             notice: None,
+            banner: None,
             requests: None,
             readonly: config.ui.readonly,
             config_file: config_file.to_path_buf(),
@@ -350,6 +365,9 @@ impl State {
                 .clone()
                 .filter(|v| !v.trim().is_empty()),
             app_chosen: false,
+            dialog: None,
+            sync_result: None,
+            quitting: false,
         }
     }
 
@@ -426,6 +444,8 @@ impl State {
             Context::Prompt
         } else if self.help.is_some() {
             Context::Help
+        } else if self.dialog.is_some() {
+            Context::Dialog
         } else {
             Context::Panes
         }

@@ -17,6 +17,7 @@ use crate::engine::EngineCommand;
 mod engine;
 mod line;
 mod reading;
+mod sync;
 
 pub fn update(state: &mut State, msg: Msg) -> Outcome {
     let shown = diff_subject(state);
@@ -97,14 +98,17 @@ fn act(state: &mut State, action: Action) -> Outcome {
     if let Some(scroll) = state.help {
         return act_in_help(state, action, scroll);
     }
+    if state.dialog.is_some() {
+        return sync::act_in_dialog(state, action);
+    }
     match action {
-        Action::Quit => Outcome::command(Command::Quit),
+        Action::Quit => sync::quit(state),
         Action::Help => {
             state.help = Some(0);
             Outcome::changed()
         }
         Action::Back => {
-            if state.notice.take().is_some() {
+            if state.notice.take().is_some() || state.sync_result.take().is_some() {
                 return Outcome::changed();
             }
             if line::clear_filter(state, state.focus) {
@@ -133,6 +137,9 @@ fn act(state: &mut State, action: Action) -> Outcome {
         Action::Yaml => reading::yaml(state),
         Action::SideBySide => reading::side_by_side(state),
         Action::ExternalDiff => reading::external_diff(state),
+        Action::Sync => sync::open(state),
+        // Read only while a dialog is up.
+        Action::Confirm => Outcome::unchanged(),
         Action::FocusNext => focus(state, state.focus.next()),
         Action::FocusPrev => focus(state, state.focus.prev()),
         Action::Up
@@ -146,7 +153,7 @@ fn act(state: &mut State, action: Action) -> Outcome {
 
 fn act_in_help(state: &mut State, action: Action, scroll: usize) -> Outcome {
     let target = match action {
-        Action::Quit => return Outcome::command(Command::Quit),
+        Action::Quit => return sync::quit(state),
         Action::Help | Action::Back => {
             state.help = None;
             return Outcome::changed();
@@ -283,5 +290,7 @@ pub(super) fn keep_cursors_in_view(state: &mut State) {
 
 #[cfg(test)]
 mod line_tests;
+#[cfg(test)]
+mod sync_tests;
 #[cfg(test)]
 mod tests;

@@ -31,3 +31,9 @@ mod auto_sync;
 
 #[path = "live/signed.rs"]
 mod signed;
+
+#[path = "live/sync_all.rs"]
+mod sync_all;
+
+#[path = "live/inventory.rs"]
+mod inventory;

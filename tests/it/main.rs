@@ -4,17 +4,21 @@
 //! Run one part with `cargo test --test it PART::`, for example
 //! `cargo test --test it manifests::`.
 
+#[path = "../../screenshots/ansi_svg.rs"]
+mod ansi_svg;
 #[path = "../common/git.rs"]
 mod common_git;
 #[path = "../common/timed.rs"]
 mod timed;
 
 mod cli;
+mod demo;
 mod faults;
 mod live;
 mod manifests;
 mod real_cluster;
 mod reconcile;
+mod screenshots;
 mod simcluster;
 mod source;
 mod sync;

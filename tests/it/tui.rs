@@ -17,6 +17,9 @@ mod live;
 #[path = "tui/reading.rs"]
 mod reading;
 
+#[path = "tui/sync.rs"]
+mod sync;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -3,6 +3,7 @@
 //! either changes. Reports are sent only when they changed.
 
 mod auto;
+mod inventory;
 mod sync;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -14,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::assess::{AppReport, assess, live_queries};
+use super::assess::{AppReport, assess};
 use super::auto::{AutoState, AutoStatus};
 use super::exact::ExactCache;
 use super::{EngineEvent, EngineOptions, Generation, SyncCommand, SyncRefused};
@@ -27,7 +28,7 @@ use crate::drift::ManualManagers;
 use crate::manifests::Checked;
 use crate::resource::{FIELD_MANAGER, ResourceKey, app_of};
 use crate::source::SignatureStatus;
-use crate::sync::{AuditLog, Operator};
+use crate::sync::{AuditLog, Inventory, Operator};
 
 /// Changes are gathered this long before apps are compared again.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -62,6 +63,7 @@ pub(super) enum ToContext {
     Plan {
         app: String,
         prune: bool,
+        only: Option<ResourceKey>,
     },
     Sync {
         app: String,
@@ -158,6 +160,8 @@ struct Slot {
     auto: AutoState,
     /// The automatic syncing status last sent.
     auto_shown: AutoStatus,
+    /// What the app's last sync recorded it deployed.
+    inventory: Inventory,
 }
 
 struct Context {
@@ -253,6 +257,9 @@ impl Context {
                 Some(update) = live.recv() => {
                     let epoch = store.watch_epoch();
                     let changed = store.apply(update);
+                    if self.take_inventories(&changed, &store) {
+                        retrack = true;
+                    }
                     if store.watch_epoch() != epoch {
                         // Staleness is part of every app's view; a first list
                         // may show labels that make a watch needless.
@@ -352,13 +359,10 @@ impl Context {
                 signature,
             } => {
                 if let Some(slot) = self.apps.get_mut(&app) {
-                    let (wanted, pods) = live_queries(&checked);
                     slot.desired = Some((revision, checked));
                     slot.signature = signature;
                     slot.failure = None;
-                    slot.wanted_keys = wanted.iter().map(|w| w.key.clone()).collect();
-                    slot.wanted = wanted;
-                    slot.pod_queries = pods;
+                    slot.set_wanted();
                 }
             }
             ToContext::DesiredFailed { app, cause } => {
@@ -573,6 +577,7 @@ impl Slot {
             signature: None,
             auto: AutoState::default(),
             auto_shown: AutoStatus::Idle,
+            inventory: Inventory::default(),
         }
     }
 

@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 use super::{Context, ToContext};
 use crate::cluster::{ClusterClient, KindCatalog, LiveStore};
 use crate::engine::{EngineEvent, SyncCommand, SyncRefused};
+use crate::resource::ResourceKey;
 use crate::sync::{PlanRequest, SyncError, SyncOptions, SyncPlan, SyncRequest, SyncTrigger};
 
 impl Context {
@@ -21,9 +22,9 @@ impl Context {
         catalog: &KindCatalog,
     ) -> Option<ToContext> {
         match message {
-            ToContext::Plan { app, prune } => {
+            ToContext::Plan { app, prune, only } => {
                 let plan = self
-                    .plan(&app, prune, store)
+                    .plan(&app, prune, only.as_ref(), store)
                     .map(Arc::new)
                     .map_err(|refused| refused.message);
                 let _ = self.events.send(EngineEvent::Planned { app, plan });
@@ -50,8 +51,15 @@ impl Context {
         }
     }
 
-    /// The plan for a sync of the app at the revision last compared.
-    fn plan(&self, app: &str, prune: bool, store: &LiveStore) -> Result<SyncPlan, SyncRefused> {
+    /// The plan for a sync of the app at the revision last compared, of
+    /// one object only with `only`.
+    fn plan(
+        &self,
+        app: &str,
+        prune: bool,
+        only: Option<&ResourceKey>,
+        store: &LiveStore,
+    ) -> Result<SyncPlan, SyncRefused> {
         let could_not_run = |message: String| SyncRefused {
             message,
             could_not_run: true,
@@ -76,6 +84,10 @@ impl Context {
             prune: prune || slot.config.sync.prune,
             manual: &self.manual,
             signature: slot.signature.as_ref(),
+        })
+        .map(|plan| match only {
+            Some(key) => plan.only(key),
+            None => plan,
         })
         .map_err(|err| SyncRefused {
             message: err.to_string(),
@@ -105,7 +117,7 @@ impl Context {
                 could_not_run: true,
             });
         }
-        let plan = self.plan(app, request.prune, store)?;
+        let plan = self.plan(app, request.prune, request.only.as_ref(), store)?;
         let Some(slot) = self.apps.get_mut(app) else {
             return Ok(());
         };

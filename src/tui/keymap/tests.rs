@@ -40,7 +40,7 @@ fn action_names_are_unique_and_found_by_name() {
     for action in Action::ALL {
         assert_eq!(Action::from_name(action.spec().name), Some(action));
     }
-    assert_eq!(Action::from_name("sync"), None);
+    assert_eq!(Action::from_name("no_such_action"), None);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! What the engine says, taken into the state: verdicts and histories unless
-//! they answer an older generation, a source's state, the request counts.
+//! they answer an older generation, a source's state, the request counts,
+//! plans and syncs (`sync.rs`).
 //! A newer list keeps the operator's selection on the same object.
 
 use super::keep_cursors_in_view;
@@ -89,11 +90,15 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             target.auto = status;
             return Outcome::changed_if(changed);
         }
-        // The TUI asks for no sync yet.
-        EngineEvent::Planned { .. }
-        | EngineEvent::Syncing { .. }
-        | EngineEvent::SyncEnded { .. } => {
-            return Outcome::unchanged();
+        EngineEvent::Planned { app, plan } => return super::sync::planned(state, &app, plan),
+        EngineEvent::Syncing { app, progress } => {
+            return super::sync::progressed(state, &app, &progress);
+        }
+        EngineEvent::SyncEnded { app, outcome } => {
+            let mut outcome = super::sync::ended(state, &app, &outcome);
+            keep_cursors_in_view(state);
+            outcome.changed = true;
+            return outcome;
         }
     }
     keep_cursors_in_view(state);

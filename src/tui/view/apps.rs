@@ -100,11 +100,21 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
             let age = stale_age(state, since).unwrap_or_default();
             Span::styled(format!(" ⚠{age}"), theme.warning)
         });
-    let stale_width = stale.as_ref().map_or(0, |s| text::width(&s.content))
-        + auto.as_ref().map_or(0, |s| text::width(&s.content));
+    // A running sync: objects done of those it writes.
+    let syncing = app.sync.as_ref().map(|run| {
+        let (done, total) = run.done_of_total();
+        let word = if run.cancelling { "stopping" } else { "sync" };
+        Span::styled(format!(" {word} {done}/{total}"), theme.progressing)
+    });
+    let extra_width = [&stale, &auto, &syncing]
+        .into_iter()
+        .flatten()
+        .map(|s| text::width(&s.content))
+        .sum::<usize>();
     // Two for the marker, five for " ✗ ◐!" at the right.
-    let name = fit(&app.name, width.saturating_sub(7 + stale_width));
+    let name = fit(&app.name, width.saturating_sub(7 + extra_width));
     let mut spans = vec![Span::raw(marker), Span::raw(name)];
+    spans.extend(syncing);
     spans.extend(stale);
     spans.extend(auto);
     spans.extend([

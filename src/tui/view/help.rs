@@ -80,9 +80,10 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
         (Section::General, "General"),
     ] {
         lines.push(Line::styled(heading, theme.title));
+        // Under --readonly the actions that write are gone, not just refused.
         for action in Action::ALL
             .into_iter()
-            .filter(|a| a.spec().section == section)
+            .filter(|a| a.spec().section == section && !(state.readonly && a.writes()))
         {
             let spec = action.spec();
             let keys: Vec<String> = state

@@ -2,6 +2,7 @@
 
 mod apps;
 mod commits;
+pub(crate) mod dialog;
 mod diff;
 pub(crate) mod help;
 pub(crate) mod layout;
@@ -37,12 +38,15 @@ pub fn view(frame: &mut Frame, state: &State) {
     resources::render(frame, areas.resources, state);
     diff::render(frame, areas.diff, state);
     commits::render(frame, areas.commits, state);
-    if let (Some(area), Some(notice)) = (areas.notice, &state.notice) {
-        status_bar::render_notice(frame, area, state, notice);
+    if let Some(area) = areas.notice {
+        status_bar::render_notice(frame, area, state);
     }
     match &state.prompt {
         Some(prompt) => status_bar::render_prompt(frame, areas.status, state, prompt),
         None => status_bar::render(frame, areas.status, state),
+    }
+    if let Some(open) = &state.dialog {
+        dialog::render(frame, screen, state, &open.dialog);
     }
     if let Some(scroll) = state.help {
         help::render(frame, screen, state, scroll);
@@ -164,10 +168,8 @@ pub(crate) fn list_rows(state: &State, pane: Pane) -> usize {
 
 /// The rows the notice takes, wrapped to the screen's width (at most three).
 pub(crate) fn notice_rows(state: &State) -> u16 {
-    state.notice.as_deref().map_or(0, |notice| {
-        let lines = status_bar::notice_lines(state, notice, usize::from(state.size.width));
-        u16::try_from(lines.len()).unwrap_or(u16::MAX).min(3)
-    })
+    let lines = status_bar::notice_lines(state, usize::from(state.size.width));
+    u16::try_from(lines.len()).unwrap_or(u16::MAX).min(3)
 }
 
 /// An age in its largest unit: `42s`, `3m`, `5h`, `2d`.
@@ -217,6 +219,8 @@ fn pending_line(state: &State, pending: Pending) -> Line<'static> {
     Line::styled(format!("{} {what}", spinner(state)), state.theme.muted)
 }
 
+#[cfg(test)]
+mod dialog_tests;
 #[cfg(test)]
 mod reading_tests;
 #[cfg(test)]

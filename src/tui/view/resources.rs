@@ -231,11 +231,16 @@ fn table(frame: &mut Frame, area: Rect, state: &State) {
         height: area.height.saturating_sub(1),
         ..area
     };
+    let sync = state.selected_app().and_then(|app| app.sync.as_ref());
     let lines = resources
         .iter()
         .zip(&names)
         .map(|(resource, name)| {
-            let status = symbols::resource(theme, resource.status);
+            // While a sync runs, the objects it writes show how far it got.
+            let status = match sync.and_then(|run| run.object(&resource.key)) {
+                Some(result) => symbols::sync_object(theme, result),
+                None => symbols::resource(theme, resource.status),
+            };
             let health = symbols::health(theme, resource.health.status);
             let mut spans = vec![
                 Span::raw(cell(&resource.key.kind, kind_width)),

@@ -17,10 +17,11 @@ use crate::tui::state::State;
 
 /// The hints with a word in the status bar, in the order they give way on
 /// a narrow screen.
-const HINTS_LEAST_NEEDED_FIRST: [Action; 6] = [
+const HINTS_LEAST_NEEDED_FIRST: [Action; 7] = [
     Action::Refresh,
     Action::FocusNext,
     Action::CommandLine,
+    Action::Sync,
     Action::Filter,
     Action::Help,
     Action::Quit,
@@ -32,7 +33,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     // The hints that fit, the least needed left out first.
     let mut shown: Vec<(Action, String, &str)> = Action::ALL
         .into_iter()
-        .filter(|a| *a != Action::Refresh || state.selected_app().is_some())
+        .filter(|a| !matches!(a, Action::Refresh | Action::Sync) || state.selected_app().is_some())
+        .filter(|a| !(state.readonly && a.writes()))
         .filter_map(|action| {
             let label = action.spec().hint?;
             let key = state.keymap.keys(action).first()?;
@@ -45,8 +47,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .map(|(_, key, label)| text::width(key) + text::width(label) + 3)
             .sum::<usize>()
     };
+    // The last sync's result is what the operator waits for: hints give
+    // way to it (up to three quarters of the bar).
+    let reserved = state.sync_result.as_ref().map_or(0, |result| {
+        (text::width(&result.text) + 2).min(usize::from(area.width) * 3 / 4)
+    });
     for least in HINTS_LEAST_NEEDED_FIRST {
-        if width(&shown) <= usize::from(area.width) {
+        if width(&shown) + reserved <= usize::from(area.width) {
             break;
         }
         shown.retain(|(action, _, _)| *action != least);
@@ -89,6 +96,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 fn facts_of(state: &State) -> Vec<Span<'static>> {
     let theme = &state.theme;
     let mut facts = Vec::new();
+    if let Some(result) = &state.sync_result {
+        let style = if result.failed {
+            theme.error
+        } else {
+            theme.synced
+        };
+        facts.push(Span::styled(result.text.clone(), style));
+    }
     if state.readonly {
         facts.push(Span::styled("read-only", theme.warning));
     }
@@ -152,7 +167,17 @@ fn cut_at_word(text: &str, width: usize) -> Option<String> {
 }
 
 /// A warning, with the key that dismisses it, wrapped to the width.
-pub fn notice_lines(state: &State, notice: &str, width: usize) -> Vec<Line<'static>> {
+/// The lines above the status bar: the notice, else the banner; none
+/// without either.
+pub fn notice_lines(state: &State, width: usize) -> Vec<Line<'static>> {
+    match (&state.notice, &state.banner) {
+        (Some(notice), _) => warning_lines(state, notice, width),
+        (None, Some(banner)) => wrapped(&format!(" {banner}"), width, state.theme.title),
+        (None, None) => Vec::new(),
+    }
+}
+
+fn warning_lines(state: &State, notice: &str, width: usize) -> Vec<Line<'static>> {
     let dismiss = state
         .keymap
         .keys(Action::Back)
@@ -162,8 +187,8 @@ pub fn notice_lines(state: &State, notice: &str, width: usize) -> Vec<Line<'stat
     wrapped(&format!(" ⚠ {notice}{dismiss}"), width, state.theme.warning)
 }
 
-pub fn render_notice(frame: &mut Frame, area: Rect, state: &State, notice: &str) {
-    let lines = notice_lines(state, notice, usize::from(area.width));
+pub fn render_notice(frame: &mut Frame, area: Rect, state: &State) {
+    let lines = notice_lines(state, usize::from(area.width));
     super::render_rows(frame, area, lines, None, state.theme.warning);
 }
 

@@ -4,9 +4,12 @@
 use ratatui::style::Style;
 use ratatui::text::Span;
 
+use ratatui::style::Modifier;
+
 use crate::drift::{AppStatus, Health, ResourceStatus};
 use crate::engine::AutoStatus;
 use crate::source::SignatureStatus;
+use crate::sync::{ObjectResult, SyncAction};
 use crate::tui::theme::Theme;
 
 /// A state as the screen shows it.
@@ -25,6 +28,47 @@ impl Mark {
     /// Symbol and word, as in "✗ OutOfSync".
     pub fn label(self) -> String {
         format!("{} {}", self.symbol, self.word)
+    }
+}
+
+/// A step of a sync plan. Prunes stand out in bold too, so they do
+/// without colour.
+pub fn sync_step(theme: &Theme, action: SyncAction) -> Mark {
+    match action {
+        SyncAction::Create => Mark {
+            symbol: "+",
+            word: "create",
+            style: theme.diff_added,
+        },
+        SyncAction::Update => Mark {
+            symbol: "~",
+            word: "update",
+            style: theme.out_of_sync,
+        },
+        SyncAction::Prune => Mark {
+            symbol: "-",
+            word: "prune",
+            style: theme.extra.add_modifier(Modifier::BOLD),
+        },
+    }
+}
+
+/// An object of a running sync: what became of it, `None` while not yet.
+pub fn sync_object(theme: &Theme, result: Option<ObjectResult>) -> Mark {
+    let (symbol, word, style) = match result {
+        None => ("…", "syncing", theme.progressing),
+        Some(ObjectResult::Created) => ("✓", "created", theme.synced),
+        Some(ObjectResult::Updated) => ("✓", "updated", theme.synced),
+        Some(ObjectResult::Pruned) => ("✓", "pruned", theme.synced),
+        Some(ObjectResult::DryRunPassed) => ("✓", "dry run ok", theme.synced),
+        Some(ObjectResult::Skipped) => ("-", "skipped", theme.muted),
+        Some(ObjectResult::NotStarted) => ("-", "not sent", theme.muted),
+        Some(ObjectResult::Failed) => ("✗", "failed", theme.error),
+    };
+    Mark {
+        symbol,
+        word,
+        style,
     }
 }
 

@@ -277,6 +277,30 @@ fn snapshot_theme_warning_and_read_only() {
 }
 
 #[test]
+fn the_banner_stays_above_the_status_bar_and_a_notice_wins_over_it() {
+    let mut state = state_with_apps(&["guestbook"]);
+    state.banner = Some("driftdeck demo · q quits and removes it all".into());
+    let text = screen(&sized(state.clone(), 80, 24));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[lines.len() - 2].contains("driftdeck demo · q quits"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("dismisses"),
+        "the banner cannot be dismissed: {text}"
+    );
+    state.notice = Some("a bad theme".into());
+    let text = screen(&sized(state.clone(), 80, 24));
+    assert!(
+        text.contains("⚠ a bad theme") && !text.contains("driftdeck demo"),
+        "{text}"
+    );
+    press(&mut state, KeyCode::Esc);
+    assert!(screen(&sized(state, 80, 24)).contains("driftdeck demo"));
+}
+
+#[test]
 fn snapshot_too_small() {
     let state = sized(state_with_apps(&["guestbook"]), 39, 9);
     insta::assert_snapshot!("too_small_39x9", render(&state, 39, 9).backend());

@@ -1,0 +1,35 @@
+//! Dialogs over the panes that ask before something is written. The plan
+//! dialog (`plan.rs`) is the reusable part; `OpenDialog` pairs it with what
+//! confirming it does, which `update` carries out.
+
+pub mod plan;
+
+pub use plan::{PlanDialog, Planning, Reply};
+
+use crate::resource::ResourceKey;
+
+/// The dialog on screen and what it is for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenDialog {
+    pub dialog: PlanDialog,
+    pub purpose: Purpose,
+}
+
+/// What confirming a dialog does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    /// Sync the app, or one of its objects.
+    Sync {
+        app: String,
+        only: Option<ResourceKey>,
+    },
+}
+
+impl Purpose {
+    /// The app the dialog is about; the engine's `Planned` finds it by it.
+    pub fn app(&self) -> &str {
+        match self {
+            Purpose::Sync { app, .. } => app,
+        }
+    }
+}
