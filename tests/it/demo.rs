@@ -82,7 +82,14 @@ fn sets_a_colour(escapes: &str) -> bool {
 /// Quits and checks that nothing is left: exit 0, no folder, no port.
 fn quit_and_check_nothing_left(tmux: &Tmux, home: &Home, port: u16) {
     tmux.press("q");
-    let screen = tmux.wait_for("the demo to end", |s| s.contains("demo-exit="));
+    // The exit line, not the typed command that echoes it.
+    let screen = tmux.wait_for("the demo to end", |s| {
+        s.lines().any(|l| {
+            l.trim_start()
+                .strip_prefix("demo-exit=")
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        })
+    });
     assert!(screen.contains("demo-exit=0"), "{screen}");
     assert_eq!(demo_folders(&home.path("tmp")), Vec::<String>::new());
     assert!(

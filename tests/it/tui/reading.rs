@@ -78,8 +78,10 @@ async fn filter_yaml_external_viewer_command_line_and_the_kept_sort() {
         for c in "kind:configmap".chars() {
             tmux.press(&c.to_string());
         }
-        let screen = tmux.wait_for("the count", |s| s.contains("1/5"));
-        assert!(screen.contains("/kind:configmap"), "{screen}");
+        // Wait for the whole filter: "kind:config" already counts 1/5.
+        tmux.wait_for("the whole filter and its count", |s| {
+            s.contains("1/5") && s.contains("/kind:configmap")
+        });
         tmux.press("Enter");
         tmux.wait_for("the ConfigMap's diff", |s| {
             s.contains("Diff · ConfigMap shop/settings")
