@@ -65,6 +65,7 @@ async fn a_new_commit_is_synced_once_and_watch_exits_0_on_ctrl_c() {
         let started = watch
             .until("the auto-sync started", |l| l["auto"] == "started")
             .await;
+        let since_start = watch.seen.len();
         assert_eq!(started["trigger"], "auto");
         assert_eq!(started["revision"], head.as_str());
         let ended = watch.until("the sync's end", is_sync_ended).await;
@@ -72,7 +73,7 @@ async fn a_new_commit_is_synced_once_and_watch_exits_0_on_ctrl_c() {
         assert_eq!(ended["updated"], 1, "{ended}");
         assert_eq!(ended["trigger"], "auto");
         watch
-            .until("Synced at the new head", |l| {
+            .seen_since_or_until(since_start, "Synced at the new head", |l| {
                 is_verdict(l, "Synced") && l["revision"] == head.as_str()
             })
             .await;
@@ -112,14 +113,18 @@ async fn self_heal_reverts_a_kubectl_scale_and_backs_off_when_it_returns() {
         watch
             .until("the drift", |l| is_verdict(l, "OutOfSync"))
             .await;
+        let since_drift = watch.seen.len();
         let first = watch.until("the first correction", is_sync_ended).await;
         assert_eq!(first["trigger"], "self-heal", "{first}");
         assert_eq!(first["status"], "succeeded", "{first}");
-        watch.until("Synced again", |l| is_verdict(l, "Synced")).await;
+        watch
+            .seen_since_or_until(since_drift, "Synced again", |l| is_verdict(l, "Synced"))
+            .await;
         assert_eq!(replicas(&world).await, 2);
 
         // Back at once: the correction waits the backoff, and says so.
         kubectl.ok(&scale).await;
+        let since_return = watch.seen.len();
         let waiting = watch
             .until("the backoff", |l| {
                 l["auto"] == "waiting" && l["backoff_seconds"].is_u64()
@@ -129,7 +134,9 @@ async fn self_heal_reverts_a_kubectl_scale_and_backs_off_when_it_returns() {
         assert_eq!(waiting["trigger"], "self-heal");
         let second = watch.until("the second correction", is_sync_ended).await;
         assert_eq!(second["status"], "succeeded", "{second}");
-        watch.until("Synced again", |l| is_verdict(l, "Synced")).await;
+        watch
+            .seen_since_or_until(since_return, "Synced again", |l| is_verdict(l, "Synced"))
+            .await;
         assert_eq!(replicas(&world).await, 2);
         let triggers: Vec<SyncTrigger> = audited(&world).into_iter().map(|(t, _)| t).collect();
         assert_eq!(triggers, vec![SyncTrigger::SelfHeal, SyncTrigger::SelfHeal]);

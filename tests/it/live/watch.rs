@@ -74,6 +74,20 @@ impl Watching {
         }
     }
 
+    /// A line already read since `from` that matches `wanted`, else the
+    /// next one read: a verdict may come before or after the sync's end.
+    pub async fn seen_since_or_until(
+        &mut self,
+        from: usize,
+        what: &str,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> Value {
+        if let Some(line) = self.seen[from..].iter().find(|l| wanted(l)) {
+            return line.clone();
+        }
+        self.until(what, wanted).await
+    }
+
     /// Sends Ctrl-C's signal; gives the exit code and stderr.
     pub async fn interrupt(self) -> (Option<i32>, String) {
         let pid = self.child.id().expect("still running");
