@@ -204,6 +204,7 @@ impl Syncer {
             manual: &ManualManagers::default(),
             pin: None,
             restamp: false,
+            signature: None,
         })
         .unwrap();
         let options = SyncOptions::for_app(&self.app, &DriftConfig::default(), false, false);

@@ -130,6 +130,17 @@ pub enum Command {
                             that kubectl and driftdeck use as is."
     )]
     Sim(SimArgs),
+    /// Follow apps headless until Ctrl-C, auto-syncing those that say auto_sync
+    #[command(
+        long_about = "Follows apps without the TUI until Ctrl-C or TERM, for a tmux pane or \
+                      a service: one line per event (verdict changes, automatic syncs due, \
+                      held, started and ended). Apps whose config says auto_sync = true are \
+                      synced when their branch moves (and healed when they drift, with \
+                      self_heal = true); the others are only reported. --readonly holds \
+                      every automatic sync. Exit code: 0 stopped by Ctrl-C or TERM, 2 could \
+                      not run (an unknown app, a bad config)."
+    )]
+    Watch(WatchArgs),
     /// Try driftdeck on a made-up team's repository and cluster, with nothing to set up
     #[command(
         long_about = "Starts a demo in this process: a Git repository with a history of \
@@ -141,6 +152,14 @@ pub enum Command {
                       is left behind, unless --keep."
     )]
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// The apps, as named in the config; every app when left out
+    pub apps: Vec<String>,
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -76,7 +76,9 @@ fn print_table(
                     count(ObjectResult::Pruned),
                     count(ObjectResult::Failed)
                 ),
-                if started.automatic {
+                if started.trigger.is_automatic() {
+                    started.trigger.word().to_string()
+                } else if started.automatic {
                     "auto".to_string()
                 } else {
                     by
@@ -113,6 +115,7 @@ mod tests {
             automatic: false,
             operation: Default::default(),
             from_revision: None,
+            trigger: crate::sync::SyncTrigger::Manual,
             plan: serde_json::json!({}),
         };
         let entries = history(

@@ -18,6 +18,7 @@ mod sync;
 mod sync_all;
 mod table;
 mod tui;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -132,6 +133,8 @@ fn engine_options(
         drift: config.drift.clone(),
         engines: config.engines.clone(),
         contexts: read_contexts(global, config),
+        auto_sync: false,
+        readonly: config.ui.readonly,
     }
 }
 
@@ -178,6 +181,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Resume(args)) => controller::toggle(&cli.global, &args, false),
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
+        Some(Command::Watch(args)) => watch::run(&cli.global, &args),
         Some(Command::Demo(args)) => demo::run(&cli.global, &args),
         Some(Command::Completions { shell }) => {
             let mut command = Cli::command();

@@ -39,7 +39,10 @@ pub fn start(
     let setup = EngineSetup {
         apps: config.apps.clone(),
         paths,
-        options: super::engine_options(global, &config, false, false),
+        options: crate::engine::EngineOptions {
+            auto_sync: true,
+            ..super::engine_options(global, &config, false, false)
+        },
     };
     let exit = crate::tui::run(state, setup)?;
     tracing::info!(?exit, "TUI stopped");

@@ -1,6 +1,7 @@
 //! The config file: UI settings, app definitions and key bindings, typed and
 //! checked before anything starts, with errors that point at file, line and column.
 
+mod auto_sync;
 mod duration;
 mod paths;
 mod sync_policy;
@@ -16,6 +17,9 @@ use toml::Spanned;
 
 use crate::source::SourceLocation;
 
+pub use auto_sync::{
+    AutoSyncPolicy, DEFAULT_SELF_HEAL_BACKOFF, DEFAULT_SETTLE_DELAY, SignatureRequirement,
+};
 pub use duration::HumanDuration;
 pub use paths::{LOG_PREFIX, LOG_SUFFIX, PathError, Paths};
 pub use sync_policy::{DEFAULT_HEALTH_TIMEOUT, DEFAULT_SYNC_CONCURRENCY, DriftConfig, SyncPolicy};
@@ -256,6 +260,13 @@ impl Config {
                 health_timeout: app.health_timeout,
                 lease_namespace: app.lease_namespace,
                 rollback: app.rollback,
+                auto: auto_sync::RawAutoSync {
+                    auto_sync: app.auto_sync,
+                    self_heal: app.self_heal,
+                    settle_delay: app.settle_delay,
+                    self_heal_backoff: app.self_heal_backoff,
+                    require_signed: app.require_signed,
+                },
             }
             .check()
             .map_err(|(offset, why)| {
@@ -440,6 +451,12 @@ struct RawApp {
     health_timeout: Option<HumanDuration>,
     lease_namespace: Option<Spanned<String>>,
     rollback: Option<Spanned<String>>,
+    #[serde(default)]
+    auto_sync: bool,
+    self_heal: Option<Spanned<bool>>,
+    settle_delay: Option<Spanned<HumanDuration>>,
+    self_heal_backoff: Option<Spanned<HumanDuration>>,
+    require_signed: Option<Spanned<toml::Value>>,
 }
 
 fn default_path() -> String {

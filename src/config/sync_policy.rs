@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::HumanDuration;
+use super::auto_sync::{AutoSyncPolicy, RawAutoSync, SignatureRequirement};
 use crate::source::RollbackMode;
 
 /// Objects applied at once within a sync wave, unless the app says otherwise.
@@ -39,6 +40,10 @@ pub struct SyncPolicy {
     /// Where `rollback --git` puts its commit: the branch, or a new branch
     /// for a merge request (`rollback = "merge-request"`).
     pub rollback: RollbackMode,
+    /// Whether and when driftdeck syncs the app by itself.
+    pub auto: AutoSyncPolicy,
+    /// Which signature a commit needs to be deployed.
+    pub require_signed: SignatureRequirement,
 }
 
 impl Default for SyncPolicy {
@@ -53,6 +58,8 @@ impl Default for SyncPolicy {
             health_timeout: DEFAULT_HEALTH_TIMEOUT,
             lease_namespace: None,
             rollback: RollbackMode::OnBranch,
+            auto: AutoSyncPolicy::default(),
+            require_signed: SignatureRequirement::None,
         }
     }
 }
@@ -75,6 +82,7 @@ pub(super) struct RawSyncPolicy {
     pub health_timeout: Option<HumanDuration>,
     pub lease_namespace: Option<Spanned<String>>,
     pub rollback: Option<Spanned<String>>,
+    pub auto: RawAutoSync,
 }
 
 impl RawSyncPolicy {
@@ -131,6 +139,7 @@ impl RawSyncPolicy {
                 }
             },
         };
+        let (auto, require_signed) = self.auto.check()?;
         Ok(SyncPolicy {
             prune: self.prune,
             allow_empty: self.allow_empty,
@@ -141,6 +150,8 @@ impl RawSyncPolicy {
             health_timeout,
             lease_namespace,
             rollback,
+            auto,
+            require_signed,
         })
     }
 }

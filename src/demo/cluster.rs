@@ -73,6 +73,7 @@ impl DemoCluster {
             manual: &ManualManagers::default(),
             pin: None,
             restamp: false,
+            signature: None,
         })
         .map_err(|e| DemoError::Deploy(e.to_string()))?;
         let options = SyncOptions::for_app(app, &DriftConfig::default(), false, false);

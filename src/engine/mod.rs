@@ -8,6 +8,7 @@
 //! whole: docs/ARCHITECTURE.md.
 
 mod assess;
+mod auto;
 mod context;
 mod desired;
 mod exact;
@@ -16,6 +17,7 @@ mod settle;
 mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
+pub use auto::AutoStatus;
 pub(crate) use desired::render_app;
 pub use desired::{DesiredError, desired_at};
 pub use preview::{DeployPreview, compare_revisions, preview};
@@ -110,6 +112,9 @@ pub enum EngineEvent {
         app: String,
         progress: Result<ActionProgress, String>,
     },
+    /// How the app's automatic syncing goes (auto-sync, self-heal), sent
+    /// when it changed.
+    Auto { app: String, status: AutoStatus },
 }
 
 /// Why a sync wrote nothing.
@@ -221,6 +226,11 @@ pub struct EngineOptions {
     /// Contexts read for their engine apps even when no native app is in
     /// them (the apps' contexts are read anyway).
     pub contexts: Vec<Option<String>>,
+    /// Sync the apps whose config says `auto_sync` by themselves (the TUI,
+    /// `watch`); the other commands only look.
+    pub auto_sync: bool,
+    /// Nothing is written: automatic syncs are held (and say so).
+    pub readonly: bool,
 }
 
 /// Commits listed per app in the history.

@@ -11,15 +11,15 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use self::targets::Purpose;
+use self::targets::{Purpose, Rendered};
 use super::context::{ContextTask, ToContext};
 use super::desired::{render_app, tracked_branches};
 use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT, SourceStatus};
-use crate::config::{AppConfig, Paths};
+use crate::config::{AppConfig, Paths, SignatureRequirement};
 use crate::manifests::Checked;
 use crate::source::{
-    HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SourceEvent,
-    SourceLocation, spawn_poller, walk_history,
+    HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SignatureStatus,
+    SourceEvent, SourceLocation, signature_at, spawn_poller, walk_history,
 };
 use crate::sync::PinFile;
 
@@ -61,6 +61,7 @@ enum Done {
         app: usize,
         revision: String,
         result: Result<Arc<Checked>, String>,
+        signature: Option<SignatureStatus>,
     },
     Walked {
         branch: Box<Branch>,
@@ -71,15 +72,11 @@ enum Done {
     Targeted {
         app: usize,
         purpose: Purpose,
-        /// The full revision, its desired state, and whether to pin after.
-        result: Result<(String, Arc<Checked>, bool), String>,
+        /// The revision rendered, and whether to pin after.
+        result: Result<(Rendered, bool), String>,
     },
     /// A rollback applied everything: the app is to be pinned.
-    RolledBack {
-        app: usize,
-        revision: String,
-        checked: Arc<Checked>,
-    },
+    RolledBack { app: usize, rendered: Rendered },
     /// The commits that change an app's path.
     Touching {
         app: usize,
@@ -365,6 +362,7 @@ impl Sources {
                 app,
                 revision,
                 result,
+                signature,
             } => {
                 let followed = &self.followed[app];
                 if followed.revision.as_deref() != Some(revision.as_str()) {
@@ -378,6 +376,7 @@ impl Sources {
                             revision,
                             checked,
                             pinned: followed.pinned.clone(),
+                            signature,
                         },
                         Err(cause) => ToContext::DesiredFailed { app: name, cause },
                     });
@@ -415,11 +414,7 @@ impl Sources {
                 purpose,
                 result,
             } => self.on_targeted(app, purpose, result),
-            Done::RolledBack {
-                app,
-                revision,
-                checked,
-            } => self.pin(app, revision, checked),
+            Done::RolledBack { app, rendered } => self.pin(app, rendered),
         }
     }
 
@@ -489,10 +484,12 @@ impl Sources {
         );
         tokio::task::spawn_blocking(move || {
             let result = render_app(&app, &repo_dir, &revision).map(Arc::new);
+            let signature = signature_if_required(&app, &repo_dir, &revision);
             let _ = done.send(Done::Rendered {
                 app: index,
                 revision,
                 result,
+                signature,
             });
         });
     }
@@ -587,4 +584,15 @@ impl Sources {
             let _ = self.events.send(EngineEvent::Requests { git, cluster });
         }
     }
+}
+
+/// The revision's signature where it decides whether the revision may be
+/// deployed (`require_signed`); not checked otherwise.
+fn signature_if_required(
+    app: &AppConfig,
+    repo_dir: &std::path::Path,
+    revision: &str,
+) -> Option<SignatureStatus> {
+    (app.sync.require_signed != SignatureRequirement::None)
+        .then(|| signature_at(repo_dir, revision))
 }

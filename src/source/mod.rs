@@ -38,7 +38,7 @@ pub use rollback::{
     default_rollback_message, git_rollback, rollback_branch_name,
 };
 pub use schedule::{JitterSource, PollPacing, PollSchedule, Refresh};
-pub use signature::SignatureStatus;
+pub use signature::{SignatureFormat, SignatureStatus, signature_at};
 pub use tree::{AppFolder, TreeFile, files_at, materialize};
 pub use update::{BranchHead, NetworkLimits, SourceUpdate, update_source};
 

@@ -14,6 +14,7 @@ pub enum SignatureStatus {
     /// Verified, from a key git is configured to trust.
     Good {
         signer: String,
+        format: SignatureFormat,
     },
     /// The signature does not match the commit, or its key expired or was revoked.
     Bad {
@@ -23,6 +24,25 @@ pub enum SignatureStatus {
     CannotCheck {
         reason: String,
     },
+}
+
+/// The kind of a signature: what `require_signed = "gpg"` or `"ssh"` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureFormat {
+    Gpg,
+    X509,
+    Ssh,
+}
+
+impl std::fmt::Display for SignatureFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SignatureFormat::Gpg => "gpg",
+            SignatureFormat::X509 => "x509",
+            SignatureFormat::Ssh => "ssh",
+        })
+    }
 }
 
 impl SignatureStatus {
@@ -56,7 +76,15 @@ pub(crate) fn verify(commit: &gix::Commit<'_>) -> SignatureStatus {
         .or_else(|| text(&outcome.key))
         .unwrap_or_else(|| "an unknown key".to_string());
     if outcome.is_valid() {
-        return SignatureStatus::Good { signer: who };
+        let format = match outcome.format {
+            Format::OpenPgp => SignatureFormat::Gpg,
+            Format::X509 => SignatureFormat::X509,
+            Format::Ssh => SignatureFormat::Ssh,
+        };
+        return SignatureStatus::Good {
+            signer: who,
+            format,
+        };
     }
     let first_line = || {
         outcome
@@ -103,6 +131,24 @@ pub(crate) fn verify(commit: &gix::Commit<'_>) -> SignatureStatus {
     }
 }
 
+/// The signature of the commit `rev` names in the repository at
+/// `repo_dir`, checked; what cannot be read becomes `CannotCheck`. Blocking:
+/// it may run gpg or ssh-keygen.
+pub fn signature_at(repo_dir: &std::path::Path, rev: &str) -> SignatureStatus {
+    let commit = gix::open(repo_dir)
+        .map_err(|e| with_causes(&e))
+        .and_then(|repo| {
+            let id = repo
+                .rev_parse_single(rev)
+                .map_err(|e| with_causes(&e))?
+                .detach();
+            repo.find_commit(id)
+                .map(|commit| verify(&commit))
+                .map_err(|e| with_causes(&e))
+        });
+    commit.unwrap_or_else(|reason| SignatureStatus::CannotCheck { reason })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,10 +157,11 @@ mod tests {
     fn statuses_serialize_with_a_tag() {
         let good = SignatureStatus::Good {
             signer: "Alice <a@example.com>".to_string(),
+            format: SignatureFormat::Ssh,
         };
         assert_eq!(
             serde_json::to_string(&good).unwrap(),
-            r#"{"status":"good","signer":"Alice <a@example.com>"}"#
+            r#"{"status":"good","signer":"Alice <a@example.com>","format":"ssh"}"#
         );
         assert_eq!(
             serde_json::to_string(&SignatureStatus::Unsigned).unwrap(),

@@ -52,6 +52,34 @@ pub enum SyncOperation {
     Rollback,
 }
 
+/// Who or what started a sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncTrigger {
+    /// A person: `sync`, the TUI's sync key.
+    #[default]
+    Manual,
+    /// Auto-sync of a new commit of the branch.
+    Auto,
+    /// Self-heal: drift corrected at the revision already synced.
+    SelfHeal,
+}
+
+impl SyncTrigger {
+    pub fn is_automatic(self) -> bool {
+        self != SyncTrigger::Manual
+    }
+
+    /// `manual`, `auto`, `self-heal`.
+    pub fn word(self) -> &'static str {
+        match self {
+            SyncTrigger::Manual => "manual",
+            SyncTrigger::Auto => "auto",
+            SyncTrigger::SelfHeal => "self-heal",
+        }
+    }
+}
+
 /// Written when a sync starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncStarted {
@@ -68,6 +96,10 @@ pub struct SyncStarted {
     /// For a rollback: the revision the cluster was at before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_revision: Option<String>,
+    /// Which: `manual`, `auto` or `self-heal` (records written before it
+    /// existed read as `manual`).
+    #[serde(default)]
+    pub trigger: SyncTrigger,
     /// The plan as `SyncPlan` serializes it: kinds, names, actions, field paths.
     pub plan: Value,
 }
@@ -234,6 +266,7 @@ mod tests {
             automatic: false,
             operation: Default::default(),
             from_revision: None,
+            trigger: SyncTrigger::Manual,
             plan: serde_json::json!({"steps": []}),
         })
     }

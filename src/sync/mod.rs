@@ -10,6 +10,7 @@ mod order;
 mod ownership;
 mod pins;
 mod plan;
+mod signed;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -20,7 +21,7 @@ use tokio::sync::{mpsc, watch};
 
 pub use audit::{
     AUDIT_FILE, AuditError, AuditLog, AuditRecord, SyncCompleted, SyncHistoryEntry, SyncOperation,
-    SyncStarted, SyncStatus, history,
+    SyncStarted, SyncStatus, SyncTrigger, history,
 };
 pub use execute::{
     DryRunFailure, ExecuteOptions, ObjectOutcome, ObjectResult, SyncProgress, execute,
@@ -33,6 +34,7 @@ pub use pins::{PINS_FILE, Pin, PinError, PinFile, Pins};
 pub use plan::{
     PlanCounts, PlanError, PlanRequest, PlannedChange, SyncAction, SyncPlan, SyncStep, plan,
 };
+pub use signed::signature_refusal;
 
 use crate::cluster::{
     ClusterClient, KindCatalog, LEASE_DURATION, LeaseError, LeaseRequest, SyncLease,
@@ -96,8 +98,8 @@ pub struct SyncOptions {
     /// Where the app's Lease lives.
     pub lease_namespace: String,
     pub lease_duration: Duration,
-    /// Started by auto-sync or self-heal, not by a person.
-    pub automatic: bool,
+    /// A person, auto-sync or self-heal.
+    pub trigger: SyncTrigger,
     /// A sync, or a rollback (recorded as such in the audit log).
     pub operation: SyncOperation,
     /// For a rollback: the revision the cluster was at before.
@@ -121,7 +123,7 @@ impl SyncOptions {
             },
             lease_namespace: inventory::namespace_of(app).to_string(),
             lease_duration: LEASE_DURATION,
-            automatic: false,
+            trigger: SyncTrigger::Manual,
             operation: SyncOperation::Sync,
             from_revision: None,
         }
@@ -243,7 +245,8 @@ pub async fn run(
             app: plan.app.clone(),
             context: client.context().to_string(),
             revision: plan.revision.clone(),
-            automatic: options.automatic,
+            automatic: options.trigger.is_automatic(),
+            trigger: options.trigger,
             operation: options.operation,
             from_revision: options.from_revision.clone(),
             plan: serde_json::to_value(plan).map_err(AuditError::from)?,

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::inventory::{self, Inventory};
 use super::order::{kind_rank, wave_of};
+use super::signed::signature_refusal;
 use crate::config::AppConfig;
 use crate::drift::{
     ChangeKind, ManualManagers, ResourceResult, ResourceStatus, pin_of, revision_of,
@@ -21,7 +22,9 @@ use crate::drift::{
 use crate::manifests::Checked;
 use crate::resource::{
     APP_LABEL, MANAGED_BY_LABEL, PINNED_ANNOTATION, REVISION_ANNOTATION, ResourceKey, app_of,
+    short_revision,
 };
+use crate::source::SignatureStatus;
 
 /// What a step does to its object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,6 +205,14 @@ pub enum PlanError {
         revision: String,
         prunable: usize,
     },
+    #[error("app \"{app}\": commit {commit} cannot be deployed: {why}; nothing was written")]
+    Unsigned {
+        app: String,
+        /// The short id.
+        commit: String,
+        /// `unsigned`, `bad: …`, `cannot_check: …`.
+        why: String,
+    },
     #[error("app \"{app}\": {object}: the live object could not be read: {reason}")]
     LiveUnknown {
         app: String,
@@ -239,11 +250,21 @@ pub struct PlanRequest<'a> {
     /// Stamp every object with the revision, Synced ones too (a sync at a
     /// chosen revision, a rollback), so that each says where it is from.
     pub restamp: bool,
+    /// The signature of `revision`, as checked; `None`: not checked (the
+    /// app requires none).
+    pub signature: Option<&'a SignatureStatus>,
 }
 
 /// The plan for a sync, or why there must be none.
 pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
     let app = request.app;
+    if let Some(why) = signature_refusal(app.sync.require_signed, request.signature) {
+        return Err(PlanError::Unsigned {
+            app: app.name.clone(),
+            commit: short_revision(request.revision).to_string(),
+            why,
+        });
+    }
     let empty = request.checked.desired.objects.is_empty();
     // An empty desired state is a manifest error of its own; `allow_empty`
     // is the app's word that it is meant.

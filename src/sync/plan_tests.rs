@@ -348,6 +348,7 @@ fn unreadable_live_state_refuses_the_sync() {
         manual: &ManualManagers::default(),
         pin: None,
         restamp: false,
+        signature: None,
     })
     .unwrap_err();
     assert!(err.to_string().contains("403 Forbidden"), "{err}");
@@ -408,4 +409,38 @@ fn an_unpinned_sync_removes_a_pin_left_on_synced_objects() {
             .get(PINNED_ANNOTATION)
             .is_none()
     );
+}
+
+#[test]
+fn an_unsigned_commit_is_refused_before_anything_is_planned() {
+    let checked = checked(&[config_map("c", "1")]);
+    let request = |app: &AppConfig, signature: Option<&SignatureStatus>| {
+        plan(&PlanRequest {
+            app,
+            revision: REV,
+            checked: &checked,
+            results: &[],
+            live: &BTreeMap::new(),
+            prune: false,
+            manual: &ManualManagers::default(),
+            pin: None,
+            restamp: false,
+            signature,
+        })
+    };
+    let strict = app("require_signed = true\n");
+    let err = request(&strict, Some(&SignatureStatus::Unsigned)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "app \"shop\": commit {} cannot be deployed: unsigned; nothing was written",
+            &REV[..7]
+        )
+    );
+    let good = SignatureStatus::Good {
+        signer: "alice".into(),
+        format: crate::source::SignatureFormat::Ssh,
+    };
+    assert!(request(&strict, Some(&good)).is_ok());
+    assert!(request(&app(""), Some(&SignatureStatus::Unsigned)).is_ok());
 }

@@ -86,6 +86,7 @@ pub fn plan_pinned(
         manual: &ManualManagers::default(),
         pin,
         restamp: pin.is_some(),
+        signature: None,
     })
 }
 

@@ -17,9 +17,9 @@ use super::order::SortMode;
 use super::prompt::Prompt;
 use super::syncing::{SyncResult, SyncRun};
 use super::theme::Theme;
-use crate::config::{Config, HumanDuration};
+use crate::config::{Config, HumanDuration, SignatureRequirement};
 use crate::drift::ResourceResult;
-use crate::engine::{AppReport, DeployPreview, Generation, SourceStatus};
+use crate::engine::{AppReport, AutoStatus, DeployPreview, Generation, SourceStatus};
 use crate::source::LogEntry;
 
 /// The four panes, in focus order (clockwise from the top left).
@@ -74,6 +74,10 @@ pub struct AppState {
     pub context: Option<String>,
     /// How often its repository is polled.
     pub poll: Option<HumanDuration>,
+    /// Which commits may be deployed (`require_signed`).
+    pub require_signed: SignatureRequirement,
+    /// How its automatic syncing goes (auto-sync, self-heal).
+    pub auto: AutoStatus,
     /// The report's resources in the state's sort order, sorted when the
     /// report comes or the sort changes, so a filter or a change of app
     /// never sorts.
@@ -105,6 +109,8 @@ impl AppState {
             refreshing: false,
             context: None,
             poll: None,
+            require_signed: SignatureRequirement::None,
+            auto: AutoStatus::Idle,
             sorted: Vec::new(),
             sync: None,
         }
@@ -126,6 +132,12 @@ impl AppState {
     /// Whether a verdict is on its way or a sync runs.
     pub fn is_busy(&self) -> bool {
         self.refreshing || self.pending().is_some() || self.sync.is_some()
+    }
+
+    /// Why `commit` cannot be deployed (its signature, under
+    /// `require_signed`); `None` when it can.
+    pub fn undeployable(&self, commit: &LogEntry) -> Option<String> {
+        crate::sync::signature_refusal(self.require_signed, Some(&commit.signature))
     }
 
     /// The last poll's error, if the repository cannot be read now.
@@ -334,6 +346,7 @@ impl State {
                 .map(|app| AppState {
                     context: app.context.clone(),
                     poll: Some(app.poll),
+                    require_signed: app.sync.require_signed,
                     ..AppState::new(&app.name)
                 })
                 .collect(),

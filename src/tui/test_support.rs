@@ -271,6 +271,7 @@ pub fn guestbook_commits() -> Vec<LogEntry> {
     );
     signed.signature = SignatureStatus::Good {
         signer: "Grace Hopper".into(),
+        format: crate::source::SignatureFormat::Gpg,
     };
     vec![
         commit(HEAD, "bump frontend to nginx 1.27", "Ada Lovelace", 11),

@@ -26,6 +26,15 @@ mod sync_command;
 #[path = "live/rollback.rs"]
 pub(crate) mod rollback;
 
+#[path = "live/watch.rs"]
+pub(crate) mod watch;
+
+#[path = "live/auto_sync.rs"]
+mod auto_sync;
+
+#[path = "live/signed.rs"]
+mod signed;
+
 #[path = "live/sync_all.rs"]
 mod sync_all;
 

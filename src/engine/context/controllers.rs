@@ -317,6 +317,7 @@ impl Controllers {
             context: client.context().to_string(),
             revision: request.revision.clone().unwrap_or_default(),
             automatic: false,
+            trigger: crate::sync::SyncTrigger::Manual,
             operation: crate::sync::SyncOperation::Sync,
             from_revision: None,
             plan: json!({

@@ -2,6 +2,7 @@
 //! every app in the context, compared with their desired states whenever
 //! either changes. Reports are sent only when they changed.
 
+mod auto;
 mod controllers;
 mod inventory;
 mod sync;
@@ -18,6 +19,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::assess::{AppReport, assess};
+use super::auto::{AutoState, AutoStatus};
 use super::exact::ExactCache;
 use super::{EngineEvent, EngineOptions, Generation, SyncCommand, SyncRefused};
 use crate::cluster::{
@@ -28,6 +30,7 @@ use crate::config::{AppConfig, DriftConfig, Paths};
 use crate::drift::ManualManagers;
 use crate::manifests::Checked;
 use crate::resource::{FIELD_MANAGER, ResourceKey, app_of};
+use crate::source::SignatureStatus;
 use crate::sync::{AuditLog, Inventory, Operator};
 
 /// Changes are gathered this long before apps are compared again.
@@ -49,6 +52,8 @@ pub(super) enum ToContext {
         checked: Arc<Checked>,
         /// The revision is the app's pin, not its branch's head.
         pinned: Option<String>,
+        /// The revision's signature, when the app requires one.
+        signature: Option<SignatureStatus>,
     },
     DesiredFailed {
         app: String,
@@ -113,6 +118,8 @@ impl ContextTask {
                 exact_cache: ExactCache::default(),
                 manual: ManualManagers::of(&options.drift),
                 drift: options.drift.clone(),
+                auto_sync: options.auto_sync,
+                readonly: options.readonly,
                 audit: AuditLog::in_data_dir(paths),
                 operator: Operator::current(options.kubeconfig.as_deref(), context.as_deref()),
                 name: context,
@@ -171,6 +178,11 @@ struct Slot {
     /// The revision the app is pinned to (a rollback): compared instead of
     /// the branch's head; auto-sync leaves a pinned app alone.
     pub(super) pinned: Option<String>,
+    /// The desired revision's signature, when the app requires one.
+    signature: Option<SignatureStatus>,
+    auto: AutoState,
+    /// The automatic syncing status last sent.
+    auto_shown: AutoStatus,
     /// What the app's last sync recorded it deployed.
     inventory: Inventory,
 }
@@ -184,6 +196,9 @@ struct Context {
     /// Derived from `drift`, once.
     manual: ManualManagers,
     drift: DriftConfig,
+    /// Whether apps with `auto_sync` are synced by this engine.
+    auto_sync: bool,
+    readonly: bool,
     audit: AuditLog,
     operator: Operator,
     name: Option<String>,
@@ -242,6 +257,8 @@ impl Context {
         // desired states arrive together share a namespace's first list.
         let mut retrack = true;
         let mut deadline = Instant::now() + SETTLE;
+        // When an automatic sync falls due (settle delay, self-heal backoff).
+        let mut auto_due: Option<Instant> = None;
         loop {
             let ready =
                 !dirty.is_empty() && (store.is_settled() || started.elapsed() >= PRIME_WAIT);
@@ -297,6 +314,9 @@ impl Context {
                         dirty.insert(app);
                     }
                 }
+                _ = tokio::time::sleep_until(auto_due.unwrap_or(wake)), if auto_due.is_some() => {
+                    auto_due = self.run_auto(&store, &client, &catalog);
+                }
                 _ = tokio::time::sleep_until(wake), if !idle => {
                     // Which wanted objects carry no label is known only once
                     // the label watches have listed: until then, wait.
@@ -311,6 +331,7 @@ impl Context {
                         for app in std::mem::take(&mut dirty) {
                             self.report(&app, &store, &catalog, &client, settled).await;
                         }
+                        auto_due = self.run_auto(&store, &client, &catalog);
                     }
                 }
             }
@@ -383,10 +404,12 @@ impl Context {
                 revision,
                 checked,
                 pinned,
+                signature,
             } => {
                 if let Some(slot) = self.apps.get_mut(&app) {
                     slot.desired = Some((revision, checked));
                     slot.pinned = pinned;
+                    slot.signature = signature;
                     slot.failure = None;
                     slot.set_wanted();
                 }
@@ -608,6 +631,9 @@ impl Slot {
             last_settled: false,
             sync_cancel: None,
             pinned: None,
+            signature: None,
+            auto: AutoState::default(),
+            auto_shown: AutoStatus::Idle,
             inventory: Inventory::default(),
         }
     }

@@ -12,8 +12,10 @@ use crate::engine::assess::{assess, live_queries};
 use crate::engine::{EngineEvent, SyncCommand, SyncRefused};
 use crate::manifests::Checked;
 use crate::resource::ResourceKey;
+use crate::source::SignatureStatus;
 use crate::sync::{
     PlanRequest, SyncError, SyncOperation, SyncOptions, SyncPlan, SyncRequest, SyncStatus,
+    SyncTrigger,
 };
 
 /// A revision to plan or sync at other than the one compared, rendered.
@@ -23,6 +25,8 @@ pub(in crate::engine) struct At {
     pub checked: Arc<Checked>,
     /// A rollback: the pin the objects are stamped with (the revision).
     pub pin: Option<String>,
+    /// The commit's signature, when the app requires one.
+    pub signature: Option<SignatureStatus>,
 }
 
 /// A plan, and for a rollback the revision the app followed before.
@@ -61,7 +65,9 @@ impl Context {
                 finished,
             } => {
                 let at = at.as_deref();
-                let started = self.start_sync(&app, request, at, finished, store, client, catalog);
+                let manual = SyncTrigger::Manual;
+                let started =
+                    self.start_sync(&app, request, at, finished, manual, store, client, catalog);
                 if let Err(refused) = started {
                     let _ = self.events.send(EngineEvent::SyncEnded {
                         app,
@@ -152,6 +158,12 @@ impl Context {
             // Every object of a pinned app, or of a sync at a chosen
             // revision, says the revision it is at.
             restamp: pin.is_some() || at.is_some(),
+            // A rollback or chosen revision is held to the same signature
+            // rule as the head.
+            signature: match at {
+                Some(at) => at.signature.as_ref(),
+                None => slot.signature.as_ref(),
+            },
         })
         .map(|plan| match only {
             Some(key) => plan.only(key),
@@ -170,12 +182,13 @@ impl Context {
     /// Plans afresh and starts the sync in a task of its own; its progress
     /// and outcome go out as events.
     #[allow(clippy::too_many_arguments)]
-    fn start_sync(
+    pub(super) fn start_sync(
         &mut self,
         app: &str,
         request: SyncCommand,
         at: Option<&At>,
         finished: Option<oneshot::Sender<bool>>,
+        trigger: SyncTrigger,
         store: &LiveStore,
         client: &ClusterClient,
         catalog: &KindCatalog,
@@ -198,8 +211,10 @@ impl Context {
         let Some(slot) = self.apps.get_mut(app) else {
             return Ok(());
         };
-        let mut options =
-            SyncOptions::for_app(&slot.config, &self.drift, request.force, request.dry_run);
+        let mut options = SyncOptions {
+            trigger,
+            ..SyncOptions::for_app(&slot.config, &self.drift, request.force, request.dry_run)
+        };
         if let Some(from) = rollback_from {
             options.operation = SyncOperation::Rollback;
             options.from_revision = Some(from);

@@ -13,8 +13,19 @@ use crate::engine::desired::render_app;
 use crate::engine::{EngineEvent, SyncCommand, SyncRefused, SyncTarget};
 use crate::manifests::Checked;
 use crate::resource::{ResourceKey, short_revision};
-use crate::source::resolve_commit;
+use crate::source::{SignatureStatus, resolve_commit};
 use crate::sync::Pin;
+
+/// A chosen revision rendered.
+#[derive(Debug, Clone)]
+pub(in crate::engine) struct Rendered {
+    /// The full commit id.
+    pub revision: String,
+    pub checked: Arc<Checked>,
+    /// Its signature, when the app requires one: a rollback target is held
+    /// to `require_signed` as the head is.
+    pub signature: Option<SignatureStatus>,
+}
 
 /// What a revision is rendered for.
 #[derive(Debug, Clone)]
@@ -64,7 +75,13 @@ impl Sources {
                 .and_then(|revision| {
                     let checked = render_app(&config, &repo_dir, &revision)
                         .map_err(|cause| format!("app \"{}\": {cause}", config.name))?;
-                    Ok((revision, Arc::new(checked), rollback))
+                    let signature = super::signature_if_required(&config, &repo_dir, &revision);
+                    let rendered = Rendered {
+                        revision,
+                        checked: Arc::new(checked),
+                        signature,
+                    };
+                    Ok((rendered, rollback))
                 });
             let _ = done.send(Done::Targeted {
                 app: index,
@@ -79,24 +96,22 @@ impl Sources {
         &mut self,
         index: usize,
         purpose: Purpose,
-        result: Result<(String, Arc<Checked>, bool), String>,
+        result: Result<(Rendered, bool), String>,
     ) {
         let app = self.followed[index].config.name.clone();
-        let (revision, checked, rollback) = match result {
+        let (rendered, rollback) = match result {
             Ok(rendered) => rendered,
             Err(cause) => return self.refuse(&app, purpose, cause),
         };
         let finished = match &purpose {
             Purpose::Sync { request } if rollback && !request.dry_run => {
                 let (finished, applied) = oneshot::channel();
-                let (done, revision, checked) =
-                    (self.done.clone(), revision.clone(), checked.clone());
+                let (done, rendered) = (self.done.clone(), rendered.clone());
                 tokio::spawn(async move {
                     if applied.await == Ok(true) {
                         let _ = done.send(Done::RolledBack {
                             app: index,
-                            revision,
-                            checked,
+                            rendered,
                         });
                     }
                 });
@@ -105,16 +120,22 @@ impl Sources {
             _ => None,
         };
         let at = At {
-            pin: rollback.then(|| revision.clone()),
-            revision,
-            checked,
+            pin: rollback.then(|| rendered.revision.clone()),
+            revision: rendered.revision,
+            checked: rendered.checked,
+            signature: rendered.signature,
         };
         self.to_context_of(&app, context_message(&app, purpose, Some(at), finished));
     }
 
     /// Pins the app to `revision` (kept in the pins file), and compares it
     /// there from now on.
-    pub(super) fn pin(&mut self, index: usize, revision: String, checked: Arc<Checked>) {
+    pub(super) fn pin(&mut self, index: usize, rendered: Rendered) {
+        let Rendered {
+            revision,
+            checked,
+            signature,
+        } = rendered;
         let app = self.followed[index].config.name.clone();
         let pin = Pin {
             revision: revision.clone(),
@@ -137,6 +158,7 @@ impl Sources {
                 revision: revision.clone(),
                 checked,
                 pinned: Some(revision.clone()),
+                signature,
             });
         }
         let _ = self.events.send(EngineEvent::Pinned {

@@ -111,6 +111,14 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
         }
         // The TUI asks no engine app's engine to act yet.
         EngineEvent::ControllerActed { .. } => return Outcome::unchanged(),
+        EngineEvent::Auto { app, status } => {
+            let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
+                return Outcome::unchanged();
+            };
+            let changed = target.auto != status;
+            target.auto = status;
+            return Outcome::changed_if(changed);
+        }
         EngineEvent::Planned { app, plan } => return super::sync::planned(state, &app, plan),
         EngineEvent::Syncing { app, progress } => {
             return super::sync::progressed(state, &app, &progress);

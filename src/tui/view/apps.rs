@@ -85,6 +85,13 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
     } else {
         Span::raw(" ")
     };
+    // Automatic syncing waiting, running or held: its mark; the status
+    // bar says more.
+    let auto = symbols::auto(theme, &app.auto).map(|mark| {
+        let mut span = mark.symbol_span();
+        span.content = format!(" {}", span.content).into();
+        span
+    });
     // Stale live state: the mark and its age, before the symbols.
     let stale = app
         .report
@@ -106,7 +113,7 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
         .as_ref()
         .and_then(|r| r.pinned.as_deref())
         .map(|pin| Span::styled(format!(" pin {}", short_revision(pin)), theme.warning));
-    let extra_width = [&stale, &syncing, &pinned]
+    let extra_width = [&stale, &auto, &syncing, &pinned]
         .into_iter()
         .flatten()
         .map(|s| text::width(&s.content))
@@ -125,6 +132,7 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
     spans.extend(syncing);
     spans.extend(pinned);
     spans.extend(stale);
+    spans.extend(auto);
     spans.extend([
         Span::raw(" "),
         sync.symbol_span(),

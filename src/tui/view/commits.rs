@@ -1,7 +1,8 @@
 //! The commits pane, a GitOps log: the selected app's branch, newest first,
 //! by default only the commits that change the app (`a`: all of them); the
 //! deployed commit marked ●, the pending ones (a sync would deploy them) ↑,
-//! the compared head HEAD and a pin PIN, with `N behind` in the title; the
+//! the compared head HEAD, a pin PIN and a commit `require_signed` refuses
+//! ⊘, with `N behind` in the title; the
 //! age and signature from 32 cells, the author too from 56. Also the rows
 //! the diff pane shows under a commit: what deploying it would change.
 
@@ -89,7 +90,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 .iter()
                 .skip(cursor.offset)
                 .take(usize::from(inner.height))
-                .map(|&index| row(state, &commits[index], marks[index], width))
+                .map(|&index| {
+                    let commit = &commits[index];
+                    // Its signature keeps it from being deployed (`require_signed`).
+                    let undeployable = app.undeployable(commit).is_some();
+                    row(state, commit, marks[index], undeployable, width)
+                })
                 .collect();
             let selected = cursor.selected.checked_sub(cursor.offset);
             render_rows(
@@ -133,7 +139,13 @@ fn title_detail(
 }
 
 /// `● 3f2a91c HEAD bump the image        Ada Lovelace   3d ✓`
-fn row(state: &State, commit: &LogEntry, marks: CommitMarks, width: usize) -> Line<'static> {
+fn row(
+    state: &State,
+    commit: &LogEntry,
+    marks: CommitMarks,
+    undeployable: bool,
+    width: usize,
+) -> Line<'static> {
     let theme = &state.theme;
     let (marker, marker_style, id_style) = if marks.deployed {
         (DEPLOYED, theme.deployed, theme.deployed)
@@ -148,6 +160,12 @@ fn row(state: &State, commit: &LogEntry, marks: CommitMarks, width: usize) -> Li
         Span::raw(" "),
     ];
     let mut used = 2 + text::width(&commit.short_id) + 1;
+    if undeployable {
+        let mark = symbols::undeployable(theme);
+        spans.push(mark.symbol_span());
+        spans.push(Span::raw(" "));
+        used += text::width(mark.symbol) + 1;
+    }
     for (shown, label) in [(marks.head, HEAD), (marks.pinned, PINNED)] {
         if shown {
             spans.push(Span::styled(format!("{label} "), theme.key_hint));

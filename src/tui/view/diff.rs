@@ -416,7 +416,7 @@ fn commit_lines(
     let time = commit.time.to_zoned(state.time_zone.clone());
     let signature = match &commit.signature {
         SignatureStatus::Unsigned => "unsigned".to_string(),
-        SignatureStatus::Good { signer } => format!("good, by {signer}"),
+        SignatureStatus::Good { signer, format } => format!("good ({format}), by {signer}"),
         SignatureStatus::Bad { reason } => format!("bad: {reason}"),
         SignatureStatus::CannotCheck { reason } => format!("not checked: {reason}"),
     };

@@ -150,6 +150,7 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
     let signatures = [
         SignatureStatus::Good {
             signer: String::new(),
+            format: crate::source::SignatureFormat::Gpg,
         },
         SignatureStatus::Bad {
             reason: String::new(),

@@ -8,7 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 
 use super::diff::wrapped;
-use super::spinner;
+use super::{clock, spinner};
+use crate::engine::AutoStatus;
 use crate::text;
 use crate::tui::keymap::Action;
 use crate::tui::prompt::{Prompt, Purpose};
@@ -113,6 +114,9 @@ fn facts_of(state: &State) -> Vec<Span<'static>> {
                 spinner(state),
                 app.name
             )));
+        }
+        if let Some(auto) = auto_fact(state, &app.auto) {
+            facts.push(auto);
         }
         // The interval, not the time of the next poll: a time shown would
         // need a redraw every second to stay true.
@@ -221,4 +225,38 @@ pub fn render_prompt(frame: &mut Frame, area: Rect, state: &State, prompt: &Prom
             area,
         );
     }
+}
+
+/// The selected app's automatic syncing: a time of day, not a countdown,
+/// which would need a redraw every second to stay true.
+fn auto_fact(state: &State, auto: &AutoStatus) -> Option<Span<'static>> {
+    let theme = &state.theme;
+    Some(match auto {
+        AutoStatus::Idle => return None,
+        AutoStatus::Waiting {
+            trigger,
+            at,
+            backoff_seconds,
+        } => {
+            let backoff = backoff_seconds
+                .map(|b| {
+                    let backoff = crate::config::HumanDuration(std::time::Duration::from_secs(b));
+                    format!(" (backoff {backoff})")
+                })
+                .unwrap_or_default();
+            Span::styled(
+                format!("{} at {}{backoff}", trigger.word(), clock(state, *at)),
+                theme.warning,
+            )
+        }
+        AutoStatus::Started { trigger, revision } => Span::styled(
+            format!(
+                "{} sync of {}",
+                trigger.word(),
+                crate::resource::short_revision(revision)
+            ),
+            theme.key_hint,
+        ),
+        AutoStatus::Held { reason } => Span::styled(reason.clone(), theme.muted),
+    })
 }

@@ -7,6 +7,7 @@ use ratatui::text::Span;
 use ratatui::style::Modifier;
 
 use crate::drift::{AppStatus, Health, ResourceStatus};
+use crate::engine::AutoStatus;
 use crate::source::SignatureStatus;
 use crate::sync::{ObjectResult, SyncAction};
 use crate::tui::theme::Theme;
@@ -173,3 +174,27 @@ pub fn signature(theme: &Theme, signature: &SignatureStatus) -> Option<Mark> {
 pub const DEPLOYED: &str = "●";
 /// Marks the commit the verdict compares with: the branch's head.
 pub const HEAD: &str = "HEAD";
+
+/// Marks a commit that cannot be deployed (`require_signed`).
+pub fn undeployable(theme: &Theme) -> Mark {
+    Mark {
+        symbol: "⊘",
+        word: "cannot be deployed",
+        style: theme.error,
+    }
+}
+
+/// An app's automatic syncing; `None` when there is nothing to show.
+pub fn auto(theme: &Theme, status: &AutoStatus) -> Option<Mark> {
+    let (symbol, word, style) = match status {
+        AutoStatus::Idle => return None,
+        AutoStatus::Waiting { .. } => ("⏱", "automatic sync due", theme.warning),
+        AutoStatus::Started { .. } => ("⟳", "automatic sync", theme.key_hint),
+        AutoStatus::Held { .. } => ("⊘", "automatic sync held", theme.muted),
+    };
+    Some(Mark {
+        symbol,
+        word,
+        style,
+    })
+}

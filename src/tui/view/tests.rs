@@ -449,3 +449,33 @@ fn the_help_lists_every_action_with_its_keys() {
         assert!(screen.contains(&entry), "{entry} missing:\n{screen}");
     }
 }
+
+#[test]
+fn commits_that_cannot_be_deployed_are_marked_and_automatic_syncing_is_shown() {
+    let mut state = sized(reported(), 160, 48);
+    let text = screen(&state);
+    assert!(!text.contains('⊘'), "{text}");
+    // Only the signed commit may be deployed.
+    state.apps[0].require_signed = crate::config::SignatureRequirement::Any;
+    let text = screen(&state);
+    assert!(text.contains("9c1e0b2 ⊘ HEAD bump frontend"), "{text}");
+    assert!(!text.contains("1a2b3c4 ⊘"), "{text}");
+
+    engine(
+        &mut state,
+        crate::engine::EngineEvent::Auto {
+            app: "guestbook".into(),
+            status: crate::engine::AutoStatus::Waiting {
+                trigger: crate::sync::SyncTrigger::SelfHeal,
+                at: at(12, 5, 30),
+                backoff_seconds: Some(120),
+            },
+        },
+    );
+    let text = screen(&state);
+    assert!(
+        text.contains("self-heal at 12:05:30 (backoff 2m)"),
+        "{text}"
+    );
+    assert!(text.contains('⏱'), "{text}");
+}

@@ -201,6 +201,17 @@ impl World {
 
     /// Runs the built binary against this world (with a timeout).
     pub async fn driftdeck(&self, args: &[&str]) -> Run {
+        let mut command = self.command(args);
+        let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+            .await
+            .expect("driftdeck finished in time")
+            .expect("driftdeck runs");
+        Run::from(output)
+    }
+
+    /// The built binary with the world's home, kubeconfig and config, to
+    /// run or to spawn; killed when dropped.
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
         let home = self.path("home");
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_driftdeck"));
         command
@@ -216,11 +227,7 @@ impl World {
             .env("DRIFTDECK_CONFIG", self.path("config.toml"))
             .current_dir(self.dir.path())
             .kill_on_drop(true);
-        let output = tokio::time::timeout(Duration::from_secs(60), command.output())
-            .await
-            .expect("driftdeck finished in time")
-            .expect("driftdeck runs");
-        Run::from(output)
+        command
     }
 
     /// `driftdeck status -o json`, the app's report; the exit code must be

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use driftdeck::source::{HistoryQuery, SignatureStatus, walk_history};
+use driftdeck::source::{HistoryQuery, SignatureFormat, SignatureStatus, walk_history};
 
 use super::support::{git, git_command, have};
 
@@ -223,7 +223,8 @@ fn gpg_signatures_are_good_bad_or_cannot_be_checked() {
         (
             "signed".to_string(),
             SignatureStatus::Good {
-                signer: "signer <signer@example.com>".to_string()
+                signer: "signer <signer@example.com>".to_string(),
+                format: SignatureFormat::Gpg,
             }
         )
     );
@@ -276,7 +277,8 @@ fn ssh_signatures_are_checked_against_the_allowed_signers() {
     assert_eq!(
         statuses[1].1,
         SignatureStatus::Good {
-            signer: "signer@example.com".to_string()
+            signer: "signer@example.com".to_string(),
+            format: SignatureFormat::Ssh,
         }
     );
     let SignatureStatus::CannotCheck { reason } = &statuses[2].1 else {

@@ -1,7 +1,7 @@
 //! `driftdeck history`: the audit log read back through the built binary,
 //! newest first, an interrupted sync shown as such, and no Secret value.
 
-use driftdeck::sync::{AuditRecord, SyncStarted};
+use driftdeck::sync::{AuditRecord, SyncStarted, SyncTrigger};
 use serde_json::Value;
 
 use super::sim::within_timeout;
@@ -29,6 +29,7 @@ async fn history_prints_syncs_newest_first_with_interrupted_ones() {
                 automatic: true,
                 operation: Default::default(),
                 from_revision: None,
+                trigger: SyncTrigger::Auto,
                 plan: serde_json::json!({}),
             }))
             .unwrap();

@@ -105,6 +105,7 @@ impl World {
             manual: &ManualManagers::default(),
             pin: None,
             restamp: false,
+            signature: None,
         })
     }
 
