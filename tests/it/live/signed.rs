@@ -1,6 +1,7 @@
 //! `require_signed`: a sync (through the built binary) of an unsigned
 //! head is refused before anything is written; a head signed with an ssh
-//! key made here, among git's allowed signers, is synced.
+//! key made here, among git's allowed signers, is synced; a rollback to the
+//! unsigned commit is refused as the head was, and pins nothing.
 
 use super::support::{APP, World};
 use super::watch::configure;
@@ -16,7 +17,7 @@ fn writes(world: &World) -> u64 {
 }
 
 #[tokio::test]
-async fn an_unsigned_head_is_refused_and_a_signed_one_is_synced() {
+async fn an_unsigned_head_or_rollback_target_is_refused_and_a_signed_one_is_synced() {
     super::sim::within_timeout(async {
         if !have("ssh-keygen", "-?") {
             return;
@@ -77,6 +78,25 @@ async fn an_unsigned_head_is_refused_and_a_signed_one_is_synced() {
         assert_eq!(entries[0]["id"], signed.as_str());
         assert_eq!(entries[0]["signature"]["status"], "good", "{}", log.stdout);
         assert_eq!(entries[0]["signature"]["format"], "ssh");
+
+        // A rollback target is held to the same rule as the head.
+        world.sim.metrics().reset();
+        let run = world
+            .driftdeck(&["rollback", APP, "--to", &unsigned, "--yes"])
+            .await;
+        assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "commit {} cannot be deployed: unsigned",
+                &unsigned[..7]
+            )),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(writes(&world), 0, "nothing may be written");
+        let report = world.status().await;
+        assert_eq!(report["desired_revision"], signed.as_str(), "{report:#}");
+        assert_eq!(report["pinned"], serde_json::Value::Null, "{report:#}");
     })
     .await;
 }
