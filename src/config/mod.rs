@@ -704,3 +704,16 @@ quit = ["q", "ctrl-c"]
         assert_eq!(line_column("", 10), (1, 1));
     }
 }
+
+impl AppConfig {
+    /// What a Git rollback needs to know of the app.
+    pub fn rollback_app(&self, cache_dir: &std::path::Path) -> crate::source::RollbackApp {
+        crate::source::RollbackApp {
+            name: self.name.clone(),
+            source: self.source.clone(),
+            branch: self.branch.clone(),
+            path: self.path.clone(),
+            cache_dir: cache_dir.to_path_buf(),
+        }
+    }
+}

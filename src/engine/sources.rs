@@ -3,6 +3,7 @@
 //! once and published batch by batch; the results handed to the task of
 //! each app's cluster context, or to the UI.
 
+mod git_rollback;
 mod targets;
 
 use std::collections::{BTreeMap, HashMap};
@@ -238,6 +239,12 @@ impl Sources {
                         self.to_context_of(&app, ToContext::CancelSync { app: app.clone() });
                     }
                     Some(EngineCommand::Unpin { app }) => self.unpin(&app),
+                    Some(EngineCommand::PrepareGitRollback { app, revision }) => {
+                        self.prepare_git_rollback(&app, revision);
+                    }
+                    Some(EngineCommand::GitRollback { app, revision, message, mode }) => {
+                        self.git_rollback(&app, revision, message, mode);
+                    }
                     None => return,
                 },
                 _ = requests_made.notified() => self.report_counts(&pollers, &mut last_counts),

@@ -14,6 +14,7 @@ mod remote;
 mod revert;
 mod revision;
 mod rollback;
+mod rollback_prepare;
 mod schedule;
 mod signature;
 mod tree;
@@ -31,6 +32,9 @@ pub use merge_request::merge_request_url;
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
 pub use reach::{referenced_files_at, render_inputs};
 pub use revision::resolve_commit;
+pub use rollback_prepare::{
+    PUSH_TIMEOUT, PreparedRollback, RollbackApp, prepare_rollback, publish_rollback,
+};
 pub use rollback::{
     MergeRequest, RollbackMode, RollbackOutcome, RollbackRequest, UndoneCommit, commits_undone,
     default_rollback_message, git_rollback, rollback_branch_name,

@@ -30,6 +30,9 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
             if state.context() == Context::Prompt {
                 return line::key(state, key);
             }
+            if state.rollback_message.is_some() {
+                return rollback::edit_message(state, key);
+            }
             if state.unpin_asked.is_some() {
                 // Any key answers: only a confirm unpins.
                 let action = state.keymap.action(Context::Dialog, &key);
@@ -106,6 +109,14 @@ fn act(state: &mut State, action: Action) -> Outcome {
     }
     if state.unpin_asked.is_some() {
         return rollback::answer_unpin(state, Some(action));
+    }
+    if state.rollback_message.is_some() {
+        // Its keys are the text area's; a Back from elsewhere drops it.
+        if action == Action::Back {
+            state.rollback_message = None;
+            return Outcome::changed();
+        }
+        return Outcome::unchanged();
     }
     if state.dialog.is_some() {
         return sync::act_in_dialog(state, action);
