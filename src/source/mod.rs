@@ -32,12 +32,12 @@ pub use merge_request::merge_request_url;
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
 pub use reach::{referenced_files_at, render_inputs};
 pub use revision::resolve_commit;
-pub use rollback_prepare::{
-    PUSH_TIMEOUT, PreparedRollback, RollbackApp, prepare_rollback, publish_rollback,
-};
 pub use rollback::{
     MergeRequest, RollbackMode, RollbackOutcome, RollbackRequest, UndoneCommit, commits_undone,
     default_rollback_message, git_rollback, rollback_branch_name,
+};
+pub use rollback_prepare::{
+    PUSH_TIMEOUT, PreparedRollback, RollbackApp, prepare_rollback, publish_rollback,
 };
 pub use schedule::{JitterSource, PollPacing, PollSchedule, Refresh};
 pub use signature::SignatureStatus;

@@ -50,7 +50,10 @@ impl PreparedRollback {
 }
 
 /// Fetches the app's branch and prepares a rollback of it to `to`.
-pub async fn prepare_rollback(app: &RollbackApp, to: &str) -> Result<PreparedRollback, SourceError> {
+pub async fn prepare_rollback(
+    app: &RollbackApp,
+    to: &str,
+) -> Result<PreparedRollback, SourceError> {
     let update = update_source(
         &app.source,
         &app.cache_dir,

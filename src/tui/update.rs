@@ -313,6 +313,8 @@ pub(super) fn keep_cursors_in_view(state: &mut State) {
 #[cfg(test)]
 mod line_tests;
 #[cfg(test)]
+mod rollback_git_tests;
+#[cfg(test)]
 mod rollback_tests;
 #[cfg(test)]
 mod sync_tests;

@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use crate::engine::{EngineCommand, SyncCommand, SyncTarget};
 use crate::resource::short_revision;
-use crate::sync::SyncPlan;
 use crate::source::{RollbackMode, RollbackOutcome};
+use crate::sync::SyncPlan;
 use crate::tui::dialog::{EditReply, MessageEditor, OpenDialog, PlanDialog, Purpose};
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Outcome};
-use ratatui::crossterm::event::KeyEvent;
 use crate::tui::state::{Pane, State};
 use crate::tui::syncing::SyncRun;
+use ratatui::crossterm::event::KeyEvent;
 
 const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
 

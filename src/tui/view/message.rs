@@ -18,12 +18,16 @@ const MAX_HEIGHT: u16 = 20;
 
 pub fn render(frame: &mut Frame, screen: Rect, state: &State, editor: &MessageEditor) {
     let theme = &state.theme;
-    let [area] = Layout::horizontal([Constraint::Length(screen.width.saturating_sub(4).min(MAX_WIDTH))])
-        .flex(Flex::Center)
-        .areas(screen);
-    let [area] = Layout::vertical([Constraint::Length(screen.height.saturating_sub(2).min(MAX_HEIGHT))])
-        .flex(Flex::Center)
-        .areas(area);
+    let [area] = Layout::horizontal([Constraint::Length(
+        screen.width.saturating_sub(4).min(MAX_WIDTH),
+    )])
+    .flex(Flex::Center)
+    .areas(screen);
+    let [area] = Layout::vertical([Constraint::Length(
+        screen.height.saturating_sub(2).min(MAX_HEIGHT),
+    )])
+    .flex(Flex::Center)
+    .areas(area);
     let target = match editor.mode {
         RollbackMode::OnBranch => "its branch, then synced",
         RollbackMode::MergeRequest => "a merge-request branch",

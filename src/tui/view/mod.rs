@@ -3,11 +3,11 @@
 mod apps;
 mod commits;
 pub(crate) mod dialog;
-mod message;
 mod diff;
 pub(crate) mod help;
 pub(crate) mod layout;
 mod long_lines;
+mod message;
 mod reading;
 mod resources;
 mod status_bar;
