@@ -435,6 +435,19 @@ impl<'de> Deserialize<'de> for KeyList {
     }
 }
 
+impl AppConfig {
+    /// What a Git rollback needs to know of the app.
+    pub fn rollback_app(&self, cache_dir: &std::path::Path) -> crate::source::RollbackApp {
+        crate::source::RollbackApp {
+            name: self.name.clone(),
+            source: self.source.clone(),
+            branch: self.branch.clone(),
+            path: self.path.clone(),
+            cache_dir: cache_dir.to_path_buf(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -702,18 +715,5 @@ quit = ["q", "ctrl-c"]
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
         assert_eq!(line_column("é\nx", 3), (2, 1));
         assert_eq!(line_column("", 10), (1, 1));
-    }
-}
-
-impl AppConfig {
-    /// What a Git rollback needs to know of the app.
-    pub fn rollback_app(&self, cache_dir: &std::path::Path) -> crate::source::RollbackApp {
-        crate::source::RollbackApp {
-            name: self.name.clone(),
-            source: self.source.clone(),
-            branch: self.branch.clone(),
-            path: self.path.clone(),
-            cache_dir: cache_dir.to_path_buf(),
-        }
     }
 }
