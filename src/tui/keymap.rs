@@ -310,7 +310,7 @@ impl Action {
             },
             Action::Rollback => ActionSpec {
                 name: "rollback",
-                description: "roll back to the selected commit: pin, or revert in Git",
+                description: "roll back to the commit: pin, or in Git",
                 section: Section::App,
                 default_keys: &["R"],
                 contexts: PANES_ONLY,
