@@ -19,6 +19,10 @@ use kube::discovery::ApiResource;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+#[path = "../tests/common/memory.rs"]
+mod memory;
+use memory::memory_kib;
+
 const DEPLOYMENTS: usize = 10_000;
 const NAMESPACES: usize = 20;
 const PAGE: u32 = 500;
@@ -142,16 +146,6 @@ async fn rounds(client: &kube::Client, typed: bool) -> Vec<Duration> {
     }
     times.sort();
     times
-}
-
-fn memory_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 fn millis(d: Duration) -> String {

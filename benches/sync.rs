@@ -11,10 +11,14 @@
 //!   (plan and run; goal under 50 ms), beside the time of the comparison.
 //!
 //! The sync runs in process through `driftdeck::sync::run`, the function
-//! the engine calls; run both, or name one:
+//! the engine calls. `sync/binary.rs` measures the same through the built
+//! binary, and `sync --all` of 10 apps × 1,000 objects (wall time and peak
+//! RSS). Run all, or name some:
 //!
-//!     cargo bench --bench sync              # both
-//!     cargo bench --bench sync -- synced    # one of them
+//!     cargo bench --bench sync                    # everything
+//!     cargo bench --bench sync -- synced          # the library's Synced app
+//!     cargo bench --bench sync -- binary          # the three through the binary
+//!     cargo bench --bench sync -- binary-new binary-synced all
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,12 +43,20 @@ const APP: &str = "bench";
 const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
 const ROUNDS: usize = 3;
 
+#[path = "sync/binary.rs"]
+mod binary;
+
 /// 250 objects of each of 4 kinds, as Git has them.
 fn objects() -> Vec<Value> {
+    objects_in(NAMESPACE)
+}
+
+/// The same objects in another namespace (another app's).
+fn objects_in(namespace: &str) -> Vec<Value> {
     let mut all = Vec::new();
     for i in 0..PER_KIND {
         let name = format!("svc-{i:03}");
-        let meta = json!({"name": name, "namespace": NAMESPACE});
+        let meta = json!({"name": name, "namespace": namespace});
         all.push(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
             "spec": {"replicas": 1 + i % 3, "selector": {"matchLabels": {"app": name}},
                 "template": {"metadata": {"labels": {"app": name}},
@@ -88,15 +100,21 @@ fn files(objects: &[Value]) -> Vec<(String, Vec<u8>)> {
 
 /// A fresh cluster with the app's namespace.
 async fn fresh_cluster() -> SimCluster {
+    fresh_cluster_with(&[NAMESPACE.to_string()]).await
+}
+
+/// A fresh cluster with these namespaces.
+async fn fresh_cluster_with(namespaces: &[String]) -> SimCluster {
     let sim = SimCluster::start(SimOptions {
         controllers: false,
         ..SimOptions::default()
     })
     .await
     .unwrap();
-    let namespace =
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}});
-    sim.load_objects([namespace], "bench").unwrap();
+    let namespaces = namespaces
+        .iter()
+        .map(|n| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}));
+    sim.load_objects(namespaces, "bench").unwrap();
     sim
 }
 
@@ -258,23 +276,34 @@ async fn new_objects() {
         sim.shutdown().await.unwrap();
     }
     let driftdeck_time = median(driftdeck_times);
-    let Some(kubectl) = kubectl() else {
+    let Some(kubectl_time) = kubectl_median(dir.path(), &manifests).await else {
         println!(
             "new: driftdeck sync of {} objects {driftdeck_time:.1?} ({writes} write requests); kubectl skipped: not installed (run ../shared/tools/kube-tools)",
             objects.len()
         );
         return;
     };
+    println!(
+        "new: driftdeck sync of {} objects {driftdeck_time:.1?} ({writes} write requests: dry run and apply) vs kubectl apply --server-side -f {kubectl_time:.1?}: ratio {:.2} (goal <= 0.5, median of {ROUNDS})",
+        objects.len(),
+        driftdeck_time.as_secs_f64() / kubectl_time.as_secs_f64()
+    );
+}
+
+/// `kubectl apply --server-side -f` of the manifests into a fresh cluster,
+/// the median of ROUNDS; `None` without kubectl.
+async fn kubectl_median(dir: &Path, manifests: &Path) -> Option<Duration> {
+    let kubectl = kubectl()?;
     let mut kubectl_times = Vec::new();
     for round in 0..ROUNDS {
         let sim = fresh_cluster().await;
-        let kubeconfig = dir.path().join(format!("kubeconfig-{round}"));
+        let kubeconfig = dir.join(format!("kubeconfig-{round}"));
         sim.write_kubeconfig(&kubeconfig).unwrap();
-        let home = dir.path().join(format!("home-{round}"));
+        let home = dir.join(format!("home-{round}"));
         let started = Instant::now();
         let out = tokio::process::Command::new(&kubectl)
             .args(["apply", "--server-side", "-f"])
-            .arg(&manifests)
+            .arg(manifests)
             .arg("--kubeconfig")
             .arg(&kubeconfig)
             .arg("--cache-dir")
@@ -291,12 +320,7 @@ async fn new_objects() {
         );
         sim.shutdown().await.unwrap();
     }
-    let kubectl_time = median(kubectl_times);
-    println!(
-        "new: driftdeck sync of {} objects {driftdeck_time:.1?} ({writes} write requests: dry run and apply) vs kubectl apply --server-side -f {kubectl_time:.1?}: ratio {:.2} (goal <= 0.5, median of {ROUNDS})",
-        objects.len(),
-        driftdeck_time.as_secs_f64() / kubectl_time.as_secs_f64()
-    );
+    Some(median(kubectl_times))
 }
 
 async fn synced() {
@@ -343,5 +367,15 @@ async fn main() {
     }
     if run("synced") {
         synced().await;
+    }
+    // Through the built binary, as a user runs it.
+    if run("binary") || run("binary-new") {
+        binary::new_objects().await;
+    }
+    if run("binary") || run("binary-synced") {
+        binary::synced().await;
+    }
+    if run("binary") || run("all") {
+        binary::all_apps().await;
     }
 }

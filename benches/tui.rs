@@ -80,6 +80,8 @@ fn report(app: &str, count: usize, big: bool) -> AppReport {
         problems: Vec::new(),
         stale_since: None,
         stale_cause: None,
+        engine: None,
+        controller: None,
     }
 }
 

@@ -104,6 +104,12 @@ pub enum Command {
         /// The app, as named in the config
         app: String,
     },
+    /// Ask Argo CD to compare an Argo CD app again (its refresh annotation)
+    Refresh(RefreshArgs),
+    /// Suspend a Flux app (spec.suspend: true): Flux stops reconciling it
+    Suspend(ToggleArgs),
+    /// Resume a suspended Flux app
+    Resume(ToggleArgs),
     /// Sync status and health of every app, or of one
     Status(StatusArgs),
     /// The drift of an app (or between two files, offline) as a unified diff
@@ -236,6 +242,24 @@ pub struct SyncFlags {
     pub yes: bool,
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RefreshArgs {
+    /// The Argo CD app: argocd/NAME or argocd/NAMESPACE/NAME
+    pub app: String,
+    /// A hard refresh: Argo CD renders the manifests again too
+    #[arg(long)]
+    pub hard: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ToggleArgs {
+    /// The Flux app: flux/NAMESPACE/NAME or helm/NAMESPACE/NAME
+    pub app: String,
+    /// Do not ask first
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Args)]

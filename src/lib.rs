@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod drift;
 pub mod engine;
+pub mod engines;
 pub mod logging;
 pub mod manifests;
 pub mod names;

@@ -110,8 +110,23 @@ impl ResourceKey {
 }
 
 /// The short form of a commit id people read: its first 7 characters.
+/// Other revisions (a chart version, Flux's `main@sha1:…`, which
+/// `short_revision_text` shortens) are kept whole.
 pub fn short_revision(revision: &str) -> &str {
-    revision.get(..7).unwrap_or(revision)
+    if revision.bytes().all(|b| b.is_ascii_hexdigit()) {
+        revision.get(..7).unwrap_or(revision)
+    } else {
+        revision
+    }
+}
+
+/// `short_revision`, and Flux's `BRANCH@sha1:ID` as `BRANCH@` and the
+/// short id.
+pub fn short_revision_text(revision: &str) -> String {
+    match revision.split_once("@sha1:") {
+        Some((reference, id)) => format!("{reference}@{}", short_revision(id)),
+        None => short_revision(revision).to_string(),
+    }
 }
 
 /// The group part of an `apiVersion`: `apps/v1` → `apps`, `v1` → `""`.

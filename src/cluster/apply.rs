@@ -160,6 +160,31 @@ pub async fn delete(
     }
 }
 
+/// A JSON merge patch (RFC 7386) as field manager `driftdeck`: how an
+/// engine's own object is told to act. Gives the object as written.
+pub async fn merge_patch(
+    client: &ClusterClient,
+    kind: &ServedKind,
+    key: &ResourceKey,
+    patch: &Value,
+) -> Result<Option<Value>, WriteRefusal> {
+    let api = kind.api_for(client, key.namespace.as_deref());
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        ..PatchParams::default()
+    };
+    match tokio::time::timeout(
+        REQUEST_TIMEOUT,
+        api.patch(&key.name, &params, &Patch::Merge(patch)),
+    )
+    .await
+    {
+        Err(_) => Err(WriteRefusal::timeout()),
+        Ok(Err(err)) => Err(WriteRefusal::from_kube(&err)),
+        Ok(Ok(written)) => Ok(to_value(written, &kind.resource)),
+    }
+}
+
 /// The live object, `None` when it does not exist.
 pub async fn get(
     client: &ClusterClient,

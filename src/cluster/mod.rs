@@ -11,7 +11,7 @@ mod store;
 mod watch;
 
 pub use apply::{
-    ApplyMode, WriteRefusal, apply, delete, dry_run_apply, get, replace_managed_fields,
+    ApplyMode, WriteRefusal, apply, delete, dry_run_apply, get, merge_patch, replace_managed_fields,
 };
 pub use client::{
     ClusterClient, DEFAULT_REQUEST_TIMEOUT, NoAnswer, RequestTally, seconds, set_request_timeout,

@@ -23,6 +23,12 @@ pub enum WatchId {
         kind: String,
         namespace: Option<String>,
     },
+    /// Every object of a kind across the cluster, labelled or not: the
+    /// objects of in-cluster engines, each an app (`crate::engines`).
+    Every {
+        group: String,
+        kind: String,
+    },
 }
 
 impl WatchId {
@@ -38,7 +44,9 @@ impl WatchId {
     /// True when this watch would show the object with `key`.
     fn covers(&self, key: &ResourceKey) -> bool {
         match self {
-            WatchId::Kind { group, kind } => *group == key.group && *kind == key.kind,
+            WatchId::Kind { group, kind } | WatchId::Every { group, kind } => {
+                *group == key.group && *kind == key.kind
+            }
             WatchId::Unlabelled {
                 group,
                 kind,
@@ -200,7 +208,7 @@ impl LiveStore {
     /// Whether an object a watch reports is kept: every labelled one, and of
     /// the unlabelled watches' objects those that Git names.
     fn keeps(&self, watch: &WatchId, key: &ResourceKey) -> bool {
-        matches!(watch, WatchId::Kind { .. }) || self.interest.contains(key)
+        matches!(watch, WatchId::Kind { .. } | WatchId::Every { .. }) || self.interest.contains(key)
     }
 
     /// Stores an object; true when it changed.
@@ -311,8 +319,12 @@ impl LiveStore {
                     .filter(|w| id.covers(&w.key))
                     .map(|w| Some(&w.key))
                     .collect(),
+                // Engine objects are apps of their own, not part of one.
+                WatchId::Every { .. } => Vec::new(),
             };
-            let (WatchId::Kind { group, kind } | WatchId::Unlabelled { group, kind, .. }) = id;
+            let (WatchId::Kind { group, kind }
+            | WatchId::Unlabelled { group, kind, .. }
+            | WatchId::Every { group, kind }) = id;
             for object in objects {
                 let unreadable = |cause: &str| Unreadable {
                     group: group.clone(),
@@ -386,6 +398,21 @@ impl LiveStore {
             .iter()
             .filter(|(id, _)| matches!(id, WatchId::Kind { .. }))
             .all(|(_, state)| state.answered())
+    }
+
+    /// True when the watch has given its first answer, a list or a failure.
+    pub fn has_answered(&self, watch: &WatchId) -> bool {
+        self.watches.get(watch).is_some_and(WatchState::answered)
+    }
+
+    /// True when the watch has listed at least once.
+    pub fn has_listed(&self, watch: &WatchId) -> bool {
+        self.watches.get(watch).is_some_and(|s| s.listed)
+    }
+
+    /// Since when and why the watch fails, while it does.
+    pub fn failure(&self, watch: &WatchId) -> Option<&(jiff::Timestamp, String)> {
+        self.watches.get(watch).and_then(|s| s.failure.as_ref())
     }
 
     /// Registers a watch before its first report, so that it counts as

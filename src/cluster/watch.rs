@@ -185,6 +185,19 @@ impl LiveCache {
         tracked
     }
 
+    /// Watches every object of `kind` across the cluster, whatever its
+    /// labels: one watch for all of an engine's apps of that kind.
+    pub fn watch_every(&mut self, kind: &ServedKind, store: &mut LiveStore) -> WatchId {
+        let id = WatchId::Every {
+            group: kind.resource.group.clone(),
+            kind: kind.resource.kind.clone(),
+        };
+        store.expect(id.clone());
+        let api = Api::all_with(self.client.kube().clone(), &kind.resource);
+        self.spawn(id.clone(), api, kind.clone(), Selection { labels: None });
+        id
+    }
+
     pub fn client(&self) -> &ClusterClient {
         &self.client
     }

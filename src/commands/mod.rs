@@ -2,6 +2,7 @@
 //! its exit code; errors become one line on stderr and exit code 2.
 
 mod check;
+mod controller;
 mod demo;
 mod diff;
 mod health;
@@ -129,7 +130,24 @@ fn engine_options(
         exact,
         one_shot,
         drift: config.drift.clone(),
+        engines: config.engines.clone(),
+        contexts: read_contexts(global, config),
     }
+}
+
+/// The contexts whose engine apps are shown: `--context`, else those of
+/// the config's apps, else the current one.
+fn read_contexts(global: &GlobalArgs, config: &Config) -> Vec<Option<String>> {
+    if global.context.is_some() {
+        return vec![global.context.clone()];
+    }
+    let mut contexts: Vec<Option<String>> = config.apps.iter().map(|a| a.context.clone()).collect();
+    contexts.sort();
+    contexts.dedup();
+    if contexts.is_empty() {
+        contexts.push(None);
+    }
+    contexts
 }
 
 /// The runtime a headless command runs the engine on.
@@ -155,6 +173,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
         Some(Command::Sync(args)) => sync::run(&cli.global, &args),
         Some(Command::Rollback(args)) => rollback::run(&cli.global, &args),
         Some(Command::Unpin { app }) => rollback::unpin(&cli.global, &app),
+        Some(Command::Refresh(args)) => controller::refresh(&cli.global, &args),
+        Some(Command::Suspend(args)) => controller::toggle(&cli.global, &args, true),
+        Some(Command::Resume(args)) => controller::toggle(&cli.global, &args, false),
         Some(Command::Health(args)) => health::run(&args),
         Some(Command::Sim(args)) => sim::run(&args),
         Some(Command::Demo(args)) => demo::run(&cli.global, &args),

@@ -9,7 +9,7 @@ use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::config::AppConfig;
 use crate::drift::{AppStatus, StatusCounts};
-use crate::engine::{AppReport, settle};
+use crate::engine::{AppReport, EngineApps, settle};
 use crate::text::printable;
 
 /// Exit 0 when every app reported is Synced, 1 when any is OutOfSync, 2
@@ -22,7 +22,15 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, CommandEr
             let rows: Vec<Vec<String>> = reports.iter().map(row).collect();
             write_table(
                 &mut out,
-                &["APP", "SYNC", "HEALTH", "DEPLOYED", "RESOURCES", "REASON"],
+                &[
+                    "APP",
+                    "ENGINE",
+                    "SYNC",
+                    "HEALTH",
+                    "DEPLOYED",
+                    "RESOURCES",
+                    "REASON",
+                ],
                 &rows,
             )?;
         }
@@ -70,7 +78,15 @@ pub(super) fn look(
     exact: bool,
 ) -> Result<Vec<AppReport>, CommandError> {
     let (paths, config) = load_config(global)?;
+    let engine_apps = match app {
+        Some(name) if crate::engines::is_controller_app_name(name) => {
+            EngineApps::Named(name.to_string())
+        }
+        Some(_) => EngineApps::None,
+        None => EngineApps::All,
+    };
     let apps: Vec<AppConfig> = match app {
+        Some(name) if crate::engines::is_controller_app_name(name) => Vec::new(),
         Some(name) => vec![
             config
                 .app(name)
@@ -84,7 +100,13 @@ pub(super) fn look(
     };
     let _log = crate::logging::init(&paths, global.verbose).ok();
     let options = super::engine_options(global, &config, exact, true);
-    Ok(super::runtime()?.block_on(settle(apps, paths, options, super::LOOK_DEADLINE)))
+    Ok(super::runtime()?.block_on(settle(
+        apps,
+        engine_apps,
+        paths,
+        options,
+        super::LOOK_DEADLINE,
+    )))
 }
 
 /// One table row; text from Git, the cluster or the config is escaped.
@@ -92,6 +114,10 @@ fn row(report: &AppReport) -> Vec<String> {
     let summary = &report.summary;
     let cells = vec![
         report.app.clone(),
+        report
+            .engine
+            .map_or("native", crate::engines::Engine::name)
+            .to_string(),
         match &report.pinned {
             Some(pin) => format!(
                 "{}, pinned {}",
@@ -104,7 +130,7 @@ fn row(report: &AppReport) -> Vec<String> {
         summary
             .revision
             .as_deref()
-            .map(|r| crate::resource::short_revision(r).to_string())
+            .map(crate::resource::short_revision_text)
             .unwrap_or_else(|| "-".to_string()),
         counts(&summary.counts),
         summary.reason.clone().unwrap_or_default(),

@@ -64,6 +64,16 @@ pub(super) fn run_at(
             "{who}: {what} refused: driftdeck is read-only (--readonly or [ui] readonly = true)"
         )));
     }
+    if let Some(name) = app
+        && crate::engines::is_controller_app_name(name)
+    {
+        if !matches!(target, SyncTarget::Compared) {
+            return Err(CommandError::Usage(format!(
+                "app \"{name}\": {what} at a chosen revision is for native apps; an engine app syncs to the revision its engine targets"
+            )));
+        }
+        return super::controller::sync(global, flags, name, paths, config);
+    }
     let apps: Vec<AppConfig> = match app {
         Some(name) => vec![
             config
@@ -475,14 +485,7 @@ pub(super) fn print_plan(out: &mut impl Write, plan: &SyncPlan) -> std::io::Resu
             SyncAction::Prune => "prune",
         };
         let mut line = format!("  {action:<6} {}", step.key);
-        let fields: Vec<String> = step
-            .changes
-            .iter()
-            .map(|c| match &c.by_hand {
-                Some(manager) => format!("{} (by hand, {manager})", c.path),
-                None => c.path.clone(),
-            })
-            .collect();
+        let fields: Vec<String> = step.changes.iter().map(ToString::to_string).collect();
         if !fields.is_empty() {
             // Field names come from Git: no terminal control reaches the screen.
             let fields: String = fields

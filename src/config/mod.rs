@@ -41,6 +41,8 @@ pub struct Config {
     pub keys: Vec<KeyBinding>,
     /// `[drift]`: what counts as drift beyond the built-in rules.
     pub drift: DriftConfig,
+    /// `[engines]`: which in-cluster engines' apps are shown.
+    pub engines: crate::engines::EnginesConfig,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -290,6 +292,7 @@ impl Config {
             .drift
             .check()
             .map_err(|(offset, why)| ConfigError::at(file, text, offset, why))?;
+        let engines = raw.engines.check(file, text)?;
         Ok(Config {
             file: Some(file.to_path_buf()),
             ui: raw.ui,
@@ -297,6 +300,7 @@ impl Config {
             apps,
             keys,
             drift,
+            engines,
         })
     }
 
@@ -366,6 +370,38 @@ struct RawConfig {
     keys: std::collections::BTreeMap<String, Spanned<KeyList>>,
     #[serde(default)]
     drift: sync_policy::RawDrift,
+    #[serde(default)]
+    engines: RawEngines,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEngines {
+    argocd: Option<bool>,
+    flux: Option<bool>,
+    argocd_namespace: Option<Spanned<String>>,
+}
+
+impl RawEngines {
+    fn check(self, file: &Path, text: &str) -> Result<crate::engines::EnginesConfig, ConfigError> {
+        let mut engines = crate::engines::EnginesConfig::default();
+        engines.argocd = self.argocd.unwrap_or(engines.argocd);
+        engines.flux = self.flux.unwrap_or(engines.flux);
+        if let Some(namespace) = self.argocd_namespace {
+            let at = namespace.span().start;
+            let namespace = namespace.into_inner();
+            if !crate::names::is_dns1123_label(&namespace) {
+                return Err(ConfigError::at(
+                    file,
+                    text,
+                    at,
+                    "engines.argocd_namespace must be a namespace name (lower-case letters, digits and '-')",
+                ));
+            }
+            engines.argocd_namespace = namespace;
+        }
+        Ok(engines)
+    }
 }
 
 #[derive(Default, Deserialize)]

@@ -32,6 +32,12 @@ pub struct AppReport {
     /// failed at that time.
     pub stale_since: Option<jiff::Timestamp>,
     pub stale_cause: Option<String>,
+    /// The in-cluster engine whose app this is (`argocd`, `flux`); `None`
+    /// for a native app, which driftdeck itself compares and syncs.
+    pub engine: Option<crate::engines::Engine>,
+    /// What the engine's object says, for an engine app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller: Option<Box<crate::engines::ControllerState>>,
 }
 
 impl AppReport {
@@ -57,6 +63,8 @@ impl AppReport {
             problems: Vec::new(),
             stale_since: None,
             stale_cause: None,
+            engine: None,
+            controller: None,
         }
     }
 }
@@ -201,6 +209,8 @@ pub fn assess(
         problems: standing_problems(checked, live),
         stale_since: live.stale_since,
         stale_cause: live.stale_cause.clone(),
+        engine: None,
+        controller: None,
     }
 }
 

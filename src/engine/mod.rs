@@ -11,13 +11,15 @@ mod assess;
 mod context;
 mod desired;
 mod exact;
+mod preview;
 mod settle;
 mod sources;
 
 pub use assess::{AppReport, assess, live_queries};
 pub(crate) use desired::render_app;
 pub use desired::{DesiredError, desired_at};
-pub use settle::settle;
+pub use preview::{DeployPreview, compare_revisions, preview};
+pub use settle::{EngineApps, settle};
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -26,6 +28,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::{AppConfig, DriftConfig, Paths};
+use crate::engines::{ActionKind, ActionProgress, EnginesConfig};
 use crate::resource::ResourceKey;
 use crate::source::{LogEntry, RollbackMode, RollbackOutcome};
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
@@ -92,6 +95,31 @@ pub enum EngineEvent {
         app: String,
         outcome: Result<RollbackOutcome, String>,
     },
+    /// The commits of the app's branch that change what it renders from
+    /// (its path), at the head the history was walked from.
+    PathCommits {
+        app: String,
+        generation: Generation,
+        touching: Arc<std::collections::HashSet<gix::ObjectId>>,
+    },
+    /// The answer to `EngineCommand::Preview`.
+    Previewed {
+        app: String,
+        preview: Arc<DeployPreview>,
+    },
+    /// The engine apps (Argo CD, Flux) of a context, whenever the set
+    /// changes; sent once the context's engine watches have listed (an
+    /// empty list when it serves no engine's kinds).
+    ControllerApps {
+        context: Option<String>,
+        apps: Vec<String>,
+    },
+    /// How an action asked of an engine app goes (`ControllerAction`):
+    /// refused or failed to write (`Err`), waiting, or done.
+    ControllerActed {
+        app: String,
+        progress: Result<ActionProgress, String>,
+    },
 }
 
 /// Why a sync wrote nothing.
@@ -154,6 +182,16 @@ pub enum EngineCommand {
         message: String,
         mode: RollbackMode,
     },
+    /// What deploying `to` would change against the deployed revision
+    /// `from`; answered by `EngineEvent::Previewed`.
+    Preview {
+        app: String,
+        from: Option<String>,
+        to: String,
+    },
+    /// Ask an engine app's engine to act (sync, refresh, suspend, resume);
+    /// answered by `ControllerActed` events.
+    ControllerAction { app: String, action: ActionKind },
 }
 
 /// The revision a sync goes to.
@@ -199,6 +237,11 @@ pub struct EngineOptions {
     /// The config's `[drift]` table: which field managers' fields are
     /// changes made by hand, beyond the built-in ones.
     pub drift: DriftConfig,
+    /// The config's `[engines]` table.
+    pub engines: EnginesConfig,
+    /// Contexts read for their engine apps even when no native app is in
+    /// them (the apps' contexts are read anyway).
+    pub contexts: Vec<Option<String>>,
 }
 
 /// Commits listed per app in the history.

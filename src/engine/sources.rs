@@ -4,9 +4,10 @@
 //! each app's cluster context, or to the UI.
 
 mod git_rollback;
+mod gitops_log;
 mod targets;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -40,6 +41,8 @@ struct Followed {
     /// The tracked branch does not exist: an error no successful poll ends,
     /// only the branch's return.
     branch_missing: bool,
+    /// The commits that change the app's path, at the head walked last.
+    touching: Option<(String, Arc<HashSet<gix::ObjectId>>)>,
 }
 
 /// A branch of a repository, as apps track it (`None`: the default branch).
@@ -78,6 +81,12 @@ enum Done {
         revision: String,
         checked: Arc<Checked>,
     },
+    /// The commits that change an app's path.
+    Touching {
+        app: usize,
+        revision: String,
+        touching: HashSet<gix::ObjectId>,
+    },
 }
 
 pub(super) async fn run(
@@ -109,6 +118,7 @@ pub(super) async fn run(
                 error: None,
             },
             branch_missing: false,
+            touching: None,
             config,
         })
         .collect();
@@ -125,6 +135,7 @@ pub(super) async fn run(
                     &options,
                     &paths,
                     app.context.clone(),
+                    true,
                     events.clone(),
                     requests_made.clone(),
                 )
@@ -132,6 +143,21 @@ pub(super) async fn run(
             .send(ToContext::Follow {
                 app: Box::new(app.config.clone()),
             });
+    }
+
+    // Contexts read for their engine apps alone.
+    for context in &options.contexts {
+        if !contexts.contains_key(context) {
+            let task = ContextTask::spawn(
+                &options,
+                &paths,
+                context.clone(),
+                false,
+                events.clone(),
+                requests_made.clone(),
+            );
+            contexts.insert(context.clone(), task);
+        }
     }
 
     // One poller per repository, for all the branches its apps track.
@@ -245,6 +271,16 @@ impl Sources {
                     Some(EngineCommand::GitRollback { app, revision, message, mode }) => {
                         self.git_rollback(&app, revision, message, mode);
                     }
+                    Some(EngineCommand::Preview { app, from, to }) => self.preview(&app, from, to),
+                    // Only the context that found the engine app acts on it.
+                    Some(EngineCommand::ControllerAction { app, action }) => {
+                        for context in self.contexts.values() {
+                            context.send(ToContext::ControllerAction {
+                                app: app.clone(),
+                                action: action.clone(),
+                            });
+                        }
+                    }
                     None => return,
                 },
                 _ = requests_made.notified() => self.report_counts(&pollers, &mut last_counts),
@@ -264,6 +300,7 @@ impl Sources {
             && self.walk_histories
         {
             self.walk((source.clone(), tracked.clone()), &commit.to_string());
+            self.walk_paths(&source, tracked, &commit.to_string());
         }
         let indexes = self.by_source.get(&source).cloned().unwrap_or_default();
         let mut to_render = Vec::new();
@@ -353,6 +390,15 @@ impl Sources {
                     });
                 }
             }
+            Done::Touching {
+                app,
+                revision,
+                touching,
+            } => {
+                let followed = &mut self.followed[app];
+                followed.touching = Some((revision, Arc::new(touching)));
+                self.publish_touching(app);
+            }
             Done::Walked {
                 branch,
                 revision,
@@ -404,6 +450,13 @@ impl Sources {
         pollers: &HashMap<SourceLocation, PollerHandle>,
     ) {
         let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
+            // An engine app: the context that found it asks its engine.
+            for context in self.contexts.values() {
+                context.send(ToContext::Generation {
+                    app: app.to_string(),
+                    generation,
+                });
+            }
             return;
         };
         let followed = &mut self.followed[index];
@@ -420,6 +473,7 @@ impl Sources {
         // The history is the same unless the branch moves: answer again.
         let branch = (followed.source.clone(), followed.config.branch.clone());
         self.publish_history(&branch);
+        self.publish_touching(index);
     }
 
     /// Renders an app at a revision on the blocking pool.

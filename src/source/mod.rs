@@ -3,6 +3,7 @@
 //! politely (refs only, fetch only what moved). History, trees at any
 //! revision and Git revert read and write those repositories.
 
+mod changes;
 mod history;
 mod http;
 mod locate;
@@ -24,6 +25,7 @@ mod work_tree;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use changes::{CHANGED_FILES_LIMIT, ChangedFile, FileChange, changed_files};
 pub use history::{BATCH, FIRST_BATCH, HistoryQuery, LogEntry, walk_history};
 pub use http::Traffic;
 pub use locate::{RepoPath, locate_in_repo, work_tree_at};

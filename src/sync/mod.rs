@@ -256,12 +256,14 @@ pub async fn run(
 
     let executed = execute(client, catalog, plan, &options.execute, progress, &cancel).await;
     // Recorded under the Lease, and only once everything applied: a failed
-    // sync's objects carry the label, which is enough to find them.
+    // sync's objects carry the label, which is enough to find them. A sync
+    // of one object says nothing of the others: the inventory stays.
     let recorded = match &executed {
         Ok(objects)
-            if objects.iter().all(|o| {
-                o.result != ObjectResult::Failed && o.result != ObjectResult::NotStarted
-            }) =>
+            if plan.only.is_none()
+                && objects.iter().all(|o| {
+                    o.result != ObjectResult::Failed && o.result != ObjectResult::NotStarted
+                }) =>
         {
             record_inventory(client, catalog, plan, options, objects).await
         }

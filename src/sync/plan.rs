@@ -42,6 +42,16 @@ pub struct PlannedChange {
     pub by_hand: Option<String>,
 }
 
+/// `data.k`, or `spec.replicas (by hand, kubectl-scale)`.
+impl fmt::Display for PlannedChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.by_hand {
+            Some(manager) => write!(f, "{} (by hand, {manager})", self.path),
+            None => write!(f, "{}", self.path),
+        }
+    }
+}
+
 /// One object of the plan.
 #[derive(Clone, PartialEq, Serialize)]
 pub struct SyncStep {
@@ -131,6 +141,10 @@ pub struct SyncPlan {
     /// say what changes.
     #[serde(skip)]
     pub desired: Inventory,
+    /// The one object this sync is narrowed to (`s` on a resource in the
+    /// TUI); such a sync leaves the app's inventory as it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub only: Option<ResourceKey>,
 }
 
 impl SyncPlan {
@@ -145,6 +159,7 @@ impl SyncPlan {
         self.steps
             .retain(|s| same_object(&s.key, key, &self.namespace));
         self.counts = PlanCounts::of(&self.steps);
+        self.only = Some(key.clone());
         self
     }
 
@@ -405,6 +420,7 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         counts,
         steps,
         desired,
+        only: None,
     })
 }
 

@@ -45,6 +45,9 @@ fn a_plan_narrowed_to_one_object_keeps_its_step_and_counts_only_it() {
     let key = |name: &str| ResourceKey::of(&config_map(name, "")).unwrap();
     let one = whole.clone().only(&key("changed"));
     assert_eq!(summary(&one), vec!["Update ConfigMap shop/changed"]);
+    // Marked, so the sync leaves the app's inventory as it was.
+    assert_eq!(one.only, Some(key("changed")));
+    assert_eq!(whole.only, None);
     assert_eq!(
         (one.counts.create, one.counts.update, one.counts.prune),
         (0, 1, 0)

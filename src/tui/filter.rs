@@ -1,6 +1,7 @@
 //! What `/` narrows a list to: words that must all match, each a substring
 //! without regard to case, either anywhere (kind, namespace, name) or in
-//! one field when prefixed `kind:`, `ns:`, `name:`, `status:` or `health:`.
+//! one field when prefixed `kind:`, `ns:`, `name:`, `status:` or `health:`;
+//! apps also by `engine:` (`argocd`, `flux`, `native`).
 
 use crate::drift::ResourceResult;
 use crate::tui::state::AppState;
@@ -20,6 +21,7 @@ enum Term {
     Name(String),
     Status(String),
     Health(String),
+    Engine(String),
 }
 
 impl Query {
@@ -34,6 +36,7 @@ impl Query {
                     Some(("name", v)) => Term::Name(v.to_string()),
                     Some(("status", v)) => Term::Status(v.to_string()),
                     Some(("health", v)) => Term::Health(v.to_string()),
+                    Some(("engine", v)) => Term::Engine(v.to_string()),
                     _ => Term::Any(lower),
                 }
             })
@@ -57,11 +60,12 @@ impl Query {
             Term::Name(v) => contains(&key.name, v),
             Term::Status(v) => contains(symbols::resource_word(resource.status), v),
             Term::Health(v) => contains(symbols::health_word(resource.health.status), v),
+            Term::Engine(_) => false,
         })
     }
 
-    /// Apps have a name, a status and a health; a `kind:` or `ns:` word
-    /// matches none.
+    /// Apps have a name, a status, a health and an engine; a `kind:` or
+    /// `ns:` word matches none.
     pub fn matches_app(&self, app: &AppState) -> bool {
         let summary = app.report.as_ref().map(|r| &r.summary);
         self.terms.iter().all(|term| match term {
@@ -70,6 +74,7 @@ impl Query {
                 summary.is_some_and(|s| contains(symbols::app_status_word(s.status), v))
             }
             Term::Health(v) => summary.is_some_and(|s| contains(symbols::health_word(s.health), v)),
+            Term::Engine(v) => contains(crate::engines::engine_word(&app.name), v),
             Term::Kind(_) | Term::Namespace(_) => false,
         })
     }
@@ -131,5 +136,34 @@ mod tests {
     fn case_is_ignored_beyond_ascii_too() {
         assert!(contains("Überweisung", "über"));
         assert!(!contains("abc", "abcd"));
+    }
+
+    #[test]
+    fn engine_words_narrow_apps_to_argocd_flux_or_native() {
+        let apps = [
+            "guestbook",
+            "argocd/web",
+            "flux/flux-system/apps",
+            "helm/podinfo/podinfo",
+        ]
+        .map(AppState::new);
+        let matching = |query: &str| -> Vec<&str> {
+            let query = Query::parse(query);
+            apps.iter()
+                .filter(|a| query.matches_app(a))
+                .map(|a| a.name.as_str())
+                .collect()
+        };
+        assert_eq!(matching("engine:argocd"), ["argocd/web"]);
+        assert_eq!(
+            matching("engine:FLUX"),
+            ["flux/flux-system/apps", "helm/podinfo/podinfo"]
+        );
+        assert_eq!(matching("engine:native"), ["guestbook"]);
+        assert_eq!(matching("engine:flux podinfo"), ["helm/podinfo/podinfo"]);
+        assert!(
+            names("engine:argocd").is_empty(),
+            "resources have no engine"
+        );
     }
 }

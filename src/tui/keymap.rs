@@ -40,6 +40,7 @@ pub enum Action {
     Yaml,
     SideBySide,
     ExternalDiff,
+    AllCommits,
     Sync,
     Rollback,
     Unpin,
@@ -91,7 +92,7 @@ const DIALOG_ONLY: &[Context] = &[Context::Dialog];
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -113,6 +114,7 @@ impl Action {
         Action::Yaml,
         Action::SideBySide,
         Action::ExternalDiff,
+        Action::AllCommits,
         Action::Refresh,
         Action::Sync,
         Action::Rollback,
@@ -257,6 +259,14 @@ impl Action {
                 description: "open the diff in the external viewer",
                 section: Section::Read,
                 default_keys: &["e"],
+                contexts: PANES_ONLY,
+                hint: None,
+            },
+            Action::AllCommits => ActionSpec {
+                name: "all_commits",
+                description: "all the branch's commits, or the app's",
+                section: Section::Read,
+                default_keys: &["a"],
                 contexts: PANES_ONLY,
                 hint: None,
             },
@@ -461,6 +471,14 @@ impl Keymap {
             .iter()
             .find(|(action, chords)| action.applies_in(context) && chords.contains(&chord))
             .map(|(action, _)| *action)
+    }
+
+    /// The key hints show for an action (its first), `""` when it has none.
+    pub fn hint_key(&self, action: Action) -> String {
+        self.keys(action)
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default()
     }
 
     /// The keys bound to an action, the first one being the one hints show.

@@ -2,6 +2,7 @@
 //! replies) go through a pure `update` that changes the `State` and returns
 //! commands; a pure `view` draws the state. The loop owns the state alone.
 
+pub mod commit_log;
 pub mod dialog;
 mod event_loop;
 mod external;
@@ -90,8 +91,10 @@ pub fn run(mut state: State, setup: EngineSetup) -> Result<Exit, TuiError> {
         let stop = stop_signal().map_err(TuiError::Signals)?;
         let mut guard = terminal::TerminalGuard::enter()?;
         let (sender, mut engine_events) = mpsc::unbounded_channel();
-        // With no app there is nothing to follow: no engine, and its channel closed.
-        let engine = (!setup.apps.is_empty())
+        // With no app and no engine's apps to look for there is nothing to
+        // follow: no engine, and its channel closed.
+        let engines = &setup.options.engines;
+        let engine = (!setup.apps.is_empty() || engines.argocd || engines.flux)
             .then(|| Engine::start(setup.apps, setup.paths, setup.options, sender));
         // Debug builds only: lets the end-to-end tests check that a panic in
         // a background task ends the process with the terminal restored.

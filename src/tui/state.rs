@@ -2,12 +2,14 @@
 //! about each, which pane has the focus, where each cursor is, what overlays
 //! and notices are up. Owned by the UI loop alone.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 use ratatui::layout::Size;
 
+use super::commit_log;
 use super::dialog::OpenDialog;
 use super::filter::Query;
 use super::keymap::{Context, Keymap};
@@ -17,7 +19,7 @@ use super::syncing::{SyncResult, SyncRun};
 use super::theme::Theme;
 use crate::config::{Config, HumanDuration};
 use crate::drift::ResourceResult;
-use crate::engine::{AppReport, Generation, SourceStatus};
+use crate::engine::{AppReport, DeployPreview, Generation, SourceStatus};
 use crate::source::LogEntry;
 
 /// The four panes, in focus order (clockwise from the top left).
@@ -57,6 +59,13 @@ pub struct AppState {
     pub commits: Option<Arc<Vec<LogEntry>>>,
     /// Why the history could not be read (in full), until it can.
     pub history_error: Option<String>,
+    /// The commits of the history that change the app's path; `None`
+    /// until known (the pane lists every commit meanwhile).
+    pub touching: Option<Arc<HashSet<gix::ObjectId>>>,
+    /// What deploying a commit would change, as last asked with Enter.
+    pub preview: Option<Arc<DeployPreview>>,
+    /// The commit a preview was asked for and has not come yet.
+    pub previewing: Option<gix::ObjectId>,
     /// How polling the app's repository goes.
     pub source: Option<SourceStatus>,
     /// A refresh was asked for and its verdict has not come yet.
@@ -91,6 +100,9 @@ impl AppState {
             report: None,
             commits: None,
             history_error: None,
+            touching: None,
+            preview: None,
+            previewing: None,
             source: None,
             refreshing: false,
             context: None,
@@ -302,6 +314,9 @@ pub struct State {
     /// The operator has picked an app; until then a re-sort puts the
     /// cursor on the app that needs attention most.
     pub app_chosen: bool,
+    /// The Commits pane lists every commit of the branch, not only those
+    /// that change the app's path.
+    pub all_commits: bool,
     /// The confirm dialog on screen, if one is.
     pub dialog: Option<OpenDialog>,
     /// The app `p` asked to unpin, until the operator answers the question
@@ -365,6 +380,7 @@ impl State {
                 .clone()
                 .filter(|v| !v.trim().is_empty()),
             app_chosen: false,
+            all_commits: false,
             dialog: None,
             unpin_asked: None,
             rollback_message: None,
@@ -413,8 +429,16 @@ impl State {
 
     /// The commit the commits cursor is on.
     pub fn selected_commit(&self) -> Option<&LogEntry> {
-        let commits = self.selected_app()?.commits.as_ref()?;
-        commits.get(self.cursors.commits.selected)
+        let app = self.selected_app()?;
+        let index = commit_log::selected(app, self.all_commits, self.cursors.commits.selected)?;
+        app.commits.as_ref()?.get(index)
+    }
+
+    /// The commits the Commits pane lists: positions in the app's history.
+    pub fn listed_commits(&self) -> Vec<usize> {
+        self.selected_app()
+            .map(|app| commit_log::listed(app, self.all_commits))
+            .unwrap_or_default()
     }
 
     /// What the diff pane shows: the selected resource while the focus is
@@ -431,9 +455,19 @@ impl State {
 
     /// Whether an age is on screen (an app's stale data), so the clock ticks.
     pub fn shows_ages(&self) -> bool {
+        self.shows_stale_ages() || self.shows_commit_ages()
+    }
+
+    /// Whether an app's stale data is on screen, with its age in seconds.
+    pub fn shows_stale_ages(&self) -> bool {
         self.apps
             .iter()
             .any(|app| app.report.as_ref().is_some_and(|r| r.stale_since.is_some()))
+    }
+
+    /// Whether commits are listed, with their ages (which turn by the minute).
+    pub fn shows_commit_ages(&self) -> bool {
+        self.selected_app().is_some_and(|app| app.commits.is_some())
     }
 
     /// Whether some app waits for a verdict, so the spinner turns.

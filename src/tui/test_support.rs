@@ -217,6 +217,8 @@ pub fn guestbook_report() -> AppReport {
         )],
         stale_since: None,
         stale_cause: None,
+        engine: None,
+        controller: None,
     }
 }
 
@@ -242,6 +244,8 @@ pub fn podinfo_report() -> AppReport {
         problems: Vec::new(),
         stale_since: None,
         stale_cause: None,
+        engine: None,
+        controller: None,
     }
 }
 
@@ -279,6 +283,8 @@ pub fn guestbook_commits() -> Vec<LogEntry> {
 /// sync, redis whose repository cannot be read.
 pub fn reported() -> State {
     let mut state = state_with_apps(&["guestbook", "podinfo", "redis"]);
+    // An hour after the newest commit: the Commits pane shows ages.
+    state.now = Some(at(12, 0, 0));
     engine(&mut state, source_ok("guestbook"));
     engine(&mut state, report_event("guestbook", 0, guestbook_report()));
     engine(

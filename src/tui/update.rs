@@ -14,6 +14,7 @@ use super::view::{self, help};
 use crate::drift::ResourceKey;
 use crate::engine::EngineCommand;
 
+mod commits;
 mod engine;
 mod line;
 mod reading;
@@ -58,9 +59,11 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
             Outcome::changed_if(busy)
         }
         Msg::Clock(now) => {
-            // Ages are shown in whole seconds: a redraw only when one turns.
-            let second = |t: Option<jiff::Timestamp>| t.map(|t| t.as_second());
-            let changed = state.shows_ages() && second(state.now) != second(Some(now));
+            // Stale ages are shown in whole seconds, commit ages in
+            // minutes at the finest: a redraw only when one turns.
+            let per = |t: Option<jiff::Timestamp>, unit: i64| t.map(|t| t.as_second() / unit);
+            let changed = (state.shows_stale_ages() && per(state.now, 1) != per(Some(now), 1))
+                || (state.shows_commit_ages() && per(state.now, 60) != per(Some(now), 60));
             state.now = Some(now);
             Outcome::changed_if(changed)
         }
@@ -143,8 +146,10 @@ fn act(state: &mut State, action: Action) -> Outcome {
         Action::Open => match state.focus {
             Pane::Apps if state.selected_app().is_some() => focus(state, Pane::Resources),
             Pane::Resources if state.selected_resource().is_some() => focus(state, Pane::Diff),
+            Pane::Commits => commits::preview(state),
             _ => Outcome::unchanged(),
         },
+        Action::AllCommits => commits::toggle_all(state),
         Action::Refresh => refresh(state),
         Action::Filter => line::open(state, Purpose::Filter(state.focus)),
         Action::CommandLine => line::open(state, Purpose::Command),
@@ -239,10 +244,7 @@ fn item_count(state: &State, pane: Pane) -> usize {
         Pane::Apps => state.listing.apps.len(),
         Pane::Resources => state.listing.resources.len(),
         Pane::Diff => view::diff_line_count(state),
-        Pane::Commits => state
-            .selected_app()
-            .and_then(|a| a.commits.as_ref())
-            .map_or(0, |c| c.len()),
+        Pane::Commits => state.listed_commits().len(),
     }
 }
 

@@ -142,6 +142,25 @@ fn the_demo_shows_work_to_do_and_leaves_nothing_behind() {
         verdict_of(s, "api") == Some('✓') && s.contains("api: synced")
     });
     assert_eq!(verdict_of(&synced, "shop"), Some('✗'), "{synced}");
+
+    // Roll payments back to a commit before its three replicas: pinned.
+    tmux.press(":");
+    tmux.type_line("app payments");
+    tmux.wait_for("payments' resources", |s| s.contains("payments · Synced"));
+    tmux.press("Tab");
+    tmux.press("Tab");
+    for _ in 0..4 {
+        tmux.press("j");
+    }
+    tmux.press("R");
+    let plan = tmux.wait_for("the rollback's plan", |s| s.contains("y go"));
+    assert!(plan.contains("Roll back payments to"), "{plan}");
+    assert!(
+        plan.contains("update Deployment payments/gateway"),
+        "{plan}"
+    );
+    tmux.press("y");
+    tmux.wait_for("payments pinned", |s| s.contains("payments is pinned to"));
     quit_and_check_nothing_left(&tmux, &home, port);
 }
 

@@ -13,6 +13,7 @@ mod timed;
 
 mod cli;
 mod demo;
+mod engines;
 mod faults;
 mod live;
 mod manifests;

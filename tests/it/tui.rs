@@ -11,6 +11,9 @@ use crate::live::support as world;
 #[path = "tui/terminal.rs"]
 pub(crate) mod terminal;
 
+#[path = "tui/commits.rs"]
+mod commits;
+
 #[path = "tui/live.rs"]
 mod live;
 

@@ -2,6 +2,7 @@
 //! every app in the context, compared with their desired states whenever
 //! either changes. Reports are sent only when they changed.
 
+mod controllers;
 mod inventory;
 mod sync;
 
@@ -76,6 +77,11 @@ pub(super) enum ToContext {
     CancelSync {
         app: String,
     },
+    /// Sent to every context: the one that has the engine app acts.
+    ControllerAction {
+        app: String,
+        action: crate::engines::ActionKind,
+    },
 }
 
 pub(super) struct ContextTask {
@@ -89,13 +95,18 @@ impl ContextTask {
         options: &EngineOptions,
         paths: &Paths,
         context: Option<String>,
+        native_apps: bool,
         events: mpsc::UnboundedSender<EngineEvent>,
         requests_made: Arc<tokio::sync::Notify>,
     ) -> ContextTask {
         let (sender, inbox) = mpsc::unbounded_channel();
         let requests = Arc::new(AtomicU64::new(0));
+        let controllers =
+            controllers::Controllers::new(options.engines.clone(), context.clone(), events.clone());
         let task = tokio::spawn(
             Context {
+                controllers,
+                native_apps,
                 kubeconfig: options.kubeconfig.clone(),
                 follow: !options.one_shot,
                 exact: options.exact,
@@ -177,6 +188,10 @@ struct Context {
     operator: Operator,
     name: Option<String>,
     apps: BTreeMap<String, Slot>,
+    /// The engine apps (Argo CD, Flux) found in the context.
+    controllers: controllers::Controllers,
+    /// False for a context read for its engine apps alone: no label watch.
+    native_apps: bool,
     events: mpsc::UnboundedSender<EngineEvent>,
     requests: Arc<AtomicU64>,
     /// Rung when `requests` changed.
@@ -198,7 +213,12 @@ impl Context {
             None => return,
         };
         let (updates, mut live) = mpsc::unbounded_channel();
-        let kinds = catalog.watchable();
+        // The engines' kinds are watched whole (labelled objects included).
+        let kinds: Vec<&ServedKind> = catalog
+            .watchable()
+            .into_iter()
+            .filter(|k| self.native_apps && !self.controllers.watches_whole(k))
+            .collect();
         let mut store = LiveStore::default();
         let manual = self.manual.clone();
         let keep: KeepManagers =
@@ -211,6 +231,7 @@ impl Context {
             keep,
             &mut store,
         );
+        self.controllers.start(&catalog, &mut cache, &mut store);
         for app in self.apps.keys().cloned().collect::<Vec<_>>() {
             self.probe(&app, &client, &catalog);
         }
@@ -252,6 +273,7 @@ impl Context {
                 Some(update) = live.recv() => {
                     let epoch = store.watch_epoch();
                     let changed = store.apply(update);
+                    dirty.extend(self.controllers.on_change(&changed, &store, &self.audit));
                     if self.take_inventories(&changed, &store) {
                         retrack = true;
                     }
@@ -259,10 +281,14 @@ impl Context {
                         // Staleness is part of every app's view; a first list
                         // may show labels that make a watch needless.
                         dirty.extend(self.apps.keys().cloned());
+                        dirty.extend(self.controllers.names());
                         retrack = true;
                     } else {
                         dirty.extend(self.apps_touched(&changed, &store));
                     }
+                }
+                Some(written) = self.controllers.next_written() => {
+                    self.controllers.on_written(written, &store, &self.audit);
                 }
                 Some((app, found)) = self.probes.1.recv() => {
                     if let Some(slot) = self.apps.get_mut(&app) {
@@ -280,6 +306,7 @@ impl Context {
                         retrack = false;
                         self.track(&mut cache, &mut store, &client, &mut catalog).await;
                     } else if ready {
+                        self.controllers.announce(&store, started.elapsed() >= PRIME_WAIT);
                         let settled = store.is_settled();
                         for app in std::mem::take(&mut dirty) {
                             self.report(&app, &store, &catalog, &client, settled).await;
@@ -320,6 +347,14 @@ impl Context {
                 Err(cause) => cause,
             };
             tracing::info!(context = ?self.name, %cause, "cannot reach the cluster");
+            // Which engine apps it has cannot be known: none, for a look
+            // waiting to hear it (the context has found none yet anyway).
+            if wait == RECONNECT_FIRST {
+                let _ = self.events.send(EngineEvent::ControllerApps {
+                    context: self.name.clone(),
+                    apps: Vec::new(),
+                });
+            }
             let retry = Instant::now() + wait;
             loop {
                 for app in self.apps.keys().cloned().collect::<Vec<_>>() {
@@ -366,6 +401,7 @@ impl Context {
                     slot.generation = generation;
                     slot.last = None;
                 }
+                self.controllers.set_generation(&app, generation);
             }
             ToContext::Exact(exact) => self.exact = exact,
             ToContext::Plan { app, .. } => {
@@ -383,7 +419,8 @@ impl Context {
                     }),
                 });
             }
-            ToContext::CancelSync { .. } => {}
+            // Only a context that is connected has engine apps.
+            ToContext::CancelSync { .. } | ToContext::ControllerAction { .. } => {}
         }
     }
 
@@ -398,10 +435,11 @@ impl Context {
             ToContext::Exact(_)
             | ToContext::Plan { .. }
             | ToContext::Sync { .. }
-            | ToContext::CancelSync { .. } => None,
+            | ToContext::CancelSync { .. }
+            | ToContext::ControllerAction { .. } => None,
         };
         self.take_offline(message);
-        app.filter(|app| self.apps.contains_key(app))
+        app.filter(|app| self.apps.contains_key(app) || self.controllers.has(app))
     }
 
     /// Asks whether pods match the app's Service selectors that Git leaves
@@ -438,6 +476,10 @@ impl Context {
         client: &ClusterClient,
         settled: bool,
     ) {
+        if self.controllers.has(app) {
+            self.controllers.report(app, store, settled);
+            return;
+        }
         let exact = self.exact;
         let Some(slot) = self.apps.get_mut(app) else {
             return;

@@ -76,6 +76,17 @@ impl Context {
                 }
                 None
             }
+            ToContext::ControllerAction { app, action } => {
+                self.controllers.act(super::controllers::ActionOrder {
+                    app: &app,
+                    action,
+                    client,
+                    catalog,
+                    operator: &self.operator,
+                    audit: &self.audit,
+                });
+                None
+            }
             other => Some(other),
         }
     }

@@ -131,16 +131,15 @@ impl PlanDialog {
 mod tests {
     use super::*;
 
+    /// A plan with nothing to do: the shop's narrowed to an object it lacks.
     fn empty_plan() -> SyncPlan {
-        SyncPlan {
-            app: "shop".into(),
-            revision: "3f2a91c".into(),
-            namespace: "shop".into(),
-            prune: false,
-            counts: Default::default(),
-            steps: Vec::new(),
-            desired: Default::default(),
-        }
+        let key = crate::resource::ResourceKey {
+            group: String::new(),
+            kind: "ConfigMap".into(),
+            namespace: Some("shop".into()),
+            name: "absent".into(),
+        };
+        crate::sync::test_support::shop_plan().only(&key)
     }
 
     #[test]

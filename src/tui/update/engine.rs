@@ -31,22 +31,42 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             generation,
             commits,
         } => {
-            let selected = state
-                .selected_app()
-                .and_then(|a| a.commits.as_ref())
-                .and_then(|c| c.get(state.cursors.commits.selected))
-                .map(|c| c.id);
+            let selected = state.selected_commit().map(|c| c.id);
             let is_selected = is_selected(state, &app);
             let Some(target) = current(&mut state.apps, &app, generation) else {
                 return Outcome::unchanged();
             };
-            if is_selected
-                && let Some(index) = selected.and_then(|id| commits.iter().position(|c| c.id == id))
-            {
-                state.cursors.commits.selected = index;
-            }
             target.commits = Some(commits);
             target.history_error = None;
+            if is_selected {
+                keep_commit(state, selected);
+            }
+        }
+        EngineEvent::PathCommits {
+            app,
+            generation,
+            touching,
+        } => {
+            let selected = state.selected_commit().map(|c| c.id);
+            let is_selected = is_selected(state, &app);
+            let Some(target) = current(&mut state.apps, &app, generation) else {
+                return Outcome::unchanged();
+            };
+            target.touching = Some(touching);
+            if is_selected {
+                keep_commit(state, selected);
+            }
+        }
+        EngineEvent::Previewed { app, preview } => {
+            let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
+                return Outcome::unchanged();
+            };
+            // Only the answer to the last Enter.
+            if target.previewing.is_none_or(|id| !preview.is_for(&id)) {
+                return Outcome::unchanged();
+            }
+            target.previewing = None;
+            target.preview = Some(preview);
         }
         EngineEvent::HistoryFailed {
             app,
@@ -82,6 +102,15 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             state.requests = counts;
             return Outcome::changed_if(changed);
         }
+        EngineEvent::ControllerApps { context, apps } => {
+            let selection = Selection::of(state);
+            if !take_controller_apps(state, context, apps) {
+                return Outcome::unchanged();
+            }
+            listing::relist_keeping(state, selection);
+        }
+        // The TUI asks no engine app's engine to act yet.
+        EngineEvent::ControllerActed { .. } => return Outcome::unchanged(),
         EngineEvent::Planned { app, plan } => return super::sync::planned(state, &app, plan),
         EngineEvent::Syncing { app, progress } => {
             return super::sync::progressed(state, &app, &progress);
@@ -102,6 +131,45 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
     }
     keep_cursors_in_view(state);
     Outcome::changed()
+}
+
+/// Puts the commits cursor back on the commit it was on, in the new list.
+fn keep_commit(state: &mut State, selected: Option<gix::ObjectId>) {
+    let Some(id) = selected else {
+        return;
+    };
+    let Some(commits) = state.selected_app().and_then(|a| a.commits.clone()) else {
+        return;
+    };
+    if let Some(position) = state
+        .listed_commits()
+        .iter()
+        .position(|&index| commits.get(index).is_some_and(|c| c.id == id))
+    {
+        state.cursors.commits.selected = position;
+    }
+}
+
+/// The engine apps a context now has, listed beside the configured ones
+/// (those gone are dropped); true when the list changed.
+fn take_controller_apps(state: &mut State, context: Option<String>, apps: Vec<String>) -> bool {
+    let before = state.apps.len();
+    state.apps.retain(|a| {
+        !(a.context == context
+            && crate::engines::is_controller_app_name(&a.name)
+            && !apps.contains(&a.name))
+    });
+    let mut changed = state.apps.len() != before;
+    for name in apps {
+        if !state.apps.iter().any(|a| a.name == name) {
+            state.apps.push(AppState {
+                context: context.clone(),
+                ..AppState::new(name)
+            });
+            changed = true;
+        }
+    }
+    changed
 }
 
 fn is_selected(state: &State, app: &str) -> bool {
@@ -132,4 +200,47 @@ fn current<'a>(
         return None;
     }
     Some(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::EngineEvent;
+    use crate::tui::test_support::{engine, guestbook_report, report_event, state_with_apps};
+
+    fn found(context: Option<&str>, apps: &[&str]) -> EngineEvent {
+        EngineEvent::ControllerApps {
+            context: context.map(str::to_string),
+            apps: apps.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    fn names(state: &crate::tui::state::State) -> Vec<&str> {
+        state.apps.iter().map(|a| a.name.as_str()).collect()
+    }
+
+    #[test]
+    fn engine_apps_join_the_list_and_leave_it_with_their_objects() {
+        let mut state = state_with_apps(&["guestbook"]);
+        assert!(engine(
+            &mut state,
+            found(None, &["argocd/web", "flux/flux-system/apps"])
+        ));
+        assert_eq!(
+            names(&state),
+            ["guestbook", "argocd/web", "flux/flux-system/apps"]
+        );
+        assert!(!engine(
+            &mut state,
+            found(None, &["argocd/web", "flux/flux-system/apps"])
+        ));
+        let mut report = guestbook_report();
+        report.app = "argocd/web".to_string();
+        assert!(engine(&mut state, report_event("argocd/web", 0, report)));
+        assert!(state.apps[1].report.is_some(), "its verdicts are taken in");
+        // Another context's list leaves this one's apps alone.
+        assert!(engine(&mut state, found(Some("prod"), &["argocd/api"])));
+        assert!(engine(&mut state, found(None, &["argocd/web"])));
+        assert_eq!(names(&state), ["guestbook", "argocd/web", "argocd/api"]);
+        assert_eq!(state.apps[2].context.as_deref(), Some("prod"));
+    }
 }

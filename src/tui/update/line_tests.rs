@@ -312,8 +312,17 @@ fn long_lines_scroll_sideways_until_the_widest_shows_and_wrap_toggles() {
 #[test]
 fn the_clock_redraws_only_while_an_age_is_shown() {
     let mut state = reported();
+    // Commit ages turn by the minute.
+    assert!(state.shows_ages());
     assert_eq!(
-        update(&mut state, Msg::Clock(at(12, 0, 0))),
+        update(&mut state, Msg::Clock(at(12, 0, 30))),
+        Outcome::unchanged()
+    );
+    assert!(update(&mut state, Msg::Clock(at(12, 1, 0))).changed);
+    state.apps.iter_mut().for_each(|app| app.commits = None);
+    assert!(!state.shows_ages());
+    assert_eq!(
+        update(&mut state, Msg::Clock(at(12, 2, 0))),
         Outcome::unchanged()
     );
     let mut report = guestbook_report();

@@ -187,12 +187,10 @@ pub(super) fn quit(state: &mut State) -> Outcome {
             }));
         }
     }
-    let again = state
-        .keymap
-        .keys(Action::Quit)
-        .first()
-        .map(|key| format!("; {key} again quits at once"))
-        .unwrap_or_default();
+    let again = match state.keymap.hint_key(Action::Quit) {
+        key if key.is_empty() => String::new(),
+        key => format!("; {key} again quits at once"),
+    };
     state.notice = Some(format!(
         "stopping the sync of {} after the objects in flight, then quitting{again}",
         names.join(", ")

@@ -48,6 +48,8 @@ fn report_of(app: &str, names: &[&str]) -> AppReport {
         problems: Vec::new(),
         stale_since: None,
         stale_cause: None,
+        engine: None,
+        controller: None,
     }
 }
 

@@ -113,7 +113,15 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
         .sum::<usize>();
     // Two for the marker, five for " ✗ ◐!" at the right.
     let name = fit(&app.name, width.saturating_sub(7 + extra_width));
-    let mut spans = vec![Span::raw(marker), Span::raw(name)];
+    let mut spans = vec![Span::raw(marker)];
+    // An engine app's engine, in its name's first part, marked as such.
+    match name.split_once('/') {
+        Some((engine, rest)) if crate::engines::is_controller_app_name(&app.name) => {
+            spans.push(Span::styled(format!("{engine}/"), theme.key_hint));
+            spans.push(Span::raw(rest.to_string()));
+        }
+        _ => spans.push(Span::raw(name)),
+    }
     spans.extend(syncing);
     spans.extend(pinned);
     spans.extend(stale);

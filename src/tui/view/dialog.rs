@@ -174,14 +174,7 @@ fn counts(state: &State, plan: &SyncPlan) -> Line<'static> {
 fn step_line(state: &State, step: &SyncStep, width: usize) -> Line<'static> {
     let theme = &state.theme;
     let mark = symbols::sync_step(theme, step.action);
-    let mut detail: Vec<String> = step
-        .changes
-        .iter()
-        .map(|c| match &c.by_hand {
-            Some(manager) => format!("{} (by hand, {manager})", c.path),
-            None => c.path.clone(),
-        })
-        .collect();
+    let mut detail: Vec<String> = step.changes.iter().map(ToString::to_string).collect();
     if let Some(skipped) = &step.skipped {
         detail.push(format!("not done: {skipped}"));
     }
@@ -221,14 +214,7 @@ fn choices_line(state: &State, dialog: &PlanDialog) -> Line<'static> {
 
 /// The keys that answer the dialog, in its bottom border.
 fn footer(state: &State, dialog: &PlanDialog, parts: &Parts) -> String {
-    let key = |action| {
-        state
-            .keymap
-            .keys(action)
-            .first()
-            .map(ToString::to_string)
-            .unwrap_or_default()
-    };
+    let key = |action| state.keymap.hint_key(action);
     let mut keys = Vec::new();
     if parts.steps > parts.page {
         keys.push(format!("{}/{} scroll", key(Action::Down), key(Action::Up)));

@@ -197,7 +197,8 @@ pub(super) type Rows<'a> = Box<dyn Iterator<Item = Row<'a>> + 'a>;
 fn body<'a>(state: &'a State, app: &'a AppState) -> Option<Rows<'a>> {
     if let Detail::Commit(commit) = state.detail() {
         let lines = commit_lines(state, commit, app.report.as_deref());
-        return Some(Box::new(lines.into_iter().map(Row::Built)));
+        let preview = super::commits::preview_rows(state, app, commit);
+        return Some(Box::new(lines.into_iter().map(Row::Built).chain(preview)));
     }
     let report = app.report.as_ref()?;
     Some(match state.detail() {

@@ -21,14 +21,7 @@ pub fn render(frame: &mut Frame, screen: Rect, state: &State, scroll: usize) {
     let lines = lines(state);
     let area = popup(screen, lines.len());
     let inner_rows = usize::from(area.height.saturating_sub(2));
-    let key = |action| {
-        state
-            .keymap
-            .keys(action)
-            .first()
-            .map(ToString::to_string)
-            .unwrap_or_default()
-    };
+    let key = |action| state.keymap.hint_key(action);
     let mut footer = format!(" {} close ", key(Action::Help));
     if lines.len() > inner_rows {
         footer = format!(

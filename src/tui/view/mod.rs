@@ -200,13 +200,6 @@ fn clock(state: &State, time: jiff::Timestamp) -> String {
         .to_string()
 }
 
-/// A day in the state's zone: `2025-03-14`.
-fn day(state: &State, time: jiff::Timestamp) -> String {
-    time.to_zoned(state.time_zone.clone())
-        .strftime("%Y-%m-%d")
-        .to_string()
-}
-
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 /// The spinner's current frame.
@@ -223,6 +216,8 @@ fn pending_line(state: &State, pending: Pending) -> Line<'static> {
     Line::styled(format!("{} {what}", spinner(state)), state.theme.muted)
 }
 
+#[cfg(test)]
+mod commits_tests;
 #[cfg(test)]
 mod dialog_tests;
 #[cfg(test)]

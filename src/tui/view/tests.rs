@@ -206,15 +206,20 @@ fn the_reason_of_an_out_of_sync_app_names_its_fields() {
 }
 
 #[test]
-fn the_commits_mark_the_deployed_commit_and_the_head() {
+fn the_commits_mark_the_deployed_commit_the_pending_one_and_the_head() {
     let state = sized(reported(), 160, 48);
     let text = screen(&state);
+    assert!(text.contains("Commits · 3 · 1 behind"), "{text}");
     assert!(
-        text.contains("  9c1e0b2 HEAD bump frontend to nginx"),
+        text.contains("↑ 9c1e0b2 HEAD bump frontend t…   1h"),
         "{text}"
     );
     assert!(
-        text.contains("● 3f2a91c scale frontend to 3 replicas"),
+        text.contains("● 3f2a91c scale frontend to 3 …   2h"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  1a2b3c4 add the settings con…   3h ✓"),
         "{text}"
     );
 }

@@ -56,7 +56,8 @@ async fn an_app_turns_out_of_sync_after_an_out_of_band_change_with_the_field_nam
         world.write("configmap.json", &change);
         let commit = world.commit("settings: red it is");
         tmux.press("r");
-        let head = format!("{} HEAD settings: red it is", &commit[..7]);
+        // Pending (↑): newer than the deployed commit; the age cuts the subject.
+        let head = format!("↑ {} HEAD settings: red", &commit[..7]);
         let screen = tmux.wait_for("the new head, and the app Synced", |s| {
             s.contains(&head) && s.contains(&synced)
         });

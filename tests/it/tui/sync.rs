@@ -46,16 +46,23 @@ async fn drifted_shop() -> World {
     world
 }
 
+/// The TUI on the world's cluster in tmux at 80x24; `None` without tmux.
+fn driftdeck_at_80x24(world: &World, flags: &str) -> Option<(Home, Tmux)> {
+    let home = Home::new(&std::fs::read_to_string(world.path("config.toml")).unwrap());
+    let tmux = Tmux::start(&home, 80, 24)?;
+    let kubeconfig = world.path("kubeconfig");
+    let args = format!("{flags} --kubeconfig {}", kubeconfig.display());
+    tmux.start_driftdeck(&home, "", &args);
+    Some((home, tmux))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s_shows_the_plan_esc_writes_nothing_and_y_syncs_the_app() {
     within_timeout(async {
         let world = drifted_shop().await;
-        let home = Home::new(&std::fs::read_to_string(world.path("config.toml")).unwrap());
-        let Some(tmux) = Tmux::start(&home, 80, 24) else {
+        let Some((_home, tmux)) = driftdeck_at_80x24(&world, "") else {
             return;
         };
-        let kubeconfig = world.path("kubeconfig");
-        tmux.start_driftdeck(&home, "", &format!("--kubeconfig {}", kubeconfig.display()));
         tmux.wait_for("the app OutOfSync", |s| {
             s.contains(&format!("{APP} · OutOfSync"))
         });
@@ -97,13 +104,9 @@ async fn s_shows_the_plan_esc_writes_nothing_and_y_syncs_the_app() {
 async fn read_only_has_no_sync_key_and_refuses_s() {
     within_timeout(async {
         let world = drifted_shop().await;
-        let home = Home::new(&std::fs::read_to_string(world.path("config.toml")).unwrap());
-        let Some(tmux) = Tmux::start(&home, 80, 24) else {
+        let Some((_home, tmux)) = driftdeck_at_80x24(&world, "--readonly") else {
             return;
         };
-        let kubeconfig = world.path("kubeconfig");
-        let args = format!("--readonly --kubeconfig {}", kubeconfig.display());
-        tmux.start_driftdeck(&home, "", &args);
         let screen = tmux.wait_for("the app OutOfSync", |s| {
             s.contains(&format!("{APP} · OutOfSync"))
         });

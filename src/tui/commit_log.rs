@@ -1,0 +1,212 @@
+//! The Commits pane as a GitOps log, pure: which commits it lists (by
+//! default those that change the app's path, with the deployed and the
+//! compared ones always), and how each is marked: deployed, head, pinned,
+//! pending (newer than the deployed one, up to the head).
+
+use gix::ObjectId;
+
+use crate::source::LogEntry;
+use crate::tui::state::AppState;
+
+/// How one commit is marked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitMarks {
+    /// The live objects come from it.
+    pub deployed: bool,
+    /// The revision the verdict compares with (the branch head).
+    pub head: bool,
+    /// The app is pinned to it.
+    pub pinned: bool,
+    /// Between the deployed commit and the head: a sync would deploy it.
+    pub pending: bool,
+}
+
+/// The revisions the marks are made from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Revisions<'a> {
+    pub deployed: Option<&'a str>,
+    pub head: Option<&'a str>,
+    /// The app's pin, once the app can be pinned (`None`: not pinned).
+    pub pinned: Option<&'a str>,
+}
+
+impl<'a> Revisions<'a> {
+    /// The deployed and compared revisions of the app's last verdict.
+    pub fn of(app: &'a AppState) -> Revisions<'a> {
+        let report = app.report.as_deref();
+        Revisions {
+            deployed: report.and_then(|r| r.summary.revision.as_deref()),
+            head: report.and_then(|r| r.desired_revision.as_deref()),
+            pinned: None,
+        }
+    }
+}
+
+/// The positions in `commits` (newest first) the pane lists. With `all`,
+/// or while the app's path history is not known, every commit; else those
+/// that change the app's path, and the deployed, head and pinned ones
+/// whatever they change, so the marks are always there to see.
+pub fn listed(app: &AppState, all: bool) -> Vec<usize> {
+    let Some(commits) = app.commits.as_deref() else {
+        return Vec::new();
+    };
+    let touching = match (&app.touching, all) {
+        (Some(touching), false) => touching,
+        _ => return (0..commits.len()).collect(),
+    };
+    let revisions = Revisions::of(app);
+    let marked: Vec<ObjectId> = [revisions.deployed, revisions.head, revisions.pinned]
+        .into_iter()
+        .filter_map(object_id)
+        .collect();
+    commits
+        .iter()
+        .enumerate()
+        .filter(|(_, commit)| touching.contains(&commit.id) || marked.contains(&commit.id))
+        .map(|(index, _)| index)
+        .collect()
+}
+
+/// A full commit id as Git's type; `None` for anything else.
+fn object_id(revision: Option<&str>) -> Option<ObjectId> {
+    ObjectId::from_hex(revision?.as_bytes()).ok()
+}
+
+/// The marks of every commit, in `commits` order. Pending needs the
+/// deployed commit in the list: without it (never deployed, or deployed
+/// from a commit the branch no longer has) nothing is called pending.
+pub fn marks(commits: &[LogEntry], revisions: Revisions<'_>) -> Vec<CommitMarks> {
+    let (deployed_id, head_id, pinned_id) = (
+        object_id(revisions.deployed),
+        object_id(revisions.head),
+        object_id(revisions.pinned),
+    );
+    let position = |id: Option<ObjectId>| {
+        let id = id?;
+        commits.iter().position(|c| c.id == id)
+    };
+    let deployed = position(deployed_id);
+    // The head compared with may lag the history by a poll: then the newest.
+    let head = position(head_id).unwrap_or(0);
+    commits
+        .iter()
+        .enumerate()
+        .map(|(index, commit)| CommitMarks {
+            deployed: Some(index) == deployed,
+            head: head_id == Some(commit.id),
+            pinned: pinned_id == Some(commit.id),
+            pending: deployed.is_some_and(|deployed| index >= head && index < deployed),
+        })
+        .collect()
+}
+
+/// How many of the listed commits are pending: the `N behind` of the title.
+pub fn behind(marks: &[CommitMarks], listed: &[usize]) -> usize {
+    listed
+        .iter()
+        .filter(|&&index| marks.get(index).is_some_and(|m| m.pending))
+        .count()
+}
+
+/// The commit the cursor is on: its position in `commits`.
+pub fn selected(app: &AppState, all: bool, cursor: usize) -> Option<usize> {
+    listed(app, all).get(cursor).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::AppReport;
+    use crate::source::SignatureStatus;
+
+    fn id(n: u8) -> ObjectId {
+        ObjectId::from_bytes_or_panic(&[n; 20])
+    }
+
+    fn commit(n: u8) -> LogEntry {
+        LogEntry {
+            id: id(n),
+            short_id: id(n).to_string()[..7].to_string(),
+            author: "Ada".into(),
+            email: "ada@example.com".into(),
+            time: jiff::Timestamp::UNIX_EPOCH,
+            subject: format!("commit {n}"),
+            signature: SignatureStatus::Unsigned,
+        }
+    }
+
+    /// Commits 6 (newest) to 1; deployed at `deployed`, compared at `head`;
+    /// the app's path changed by `touching`.
+    fn app(deployed: u8, head: u8, touching: &[u8]) -> AppState {
+        let mut app = AppState::new("shop");
+        app.commits = Some(Arc::new((1..=6).rev().map(commit).collect()));
+        let mut report = AppReport::unknown("shop", Some(id(head).to_string()), "x");
+        report.summary.revision = Some(id(deployed).to_string());
+        app.report = Some(Arc::new(report));
+        let touching: HashSet<ObjectId> = touching.iter().map(|n| id(*n)).collect();
+        app.touching = Some(Arc::new(touching));
+        app
+    }
+
+    fn numbers(app: &AppState, positions: &[usize]) -> Vec<u8> {
+        let commits = app.commits.as_deref().unwrap();
+        positions
+            .iter()
+            .map(|&i| commits[i].id.as_bytes()[0])
+            .collect()
+    }
+
+    #[test]
+    fn the_path_filter_keeps_commits_of_the_path_and_the_marked_ones() {
+        let app = app(2, 6, &[5, 3]);
+        assert_eq!(numbers(&app, &listed(&app, false)), vec![6, 5, 3, 2]);
+        assert_eq!(numbers(&app, &listed(&app, true)), vec![6, 5, 4, 3, 2, 1]);
+        let mut unknown = app.clone();
+        unknown.touching = None;
+        assert_eq!(
+            listed(&unknown, false).len(),
+            6,
+            "unknown path history: all"
+        );
+    }
+
+    #[test]
+    fn pending_commits_are_those_after_the_deployed_one_up_to_the_head() {
+        let app = app(3, 5, &[]);
+        let commits = app.commits.as_deref().unwrap();
+        let marks = marks(commits, Revisions::of(&app));
+        let pending: Vec<u8> = commits
+            .iter()
+            .zip(&marks)
+            .filter(|(_, m)| m.pending)
+            .map(|(c, _)| c.id.as_bytes()[0])
+            .collect();
+        assert_eq!(pending, vec![5, 4], "6 is past the compared head");
+        assert!(marks[3].deployed && !marks[3].pending);
+        assert!(marks[1].head);
+        assert_eq!(behind(&marks, &listed(&app, true)), 2);
+        let filtered = self::app(3, 5, &[4]);
+        assert_eq!(
+            behind(&marks, &listed(&filtered, false)),
+            2,
+            "4 changes the path, 5 is the head"
+        );
+    }
+
+    #[test]
+    fn nothing_is_pending_without_the_deployed_commit_in_the_history() {
+        let app = app(9, 6, &[]);
+        let marks = marks(app.commits.as_deref().unwrap(), Revisions::of(&app));
+        assert!(marks.iter().all(|m| !m.pending && !m.deployed));
+        let id2 = id(2).to_string();
+        let pinned = Revisions {
+            pinned: Some(id2.as_str()),
+            ..Revisions::of(&app)
+        };
+        let marks = super::marks(app.commits.as_deref().unwrap(), pinned);
+        assert!(marks[4].pinned);
+    }
+}
