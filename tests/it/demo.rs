@@ -107,8 +107,9 @@ fn the_demo_shows_work_to_do_and_leaves_nothing_behind() {
     assert!(screen.contains("driftdeck demo"), "no banner:\n{screen}");
     // Colours here, so the NO_COLOR test's check can fail.
     assert!(sets_a_colour(&tmux.screen_with_escapes()));
-    // The scripted history, with the deployed commit marked.
-    assert!(screen.contains("Commits · 14"), "{screen}");
+    // The scripted history (the selected app's commits of the 14), the
+    // deployed commit marked and api's pending commit counted.
+    assert!(screen.contains("/14 · 1 behind"), "{screen}");
     assert!(
         screen.contains("● "),
         "no deployed commit marked:\n{screen}"
