@@ -2,8 +2,10 @@
 //! dialog (`plan.rs`) is the reusable part; `OpenDialog` pairs it with what
 //! confirming it does, which `update` carries out.
 
+pub mod message;
 pub mod plan;
 
+pub use message::{EditReply, MessageEditor};
 pub use plan::{PlanDialog, Planning, Reply};
 
 use crate::resource::ResourceKey;
