@@ -6,10 +6,7 @@
 //! a new branch for a merge request and the cluster is left alone.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, RollbackArgs};
@@ -17,13 +14,8 @@ use crate::config::{AppConfig, Paths};
 use crate::engine::SyncTarget;
 use crate::resource::short_revision;
 use crate::source::{
-    NetworkLimits, RollbackMode, RollbackOutcome, RollbackRequest, SourceError, Traffic,
-    commits_undone, default_rollback_message, git_rollback, render_inputs, resolve_commit,
-    update_source,
+    RollbackMode, RollbackOutcome, SourceError, prepare_rollback, publish_rollback,
 };
-
-/// How long one `git push` may take.
-const PUSH_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
@@ -108,31 +100,11 @@ async fn commit_and_push(
             source: Box::new(source),
         })
     };
-    let update = update_source(
-        &app.source,
-        &paths.cache_dir,
-        std::slice::from_ref(&app.branch),
-        &Arc::new(Traffic::default()),
-        NetworkLimits::default(),
-    )
-    .await
-    .map_err(source_error)?;
-    let head = update.heads.first().cloned().ok_or_else(|| {
-        source_error(SourceError::BranchNotFound {
-            repo: app.source.to_string(),
-            branch: app.branch.clone(),
-        })
-    })?;
-    let repo_dir = app.source.git_dir(&paths.cache_dir);
-    let (app_path, branch) = (app.path.clone(), head.branch.clone());
-    let (to, head_id) = (args.to.clone(), head.commit.to_string());
-    let dir = repo_dir.clone();
-    let prepared =
-        tokio::task::spawn_blocking(move || prepare(&dir, &to, &head_id, &branch, &app_path))
-            .await
-            .map_err(|e| source_error(SourceError::Task(e.to_string())))?;
-    let (to, restored, undone) = prepared.map_err(source_error)?;
-    let default_message = default_rollback_message(&app.name, &to, &undone);
+    let rollback_app = app.rollback_app(&paths.cache_dir);
+    let prepared = prepare_rollback(&rollback_app, &args.to)
+        .await
+        .map_err(source_error)?;
+    let default_message = prepared.default_message(&app.name);
     let message = match &args.message {
         Some(message) => message.clone(),
         None if terminal => {
@@ -146,43 +118,11 @@ async fn commit_and_push(
     if message.trim().is_empty() {
         return Ok(None);
     }
-    let request = RollbackRequest {
-        source: app.source.clone(),
-        cache_dir: paths.cache_dir.clone(),
-        app: app.name.clone(),
-        branch: head.branch.clone(),
-        paths: restored,
-        to,
-        message,
-        mode,
-        limits: NetworkLimits::default(),
-        push_timeout: PUSH_TIMEOUT,
-    };
-    match git_rollback(&request).await {
+    match publish_rollback(&rollback_app, prepared, message, mode).await {
         Ok(outcome) => Ok(Some(outcome)),
         Err(err @ SourceError::PushFailed { .. }) => Err(Failure::Failed(err.to_string())),
         Err(err) => Err(source_error(err)),
     }
-}
-
-/// REV as a full id, the paths to restore (what the app's render reads at
-/// REV or at the head), and the commits undone. Blocking.
-fn prepare(
-    repo_dir: &Path,
-    to: &str,
-    head: &str,
-    branch: &str,
-    app_path: &str,
-) -> Result<(String, Vec<String>, Vec<crate::source::UndoneCommit>), SourceError> {
-    let to = resolve_commit(repo_dir, to)?;
-    let mut restored = render_inputs(repo_dir, &to, app_path)?;
-    for path in render_inputs(repo_dir, head, app_path)? {
-        if !restored.contains(&path) {
-            restored.push(path);
-        }
-    }
-    let undone = commits_undone(repo_dir, branch, &to, &restored)?;
-    Ok((to, restored, undone))
 }
 
 /// The help under the message in the editor, as `git commit` shows it.

@@ -198,7 +198,9 @@ impl Lines {
             | EngineEvent::PathCommits { .. }
             | EngineEvent::Previewed { .. }
             | EngineEvent::ControllerApps { .. }
-            | EngineEvent::ControllerActed { .. } => Vec::new(),
+            | EngineEvent::ControllerActed { .. }
+            | EngineEvent::GitRollbackPrepared { .. }
+            | EngineEvent::GitRolledBack { .. } => Vec::new(),
         }
     }
 }

@@ -488,6 +488,19 @@ impl<'de> Deserialize<'de> for KeyList {
     }
 }
 
+impl AppConfig {
+    /// What a Git rollback needs to know of the app.
+    pub fn rollback_app(&self, cache_dir: &std::path::Path) -> crate::source::RollbackApp {
+        crate::source::RollbackApp {
+            name: self.name.clone(),
+            source: self.source.clone(),
+            branch: self.branch.clone(),
+            path: self.path.clone(),
+            cache_dir: cache_dir.to_path_buf(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,7 @@ use tokio::task::JoinHandle;
 use crate::config::{AppConfig, DriftConfig, Paths};
 use crate::engines::{ActionKind, ActionProgress, EnginesConfig};
 use crate::resource::ResourceKey;
-use crate::source::LogEntry;
+use crate::source::{LogEntry, RollbackMode, RollbackOutcome};
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
 
 /// Counts the requests made about an app. The UI raises it when it asks
@@ -86,6 +86,16 @@ pub enum EngineEvent {
     Pinned {
         app: String,
         pinned: Result<Option<String>, String>,
+    },
+    /// The default message of a Git rollback, or why it cannot be made.
+    GitRollbackPrepared {
+        app: String,
+        message: Result<String, String>,
+    },
+    /// The Git rollback's commit, published, or why it was not.
+    GitRolledBack {
+        app: String,
+        outcome: Result<RollbackOutcome, String>,
     },
     /// The commits of the app's branch that change what it renders from
     /// (its path), at the head the history was walked from.
@@ -166,6 +176,17 @@ pub enum EngineCommand {
     /// Remove the app's pin: it is compared with its branch's head again
     /// (the next sync goes there); answered by `Pinned`.
     Unpin { app: String },
+    /// Fetch the app's branch and work out the default message of a Git
+    /// rollback to `revision`; answered by `GitRollbackPrepared`.
+    PrepareGitRollback { app: String, revision: String },
+    /// Commit the Git rollback with `message` and push it as `mode` says;
+    /// answered by `GitRolledBack`.
+    GitRollback {
+        app: String,
+        revision: String,
+        message: String,
+        mode: RollbackMode,
+    },
     /// What deploying `to` would change against the deployed revision
     /// `from`; answered by `EngineEvent::Previewed`.
     Preview {

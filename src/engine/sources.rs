@@ -3,6 +3,7 @@
 //! once and published batch by batch; the results handed to the task of
 //! each app's cluster context, or to the UI.
 
+mod git_rollback;
 mod gitops_log;
 mod targets;
 
@@ -261,6 +262,12 @@ impl Sources {
                         self.to_context_of(&app, ToContext::CancelSync { app: app.clone() });
                     }
                     Some(EngineCommand::Unpin { app }) => self.unpin(&app),
+                    Some(EngineCommand::PrepareGitRollback { app, revision }) => {
+                        self.prepare_git_rollback(&app, revision);
+                    }
+                    Some(EngineCommand::GitRollback { app, revision, message, mode }) => {
+                        self.git_rollback(&app, revision, message, mode);
+                    }
                     Some(EngineCommand::Preview { app, from, to }) => self.preview(&app, from, to),
                     // Only the context that found the engine app acts on it.
                     Some(EngineCommand::ControllerAction { app, action }) => {

@@ -15,6 +15,7 @@ mod remote;
 mod revert;
 mod revision;
 mod rollback;
+mod rollback_prepare;
 mod schedule;
 mod signature;
 mod tree;
@@ -36,6 +37,9 @@ pub use revision::resolve_commit;
 pub use rollback::{
     MergeRequest, RollbackMode, RollbackOutcome, RollbackRequest, UndoneCommit, commits_undone,
     default_rollback_message, git_rollback, rollback_branch_name,
+};
+pub use rollback_prepare::{
+    PUSH_TIMEOUT, PreparedRollback, RollbackApp, prepare_rollback, publish_rollback,
 };
 pub use schedule::{JitterSource, PollPacing, PollSchedule, Refresh};
 pub use signature::{SignatureFormat, SignatureStatus, signature_at};

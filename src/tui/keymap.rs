@@ -320,7 +320,7 @@ impl Action {
             },
             Action::Rollback => ActionSpec {
                 name: "rollback",
-                description: "roll back to the selected commit and pin",
+                description: "roll back to the commit: pin, or in Git",
                 section: Section::App,
                 default_keys: &["R"],
                 contexts: PANES_ONLY,

@@ -84,6 +84,8 @@ pub struct AppState {
     pub sorted: Vec<usize>,
     /// The sync running, from its confirmation to its end.
     pub sync: Option<SyncRun>,
+    /// Where a Git rollback goes by default (`rollback = "merge-request"`).
+    pub rollback_mode: crate::source::RollbackMode,
 }
 
 /// What the engine is busy with for an app that has no verdict yet.
@@ -113,6 +115,7 @@ impl AppState {
             auto: AutoStatus::Idle,
             sorted: Vec::new(),
             sync: None,
+            rollback_mode: Default::default(),
         }
     }
 
@@ -331,6 +334,12 @@ pub struct State {
     /// The app `p` asked to unpin, until the operator answers the question
     /// in the notice line.
     pub unpin_asked: Option<String>,
+    /// The message of a Git rollback being edited, once its dialog was
+    /// confirmed with a Git choice.
+    pub rollback_message: Option<crate::tui::dialog::MessageEditor>,
+    /// The app whose Git rollback is being pushed to its branch, with the
+    /// plan shown, for the sync that follows the push.
+    pub pending_git_sync: Option<(String, Arc<crate::sync::SyncPlan>)>,
     /// How the last sync ended, for the status bar.
     pub sync_result: Option<SyncResult>,
     /// Quit was asked for while syncs ran: the UI quits when they end.
@@ -347,6 +356,7 @@ impl State {
                     context: app.context.clone(),
                     poll: Some(app.poll),
                     require_signed: app.sync.require_signed,
+                    rollback_mode: app.sync.rollback,
                     ..AppState::new(&app.name)
                 })
                 .collect(),
@@ -386,6 +396,8 @@ impl State {
             all_commits: false,
             dialog: None,
             unpin_asked: None,
+            rollback_message: None,
+            pending_git_sync: None,
             sync_result: None,
             quitting: false,
         }
@@ -482,7 +494,10 @@ impl State {
             Context::Prompt
         } else if self.help.is_some() {
             Context::Help
-        } else if self.dialog.is_some() || self.unpin_asked.is_some() {
+        } else if self.dialog.is_some()
+            || self.unpin_asked.is_some()
+            || self.rollback_message.is_some()
+        {
             Context::Dialog
         } else {
             Context::Panes

@@ -31,6 +31,9 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
             if state.context() == Context::Prompt {
                 return line::key(state, key);
             }
+            if state.rollback_message.is_some() {
+                return rollback::edit_message(state, key);
+            }
             if state.unpin_asked.is_some() {
                 // Any key answers: only a confirm unpins.
                 let action = state.keymap.action(Context::Dialog, &key);
@@ -109,6 +112,14 @@ fn act(state: &mut State, action: Action) -> Outcome {
     }
     if state.unpin_asked.is_some() {
         return rollback::answer_unpin(state, Some(action));
+    }
+    if state.rollback_message.is_some() {
+        // Its keys are the text area's; a Back from elsewhere drops it.
+        if action == Action::Back {
+            state.rollback_message = None;
+            return Outcome::changed();
+        }
+        return Outcome::unchanged();
     }
     if state.dialog.is_some() {
         return sync::act_in_dialog(state, action);
@@ -303,6 +314,8 @@ pub(super) fn keep_cursors_in_view(state: &mut State) {
 
 #[cfg(test)]
 mod line_tests;
+#[cfg(test)]
+mod rollback_git_tests;
 #[cfg(test)]
 mod rollback_tests;
 #[cfg(test)]

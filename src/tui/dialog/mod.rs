@@ -2,8 +2,10 @@
 //! dialog (`plan.rs`) is the reusable part; `OpenDialog` pairs it with what
 //! confirming it does, which `update` carries out.
 
+pub mod message;
 pub mod plan;
 
+pub use message::{EditReply, MessageEditor};
 pub use plan::{PlanDialog, Planning, Reply};
 
 use crate::resource::ResourceKey;
@@ -23,9 +25,9 @@ pub enum Purpose {
         app: String,
         only: Option<ResourceKey>,
     },
-    /// Roll the app back to `revision` (a full commit id) and pin it there.
-    /// The place for the Git rollback's choices (a revert commit, a
-    /// merge-request branch) once the dialog offers them.
+    /// Roll the app back to `revision` (a full commit id): pin the cluster
+    /// there, or revert in Git (on the branch, or to a merge-request
+    /// branch), as the dialog's choice says.
     Rollback { app: String, revision: String },
 }
 

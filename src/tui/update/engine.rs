@@ -130,6 +130,12 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             return outcome;
         }
         EngineEvent::Pinned { app, pinned } => return super::rollback::pinned(state, &app, pinned),
+        EngineEvent::GitRollbackPrepared { app, message } => {
+            return super::rollback::message_prepared(state, &app, message);
+        }
+        EngineEvent::GitRolledBack { app, outcome } => {
+            return super::rollback::rolled_back_in_git(state, &app, outcome);
+        }
     }
     keep_cursors_in_view(state);
     Outcome::changed()

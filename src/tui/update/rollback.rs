@@ -1,18 +1,22 @@
 //! Rollback and unpin from the TUI: `R` on a commit plans a rollback of the
 //! app to it and opens the plan dialog (the sync's); confirmed, the engine
-//! syncs there and pins the app. `p` asks, in the notice line, whether to
+//! syncs there and pins the app — or, with the dialog's Git choices, the
+//! operator edits the message of a rollback commit that the engine pushes
+//! to the branch (then syncs) or to a merge-request branch. `p` asks, in the notice line, whether to
 //! unpin the selected app, and the answer unpins it or keeps the pin.
 
 use std::sync::Arc;
 
 use crate::engine::{EngineCommand, SyncCommand, SyncTarget};
 use crate::resource::short_revision;
+use crate::source::{RollbackMode, RollbackOutcome};
 use crate::sync::SyncPlan;
-use crate::tui::dialog::{OpenDialog, PlanDialog, Purpose};
+use crate::tui::dialog::{EditReply, MessageEditor, OpenDialog, PlanDialog, Purpose};
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Outcome};
 use crate::tui::state::{Pane, State};
 use crate::tui::syncing::SyncRun;
+use ratatui::crossterm::event::KeyEvent;
 
 const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
 
@@ -35,8 +39,16 @@ pub(super) fn open(state: &mut State) -> Outcome {
         state.notice = Some(format!("a sync of {name} is running; wait for it to end"));
         return Outcome::changed();
     }
+    // The app's `rollback = "merge-request"` preselects the branch choice.
+    let preselected = match app.rollback_mode {
+        RollbackMode::OnBranch => 0,
+        RollbackMode::MergeRequest => 2,
+    };
+    let mut dialog = PlanDialog::new(format!("Roll back {name} to {}", short_revision(&revision)))
+        .with_choices(ROLLBACK_CHOICES.map(str::to_string).to_vec());
+    dialog.choice = preselected;
     state.dialog = Some(OpenDialog {
-        dialog: PlanDialog::new(format!("Roll back {name} to {}", short_revision(&revision))),
+        dialog,
         purpose: Purpose::Rollback {
             app: name.clone(),
             revision: revision.clone(),
@@ -53,14 +65,43 @@ pub(super) fn open(state: &mut State) -> Outcome {
     }
 }
 
-/// The operator said yes: the engine plans afresh at the revision, syncs,
-/// and pins the app once everything is applied.
+/// The rollback dialog's choices, in order.
+pub const ROLLBACK_CHOICES: [&str; 3] = [
+    "roll back the cluster (pin)",
+    "revert in Git",
+    "merge-request branch",
+];
+
+/// The operator said yes. Pin: the engine plans afresh at the revision,
+/// syncs, and pins the app once everything is applied. Git: the message
+/// editor opens while the engine works out the default message.
 pub(super) fn start(
     state: &mut State,
     app: String,
     revision: String,
+    choice: Option<usize>,
     plan: &Arc<SyncPlan>,
 ) -> Outcome {
+    let mode = match choice {
+        Some(1) => Some(RollbackMode::OnBranch),
+        Some(2) => Some(RollbackMode::MergeRequest),
+        _ => None,
+    };
+    if let Some(mode) = mode {
+        state.rollback_message = Some(MessageEditor::new(
+            app.clone(),
+            revision.clone(),
+            mode,
+            plan.clone(),
+        ));
+        return Outcome {
+            changed: true,
+            commands: vec![Command::Engine(EngineCommand::PrepareGitRollback {
+                app,
+                revision,
+            })],
+        };
+    }
     let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
         return Outcome::changed();
     };
@@ -137,4 +178,112 @@ pub(super) fn pinned(
         Err(cause) => format!("{app}: the pin could not be kept: {cause}"),
     });
     Outcome::changed()
+}
+
+/// The engine's default message for the rollback being written.
+pub(super) fn message_prepared(
+    state: &mut State,
+    app: &str,
+    message: Result<String, String>,
+) -> Outcome {
+    match state.rollback_message.as_mut() {
+        Some(editor) if editor.app == app && editor.text.is_none() => {
+            editor.prepared(message);
+            Outcome::changed()
+        }
+        _ => Outcome::unchanged(),
+    }
+}
+
+/// A key in the message editor: edit, drop (Esc) or commit (Ctrl-S).
+pub(super) fn edit_message(state: &mut State, key: KeyEvent) -> Outcome {
+    let Some(editor) = state.rollback_message.as_mut() else {
+        return Outcome::unchanged();
+    };
+    match editor.key(key) {
+        EditReply::Unchanged => Outcome::unchanged(),
+        EditReply::Changed => Outcome::changed(),
+        EditReply::Cancelled => {
+            state.rollback_message = None;
+            Outcome::changed()
+        }
+        EditReply::Confirmed(message) => {
+            let Some(editor) = state.rollback_message.take() else {
+                return Outcome::unchanged();
+            };
+            state.notice = Some(format!(
+                "committing the rollback of {} to {} and pushing it…",
+                editor.app,
+                short_revision(&editor.revision)
+            ));
+            if editor.mode == RollbackMode::OnBranch {
+                // The sync of the pushed commit shows the plan's objects.
+                state.pending_git_sync = Some((editor.app.clone(), editor.plan.clone()));
+            }
+            Outcome {
+                changed: true,
+                commands: vec![Command::Engine(EngineCommand::GitRollback {
+                    app: editor.app,
+                    revision: editor.revision,
+                    message,
+                    mode: editor.mode,
+                })],
+            }
+        }
+    }
+}
+
+/// The rollback commit was pushed (or not): said in the notice line. Pushed
+/// to the app's branch, it is synced there, as `driftdeck rollback --git`
+/// does; on a merge-request branch the cluster waits for the merge.
+pub(super) fn rolled_back_in_git(
+    state: &mut State,
+    app: &str,
+    outcome: Result<RollbackOutcome, String>,
+) -> Outcome {
+    let plan = state
+        .pending_git_sync
+        .take_if(|(pending, _)| pending == app)
+        .map(|(_, plan)| plan);
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(why) => {
+            state.notice = Some(format!("{app}: not rolled back in Git: {why}"));
+            return Outcome::changed();
+        }
+    };
+    let commit = outcome.commit.to_hex_with_len(7).to_string();
+    if let Some(request) = &outcome.merge_request {
+        let fell_back = request
+            .fell_back
+            .as_ref()
+            .map(|why| format!(" (\"{}\" refused it: {why})", request.target))
+            .unwrap_or_default();
+        let open = match (&request.url, &request.no_url) {
+            (Some(url), _) => format!("; open the merge request: {url}"),
+            (None, Some(why)) => format!("; no merge-request URL: {why}"),
+            (None, None) => String::new(),
+        };
+        state.notice = Some(format!(
+            "{app}: commit {commit} pushed to branch \"{}\"{fell_back}{open}",
+            outcome.branch
+        ));
+        return Outcome::changed();
+    }
+    state.notice = Some(format!(
+        "{app}: commit {commit} pushed to \"{}\"; syncing it…",
+        outcome.branch
+    ));
+    if let (Some(target), Some(plan)) = (state.apps.iter_mut().find(|a| a.name == app), plan) {
+        target.sync = Some(SyncRun::of(&plan));
+    }
+    state.sync_result = None;
+    Outcome {
+        changed: true,
+        commands: vec![Command::Engine(EngineCommand::Sync {
+            app: app.to_string(),
+            request: SyncCommand::default(),
+            target: SyncTarget::Revision(outcome.commit.to_string()),
+        })],
+    }
 }

@@ -78,14 +78,14 @@ pub(super) fn act_in_dialog(state: &mut State, action: Action) -> Outcome {
             state.dialog = None;
             Outcome::changed()
         }
-        Reply::Confirmed { .. } => {
+        Reply::Confirmed { choice } => {
             let Some(open) = state.dialog.take() else {
                 return Outcome::unchanged();
             };
             match (open.purpose, open.dialog.plan()) {
                 (Purpose::Sync { app, only }, Some(plan)) => start(state, app, only, plan),
                 (Purpose::Rollback { app, revision }, Some(plan)) => {
-                    super::rollback::start(state, app, revision, plan)
+                    super::rollback::start(state, app, revision, choice, plan)
                 }
                 (_, None) => Outcome::changed(),
             }

@@ -7,6 +7,7 @@ mod diff;
 pub(crate) mod help;
 pub(crate) mod layout;
 mod long_lines;
+mod message;
 mod reading;
 mod resources;
 mod status_bar;
@@ -47,6 +48,9 @@ pub fn view(frame: &mut Frame, state: &State) {
     }
     if let Some(open) = &state.dialog {
         dialog::render(frame, screen, state, &open.dialog);
+    }
+    if let Some(editor) = &state.rollback_message {
+        message::render(frame, screen, state, editor);
     }
     if let Some(scroll) = state.help {
         help::render(frame, screen, state, scroll);
