@@ -85,7 +85,7 @@ fn first_screen() {
     }
     times.sort();
     println!(
-        "demo: first screen with every verdict after {:.0?} (median of {rounds}), worst {:.0?}; goal < 1 s",
+        "demo: first screen with every verdict after {:.2?} (median of {rounds}), worst {:.2?}; goal < 1 s",
         times[times.len() / 2],
         times[times.len() - 1]
     );
