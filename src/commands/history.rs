@@ -12,12 +12,7 @@ use crate::sync::{AuditLog, ObjectResult, SyncHistoryEntry, SyncOperation};
 
 pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
-    if config.app(&args.app).is_none() {
-        return Err(CommandError::UnknownApp {
-            app: args.app.clone(),
-            file: config.file.clone(),
-        });
-    }
+    super::configured_app(&config, &args.app)?;
     let entries = AuditLog::in_data_dir(&paths).history(&args.app)?;
     let mut out = io::stdout().lock();
     let written = match args.output {

@@ -16,12 +16,7 @@ use crate::text::{fit, printable};
 
 pub fn run(global: &GlobalArgs, args: &LogArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
-    let app = config
-        .app(&args.app)
-        .ok_or_else(|| CommandError::UnknownApp {
-            app: args.app.clone(),
-            file: config.file.clone(),
-        })?;
+    let app = super::configured_app(&config, &args.app)?;
     let in_app = |source: SourceError| CommandError::Source {
         app: app.name.clone(),
         source: Box::new(source),

@@ -196,6 +196,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CommandError> {
 
 /// The resolved paths and the checked config, with the work tree offered as
 /// an app when the config defines none.
+/// The app the config names `name`, or the error every command gives for
+/// an unknown one (naming the config file).
+pub(crate) fn configured_app<'a>(
+    config: &'a Config,
+    name: &str,
+) -> Result<&'a crate::config::AppConfig, CommandError> {
+    config.app(name).ok_or_else(|| CommandError::UnknownApp {
+        app: name.to_string(),
+        file: config.file.clone(),
+    })
+}
+
 pub fn load_config(global: &GlobalArgs) -> Result<(Paths, Config), CommandError> {
     let paths = Paths::resolve(global.config.as_deref())?;
     let mut config = Config::load(&paths.config_file, paths.config_given)?;

@@ -31,12 +31,7 @@ pub fn unpin(global: &GlobalArgs, app: &str) -> Result<ExitCode, CommandError> {
             "app \"{app}\": unpin refused: driftdeck is read-only (--readonly or [ui] readonly = true)"
         )));
     }
-    if config.app(app).is_none() {
-        return Err(CommandError::UnknownApp {
-            app: app.to_string(),
-            file: config.file.clone(),
-        });
-    }
+    super::configured_app(&config, app)?;
     match PinFile::in_data_dir(&paths).set(app, None)? {
         Some(pin) => eprintln!(
             "app \"{app}\": unpinned from {}; the next sync goes to the branch's head",

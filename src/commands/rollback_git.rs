@@ -25,13 +25,7 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, Command
             args.app
         )));
     }
-    let app = config
-        .app(&args.app)
-        .cloned()
-        .ok_or_else(|| CommandError::UnknownApp {
-            app: args.app.clone(),
-            file: config.file.clone(),
-        })?;
+    let app = super::configured_app(&config, &args.app)?.clone();
     let terminal = std::io::stdin().is_terminal();
     if !args.flags.yes && !terminal {
         return Err(CommandError::Usage(format!(

@@ -87,15 +87,7 @@ pub(super) fn look(
     };
     let apps: Vec<AppConfig> = match app {
         Some(name) if crate::engines::is_controller_app_name(name) => Vec::new(),
-        Some(name) => vec![
-            config
-                .app(name)
-                .cloned()
-                .ok_or_else(|| CommandError::UnknownApp {
-                    app: name.to_string(),
-                    file: config.file.clone(),
-                })?,
-        ],
+        Some(name) => vec![super::configured_app(&config, name)?.clone()],
         None => config.apps.clone(),
     };
     let _log = crate::logging::init(&paths, global.verbose).ok();

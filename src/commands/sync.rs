@@ -75,15 +75,7 @@ pub(super) fn run_at(
         return super::controller::sync(global, flags, name, paths, config);
     }
     let apps: Vec<AppConfig> = match app {
-        Some(name) => vec![
-            config
-                .app(name)
-                .cloned()
-                .ok_or_else(|| CommandError::UnknownApp {
-                    app: name.to_string(),
-                    file: config.file.clone(),
-                })?,
-        ],
+        Some(name) => vec![super::configured_app(&config, name)?.clone()],
         None => config.apps.clone(),
     };
     let confirm = !flags.yes && !flags.dry_run;

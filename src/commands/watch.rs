@@ -22,10 +22,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<ExitCode, CommandErr
     let (paths, config) = load_config(global)?;
     let mut apps = Vec::new();
     for name in &args.apps {
-        let app = config.app(name).ok_or_else(|| CommandError::UnknownApp {
-            app: name.clone(),
-            file: config.file.clone(),
-        })?;
+        let app = super::configured_app(&config, name)?;
         apps.push(app.clone());
     }
     if args.apps.is_empty() {
