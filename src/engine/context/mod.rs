@@ -331,6 +331,9 @@ impl Context {
                         for app in std::mem::take(&mut dirty) {
                             self.report(&app, &store, &catalog, &client, settled).await;
                         }
+                        if settled {
+                            crate::memory::release_free_heap();
+                        }
                         auto_due = self.run_auto(&store, &client, &catalog);
                     }
                 }
