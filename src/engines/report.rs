@@ -3,6 +3,8 @@
 //! with the health of those the live cache holds; where driftdeck read the
 //! app's source, its own comparison beside the engine's verdict.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -90,7 +92,10 @@ pub struct OwnComparison {
 #[derive(Debug, Clone, PartialEq)]
 pub enum OwnVerdict {
     /// Rendered and compared like a native app: its report.
-    Compared { report: AppReport, source: String },
+    Compared {
+        report: Box<AppReport>,
+        source: String,
+    },
     /// Not compared, and why.
     NotCompared(String),
 }
@@ -137,11 +142,13 @@ pub fn with_own_verdict(mut report: AppReport, own: OwnVerdict) -> AppReport {
             let reason = (sync == AppStatus::Unknown)
                 .then(|| own.summary.reason.clone())
                 .flatten();
+            let compared: HashSet<&ResourceKey> = own.resources.iter().map(|r| &r.key).collect();
             let engine_only: Vec<ResourceResult> = report
                 .resources
                 .drain(..)
-                .filter(|listed| !own.resources.iter().any(|r| r.key == listed.key))
+                .filter(|listed| !compared.contains(&listed.key))
                 .collect();
+            let own = *own;
             report.resources = own.resources;
             report.resources.extend(engine_only);
             report.problems = own.problems;
@@ -211,7 +218,7 @@ mod tests {
         let merged = with_own_verdict(
             engine,
             OwnVerdict::Compared {
-                report: own,
+                report: Box::new(own),
                 source: "/srv/deploy web".to_string(),
             },
         );

@@ -122,7 +122,13 @@ impl Context {
         match compared {
             Some(report) => {
                 let source = format!("{} {}", slot.config.source, slot.config.path);
-                (Some(OwnVerdict::Compared { report, source }), !slot.probing)
+                (
+                    Some(OwnVerdict::Compared {
+                        report: Box::new(report),
+                        source,
+                    }),
+                    !slot.probing,
+                )
             }
             None => (None, false),
         }

@@ -77,7 +77,7 @@ fn the_diff_pane_of_an_engine_app_shows_driftdeck_s_diffs_and_the_disagreement()
     let report = with_own_verdict(
         engine_report(),
         OwnVerdict::Compared {
-            report: own,
+            report: Box::new(own),
             source: "git://127.0.0.1:9/deploy.git apps/guestbook".to_string(),
         },
     );

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use super::support::{config_without_apps, create, install_engines, reports};
+use super::support::{config_reading_sources, create, install_engines, reports};
 use crate::common_git::git;
 use crate::live::support::{NAMESPACE, World, shop_objects};
 use crate::simcluster::support::within_timeout;
@@ -80,7 +80,7 @@ async fn argocd_app_over_git_daemon_shows_driftdeck_s_diff_while_argocd_says_syn
     within_timeout(async {
         let world = World::new().await;
         install_engines(&world).await;
-        config_without_apps(&world, "");
+        config_reading_sources(&world, "");
         let head = world.git(&["rev-parse", "HEAD"]);
         let served = world.path("served");
         std::fs::create_dir_all(&served).unwrap();
@@ -160,7 +160,7 @@ async fn flux_kustomization_mapped_to_a_local_clone_shows_a_deleted_object_as_mi
         let world = World::new().await;
         install_engines(&world).await;
         let url = "ssh://git@github.com/example-org/fleet-infra";
-        config_without_apps(
+        config_reading_sources(
             &world,
             &format!(
                 "[engines.sources]\n\"{url}\" = \"{}\"\n",
@@ -244,9 +244,9 @@ async fn an_unreachable_source_is_said_and_the_engine_s_verdict_and_exit_code_st
         deploy_as(&world, "argocd-controller", json!({})).await;
 
         // The engine's verdict alone, as driftdeck gave it before reading sources.
-        config_without_apps(&world, "[engines]\nread_sources = false\n");
+        config_reading_sources(&world, "[engines]\nread_sources = false\n");
         let before = world.driftdeck(&["diff", "argocd/shop"]).await;
-        config_without_apps(&world, "");
+        config_reading_sources(&world, "");
         let run = world.driftdeck(&["diff", "argocd/shop"]).await;
         assert_eq!(run.code, before.code, "{}\n{}", run.stdout, run.stderr);
         assert_eq!(run.code, 1, "Argo CD says OutOfSync");
