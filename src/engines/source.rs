@@ -60,7 +60,7 @@ pub fn engine_source<'a>(
             flux_source(object, repository)
         }
         ControllerKind::FluxHelmRelease => Err(
-            "driftdeck does not render HelmReleases (helm-controller renders the chart with its values)"
+            "a HelmRelease's chart is rendered by helm-controller with its values, not by driftdeck"
                 .to_string(),
         ),
     }
@@ -87,6 +87,9 @@ fn argocd_source(app: &Value) -> Result<EngineSource, String> {
         ("/helm/values", "spec.source.helm.values"),
         ("/helm/valuesObject", "spec.source.helm.valuesObject"),
         ("/helm/fileParameters", "spec.source.helm.fileParameters"),
+        ("/directory/include", "spec.source.directory.include"),
+        ("/directory/exclude", "spec.source.directory.exclude"),
+        ("/directory/jsonnet", "spec.source.directory.jsonnet"),
     ] {
         if source.pointer(field).is_some_and(|v| !v.is_null()) {
             return Err(format!(
@@ -344,7 +347,7 @@ mod tests {
         assert!(
             engine_source(&app_of(&release), &release, no_store)
                 .unwrap_err()
-                .contains("does not render HelmReleases")
+                .contains("rendered by helm-controller")
         );
     }
 
