@@ -18,9 +18,9 @@ use crate::resource::ResourceKey;
 use crate::resource::short_revision;
 
 /// The report on `app`; `live` finds an object in the live cache.
-pub fn controller_report<'a>(
+pub fn controller_report(
     app: &ControllerApp,
-    live: impl Fn(&ResourceKey) -> Option<&'a Value>,
+    live: impl Fn(&ResourceKey) -> Option<Value>,
 ) -> AppReport {
     let state = &app.state;
     let resources: Vec<ResourceResult> = state
@@ -29,7 +29,7 @@ pub fn controller_report<'a>(
         .map(|resource| {
             let health = match (&resource.health, live(&resource.key)) {
                 (Some(said), _) => said.clone(),
-                (None, Some(object)) => health(object),
+                (None, Some(object)) => health(&object),
                 (None, None) => HealthAssessment::new(
                     Health::Unknown,
                     format!("{} keeps it; driftdeck does not watch it", state.kind),
