@@ -20,24 +20,12 @@ use std::time::{Duration, Instant};
 use driftdeck::simcluster::{SimCluster, SimOptions};
 use serde_json::{Value, json};
 
+#[path = "../tests/common/git.rs"]
+mod common_git;
+use common_git::git;
+
 const ROUNDS: usize = 5;
 const NAMESPACE: &str = "bench";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-        .env("GIT_COMMITTER_NAME", "Bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 fn config_map(index: usize, color: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap",

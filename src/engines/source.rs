@@ -34,10 +34,10 @@ pub struct EngineSource {
 
 /// The app's source, or why driftdeck does not render it. `store` finds a
 /// Flux source object (the GitRepository) in the live cache.
-pub fn engine_source<'a>(
+pub fn engine_source(
     app: &ControllerApp,
     object: &Value,
-    store: impl Fn(&ResourceKey) -> Option<&'a Value>,
+    store: impl Fn(&ResourceKey) -> Option<Value>,
 ) -> Result<EngineSource, String> {
     match app.kind {
         ControllerKind::ArgoApplication => argocd_source(object),
@@ -57,7 +57,7 @@ pub fn engine_source<'a>(
                     key.name
                 )
             })?;
-            flux_source(object, repository)
+            flux_source(object, &repository)
         }
         ControllerKind::FluxHelmRelease => Err(
             "a HelmRelease's chart is rendered by helm-controller with its values, not by driftdeck"
@@ -241,7 +241,7 @@ mod tests {
         ControllerApp::of(object, &EnginesConfig::default()).unwrap()
     }
 
-    fn no_store(_: &ResourceKey) -> Option<&'static Value> {
+    fn no_store(_: &ResourceKey) -> Option<Value> {
         None
     }
 
@@ -325,7 +325,7 @@ mod tests {
             "spec": {"url": "ssh://git@example.com/fleet", "ref": {"branch": "main"}}
         });
         let app = app_of(&kustomization);
-        let found = |key: &ResourceKey| (key.name == "fleet").then_some(&repository);
+        let found = |key: &ResourceKey| (key.name == "fleet").then(|| repository.clone());
         let source = engine_source(&app, &kustomization, found).unwrap();
         assert_eq!(source.url, "ssh://git@example.com/fleet");
         assert_eq!(source.branch.as_deref(), Some("main"));

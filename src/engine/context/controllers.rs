@@ -145,7 +145,7 @@ impl Controllers {
             name: followed.app.object_name.clone(),
         };
         let object = store.object(&key)?;
-        Some(engine_source(&followed.app, object, |k| store.object(k)))
+        Some(engine_source(&followed.app, &object, |k| store.object(k)))
     }
 
     pub(super) fn has(&self, app: &str) -> bool {

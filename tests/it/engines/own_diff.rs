@@ -9,8 +9,7 @@
 use serde_json::{Value, json};
 
 use super::support::{config_reading_sources, create, install_engines, reports};
-use crate::common_git::git;
-use crate::live::support::{NAMESPACE, World, shop_objects};
+use crate::live::support::{NAMESPACE, World, resource, shop_objects};
 use crate::simcluster::support::within_timeout;
 use crate::source::support::{GitDaemon, free_port};
 
@@ -66,15 +65,6 @@ fn report_of<'a>(reports: &'a [Value], app: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no report on {app}: {reports:#?}"))
 }
 
-fn resource<'a>(report: &'a Value, kind: &str, name: &str) -> &'a Value {
-    report["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] == kind && r["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} {name} in {report:#}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn argocd_app_over_git_daemon_shows_driftdeck_s_diff_while_argocd_says_synced() {
     within_timeout(async {
@@ -82,20 +72,8 @@ async fn argocd_app_over_git_daemon_shows_driftdeck_s_diff_while_argocd_says_syn
         install_engines(&world).await;
         config_reading_sources(&world, "");
         let head = world.git(&["rev-parse", "HEAD"]);
-        let served = world.path("served");
-        std::fs::create_dir_all(&served).unwrap();
-        let bare = served.join("shop.git");
-        git(
-            world.dir.path(),
-            &[
-                "clone",
-                "-q",
-                "--bare",
-                world.repo().to_str().unwrap(),
-                bare.to_str().unwrap(),
-            ],
-        );
-        let daemon = GitDaemon::start(&served, &world.path("trace"));
+        world.bare_copy("shop.git");
+        let daemon = GitDaemon::start(&world.path("served"), &world.path("trace"));
         // Two apps of one repository: one poller between them.
         create(&world, application("shop", &daemon.url("shop.git"), &head)).await;
         create(
