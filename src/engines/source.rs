@@ -30,6 +30,9 @@ pub struct EngineSource {
     pub namespace: String,
     /// Helm values files, relative to `path`.
     pub values: Vec<String>,
+    /// The release name a chart is rendered with: Argo CD's
+    /// `helm.releaseName`, else the object's name.
+    pub release: String,
 }
 
 /// The app's source, or why driftdeck does not render it. `store` finds a
@@ -114,6 +117,10 @@ fn argocd_source(app: &Value) -> Result<EngineSource, String> {
     let revision = text(app, "/status/sync/revision")
         .filter(|r| is_commit(r))
         .map(str::to_string);
+    let release = text(source, "/helm/releaseName")
+        .or_else(|| text(app, "/metadata/name"))
+        .unwrap_or_default()
+        .to_string();
     Ok(EngineSource {
         url: url.to_string(),
         branch: argocd_branch(text(source, "/targetRevision")),
@@ -121,6 +128,7 @@ fn argocd_source(app: &Value) -> Result<EngineSource, String> {
         revision,
         namespace,
         values,
+        release,
     })
 }
 
@@ -183,6 +191,9 @@ fn flux_source(kustomization: &Value, repository: &Value) -> Result<EngineSource
         revision,
         namespace,
         values: Vec::new(),
+        release: text(kustomization, "/metadata/name")
+            .unwrap_or_default()
+            .to_string(),
     })
 }
 
@@ -267,7 +278,16 @@ mod tests {
                 revision: Some("a3aeeb98f035116ebe88124283c2e03959e9dc34".to_string()),
                 namespace: "guestbook".to_string(),
                 values: vec!["prod.yaml".to_string()],
+                release: "guestbook".to_string(),
             }
+        );
+        let mut named = object.clone();
+        named["spec"]["source"]["helm"]["releaseName"] = json!("gb");
+        assert_eq!(
+            engine_source(&app_of(&named), &named, no_store)
+                .unwrap()
+                .release,
+            "gb"
         );
         let mut on_branch = object.clone();
         on_branch["spec"]["source"]["targetRevision"] = json!("release-1");

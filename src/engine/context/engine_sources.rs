@@ -84,6 +84,7 @@ impl Context {
             let _ = self.to_sources.send(FromContext::FollowSource {
                 app: Box::new(config),
                 revision: source.revision.clone(),
+                release: source.release.clone(),
             });
             self.engine_sources.followed.insert(app.clone(), source);
         }

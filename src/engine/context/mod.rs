@@ -98,6 +98,8 @@ pub(super) enum FromContext {
     FollowSource {
         app: Box<AppConfig>,
         revision: Option<String>,
+        /// A chart's release name.
+        release: String,
     },
     ForgetSource {
         app: String,

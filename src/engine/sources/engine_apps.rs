@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::{Branch, Done, Sources};
 use crate::config::{AppConfig, DEFAULT_POLL};
 use crate::engine::context::{FromContext, ToContext};
-use crate::engine::desired::render_app;
+use crate::engine::desired::render_as;
 use crate::manifests::Checked;
 use crate::resource::short_revision;
 use crate::source::{
@@ -36,6 +36,8 @@ pub(super) struct EngineApps {
 
 struct EngineApp {
     config: AppConfig,
+    /// A chart's release name.
+    release: String,
     /// The engine's revision; `None`: the branch's head.
     revision: Option<String>,
     /// The revision being rendered or last rendered, and whether that failed.
@@ -112,18 +114,22 @@ impl Sources {
         asked: FromContext,
         pollers: &mut HashMap<SourceLocation, PollerHandle>,
     ) {
-        let (config, revision) = match asked {
+        let (config, revision, release) = match asked {
             FromContext::ForgetSource { app } => {
                 self.engine_apps.apps.remove(&app);
                 return;
             }
-            FromContext::FollowSource { app, revision } => (*app, revision),
+            FromContext::FollowSource {
+                app,
+                revision,
+                release,
+            } => (*app, revision, release),
         };
         let name = config.name.clone();
         let branch: Branch = (config.source.clone(), config.branch.clone());
         let engine_apps = &mut self.engine_apps;
         let moved = match engine_apps.apps.get_mut(&name) {
-            Some(followed) if followed.config == config => {
+            Some(followed) if followed.config == config && followed.release == release => {
                 let moved = followed.revision != revision;
                 followed.revision = revision;
                 moved
@@ -131,6 +137,7 @@ impl Sources {
             _ => {
                 let followed = EngineApp {
                     config,
+                    release,
                     revision,
                     rendering: None,
                     failed: false,
@@ -234,10 +241,11 @@ impl Sources {
         }
         followed.rendering = Some(target.clone());
         followed.failed = false;
-        let (config, done, name) = (followed.config.clone(), self.done.clone(), app.to_string());
+        let (config, release) = (followed.config.clone(), followed.release.clone());
+        let (done, name) = (self.done.clone(), app.to_string());
         let repo_dir = config.source.git_dir(&self.paths.cache_dir);
         tokio::task::spawn_blocking(move || {
-            let result = render_app(&config, &repo_dir, &target).map(Arc::new);
+            let result = render_as(&config, &release, &repo_dir, &target).map(Arc::new);
             let _ = done.send(Done::EngineRendered {
                 app: name,
                 revision: target,

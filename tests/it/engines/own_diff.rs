@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::support::{config_reading_sources, create, install_engines, reports};
 use crate::live::support::{NAMESPACE, World, resource, shop_objects};
 use crate::simcluster::support::within_timeout;
-use crate::source::support::{GitDaemon, free_port};
+use crate::source::support::{GitDaemon, free_port, have};
 
 /// The shop's objects deployed as `manager` would, with `labels` added.
 async fn deploy_as(world: &World, manager: &str, labels: Value) {
@@ -253,6 +253,55 @@ async fn an_unreachable_source_is_said_and_the_engine_s_verdict_and_exit_code_st
                 .starts_with(&format!("cannot read the source {nowhere}")),
             "{report:#}"
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_argocd_helm_app_is_rendered_with_its_values_file_and_release_name() {
+    if !have("helm", "version") {
+        return;
+    }
+    within_timeout(async {
+        let world = World::new().await;
+        install_engines(&world).await;
+        config_reading_sources(&world, "");
+        let chart = world.repo().join("apps/chart");
+        std::fs::create_dir_all(chart.join("templates")).unwrap();
+        for (file, text) in [
+            ("Chart.yaml", "apiVersion: v2\nname: settings\nversion: 0.1.0\n"),
+            ("values.yaml", "color: blue\n"),
+            ("values-prod.yaml", "color: green\n"),
+            (
+                "templates/configmap.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n  color: {{ .Values.color }}\n",
+            ),
+        ] {
+            std::fs::write(chart.join(file), text).unwrap();
+        }
+        let head = world.commit("a chart");
+        // The local repository's path as the repoURL: read in place.
+        let mut app = application("web", world.repo().to_str().unwrap(), &head);
+        app["spec"]["source"]["path"] = json!("apps/chart");
+        app["spec"]["source"]["helm"] = json!({"valueFiles": ["values-prod.yaml"]});
+        create(&world, app).await;
+        let deployed = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "web-settings", "namespace": NAMESPACE},
+                              "data": {"color": "green"}});
+        world
+            .apply(
+                &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}),
+                "argocd-controller",
+            )
+            .await;
+        world.apply(&deployed, "argocd-controller").await;
+
+        let all = reports(&world, &["argocd/web"]).await;
+        let report = report_of(&all, "argocd/web");
+        // Rendered as Argo CD would: release `web`, the prod values.
+        assert_eq!(report["driftdeck"]["sync"], "Synced", "{report:#}");
+        assert_eq!(report["driftdeck"]["disagrees"], false);
+        assert_eq!(resource(report, "ConfigMap", "web-settings")["status"], "Synced");
     })
     .await;
 }
