@@ -305,3 +305,113 @@ async fn an_argocd_helm_app_is_rendered_with_its_values_file_and_release_name() 
     })
     .await;
 }
+
+/// Waits (bounded) for a settled report on `app` that `check` accepts.
+async fn report_until(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<driftdeck::engine::EngineEvent>,
+    app: &str,
+    what: &str,
+    check: impl Fn(&driftdeck::engine::AppReport) -> bool,
+) -> driftdeck::engine::AppReport {
+    let wait = async {
+        loop {
+            match events.recv().await {
+                Some(driftdeck::engine::EngineEvent::Report {
+                    app: of,
+                    report,
+                    settled: true,
+                    ..
+                }) if of == app && check(&report) => return (*report).clone(),
+                Some(_) => continue,
+                None => panic!("the engine stopped while waiting for {what}"),
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), wait)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not happen within 30 s"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_the_tui_s_engine_driftdeck_follows_argocd_to_a_new_revision() {
+    use driftdeck::drift::AppStatus;
+    use driftdeck::engine::{Engine, EngineOptions};
+
+    within_timeout(async {
+        let world = World::new().await;
+        install_engines(&world).await;
+        let first = world.git(&["rev-parse", "HEAD"]);
+        deploy_as(&world, "argocd-controller", json!({})).await;
+        // A new commit: the ConfigMap turns green in Git.
+        let mut objects = shop_objects();
+        let (_, config_map) = objects
+            .iter_mut()
+            .find(|(f, _)| *f == "configmap.json")
+            .unwrap();
+        config_map["data"]["color"] = json!("green");
+        world.write("configmap.json", config_map);
+        let second = world.commit("green");
+        let app = application("shop", world.repo().to_str().unwrap(), &first);
+        create(&world, app.clone()).await;
+
+        let home = world.path("home");
+        let paths = driftdeck::config::Paths {
+            config_file: world.path("config.toml"),
+            config_given: true,
+            themes_dir: home.join("themes"),
+            data_dir: home.join("data"),
+            cache_dir: home.join("cache"),
+            log_dir: home.join("state"),
+        };
+        let options = EngineOptions {
+            kubeconfig: Some(world.path("kubeconfig")),
+            contexts: vec![None],
+            ..EngineOptions::default()
+        };
+        let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let _engine = Engine::start(Vec::new(), paths, options, sender);
+        let own_sync = |report: &driftdeck::engine::AppReport| {
+            report.driftdeck.as_deref().and_then(|own| own.sync)
+        };
+        let at_first = report_until(&mut events, "argocd/shop", "the first comparison", |r| {
+            own_sync(r).is_some()
+        })
+        .await;
+        assert_eq!(
+            own_sync(&at_first),
+            Some(AppStatus::Synced),
+            "{at_first:#?}"
+        );
+
+        // Argo CD moves to the new commit and says Synced there; the
+        // cluster still has the blue ConfigMap.
+        super::support::set_status(
+            &world,
+            &app,
+            json!({"sync": {"status": "Synced", "revision": second}}),
+        )
+        .await;
+        let at_second = report_until(
+            &mut events,
+            "argocd/shop",
+            "the comparison at the new revision",
+            |r| {
+                r.driftdeck
+                    .as_deref()
+                    .and_then(|own| own.revision.as_deref())
+                    == Some(second.as_str())
+            },
+        )
+        .await;
+        let own = at_second.driftdeck.as_deref().unwrap();
+        assert_eq!(own.sync, Some(AppStatus::OutOfSync), "{at_second:#?}");
+        assert!(own.disagrees);
+        let settings = at_second
+            .resources
+            .iter()
+            .find(|r| r.key.name == "settings")
+            .unwrap();
+        assert!(settings.diff.contains("green"), "{}", settings.diff);
+    })
+    .await;
+}
