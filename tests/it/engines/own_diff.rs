@@ -354,15 +354,7 @@ async fn in_the_tui_s_engine_driftdeck_follows_argocd_to_a_new_revision() {
         let app = application("shop", world.repo().to_str().unwrap(), &first);
         create(&world, app.clone()).await;
 
-        let home = world.path("home");
-        let paths = driftdeck::config::Paths {
-            config_file: world.path("config.toml"),
-            config_given: true,
-            themes_dir: home.join("themes"),
-            data_dir: home.join("data"),
-            cache_dir: home.join("cache"),
-            log_dir: home.join("state"),
-        };
+        let paths = world.paths();
         let options = EngineOptions {
             kubeconfig: Some(world.path("kubeconfig")),
             contexts: vec![None],
