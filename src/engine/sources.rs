@@ -80,9 +80,10 @@ enum Done {
     /// A rollback applied everything: the app is to be pinned.
     RolledBack { app: usize, rendered: Rendered },
     /// An engine app's source rendered (driftdeck's own comparison).
+    /// Shared by the engine apps alike (same repository, folder,
+    /// revision, namespace, values and release).
     EngineRendered {
-        app: String,
-        revision: String,
+        key: Box<engine_apps::RenderKey>,
         result: Result<Arc<Checked>, String>,
     },
     /// The commits that change an app's path.
@@ -452,11 +453,7 @@ impl Sources {
                 result,
             } => self.on_targeted(app, purpose, result),
             Done::RolledBack { app, rendered } => self.pin(app, rendered),
-            Done::EngineRendered {
-                app,
-                revision,
-                result,
-            } => self.on_engine_rendered(&app, revision, result),
+            Done::EngineRendered { key, result } => self.on_engine_rendered(*key, result),
         }
     }
 

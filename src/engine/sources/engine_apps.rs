@@ -24,6 +24,10 @@ use crate::source::{
 
 pub(super) struct EngineApps {
     apps: HashMap<String, EngineApp>,
+    /// Renders under way, with the apps waiting for each, and the last
+    /// good render of each key still wanted: a thousand Applications of one
+    /// folder at one revision are rendered once.
+    renders: HashMap<RenderKey, Render>,
     /// The branches each repository's poller follows, native apps' too.
     tracked: HashMap<SourceLocation, Vec<Option<String>>>,
     /// Each followed branch's head, as last polled.
@@ -32,6 +36,22 @@ pub(super) struct EngineApps {
     errors: HashMap<SourceLocation, String>,
     /// Where new pollers report.
     source_events: mpsc::Sender<SourceEvent>,
+}
+
+/// What a render depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(in crate::engine) struct RenderKey {
+    source: SourceLocation,
+    path: String,
+    namespace: String,
+    values: Vec<String>,
+    release: String,
+    revision: String,
+}
+
+enum Render {
+    Running { waiting: Vec<String> },
+    Done(Arc<Checked>),
 }
 
 struct EngineApp {
@@ -52,6 +72,7 @@ impl EngineApps {
     ) -> EngineApps {
         EngineApps {
             apps: HashMap::new(),
+            renders: HashMap::new(),
             tracked,
             heads: HashMap::new(),
             errors: HashMap::new(),
@@ -227,7 +248,8 @@ impl Sources {
     }
 
     /// Renders the engine app at its engine's revision (`head` while the
-    /// engine names none), unless that is done or under way.
+    /// engine names none), unless that is done or under way; apps alike
+    /// share one render.
     fn render_engine_app(&mut self, app: &str, head: &str) {
         let Some(followed) = self.engine_apps.apps.get_mut(app) else {
             return;
@@ -241,36 +263,98 @@ impl Sources {
         }
         followed.rendering = Some(target.clone());
         followed.failed = false;
-        let (config, release) = (followed.config.clone(), followed.release.clone());
-        let (done, name) = (self.done.clone(), app.to_string());
+        let config = &followed.config;
+        let key = RenderKey {
+            source: config.source.clone(),
+            path: config.path.clone(),
+            namespace: config.namespace.clone(),
+            values: config.values.clone(),
+            release: followed.release.clone(),
+            revision: target,
+        };
+        let (config, release) = (config.clone(), followed.release.clone());
+        match self.engine_apps.renders.get_mut(&key) {
+            Some(Render::Done(checked)) => {
+                let checked = checked.clone();
+                self.deliver(app, &key.revision, Ok(checked));
+                return;
+            }
+            Some(Render::Running { waiting }) => {
+                waiting.push(app.to_string());
+                return;
+            }
+            None => {}
+        }
+        self.forget_unwanted_renders();
+        self.engine_apps.renders.insert(
+            key.clone(),
+            Render::Running {
+                waiting: vec![app.to_string()],
+            },
+        );
+        let done = self.done.clone();
         let repo_dir = config.source.git_dir(&self.paths.cache_dir);
         tokio::task::spawn_blocking(move || {
-            let result = render_as(&config, &release, &repo_dir, &target).map(Arc::new);
+            let result = render_as(&config, &release, &repo_dir, &key.revision).map(Arc::new);
             let _ = done.send(Done::EngineRendered {
-                app: name,
-                revision: target,
+                key: Box::new(key),
                 result,
             });
         });
     }
 
+    /// Drops the finished renders no app compares with any more.
+    fn forget_unwanted_renders(&mut self) {
+        let engine_apps = &mut self.engine_apps;
+        let wanted: std::collections::HashSet<(&SourceLocation, &str, &str)> = engine_apps
+            .apps
+            .values()
+            .filter_map(|a| {
+                Some((
+                    &a.config.source,
+                    a.config.path.as_str(),
+                    a.rendering.as_deref()?,
+                ))
+            })
+            .collect();
+        engine_apps.renders.retain(|key, render| {
+            matches!(render, Render::Running { .. })
+                || wanted.contains(&(&key.source, key.path.as_str(), key.revision.as_str()))
+        });
+    }
+
     pub(super) fn on_engine_rendered(
         &mut self,
-        app: &str,
-        revision: String,
+        key: RenderKey,
         result: Result<Arc<Checked>, String>,
     ) {
+        let Some(Render::Running { waiting }) = self.engine_apps.renders.remove(&key) else {
+            return;
+        };
+        // A failure is not kept: the next poll may bring what was missing.
+        if let Ok(checked) = &result {
+            self.engine_apps
+                .renders
+                .insert(key.clone(), Render::Done(checked.clone()));
+        }
+        for app in waiting {
+            self.deliver(&app, &key.revision, result.clone());
+        }
+    }
+
+    /// Hands the app's render to its context, unless the app moved on.
+    fn deliver(&mut self, app: &str, revision: &str, result: Result<Arc<Checked>, String>) {
         let Some(followed) = self.engine_apps.apps.get_mut(app) else {
             return;
         };
-        if followed.rendering.as_deref() != Some(revision.as_str()) {
+        if followed.rendering.as_deref() != Some(revision) {
             return; // another revision is being rendered
         }
         followed.failed = result.is_err();
         let message = match result {
             Ok(checked) => ToContext::Desired {
                 app: app.to_string(),
-                revision,
+                revision: revision.to_string(),
                 checked,
                 pinned: None,
                 signature: None,
@@ -280,7 +364,7 @@ impl Sources {
                 cause: format!(
                     "cannot render the source {} at {}: {cause}",
                     followed.config.source,
-                    short_revision(&revision)
+                    short_revision(revision)
                 ),
             },
         };
