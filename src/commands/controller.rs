@@ -132,7 +132,9 @@ fn run(
                 reason: "not an engine app".to_string(),
             })?;
         let object = format!("{} {}/{}", state.kind, state.namespace, state.name);
-        let what = describe(&order.action, &object, state.target_revision.as_deref());
+        let what = order
+            .action
+            .describe(&object, state.target_revision.as_deref());
         if order.dry_run {
             println!("app \"{app}\": would {what} (dry run: nothing written)");
             return Ok(ExitCode::SUCCESS);
@@ -187,21 +189,6 @@ async fn find(
             app: app.to_string(),
             reason: format!("not found within {}s", super::LOOK_DEADLINE.as_secs()),
         }),
-    }
-}
-
-fn describe(action: &ActionKind, object: &str, revision: Option<&str>) -> String {
-    match action {
-        ActionKind::Sync { prune } if object.starts_with("Application") => format!(
-            "sync {object} at {} (prune: {})",
-            revision.unwrap_or("its target revision"),
-            if *prune { "yes" } else { "no" }
-        ),
-        ActionKind::Sync { .. } => format!("reconcile {object} and its source now"),
-        ActionKind::Refresh { hard: true } => format!("hard-refresh {object}"),
-        ActionKind::Refresh { hard: false } => format!("refresh {object}"),
-        ActionKind::Suspend => format!("suspend {object}"),
-        ActionKind::Resume => format!("resume {object}"),
     }
 }
 

@@ -40,6 +40,25 @@ impl ActionKind {
             ActionKind::Resume => "resume",
         }
     }
+
+    /// What asking it does, in words: `sync Application argocd/web at
+    /// 3f2a91c (prune: no)`, `reconcile Kustomization flux-system/apps and
+    /// its source now`. `object` is the app's object as `object_label`
+    /// writes it; `revision` the one an Argo CD sync goes to.
+    pub fn describe(&self, object: &str, revision: Option<&str>) -> String {
+        match self {
+            ActionKind::Sync { prune } if object.starts_with("Application") => format!(
+                "sync {object} at {} (prune: {})",
+                revision.unwrap_or("its target revision"),
+                if *prune { "yes" } else { "no" }
+            ),
+            ActionKind::Sync { .. } => format!("reconcile {object} and its source now"),
+            ActionKind::Refresh { hard: true } => format!("hard-refresh {object}"),
+            ActionKind::Refresh { hard: false } => format!("refresh {object}"),
+            ActionKind::Suspend => format!("suspend {object}"),
+            ActionKind::Resume => format!("resume {object}"),
+        }
+    }
 }
 
 /// The writes one action makes, and what to wait for.
@@ -158,6 +177,60 @@ pub fn request_action(
     }
 }
 
+impl ActionKind {
+    /// What tells, after the writes, that the engine has done it.
+    pub fn followed_by(&self, engine: Engine) -> &'static str {
+        match (self, engine) {
+            (ActionKind::Sync { .. }, Engine::Argocd) => {
+                "then follows status.operationState to its end"
+            }
+            (ActionKind::Sync { .. }, Engine::Flux) => {
+                "then follows status.lastHandledReconcileAt and the Ready condition"
+            }
+            (ActionKind::Refresh { .. }, _) => "then waits for Argo CD to remove the annotation",
+            (ActionKind::Suspend | ActionKind::Resume, _) => "then waits for the change to show",
+        }
+    }
+}
+
+impl ActionRequest {
+    /// What it writes, for a person to read before it is: per object, a
+    /// line naming it, then one line per field (`  spec.suspend: true`;
+    /// `null` removes a field).
+    pub fn written_fields(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (key, patch) in &self.patches {
+            lines.push(format!("{key}:"));
+            flatten(patch, &mut String::new(), &mut lines);
+        }
+        lines
+    }
+}
+
+/// `path: value` for every leaf of a merge patch; an empty object is a
+/// leaf (`syncStrategy.hook: {}`).
+fn flatten(value: &Value, path: &mut String, lines: &mut Vec<String>) {
+    match value {
+        Value::Object(fields) if !fields.is_empty() => {
+            for (name, child) in fields {
+                let length = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                // Annotation names hold dots: quoted, as the drift paths do.
+                if name.contains(['.', '[', ']']) {
+                    path.push_str(&format!("\"{name}\""));
+                } else {
+                    path.push_str(name);
+                }
+                flatten(child, path, lines);
+                path.truncate(length);
+            }
+        }
+        leaf => lines.push(format!("  {path}: {leaf}")),
+    }
+}
+
 /// The source a Flux object reads (`spec.sourceRef`, `spec.chartRef` or
 /// the chart template's `sourceRef`), in the object's namespace unless it
 /// names one.
@@ -249,5 +322,72 @@ pub fn follow_action(
                 waiting("waiting for the change to show")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::engines::EnginesConfig;
+
+    fn app(object: Value) -> ControllerApp {
+        let app = ControllerApp::of(&object, &EnginesConfig::default()).unwrap();
+        // What the TUI rebuilds from the report is the same app.
+        assert_eq!(
+            ControllerApp::of_state(&app.name, &app.state),
+            Some(app.clone())
+        );
+        app
+    }
+
+    #[test]
+    fn an_argocd_sync_is_shown_field_by_field_as_it_will_be_written() {
+        let web = app(json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "web", "namespace": "argocd"},
+            "status": {"sync": {"status": "OutOfSync", "revision": "abc123"}}
+        }));
+        let request =
+            request_action(&web, &ActionKind::Sync { prune: true }, "ada@box", "t").unwrap();
+        assert_eq!(
+            request.written_fields(),
+            [
+                "Application argocd/web:",
+                "  operation.initiatedBy.username: \"ada@box\"",
+                "  operation.sync.prune: true",
+                "  operation.sync.syncStrategy.hook: {}",
+                "  operation.sync.revision: \"abc123\"",
+                "  status.operationState: null",
+            ]
+        );
+        assert_eq!(
+            request
+                .action
+                .describe(&web.object_label(), request.revision.as_deref()),
+            "sync Application argocd/web at abc123 (prune: yes)"
+        );
+    }
+
+    #[test]
+    fn a_flux_reconcile_names_the_object_and_its_source_with_the_quoted_annotation() {
+        let apps = app(json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "apps", "namespace": "flux-system"},
+            "spec": {"sourceRef": {"kind": "GitRepository", "name": "flux-system"}}
+        }));
+        let request =
+            request_action(&apps, &ActionKind::Sync { prune: false }, "ada@box", "T1").unwrap();
+        let lines = request.written_fields();
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert_eq!(
+            lines[1],
+            "  metadata.annotations.\"reconcile.fluxcd.io/requestedAt\": \"T1\""
+        );
+        assert!(
+            lines[2].contains("GitRepository flux-system/flux-system"),
+            "{lines:#?}"
+        );
     }
 }

@@ -52,6 +52,14 @@ impl Engine {
             Engine::Flux => "flux",
         }
     }
+
+    /// As people write it: `Argo CD`, `Flux`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Engine::Argocd => "Argo CD",
+            Engine::Flux => "Flux",
+        }
+    }
 }
 
 /// A kind whose objects are apps of an engine.
@@ -183,6 +191,21 @@ impl ControllerApp {
             namespace,
             object_name,
             state,
+        })
+    }
+
+    /// The app again from what its report says (`AppReport::controller`),
+    /// for those that hold the report only (the TUI asking before it acts).
+    pub fn of_state(name: &str, state: &ControllerState) -> Option<ControllerApp> {
+        let kind = ControllerKind::ALL
+            .into_iter()
+            .find(|k| k.engine() == state.engine && k.kind() == state.kind)?;
+        Some(ControllerApp {
+            name: name.to_string(),
+            kind,
+            namespace: state.namespace.clone(),
+            object_name: state.name.clone(),
+            state: state.clone(),
         })
     }
 

@@ -109,8 +109,9 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             }
             listing::relist_keeping(state, selection);
         }
-        // The TUI asks no engine app's engine to act yet.
-        EngineEvent::ControllerActed { .. } => return Outcome::unchanged(),
+        EngineEvent::ControllerActed { app, progress } => {
+            return super::controller::acted(state, &app, progress);
+        }
         EngineEvent::Auto { app, status } => {
             let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
                 return Outcome::unchanged();

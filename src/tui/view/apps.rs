@@ -101,12 +101,20 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
             let age = stale_age(state, since).unwrap_or_default();
             Span::styled(format!(" ⚠{age}"), theme.warning)
         });
-    // A running sync: objects done of those it writes.
-    let syncing = app.sync.as_ref().map(|run| {
-        let (done, total) = run.done_of_total();
-        let word = if run.cancelling { "stopping" } else { "sync" };
-        Span::styled(format!(" {word} {done}/{total}"), theme.progressing)
-    });
+    // A running sync: objects done of those it writes; an engine app's
+    // action until its engine has answered (the status bar says more).
+    let syncing = app
+        .sync
+        .as_ref()
+        .map(|run| {
+            let (done, total) = run.done_of_total();
+            let word = if run.cancelling { "stopping" } else { "sync" };
+            Span::styled(format!(" {word} {done}/{total}"), theme.progressing)
+        })
+        .or_else(|| {
+            let run = app.engine_action.as_ref()?;
+            Some(Span::styled(format!(" {}…", run.verb), theme.progressing))
+        });
     // A rollback's pin: the app is compared with it, not its branch's head.
     let pinned = app
         .report

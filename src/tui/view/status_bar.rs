@@ -115,6 +115,19 @@ fn facts_of(state: &State) -> Vec<Span<'static>> {
                 app.name
             )));
         }
+        if let Some(run) = &app.engine_action {
+            let said = run.message.as_deref().unwrap_or("asking its engine");
+            facts.push(Span::styled(
+                text::printable(&format!(
+                    "{} {} {}: {said}",
+                    spinner(state),
+                    run.verb,
+                    app.name
+                ))
+                .into_owned(),
+                theme.progressing,
+            ));
+        }
         if let Some(auto) = auto_fact(state, &app.auto) {
             facts.push(auto);
         }
