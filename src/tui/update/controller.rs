@@ -13,6 +13,7 @@ use crate::engine::EngineCommand;
 use crate::engines::{
     ActionKind, ActionProgress, ControllerApp, Engine, engine_of_name, request_action,
 };
+use crate::resource::short_revision_text;
 use crate::tui::dialog::{OpenDialog, PlanDialog, Planning, Purpose};
 use crate::tui::msg::{Command, Outcome};
 use crate::tui::state::State;
@@ -144,11 +145,13 @@ fn planning(state: &State, app: &str, action: &ActionKind) -> Planning {
         Err(why) => Planning::Failed(why),
         Ok(request) => {
             let engine = controller.engine;
+            // In full in the fields below.
+            let revision = request.revision.as_deref().map(short_revision_text);
             let mut lines = vec![
                 format!(
                     "{} is asked to {}.",
                     engine.title(),
-                    action.describe(&object.object_label(), request.revision.as_deref())
+                    action.describe(&object.object_label(), revision.as_deref())
                 ),
                 String::new(),
             ];

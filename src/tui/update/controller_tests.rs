@@ -63,7 +63,7 @@ fn s_on_an_argocd_app_shows_the_operation_and_y_asks_argocd_with_the_prune_chose
     assert_eq!(open.dialog.title, "Sync argocd/web through Argo CD");
     let lines = written(&state);
     for line in [
-        "Argo CD is asked to sync Application argocd/web at abc1234abc1234abc1234abc1234abc1234abc12 (prune: no).",
+        "Argo CD is asked to sync Application argocd/web at abc1234 (prune: no).",
         "Application argocd/web:",
         "  operation.initiatedBy.username: \"ada@box\"",
         "  operation.sync.prune: false",
