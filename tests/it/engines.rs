@@ -4,7 +4,7 @@
 //! to their objects, discovery and its cost.
 
 #[path = "engines/support.rs"]
-mod support;
+pub(crate) mod support;
 
 #[path = "engines/mapping.rs"]
 mod mapping;

@@ -1,0 +1,212 @@
+//! Argo CD and Flux apps driven from the TUI at 80x24, against the
+//! simulated cluster with the engines' real CRDs, the test playing the
+//! controller: `s` on an Argo CD app shows what will be written and `y`
+//! writes the `operation` as the command line does, the result the test
+//! sets shows in the row and the status bar; `r` sets the refresh
+//! annotation; `S` suspends a Flux Kustomization after confirmation;
+//! under `--readonly` none of them writes.
+
+use serde_json::{Value, json};
+
+use super::sim::within_timeout;
+use super::terminal::{Home, Tmux};
+use super::world::World;
+use crate::engines::support::{
+    api_of, config_without_apps, create, example, install_engines, read_back, read_until,
+};
+
+const ARGO_APP: &str = "argocd/podinfo";
+const FLUX_APP: &str = "flux/flux-system/apps";
+
+/// The cluster with the engines' CRDs and these example objects; the TUI
+/// on it in tmux at 80x24 (with `flags`), showing the first app's
+/// verdict. `None` without tmux.
+async fn engines_in_tmux(files: &[&str], flags: &str) -> Option<(World, Vec<Value>, Home, Tmux)> {
+    let world = World::new().await;
+    install_engines(&world).await;
+    config_without_apps(&world, "");
+    let mut objects = Vec::new();
+    for file in files {
+        let object = example(file);
+        create(&world, object.clone()).await;
+        objects.push(object);
+    }
+    let home = Home::new("");
+    let tmux = Tmux::start(&home, 80, 24)?;
+    // Outside any Git work tree, which driftdeck would offer as an app.
+    tmux.type_line(&format!("cd {}", home.path("home").display()));
+    let kubeconfig = world.path("kubeconfig");
+    let args = format!("{flags} --kubeconfig {}", kubeconfig.display());
+    tmux.start_driftdeck(&home, "", &args);
+    Some((world, objects, home, tmux))
+}
+
+fn audit_lines(home: &Home) -> Vec<Value> {
+    std::fs::read_to_string(home.path("home/.local/share/driftdeck/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s_then_y_writes_the_argocd_operation_and_the_result_set_by_the_controller_shows() {
+    within_timeout(async {
+        let Some((world, objects, home, tmux)) =
+            engines_in_tmux(&["argocd/application-outofsync-progressing.yaml"], "").await
+        else {
+            return;
+        };
+        let app = &objects[0];
+        tmux.wait_for("the app OutOfSync", |s| {
+            s.contains(&format!("{ARGO_APP} · OutOfSync"))
+        });
+        let compared = read_back(&world, app).await["status"]["sync"]["revision"].clone();
+
+        tmux.press("s");
+        let screen = tmux.wait_for("the dialog", |s| s.contains("y go"));
+        for line in [
+            &format!("Sync {ARGO_APP} through Argo CD"),
+            "operation.sync.prune: false",
+            "status.operationState: null",
+            "(•) keep extra objects",
+        ] {
+            assert!(screen.contains(line), "{line} missing:\n{screen}");
+        }
+        tmux.press("y");
+        let asked = read_until(&world, app, "the operation is written", |o| {
+            !o["operation"].is_null()
+        })
+        .await;
+        // As `driftdeck sync` (and Argo CD's API server) writes it.
+        let operation = &asked["operation"];
+        assert!(
+            operation["initiatedBy"]["username"]
+                .as_str()
+                .is_some_and(|user| user.contains('@')),
+            "{operation}"
+        );
+        assert_eq!(operation["sync"]["revision"], compared, "{operation}");
+        assert_eq!(operation["sync"]["prune"], false);
+        assert_eq!(operation["sync"]["syncStrategy"], json!({"hook": {}}));
+        assert!(asked["status"]["operationState"].is_null(), "{asked:#}");
+        tmux.wait_for("the action in the row", |s| s.contains("sync…"));
+
+        // The controller runs it and says it succeeded.
+        let api = api_of(&world, app).await;
+        api.patch(
+            "podinfo",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"operation": null, "status": {
+                "sync": {"status": "Synced", "revision": compared},
+                "operationState": {"phase": "Succeeded", "message": "successfully synced (all tasks run)",
+                    "operation": operation, "startedAt": "2026-08-21T16:00:00Z",
+                    "finishedAt": "2026-08-21T16:00:09Z"}
+            }})),
+        )
+        .await
+        .unwrap();
+        let screen = tmux.wait_for("the result", |s| {
+            s.contains("sync done: successfully synced")
+        });
+        assert!(!screen.contains("sync…"), "{screen}");
+        tmux.wait_for("the app Synced", |s| {
+            s.contains(&format!("{ARGO_APP} · Synced"))
+        });
+        let audit = audit_lines(&home);
+        assert_eq!(audit.len(), 2, "{audit:#?}");
+        assert_eq!(audit[0]["app"], ARGO_APP);
+        assert_eq!(audit[1]["status"], "succeeded");
+
+        // `r`: a normal refresh, asked without a dialog.
+        tmux.press("r");
+        let refreshed = read_until(&world, app, "the refresh annotation", |o| {
+            o["metadata"]["annotations"]["argocd.argoproj.io/refresh"].is_string()
+        })
+        .await;
+        assert_eq!(
+            refreshed["metadata"]["annotations"]["argocd.argoproj.io/refresh"],
+            "normal"
+        );
+        tmux.press("q");
+        tmux.assert_shell_usable();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capital_s_suspends_a_flux_kustomization_after_confirmation() {
+    within_timeout(async {
+        let Some((world, objects, _home, tmux)) =
+            engines_in_tmux(&["flux/kustomization-ready.yaml"], "").await
+        else {
+            return;
+        };
+        let app = &objects[0];
+        tmux.wait_for("the app", |s| s.contains(&format!("{FLUX_APP} · ")));
+        tmux.press("S");
+        let screen = tmux.wait_for("the dialog", |s| s.contains("y go"));
+        assert!(screen.contains(&format!("Suspend {FLUX_APP}")), "{screen}");
+        assert!(screen.contains("spec.suspend: true"), "{screen}");
+        tmux.press("Escape");
+        tmux.wait_for("the dialog closed", |s| !s.contains("y go"));
+        assert!(read_back(&world, app).await["spec"]["suspend"].is_null());
+
+        tmux.press("S");
+        tmux.wait_for("the dialog again", |s| s.contains("y go"));
+        tmux.press("y");
+        let suspended = read_until(&world, app, "spec.suspend", |o| {
+            o["spec"]["suspend"] == json!(true)
+        })
+        .await;
+        assert_eq!(suspended["spec"]["suspend"], true);
+        tmux.wait_for("the result", |s| s.contains("suspend done: suspended"));
+        tmux.press("q");
+        tmux.assert_shell_usable();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_asks_no_engine_anything() {
+    within_timeout(async {
+        let Some((world, objects, _home, tmux)) = engines_in_tmux(
+            &[
+                "argocd/application-outofsync-progressing.yaml",
+                "flux/kustomization-ready.yaml",
+            ],
+            "--readonly",
+        )
+        .await
+        else {
+            return;
+        };
+        let screen = tmux.wait_for("the Argo CD app", |s| {
+            s.contains(&format!("{ARGO_APP} · OutOfSync"))
+        });
+        assert!(!screen.contains("s sync"), "{screen}");
+        world.sim.metrics().reset();
+        for key in ["s", "S", "r"] {
+            tmux.press(key);
+        }
+        tmux.wait_for("the refusal", |s| s.contains("read-only"));
+        tmux.press("j");
+        tmux.wait_for("the Flux app", |s| s.contains(&format!("{FLUX_APP} · ")));
+        for key in ["s", "S"] {
+            tmux.press(key);
+        }
+        tmux.wait_for("the refusal", |s| {
+            s.contains("is off: driftdeck is read-only")
+        });
+        let metrics = world.sim.metrics().snapshot();
+        assert_eq!(metrics.count_verb("patch"), 0, "nothing written");
+        let argo = read_back(&world, &objects[0]).await;
+        assert!(argo["operation"].is_null(), "{argo:#}");
+        assert!(argo["metadata"]["annotations"]["argocd.argoproj.io/refresh"].is_null());
+        let flux = read_back(&world, &objects[1]).await;
+        assert!(flux["spec"]["suspend"].is_null(), "{flux:#}");
+        tmux.press("q");
+        tmux.assert_shell_usable();
+    })
+    .await;
+}
