@@ -152,36 +152,52 @@ fn run(
     })
 }
 
-/// The app's first settled report, or why there is none.
+/// The app's first settled report once every context has said which
+/// engine apps it has, or why there is none. The same name in two contexts
+/// is an error naming both: asked, both engines would act.
 async fn find(
     events: &mut mpsc::UnboundedReceiver<EngineEvent>,
     app: &str,
     contexts: usize,
 ) -> Result<Arc<AppReport>, CommandError> {
-    let mut announced = 0;
+    let mut answered = Vec::new();
+    let mut holding = Vec::new();
+    let mut report = None;
     let wait = async {
         while let Some(event) = events.recv().await {
             match event {
                 EngineEvent::Report {
                     app: name,
-                    report,
+                    report: said,
                     settled: true,
                     ..
-                } if name == app => return Some(report),
-                EngineEvent::ControllerApps { apps, .. } if !apps.iter().any(|a| a == app) => {
-                    announced += 1;
-                    if announced == contexts {
-                        return None;
+                } if name == app => report = Some(said),
+                EngineEvent::ControllerApps { context, apps } => {
+                    if apps.iter().any(|a| a == app) && !holding.contains(&context) {
+                        holding.push(context.clone());
+                    }
+                    if !answered.contains(&context) {
+                        answered.push(context);
                     }
                 }
                 _ => {}
             }
+            if answered.len() < contexts {
+                continue;
+            }
+            match holding.as_slice() {
+                [] => return Ok(None),
+                [_] if report.is_some() => return Ok(report.take()),
+                [_] => {}
+                several => return Err(in_several_contexts(app, several)),
+            }
         }
-        None
+        Ok(None)
     };
     match tokio::time::timeout(super::LOOK_DEADLINE, wait).await {
-        Ok(Some(report)) => Ok(report),
-        Ok(None) => Err(CommandError::Unknown {
+        Ok(Ok(Some(report))) => Ok(report),
+        Ok(Err(error)) => Err(error),
+        Ok(Ok(None)) => Err(CommandError::Unknown {
             app: app.to_string(),
             reason: "no Argo CD or Flux app by this name in the contexts read".to_string(),
         }),
@@ -190,6 +206,22 @@ async fn find(
             reason: format!("not found within {}s", super::LOOK_DEADLINE.as_secs()),
         }),
     }
+}
+
+/// `app "argocd/web" is in the contexts kind-a and kind-b; …`.
+fn in_several_contexts(app: &str, contexts: &[Option<String>]) -> CommandError {
+    let mut names: Vec<String> = contexts
+        .iter()
+        .map(|c| {
+            c.clone()
+                .unwrap_or_else(|| "the current context".to_string())
+        })
+        .collect();
+    names.sort();
+    CommandError::Usage(format!(
+        "app \"{app}\" is in the contexts {}; give --context to say which one's engine to ask",
+        names.join(" and ")
+    ))
 }
 
 fn confirmed(app: &str, what: &str) -> Result<bool, CommandError> {

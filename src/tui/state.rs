@@ -86,6 +86,9 @@ pub struct AppState {
     pub sync: Option<SyncRun>,
     /// An engine app: the action asked of its engine, until it answered.
     pub engine_action: Option<EngineRun>,
+    /// An engine app: the other contexts with an engine app of the same
+    /// name. Asked, every one's engine would act, so none is asked.
+    pub also_in: Vec<Option<String>>,
     /// Where a Git rollback goes by default (`rollback = "merge-request"`).
     pub rollback_mode: crate::source::RollbackMode,
 }
@@ -118,6 +121,7 @@ impl AppState {
             sorted: Vec::new(),
             sync: None,
             engine_action: None,
+            also_in: Vec::new(),
             rollback_mode: Default::default(),
         }
     }

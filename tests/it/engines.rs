@@ -14,3 +14,6 @@ mod actions;
 
 #[path = "engines/discovery.rs"]
 mod discovery;
+
+#[path = "engines/contexts.rs"]
+mod contexts;

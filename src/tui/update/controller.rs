@@ -16,7 +16,7 @@ use crate::engines::{
 use crate::resource::short_revision_text;
 use crate::tui::dialog::{OpenDialog, PlanDialog, Planning, Purpose};
 use crate::tui::msg::{Command, Outcome};
-use crate::tui::state::State;
+use crate::tui::state::{AppState, State};
 use crate::tui::syncing::{EngineRun, SyncResult};
 
 /// An Argo CD sync's choices, in this order: whether to prune.
@@ -71,10 +71,14 @@ pub(super) fn refresh(state: &mut State, hard: bool) -> Outcome {
             }
         }
         Some(Engine::Argocd) => {
-            let Some(app) = state.selected_app().map(|a| a.name.clone()) else {
+            let Some(app) = state.selected_app() else {
                 return Outcome::unchanged();
             };
-            start(state, app, ActionKind::Refresh { hard })
+            if let Some(why) = in_several_contexts(app) {
+                return notice(state, &why);
+            }
+            let name = app.name.clone();
+            start(state, name, ActionKind::Refresh { hard })
         }
         Some(Engine::Flux) => {
             let sync = state.keymap.hint_key(crate::tui::keymap::Action::Sync);
@@ -88,6 +92,27 @@ pub(super) fn refresh(state: &mut State, hard: bool) -> Outcome {
     }
 }
 
+/// Why no engine is asked to act on an app whose name is in several
+/// contexts (each context's engine would act); `None` when it is in one.
+pub(super) fn in_several_contexts(app: &AppState) -> Option<String> {
+    if app.also_in.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = std::iter::once(&app.context)
+        .chain(&app.also_in)
+        .map(|c| {
+            c.clone()
+                .unwrap_or_else(|| "the current context".to_string())
+        })
+        .collect();
+    names.sort();
+    Some(format!(
+        "{} is in the contexts {}: no engine is asked to act on it here; start driftdeck with --context to act on one",
+        app.name,
+        names.join(" and ")
+    ))
+}
+
 /// Opens the dialog saying what asking `action` writes, or why it cannot
 /// be asked (the dialog then writes nothing).
 fn ask(state: &mut State, action: ActionKind) -> Outcome {
@@ -98,6 +123,9 @@ fn ask(state: &mut State, action: ActionKind) -> Outcome {
         return Outcome::unchanged();
     };
     let name = app.name.clone();
+    if let Some(why) = in_several_contexts(app) {
+        return notice(state, &why);
+    }
     if let Some(run) = &app.engine_action {
         let verb = run.verb;
         return notice(

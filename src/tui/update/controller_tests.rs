@@ -304,3 +304,25 @@ fn the_commits_pane_lists_the_engines_history_and_moves_over_it() {
     assert_eq!(state.cursors.commits.selected, 1);
     assert!(!key(&mut state, 'j').changed, "two entries");
 }
+
+#[test]
+fn an_app_in_two_contexts_asks_neither_engine() {
+    let mut state = engine_apps(&[argocd_web()]);
+    update(
+        &mut state,
+        Msg::Engine(EngineEvent::ControllerApps {
+            context: Some("kind-b".into()),
+            apps: vec!["argocd/web".into()],
+        }),
+    );
+    state.notice = None;
+    for c in ['s', 'r'] {
+        assert!(key(&mut state, c).commands.is_empty(), "{c}");
+        assert!(state.dialog.is_none());
+        let notice = state.notice.take().unwrap();
+        assert!(
+            notice.contains("is in the contexts kind-b and the current context"),
+            "{notice}"
+        );
+    }
+}
