@@ -5,9 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::symbols::{self, Mark};
-use super::{
-    hint, list_title, pane_frame, render_rows, selection_style, spinner, stale_age, title,
-};
+use super::{hint, list_title, pane_frame, render_list, spinner, stale_age, title};
 use crate::resource::short_revision;
 use crate::text::{self, fit};
 use crate::tui::order::SortMode;
@@ -55,14 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .take(usize::from(inner.height))
         .map(|(i, app)| row(state, app, i == cursor.selected, width))
         .collect();
-    let selected = cursor.selected.checked_sub(cursor.offset);
-    render_rows(
-        frame,
-        inner,
-        rows,
-        selected,
-        selection_style(state, Pane::Apps),
-    );
+    render_list(frame, inner, state, Pane::Apps, rows);
 }
 
 /// `▶ guestbook pin 3f2a91c ✗ ◐`: the marker shows the selection without colour;

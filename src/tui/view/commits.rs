@@ -14,7 +14,7 @@ use ratatui::text::{Line, Span};
 
 use super::diff::Row;
 use super::symbols::{self, DEPLOYED, HEAD};
-use super::{hint, pane_frame, render_rows, selection_style, spinner, title};
+use super::{hint, pane_frame, render_list, spinner, title};
 use crate::drift::ResourceStatus;
 use crate::engine::DeployPreview;
 use crate::engines::Deployment;
@@ -103,14 +103,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     row(state, commit, marks[index], undeployable, width)
                 })
                 .collect();
-            let selected = cursor.selected.checked_sub(cursor.offset);
-            render_rows(
-                frame,
-                inner,
-                rows,
-                selected,
-                selection_style(state, Pane::Commits),
-            );
+            render_list(frame, inner, state, Pane::Commits, rows);
         }
     }
 }
@@ -156,14 +149,7 @@ fn render_engine_history(
             )
         })
         .collect();
-    let selected = cursor.selected.checked_sub(cursor.offset);
-    render_rows(
-        frame,
-        inner,
-        rows,
-        selected,
-        selection_style(state, Pane::Commits),
-    );
+    render_list(frame, inner, state, Pane::Commits, rows);
 }
 
 /// `● e7c9eda  #3 2026-08-21 16:00 admin`: the revision (a chart version

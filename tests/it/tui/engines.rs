@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 use super::sim::within_timeout;
 use super::terminal::{Home, Tmux};
 use super::world::World;
-use crate::engines::support::{
-    api_of, config_without_apps, create, example, install_engines, read_back, read_until,
-};
+use crate::engines::support::{api_of, operation_written, read_back, read_until, world_with};
 
 const ARGO_APP: &str = "argocd/podinfo";
 const FLUX_APP: &str = "flux/flux-system/apps";
@@ -22,15 +20,7 @@ const FLUX_APP: &str = "flux/flux-system/apps";
 /// on it in tmux at 80x24 (with `flags`), showing the first app's
 /// verdict. `None` without tmux.
 async fn engines_in_tmux(files: &[&str], flags: &str) -> Option<(World, Vec<Value>, Home, Tmux)> {
-    let world = World::new().await;
-    install_engines(&world).await;
-    config_without_apps(&world, "");
-    let mut objects = Vec::new();
-    for file in files {
-        let object = example(file);
-        create(&world, object.clone()).await;
-        objects.push(object);
-    }
+    let (world, objects) = world_with(files).await;
     let home = Home::new("");
     let tmux = Tmux::start(&home, 80, 24)?;
     // Outside any Git work tree, which driftdeck would offer as an app.
@@ -42,11 +32,7 @@ async fn engines_in_tmux(files: &[&str], flags: &str) -> Option<(World, Vec<Valu
 }
 
 fn audit_lines(home: &Home) -> Vec<Value> {
-    std::fs::read_to_string(home.path("home/.local/share/driftdeck/audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
+    crate::engines::support::audit_lines(&home.path("home/.local/share/driftdeck/audit.jsonl"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,22 +60,9 @@ async fn s_then_y_writes_the_argocd_operation_and_the_result_set_by_the_controll
             assert!(screen.contains(line), "{line} missing:\n{screen}");
         }
         tmux.press("y");
-        let asked = read_until(&world, app, "the operation is written", |o| {
-            !o["operation"].is_null()
-        })
-        .await;
         // As `driftdeck sync` (and Argo CD's API server) writes it.
+        let asked = operation_written(&world, app, &compared, false).await;
         let operation = &asked["operation"];
-        assert!(
-            operation["initiatedBy"]["username"]
-                .as_str()
-                .is_some_and(|user| user.contains('@')),
-            "{operation}"
-        );
-        assert_eq!(operation["sync"]["revision"], compared, "{operation}");
-        assert_eq!(operation["sync"]["prune"], false);
-        assert_eq!(operation["sync"]["syncStrategy"], json!({"hook": {}}));
-        assert!(asked["status"]["operationState"].is_null(), "{asked:#}");
         tmux.wait_for("the action in the row", |s| s.contains("sync…"));
 
         // The controller runs it and says it succeeded.
