@@ -162,6 +162,7 @@ async fn find(
 ) -> Result<Arc<AppReport>, CommandError> {
     let mut answered = Vec::new();
     let mut holding = Vec::new();
+    let mut unreadable = Vec::new();
     let mut report = None;
     let wait = async {
         while let Some(event) = events.recv().await {
@@ -172,7 +173,12 @@ async fn find(
                     settled: true,
                     ..
                 } if name == app => report = Some(said),
-                EngineEvent::ControllerApps { context, apps } => {
+                EngineEvent::ControllerApps {
+                    context,
+                    apps,
+                    unreadable: cannot,
+                } => {
+                    unreadable.extend(cannot);
                     if apps.iter().any(|a| a == app) && !holding.contains(&context) {
                         holding.push(context.clone());
                     }
@@ -197,10 +203,18 @@ async fn find(
     match tokio::time::timeout(super::LOOK_DEADLINE, wait).await {
         Ok(Ok(Some(report))) => Ok(report),
         Ok(Err(error)) => Err(error),
-        Ok(Ok(None)) => Err(CommandError::Unknown {
-            app: app.to_string(),
-            reason: "no Argo CD or Flux app by this name in the contexts read".to_string(),
-        }),
+        Ok(Ok(None)) => {
+            // A kind that cannot be listed may hold it: say which.
+            let mut reason = "no Argo CD or Flux app by this name in the contexts read".to_string();
+            for cannot in &unreadable {
+                reason.push_str("; ");
+                reason.push_str(cannot);
+            }
+            Err(CommandError::Unknown {
+                app: app.to_string(),
+                reason,
+            })
+        }
         Err(_) => Err(CommandError::Unknown {
             app: app.to_string(),
             reason: format!("not found within {}s", super::LOOK_DEADLINE.as_secs()),

@@ -368,6 +368,7 @@ pub fn with_engine_apps(state: &mut State, objects: &[Value]) {
         EngineEvent::ControllerApps {
             context: None,
             apps: apps.iter().map(|a| a.name.clone()).collect(),
+            unreadable: Vec::new(),
         },
     );
     for app in &apps {

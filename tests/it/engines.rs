@@ -17,3 +17,6 @@ mod discovery;
 
 #[path = "engines/contexts.rs"]
 mod contexts;
+
+#[path = "engines/forbidden.rs"]
+pub(crate) mod forbidden;

@@ -374,6 +374,7 @@ impl Context {
                 let _ = self.events.send(EngineEvent::ControllerApps {
                     context: self.name.clone(),
                     apps: Vec::new(),
+                    unreadable: Vec::new(),
                 });
             }
             let retry = Instant::now() + wait;

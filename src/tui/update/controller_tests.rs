@@ -313,6 +313,7 @@ fn an_app_in_two_contexts_asks_neither_engine() {
         Msg::Engine(EngineEvent::ControllerApps {
             context: Some("kind-b".into()),
             apps: vec!["argocd/web".into()],
+            unreadable: Vec::new(),
         }),
     );
     state.notice = None;

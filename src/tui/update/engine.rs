@@ -102,10 +102,23 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             state.requests = counts;
             return Outcome::changed_if(changed);
         }
-        EngineEvent::ControllerApps { context, apps } => {
+        EngineEvent::ControllerApps {
+            context,
+            apps,
+            unreadable,
+        } => {
+            // Sent again only when something changed: a kind it cannot
+            // list (RBAC) is said once, and its apps are missing meanwhile.
+            let said = !unreadable.is_empty();
+            if said {
+                state.notice = Some(format!(
+                    "{}; its apps are not listed until it can be",
+                    unreadable.join("; ")
+                ));
+            }
             let selection = Selection::of(state);
             if !take_controller_apps(state, context, apps) {
-                return Outcome::unchanged();
+                return Outcome::changed_if(said);
             }
             listing::relist_keeping(state, selection);
         }
@@ -237,6 +250,7 @@ mod tests {
         EngineEvent::ControllerApps {
             context: context.map(str::to_string),
             apps: apps.iter().map(|a| a.to_string()).collect(),
+            unreadable: Vec::new(),
         }
     }
 

@@ -183,3 +183,32 @@ async fn read_only_asks_no_engine_anything() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_refused_by_rbac_is_said_and_the_other_apps_get_their_verdicts() {
+    within_timeout(async {
+        let world = crate::engines::forbidden::applications_forbidden().await;
+        let home = Home::new(&std::fs::read_to_string(world.path("config.toml")).unwrap());
+        let Some(tmux) = Tmux::start(&home, 80, 24) else {
+            return;
+        };
+        tmux.type_line(&format!("cd {}", home.path("home").display()));
+        let kubeconfig = world.path("kubeconfig");
+        tmux.start_driftdeck(&home, "", &format!("--kubeconfig {}", kubeconfig.display()));
+        let screen = tmux.wait_for("the refusal", |s| {
+            s.contains("cannot list Application (argoproj.io) in the current")
+        });
+        assert!(
+            screen.contains("applications.argoproj.io is forbidden"),
+            "{screen}"
+        );
+        let screen = tmux.wait_for("the other apps' verdicts", |s| {
+            s.contains("flux/flux-syst")
+                && s.contains(&format!("{} · OutOfSync", super::world::APP))
+        });
+        assert!(!screen.contains("argocd/"), "{screen}");
+        tmux.press("q");
+        tmux.assert_shell_usable();
+    })
+    .await;
+}
