@@ -29,6 +29,12 @@ pub enum ActionKind {
     /// Flux: `spec.suspend`.
     Suspend,
     Resume,
+    /// Argo CD: an operation syncing what the history entry `id` deployed,
+    /// as `argocd app rollback` asks (refused while auto-sync is on).
+    Rollback {
+        id: i64,
+        prune: bool,
+    },
 }
 
 impl ActionKind {
@@ -38,6 +44,7 @@ impl ActionKind {
             ActionKind::Refresh { .. } => "refresh",
             ActionKind::Suspend => "suspend",
             ActionKind::Resume => "resume",
+            ActionKind::Rollback { .. } => "rollback",
         }
     }
 
@@ -57,6 +64,11 @@ impl ActionKind {
             ActionKind::Refresh { hard: false } => format!("refresh {object}"),
             ActionKind::Suspend => format!("suspend {object}"),
             ActionKind::Resume => format!("resume {object}"),
+            ActionKind::Rollback { id, prune } => format!(
+                "roll back {object} to its history entry #{id}{} (prune: {})",
+                revision.map(|r| format!(", {r}")).unwrap_or_default(),
+                if *prune { "yes" } else { "no" }
+            ),
         }
     }
 }
@@ -139,6 +151,38 @@ pub fn request_action(
             });
             request(vec![(own_key, patch)], None, revision)
         }
+        (Engine::Argocd, ActionKind::Rollback { id, prune }) => {
+            // As Argo CD's API server refuses and writes it (`Rollback`).
+            if state.auto_sync {
+                return refuse("rollback cannot be initiated when auto-sync is enabled");
+            }
+            if state.operation_pending {
+                return refuse("another operation is already in progress");
+            }
+            let Some(entry) = state.history.iter().find(|d| d.id == Some(*id)) else {
+                return refuse(&format!(
+                    "application {} does not have deployment with id {id}",
+                    app.object_name
+                ));
+            };
+            let Some(Value::Object(to)) = &entry.rollback_to else {
+                return refuse(
+                    "cannot rollback to revision deployed with Argo CD v0.11 or lower. sync to revision instead.",
+                );
+            };
+            let mut sync = json!({"prune": prune, "syncStrategy": {"apply": {}}});
+            for (field, value) in to {
+                sync[field] = value.clone();
+            }
+            let patch = json!({
+                "operation": {"initiatedBy": {"username": operator}, "sync": sync},
+                "status": {"operationState": null}
+            });
+            request(vec![(own_key, patch)], None, Some(entry.revision.clone()))
+        }
+        (Engine::Flux, ActionKind::Rollback { .. }) => {
+            refuse("Flux has no rollback to a history entry; roll back in Git")
+        }
         (Engine::Argocd, ActionKind::Refresh { hard }) => {
             let level = if *hard { "hard" } else { "normal" };
             let patch = json!({"metadata": {"annotations": {REFRESH_ANNOTATION: level}}});
@@ -181,9 +225,10 @@ impl ActionKind {
     /// What tells, after the writes, that the engine has done it.
     pub fn followed_by(&self, engine: Engine) -> &'static str {
         match (self, engine) {
-            (ActionKind::Sync { .. }, Engine::Argocd) => {
+            (ActionKind::Sync { .. } | ActionKind::Rollback { .. }, Engine::Argocd) => {
                 "then follows status.operationState to its end"
             }
+            (ActionKind::Rollback { .. }, Engine::Flux) => "",
             (ActionKind::Sync { .. }, Engine::Flux) => {
                 "then follows status.lastHandledReconcileAt and the Ready condition"
             }
@@ -256,7 +301,7 @@ pub fn follow_action(
         message: message.to_string(),
     };
     match (&request.action, kind.engine()) {
-        (ActionKind::Sync { .. }, Engine::Argocd) => {
+        (ActionKind::Sync { .. } | ActionKind::Rollback { .. }, Engine::Argocd) => {
             let Some(state) = object
                 .pointer("/status/operationState")
                 .filter(|s| !s.is_null())
@@ -291,7 +336,7 @@ pub fn follow_action(
                 }
             }
         }
-        (ActionKind::Sync { .. }, Engine::Flux) => {
+        (ActionKind::Sync { .. } | ActionKind::Rollback { .. }, Engine::Flux) => {
             let handled = text(object, "/status/lastHandledReconcileAt");
             if handled.is_none() || handled != request.token.as_deref() {
                 return waiting("waiting for Flux to handle the reconcile request");
@@ -389,5 +434,71 @@ mod tests {
             lines[2].contains("GitRepository flux-system/flux-system"),
             "{lines:#?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod rollback_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::engines::EnginesConfig;
+
+    fn guestbook(automated: bool) -> ControllerApp {
+        let mut object = json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "guestbook", "namespace": "argocd"},
+            "spec": {"syncPolicy": {}},
+            "status": {"history": [
+                {"id": 0, "revision": "ba93d48", "deployedAt": "2026-08-18T14:02:12Z"},
+                {"id": 1, "revision": "29d0e77", "deployedAt": "2026-08-19T09:30:43Z",
+                 "source": {"repoURL": "https://example.com/apps.git", "path": "guestbook",
+                            "targetRevision": "HEAD"}}
+            ]}
+        });
+        if automated {
+            object["spec"]["syncPolicy"]["automated"] = json!({"prune": true});
+        }
+        ControllerApp::of(&object, &EnginesConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn a_rollback_syncs_the_entrys_revision_and_source_with_the_apply_strategy() {
+        let action = ActionKind::Rollback {
+            id: 1,
+            prune: false,
+        };
+        let request = request_action(&guestbook(false), &action, "ada@box", "t").unwrap();
+        assert_eq!(request.revision.as_deref(), Some("29d0e77"));
+        assert_eq!(
+            request.patches[0].1,
+            json!({
+                "operation": {"initiatedBy": {"username": "ada@box"}, "sync": {
+                    "prune": false, "syncStrategy": {"apply": {}}, "revision": "29d0e77",
+                    "source": {"repoURL": "https://example.com/apps.git", "path": "guestbook",
+                               "targetRevision": "HEAD"}
+                }},
+                "status": {"operationState": null}
+            })
+        );
+    }
+
+    #[test]
+    fn a_rollback_is_refused_as_argo_cd_refuses_it() {
+        let refused = |app: &ControllerApp, id| {
+            request_action(
+                app,
+                &ActionKind::Rollback { id, prune: false },
+                "ada@box",
+                "t",
+            )
+            .unwrap_err()
+        };
+        assert_eq!(
+            refused(&guestbook(true), 1),
+            "app \"argocd/guestbook\": rollback refused: rollback cannot be initiated when auto-sync is enabled"
+        );
+        assert!(refused(&guestbook(false), 7).contains("does not have deployment with id 7"));
+        assert!(refused(&guestbook(false), 0).contains("v0.11 or lower"));
     }
 }

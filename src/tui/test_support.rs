@@ -336,7 +336,8 @@ pub fn argocd_web() -> Value {
             "health": {"status": "Healthy"},
             "history": [
                 {"id": 1, "revision": "1111111111111111111111111111111111111111",
-                 "deployedAt": "2026-08-20T09:00:00Z"},
+                 "deployedAt": "2026-08-20T09:00:00Z",
+                 "source": {"repoURL": "https://example.com/deploy.git", "path": "web"}},
                 {"id": 2, "revision": DEPLOYED, "deployedAt": "2026-08-21T16:00:09Z",
                  "initiatedBy": {"username": "ada"}}
             ]

@@ -166,6 +166,9 @@ fn act(state: &mut State, action: Action) -> Outcome {
         Action::ExternalDiff => reading::external_diff(state),
         Action::Sync if controller::selected_engine(state).is_some() => controller::sync(state),
         Action::Sync => sync::open(state),
+        Action::Rollback if controller::selected_engine(state).is_some() => {
+            controller::rollback(state)
+        }
         Action::Rollback => rollback::open(state),
         Action::Unpin => rollback::ask_unpin(state),
         // Read only while a dialog is up.

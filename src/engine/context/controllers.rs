@@ -341,7 +341,10 @@ impl Controllers {
             revision: request.revision.clone().unwrap_or_default(),
             automatic: false,
             trigger: crate::sync::SyncTrigger::Manual,
-            operation: crate::sync::SyncOperation::Sync,
+            operation: match action {
+                ActionKind::Rollback { .. } => crate::sync::SyncOperation::Rollback,
+                _ => crate::sync::SyncOperation::Sync,
+            },
             from_revision: None,
             plan: json!({
                 "engine": followed.app.kind.engine(),

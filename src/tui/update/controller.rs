@@ -3,7 +3,8 @@
 //! in the dialog; Flux: a reconcile of the object and its source), `S` to
 //! suspend or resume a Flux app, each after a dialog showing the fields
 //! that will be written (`engines::request_action`, as the command line
-//! writes them); `r` and `:refresh hard` ask Argo CD to compare again
+//! writes them), and `R` on an Argo CD app's history entry rolls back to it
+//! (while auto-sync is off); `r` and `:refresh hard` ask Argo CD to compare again
 //! (hard: without its caches). The engine's context writes and follows them, with
 //! the Lease and the audit log; its answers (`ControllerActed`) go to the
 //! app's row, the status bar and, when it failed, the notice line.
@@ -14,9 +15,10 @@ use crate::engines::{
     ActionKind, ActionProgress, ControllerApp, Engine, engine_of_name, request_action,
 };
 use crate::resource::short_revision_text;
+use crate::tui::commit_log;
 use crate::tui::dialog::{OpenDialog, PlanDialog, Planning, Purpose};
 use crate::tui::msg::{Command, Outcome};
-use crate::tui::state::{AppState, State};
+use crate::tui::state::{AppState, Pane, State};
 use crate::tui::syncing::{EngineRun, SyncResult};
 
 /// An Argo CD sync's choices, in this order: whether to prune.
@@ -56,6 +58,49 @@ pub(super) fn toggle_suspend(state: &mut State) -> Outcome {
         ActionKind::Suspend
     };
     ask(state, action)
+}
+
+/// `R` on an Argo CD app's history entry (the Commits pane): roll back
+/// to it, offered only while auto-sync is off, as Argo CD allows.
+pub(super) fn rollback(state: &mut State) -> Outcome {
+    if state.readonly {
+        return notice(state, &format!("rollback is off: {READ_ONLY}"));
+    }
+    if selected_engine(state) == Some(Engine::Flux) {
+        return notice(
+            state,
+            "a Flux app rolls back in Git: Flux has no rollback to a history entry",
+        );
+    }
+    let Some(app) = state.selected_app() else {
+        return Outcome::unchanged();
+    };
+    let auto_sync = app
+        .report
+        .as_ref()
+        .and_then(|r| r.controller.as_ref())
+        .is_some_and(|c| c.auto_sync);
+    if auto_sync {
+        return notice(
+            state,
+            &format!(
+                "{}: Argo CD refuses a rollback while auto-sync is on; turn it off in the Application, or roll back in Git",
+                app.name
+            ),
+        );
+    }
+    let entry = match state.focus {
+        Pane::Commits => commit_log::engine_history(app)
+            .and_then(|history| history.get(state.cursors.commits.selected)),
+        _ => None,
+    };
+    match entry.and_then(|e| e.id) {
+        Some(id) => ask(state, ActionKind::Rollback { id, prune: false }),
+        None => notice(
+            state,
+            "select an entry of Argo CD's history in the Commits pane to roll back to",
+        ),
+    }
 }
 
 /// `r` or `:refresh` (normal), `:refresh hard` on the selected app: Argo CD compares
@@ -139,10 +184,13 @@ fn ask(state: &mut State, action: ActionKind) -> Outcome {
     let engine = controller.engine;
     let title = match &action {
         ActionKind::Sync { .. } => format!("Sync {name} through {}", engine.title()),
+        ActionKind::Rollback { id, .. } => {
+            format!("Roll back {name} to #{id} through {}", engine.title())
+        }
         other => format!("{} {name}", capitalized(other.verb())),
     };
     let mut dialog = PlanDialog::new(title);
-    if engine == Engine::Argocd && matches!(action, ActionKind::Sync { .. }) {
+    if prune(&action).is_some() && engine == Engine::Argocd {
         dialog = dialog.with_choices(PRUNE_CHOICES.map(String::from).to_vec());
     }
     dialog.planning = planning(state, &name, &action);
@@ -199,10 +247,10 @@ pub(super) fn choice_changed(state: &mut State) {
     let Purpose::Engine { app, action } = &open.purpose else {
         return;
     };
+    let prune = open.dialog.choice == 1;
     let action = match action {
-        ActionKind::Sync { .. } => ActionKind::Sync {
-            prune: open.dialog.choice == 1,
-        },
+        ActionKind::Sync { .. } => ActionKind::Sync { prune },
+        ActionKind::Rollback { id, .. } => ActionKind::Rollback { id: *id, prune },
         other => other.clone(),
     };
     let (app, scroll) = (app.clone(), open.dialog.scroll);
@@ -271,6 +319,14 @@ pub(super) fn acted(
     }
     state.sync_result = Some(SyncResult { text, failed });
     Outcome::changed()
+}
+
+/// Whether the action prunes, for those that may.
+fn prune(action: &ActionKind) -> Option<bool> {
+    match action {
+        ActionKind::Sync { prune } | ActionKind::Rollback { prune, .. } => Some(*prune),
+        _ => None,
+    }
 }
 
 fn notice(state: &mut State, text: &str) -> Outcome {

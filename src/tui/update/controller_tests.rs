@@ -327,3 +327,53 @@ fn an_app_in_two_contexts_asks_neither_engine() {
         );
     }
 }
+
+#[test]
+fn capital_r_on_a_history_entry_rolls_back_through_argocd_while_auto_sync_is_off() {
+    let mut state = engine_apps(&[argocd_web()]);
+    key(&mut state, 'R');
+    assert!(state.dialog.is_none(), "no entry selected");
+    state.focus = Pane::Commits;
+    key(&mut state, 'j');
+    key(&mut state, 'R');
+    let open = state.dialog.as_ref().unwrap();
+    assert_eq!(
+        open.dialog.title,
+        "Roll back argocd/web to #1 through Argo CD"
+    );
+    let lines = written(&state);
+    for line in [
+        "  operation.sync.syncStrategy.apply: {}",
+        "  operation.sync.revision: \"1111111111111111111111111111111111111111\"",
+        "  operation.sync.source.path: \"web\"",
+    ] {
+        assert!(
+            lines.iter().any(|l| l == line),
+            "{line} missing: {lines:#?}"
+        );
+    }
+    press(&mut state, KeyCode::Tab, KeyModifiers::NONE);
+    assert_eq!(
+        key(&mut state, 'y').commands,
+        vec![Command::Engine(EngineCommand::ControllerAction {
+            app: "argocd/web".into(),
+            action: ActionKind::Rollback { id: 1, prune: true },
+        })]
+    );
+
+    let mut automated = argocd_web();
+    automated["spec"]["syncPolicy"] = json!({"automated": {"selfHeal": true}});
+    let mut state = engine_apps(&[automated]);
+    state.focus = Pane::Commits;
+    key(&mut state, 'R');
+    assert!(state.dialog.is_none());
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("refuses a rollback while auto-sync is on"),
+        "{:?}",
+        state.notice
+    );
+}

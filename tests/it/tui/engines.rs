@@ -212,3 +212,54 @@ async fn a_kind_refused_by_rbac_is_said_and_the_other_apps_get_their_verdicts() 
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capital_r_on_a_history_entry_rolls_an_argocd_app_back_once_auto_sync_is_off() {
+    within_timeout(async {
+        let (world, objects) =
+            world_with(&["argocd/application-synced-healthy-history.yaml"]).await;
+        let app = &objects[0];
+        // Argo CD allows a rollback only without auto-sync.
+        api_of(&world, app)
+            .await
+            .patch(
+                "guestbook",
+                &kube::api::PatchParams::default(),
+                &kube::api::Patch::Merge(json!({"spec": {"syncPolicy": {"automated": null}}})),
+            )
+            .await
+            .unwrap();
+        let home = Home::new("");
+        let Some(tmux) = Tmux::start(&home, 80, 24) else {
+            return;
+        };
+        tmux.type_line(&format!("cd {}", home.path("home").display()));
+        let kubeconfig = world.path("kubeconfig");
+        tmux.start_driftdeck(&home, "", &format!("--kubeconfig {}", kubeconfig.display()));
+        tmux.wait_for("the history", |s| s.contains("#2") && s.contains("#1"));
+        // The Commits pane, its second entry (#1, newest first).
+        for _ in 0..3 {
+            tmux.press("Tab");
+        }
+        tmux.press("j");
+        tmux.press("R");
+        let screen = tmux.wait_for("the dialog", |s| s.contains("y go"));
+        assert!(
+            screen.contains("Roll back argocd/guestbook to #1 through Argo CD"),
+            "{screen}"
+        );
+        tmux.press("y");
+        let asked = read_until(&world, app, "the rollback's operation", |o| {
+            !o["operation"].is_null()
+        })
+        .await;
+        let sync = &asked["operation"]["sync"];
+        assert_eq!(sync["revision"], "29d0e778698648ac642cb7d3b015a2265da66937");
+        assert_eq!(sync["syncStrategy"], json!({"apply": {}}));
+        assert_eq!(sync["source"]["path"], "guestbook", "{sync}");
+        assert_eq!(sync["prune"], false);
+        tmux.press("q");
+        tmux.assert_shell_usable();
+    })
+    .await;
+}
