@@ -174,6 +174,9 @@ pub fn request_action(
             for (field, value) in to {
                 sync[field] = value.clone();
             }
+            if !state.sync_options.is_empty() {
+                sync["syncOptions"] = json!(state.sync_options);
+            }
             let patch = json!({
                 "operation": {"initiatedBy": {"username": operator}, "sync": sync},
                 "status": {"operationState": null}
@@ -448,7 +451,7 @@ mod rollback_tests {
         let mut object = json!({
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
             "metadata": {"name": "guestbook", "namespace": "argocd"},
-            "spec": {"syncPolicy": {}},
+            "spec": {"syncPolicy": {"syncOptions": ["CreateNamespace=true"]}},
             "status": {"history": [
                 {"id": 0, "revision": "ba93d48", "deployedAt": "2026-08-18T14:02:12Z"},
                 {"id": 1, "revision": "29d0e77", "deployedAt": "2026-08-19T09:30:43Z",
@@ -476,7 +479,8 @@ mod rollback_tests {
                 "operation": {"initiatedBy": {"username": "ada@box"}, "sync": {
                     "prune": false, "syncStrategy": {"apply": {}}, "revision": "29d0e77",
                     "source": {"repoURL": "https://example.com/apps.git", "path": "guestbook",
-                               "targetRevision": "HEAD"}
+                               "targetRevision": "HEAD"},
+                    "syncOptions": ["CreateNamespace=true"]
                 }},
                 "status": {"operationState": null}
             })

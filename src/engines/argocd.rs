@@ -67,6 +67,17 @@ pub(super) fn application_state(app: &Value) -> ControllerState {
             .and_then(|a| a.get(REFRESH_ANNOTATION))
             .and_then(Value::as_str)
             .map(str::to_string),
+        sync_options: app
+            .pointer("/spec/syncPolicy/syncOptions")
+            .and_then(Value::as_array)
+            .map(|options| {
+                options
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -175,6 +175,7 @@ fn common(
         reconcile_handled: owned(object, "/status/lastHandledReconcileAt"),
         operation_pending: false,
         refresh_pending: None,
+        sync_options: Vec::new(),
     }
 }
 

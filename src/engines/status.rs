@@ -46,6 +46,9 @@ pub struct ControllerState {
     pub operation_pending: bool,
     /// Argo CD: the refresh annotation still there (not yet done).
     pub refresh_pending: Option<String>,
+    /// Argo CD: `spec.syncPolicy.syncOptions`, which a rollback carries.
+    #[serde(skip)]
+    pub sync_options: Vec<String>,
 }
 
 /// The last operation: an Argo CD sync, a Flux reconcile.
