@@ -18,7 +18,7 @@ use crate::engine::{AppReport, Engine, EngineCommand, EngineEvent};
 use crate::engines::{ActionKind, ActionProgress};
 
 /// How long the engine's answer is awaited.
-const ANSWER_DEADLINE: Duration = DEFAULT_HEALTH_TIMEOUT.0;
+pub(super) const ANSWER_DEADLINE: Duration = DEFAULT_HEALTH_TIMEOUT.0;
 
 pub(super) fn sync(
     global: &GlobalArgs,
@@ -124,17 +124,7 @@ fn run(
         let (sender, mut events) = mpsc::unbounded_channel();
         let engine = Engine::start(Vec::new(), paths, options, sender);
         let report = find(&mut events, &app, contexts).await?;
-        let state = report
-            .controller
-            .as_deref()
-            .ok_or_else(|| CommandError::Unknown {
-                app: app.clone(),
-                reason: "not an engine app".to_string(),
-            })?;
-        let object = format!("{} {}/{}", state.kind, state.namespace, state.name);
-        let what = order
-            .action
-            .describe(&object, state.target_revision.as_deref());
+        let what = described(&app, &order.action, &report)?;
         if order.dry_run {
             println!("app \"{app}\": would {what} (dry run: nothing written)");
             return Ok(ExitCode::SUCCESS);
@@ -150,6 +140,23 @@ fn run(
         });
         follow(&mut events, &app, &order).await
     })
+}
+
+/// What asking `action` of the app's engine does, in words (from its report).
+pub(super) fn described(
+    app: &str,
+    action: &ActionKind,
+    report: &AppReport,
+) -> Result<String, CommandError> {
+    let state = report
+        .controller
+        .as_deref()
+        .ok_or_else(|| CommandError::Unknown {
+            app: app.to_string(),
+            reason: "not an engine app".to_string(),
+        })?;
+    let object = format!("{} {}/{}", state.kind, state.namespace, state.name);
+    Ok(action.describe(&object, state.target_revision.as_deref()))
 }
 
 /// The app's first settled report once every context has said which
@@ -223,7 +230,7 @@ async fn find(
 }
 
 /// `app "argocd/web" is in the contexts kind-a and kind-b; …`.
-fn in_several_contexts(app: &str, contexts: &[Option<String>]) -> CommandError {
+pub(super) fn in_several_contexts(app: &str, contexts: &[Option<String>]) -> CommandError {
     let mut names: Vec<String> = contexts
         .iter()
         .map(|c| {

@@ -20,3 +20,6 @@ mod contexts;
 
 #[path = "engines/forbidden.rs"]
 pub(crate) mod forbidden;
+
+#[path = "engines/sync_all.rs"]
+mod sync_all;
