@@ -17,18 +17,23 @@ const ARGO_APP: &str = "argocd/podinfo";
 const FLUX_APP: &str = "flux/flux-system/apps";
 
 /// The cluster with the engines' CRDs and these example objects; the TUI
-/// on it in tmux at 80x24 (with `flags`), showing the first app's
-/// verdict. `None` without tmux.
+/// on it in tmux at 80x24 (with `flags`). `None` without tmux.
 async fn engines_in_tmux(files: &[&str], flags: &str) -> Option<(World, Vec<Value>, Home, Tmux)> {
     let (world, objects) = world_with(files).await;
-    let home = Home::new("");
+    let (home, tmux) = tmux_on(&world, "", flags)?;
+    Some((world, objects, home, tmux))
+}
+
+/// The TUI with `config` on the world's cluster, in tmux at 80x24, started
+/// outside any Git work tree (which driftdeck would offer as an app).
+fn tmux_on(world: &World, config: &str, flags: &str) -> Option<(Home, Tmux)> {
+    let home = Home::new(config);
     let tmux = Tmux::start(&home, 80, 24)?;
-    // Outside any Git work tree, which driftdeck would offer as an app.
     tmux.type_line(&format!("cd {}", home.path("home").display()));
     let kubeconfig = world.path("kubeconfig");
     let args = format!("{flags} --kubeconfig {}", kubeconfig.display());
     tmux.start_driftdeck(&home, "", &args);
-    Some((world, objects, home, tmux))
+    Some((home, tmux))
 }
 
 fn audit_lines(home: &Home) -> Vec<Value> {
@@ -188,13 +193,10 @@ async fn read_only_asks_no_engine_anything() {
 async fn a_kind_refused_by_rbac_is_said_and_the_other_apps_get_their_verdicts() {
     within_timeout(async {
         let world = crate::engines::forbidden::applications_forbidden().await;
-        let home = Home::new(&std::fs::read_to_string(world.path("config.toml")).unwrap());
-        let Some(tmux) = Tmux::start(&home, 80, 24) else {
+        let config = std::fs::read_to_string(world.path("config.toml")).unwrap();
+        let Some((_home, tmux)) = tmux_on(&world, &config, "") else {
             return;
         };
-        tmux.type_line(&format!("cd {}", home.path("home").display()));
-        let kubeconfig = world.path("kubeconfig");
-        tmux.start_driftdeck(&home, "", &format!("--kubeconfig {}", kubeconfig.display()));
         let screen = tmux.wait_for("the refusal", |s| {
             s.contains("cannot list Application (argoproj.io) in the current")
         });
@@ -229,13 +231,9 @@ async fn capital_r_on_a_history_entry_rolls_an_argocd_app_back_once_auto_sync_is
             )
             .await
             .unwrap();
-        let home = Home::new("");
-        let Some(tmux) = Tmux::start(&home, 80, 24) else {
+        let Some((_home, tmux)) = tmux_on(&world, "", "") else {
             return;
         };
-        tmux.type_line(&format!("cd {}", home.path("home").display()));
-        let kubeconfig = world.path("kubeconfig");
-        tmux.start_driftdeck(&home, "", &format!("--kubeconfig {}", kubeconfig.display()));
         tmux.wait_for("the history", |s| s.contains("#2") && s.contains("#1"));
         // The Commits pane, its second entry (#1, newest first).
         for _ in 0..3 {
