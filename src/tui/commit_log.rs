@@ -234,6 +234,31 @@ mod tests {
     }
 
     #[test]
+    fn an_engine_apps_earlier_deployments_are_marked_in_its_branch() {
+        let app = app(3, 5, &[6]);
+        let history: Vec<Deployment> = [3, 1]
+            .iter()
+            .map(|n| Deployment {
+                // Flux writes `BRANCH@sha1:ID`.
+                revision: format!("main@sha1:{}", id(*n)),
+                deployed_at: None,
+                note: None,
+                id: None,
+                rollback_to: None,
+            })
+            .collect();
+        let revisions = Revisions {
+            history: &history,
+            ..Revisions::of(&app)
+        };
+        let marks = marks(app.commits.as_deref().unwrap(), revisions);
+        let before: Vec<bool> = marks.iter().map(|m| m.deployed_before).collect();
+        // Commits 6 to 1: 3 is the running one (deployed), 1 ran before.
+        assert_eq!(before, [false, false, false, false, false, true]);
+        assert!(marks[3].deployed);
+    }
+
+    #[test]
     fn nothing_is_pending_without_the_deployed_commit_in_the_history() {
         let app = app(9, 6, &[]);
         let marks = marks(app.commits.as_deref().unwrap(), Revisions::of(&app));
