@@ -23,3 +23,6 @@ pub(crate) mod forbidden;
 
 #[path = "engines/sync_all.rs"]
 mod sync_all;
+
+#[path = "engines/own_diff.rs"]
+mod own_diff;

@@ -236,6 +236,8 @@ mod dialog_tests;
 #[cfg(test)]
 mod engine_apps_tests;
 #[cfg(test)]
+mod engine_diff_tests;
+#[cfg(test)]
 mod reading_tests;
 #[cfg(test)]
 mod tests;

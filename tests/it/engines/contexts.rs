@@ -2,7 +2,7 @@
 //! `kind-a` and `kind-b`): asking it by name is an error naming both
 //! contexts, since both engines would act; `--context` says which one.
 
-use super::support::{create, example, install_engines, read_back};
+use super::support::{create, example, install_engines, read_back, sources_off};
 use crate::live::support::World;
 use crate::simcluster::support::within_timeout;
 
@@ -32,6 +32,7 @@ fn two_contexts(world: &World) {
         ));
     }
     std::fs::write(world.path("config.toml"), config).unwrap();
+    sources_off(world);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

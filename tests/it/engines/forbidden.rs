@@ -2,7 +2,7 @@
 //! the kind and the context, where its apps would be; the other apps'
 //! verdicts (native, and the other engine's) come as usual.
 
-use super::support::{create, example, install_engines};
+use super::support::{create, example, install_engines, sources_off};
 use crate::live::support::{APP, World};
 use crate::simcluster::support::within_timeout;
 
@@ -10,6 +10,7 @@ use crate::simcluster::support::within_timeout;
 /// Applications not listable.
 pub async fn applications_forbidden() -> World {
     let world = World::new().await;
+    sources_off(&world);
     install_engines(&world).await;
     create(&world, example("flux/kustomization-ready.yaml")).await;
     create(

@@ -20,14 +20,16 @@ const FLUX_APP: &str = "flux/flux-system/apps";
 /// on it in tmux at 80x24 (with `flags`). `None` without tmux.
 async fn engines_in_tmux(files: &[&str], flags: &str) -> Option<(World, Vec<Value>, Home, Tmux)> {
     let (world, objects) = world_with(files).await;
-    let (home, tmux) = tmux_on(&world, "", flags)?;
+    let (home, tmux) = tmux_on(&world, flags)?;
     Some((world, objects, home, tmux))
 }
 
-/// The TUI with `config` on the world's cluster, in tmux at 80x24, started
-/// outside any Git work tree (which driftdeck would offer as an app).
-fn tmux_on(world: &World, config: &str, flags: &str) -> Option<(Home, Tmux)> {
-    let home = Home::new(config);
+/// The TUI with the world's config (engine sources not read: the examples
+/// name github.com) on its cluster, in tmux at 80x24, started outside any
+/// Git work tree (which driftdeck would offer as an app).
+fn tmux_on(world: &World, flags: &str) -> Option<(Home, Tmux)> {
+    let config = std::fs::read_to_string(world.path("config.toml")).unwrap();
+    let home = Home::new(&config);
     let tmux = Tmux::start(&home, 80, 24)?;
     tmux.type_line(&format!("cd {}", home.path("home").display()));
     let kubeconfig = world.path("kubeconfig");
@@ -193,8 +195,7 @@ async fn read_only_asks_no_engine_anything() {
 async fn a_kind_refused_by_rbac_is_said_and_the_other_apps_get_their_verdicts() {
     within_timeout(async {
         let world = crate::engines::forbidden::applications_forbidden().await;
-        let config = std::fs::read_to_string(world.path("config.toml")).unwrap();
-        let Some((_home, tmux)) = tmux_on(&world, &config, "") else {
+        let Some((_home, tmux)) = tmux_on(&world, "") else {
             return;
         };
         let screen = tmux.wait_for("the refusal", |s| {
@@ -231,7 +232,7 @@ async fn capital_r_on_a_history_entry_rolls_an_argocd_app_back_once_auto_sync_is
             )
             .await
             .unwrap();
-        let Some((_home, tmux)) = tmux_on(&world, "", "") else {
+        let Some((_home, tmux)) = tmux_on(&world, "") else {
             return;
         };
         tmux.wait_for("the history", |s| s.contains("#2") && s.contains("#1"));
