@@ -18,7 +18,7 @@ use crate::tui::state::{Pane, State};
 use crate::tui::syncing::SyncRun;
 use ratatui::crossterm::event::KeyEvent;
 
-const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
+pub(super) const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
 
 /// `R`: the rollback dialog for the commit selected in the Commits pane.
 pub(super) fn open(state: &mut State) -> Outcome {
