@@ -19,8 +19,8 @@ use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT
 use crate::config::{AppConfig, Paths, SignatureRequirement};
 use crate::manifests::Checked;
 use crate::source::{
-    HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SignatureStatus,
-    SourceEvent, SourceLocation, signature_at, spawn_poller, walk_history,
+    HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, RollbackOutcome,
+    SignatureStatus, SourceEvent, SourceLocation, signature_at, spawn_poller, walk_history,
 };
 use crate::sync::PinFile;
 
@@ -78,6 +78,11 @@ enum Done {
     },
     /// A rollback applied everything: the app is to be pinned.
     RolledBack { app: usize, rendered: Rendered },
+    /// A Git rollback was published, or why not.
+    GitRolledBack {
+        app: usize,
+        outcome: Result<RollbackOutcome, String>,
+    },
     /// The commits that change an app's path.
     Touching {
         app: usize,
@@ -422,6 +427,7 @@ impl Sources {
                 result,
             } => self.on_targeted(app, purpose, result),
             Done::RolledBack { app, rendered } => self.pin(app, rendered),
+            Done::GitRolledBack { app, outcome } => self.on_git_rolled_back(app, outcome),
         }
     }
 

@@ -173,14 +173,21 @@ impl Sources {
         let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
             return;
         };
-        if self.followed[index].pinned.is_some()
-            && let Err(err) = self.pin_file.set(app, None)
-        {
-            let _ = self.events.send(EngineEvent::Pinned {
-                app: app.to_string(),
-                pinned: Err(err.to_string()),
-            });
-            return;
+        let pinned = self.clear_pin(index).map(|()| None);
+        let _ = self.events.send(EngineEvent::Pinned {
+            app: app.to_string(),
+            pinned,
+        });
+    }
+
+    /// Takes the app's pin out of the pins file and compares the app with
+    /// its branch's head again; why not, if the file cannot be written.
+    pub(super) fn clear_pin(&mut self, index: usize) -> Result<(), String> {
+        let followed = &self.followed[index];
+        if followed.pinned.is_some() {
+            self.pin_file
+                .set(&followed.config.name, None)
+                .map_err(|err| err.to_string())?;
         }
         let followed = &mut self.followed[index];
         followed.pinned = None;
@@ -189,10 +196,7 @@ impl Sources {
             let source = followed.source.clone();
             self.render(index, &source, &head);
         }
-        let _ = self.events.send(EngineEvent::Pinned {
-            app: app.to_string(),
-            pinned: Ok(None),
-        });
+        Ok(())
     }
 
     /// Answers a plan or sync that cannot be done.

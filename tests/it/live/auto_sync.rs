@@ -11,15 +11,6 @@ use super::support::{NAMESPACE, World};
 use super::watch::{Watching, configure, is_sync_ended, is_verdict};
 use driftdeck::sync::{AuditLog, AuditRecord, SyncTrigger};
 
-/// Write requests to the API server so far (the Lease's and the sync's).
-fn writes(world: &World) -> u64 {
-    let metrics = world.sim.metrics().snapshot();
-    ["create", "update", "patch", "delete"]
-        .iter()
-        .map(|verb| metrics.count_verb(verb))
-        .sum()
-}
-
 /// The triggers and revisions of the syncs in the audit log, oldest first.
 fn audited(world: &World) -> Vec<(SyncTrigger, String)> {
     AuditLog::at(&world.path("home/data/driftdeck/audit.jsonl"))
@@ -77,11 +68,11 @@ async fn a_new_commit_is_synced_once_and_watch_exits_0_on_ctrl_c() {
                 is_verdict(l, "Synced") && l["revision"] == head.as_str()
             })
             .await;
-        let after_sync = writes(&world);
+        let after_sync = world.writes();
 
         // Polls and reports go on; the same revision is never synced again.
         tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-        assert_eq!(writes(&world), after_sync, "written again: {:#?}", watch.seen);
+        assert_eq!(world.writes(), after_sync, "written again: {:#?}", watch.seen);
         assert_eq!(audited(&world), vec![(SyncTrigger::Auto, head.clone())]);
         let syncs = watch.seen.iter().filter(|l| is_sync_ended(l)).count();
         assert_eq!(syncs, 1);
@@ -173,7 +164,7 @@ async fn manifests_with_errors_are_never_auto_synced() {
         let reason = held["reason"].as_str().unwrap();
         assert!(reason.contains("error"), "{reason}");
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-        assert_eq!(writes(&world), 0, "{:#?}", watch.seen);
+        assert_eq!(world.writes(), 0, "{:#?}", watch.seen);
         assert!(audited(&world).is_empty());
         assert!(!watch.seen.iter().any(|l: &Value| is_sync_ended(l)));
         let (code, _) = watch.interrupt().await;
