@@ -72,6 +72,51 @@ pub(crate) fn tree(repo: &Path, rev: &str, path: &str) -> String {
     git(repo, &["rev-parse", &format!("{rev}:{path}")])
 }
 
+/// The operator signs commits with an SSH key made here, which git trusts
+/// with `trusted` (to check signatures, as a `require_signed` app's sync
+/// does); gives the allowed-signers file naming the key.
+fn operator_signs_with_ssh(world: &World, trusted: bool) -> PathBuf {
+    let (key, allowed) = crate::source::signatures::ssh_key(world.dir.path(), "olga");
+    let signers = world.path("allowed_signers");
+    std::fs::write(&signers, allowed).unwrap();
+    let trust = match trusted {
+        true => format!(
+            "[gpg \"ssh\"]\n\tallowedSignersFile = {}\n",
+            signers.display()
+        ),
+        false => String::new(),
+    };
+    operator_config(
+        world,
+        &format!(
+            "\tsigningKey = {}\n[commit]\n\tgpgSign = true\n[gpg]\n\tformat = ssh\n{trust}",
+            key.display()
+        ),
+    );
+    signers
+}
+
+/// `main` in `bare` is `head`, signed by a key `signers` allows, and the
+/// cluster is synced at it (the first commit's content: blue).
+async fn assert_signed_and_synced(world: &World, bare: &Path, signers: &Path, head: &str) {
+    assert_eq!(git(bare, &["rev-parse", "main"]), head);
+    let verified = git(
+        bare,
+        &[
+            "-c",
+            &format!("gpg.ssh.allowedSignersFile={}", signers.display()),
+            "log",
+            "-1",
+            "--format=%G?",
+            "main",
+        ],
+    );
+    assert_eq!(verified, "G", "signed with the operator's ssh key");
+    assert_eq!(color(world).await, "blue", "synced");
+    let stamped = revisions(world).await;
+    assert!(stamped.iter().all(|r| r == head), "{stamped:?}");
+}
+
 #[tokio::test]
 async fn a_work_tree_gets_one_commit_keeps_other_changes_and_is_synced() {
     within_timeout(async {
@@ -149,14 +194,7 @@ async fn over_git_daemon_the_commit_is_signed_pushed_and_synced() {
         let bare = bare_copy(&world);
         let daemon = GitDaemon::start(&world.path("served"), &world.path("trace"));
         configure(&world, &daemon.url("deploy.git"), "");
-        let (key, allowed) = crate::source::signatures::ssh_key(world.dir.path(), "olga");
-        operator_config(
-            &world,
-            &format!(
-                "\tsigningKey = {}\n[commit]\n\tgpgSign = true\n[gpg]\n\tformat = ssh\n",
-                key.display()
-            ),
-        );
+        let signers = operator_signs_with_ssh(&world, false);
 
         let run = world
             .driftdeck(&["rollback", APP, "--to", &first, "--git", "--yes"])
@@ -177,22 +215,7 @@ async fn over_git_daemon_the_commit_is_signed_pushed_and_synced() {
             git(&bare, &["log", "-1", "--format=%b", "main"]).contains(&second[..7]),
             "the commit undone is listed"
         );
-        let signers = world.path("allowed_signers");
-        std::fs::write(&signers, allowed).unwrap();
-        let verified = git(
-            &bare,
-            &[
-                "-c",
-                &format!("gpg.ssh.allowedSignersFile={}", signers.display()),
-                "log",
-                "-1",
-                "--format=%G?",
-                "main",
-            ],
-        );
-        assert_eq!(verified, "G", "signed with the operator's ssh key");
-        assert_eq!(color(&world).await, "blue", "synced");
-        assert!(revisions(&world).await.iter().all(|r| *r == head));
+        assert_signed_and_synced(&world, &bare, &signers, &head).await;
     })
     .await;
 }
@@ -444,37 +467,14 @@ async fn require_signed_refuses_a_git_rollback_git_would_not_sign_before_committ
         if !have("ssh-keygen", "-?") {
             return;
         }
-        let (key, allowed) = crate::source::signatures::ssh_key(world.dir.path(), "olga");
-        let signers = world.path("allowed_signers");
-        std::fs::write(&signers, allowed).unwrap();
-        operator_config(
-            &world,
-            &format!(
-                "\tsigningKey = {}\n[commit]\n\tgpgSign = true\n[gpg]\n\tformat = ssh\n[gpg \"ssh\"]\n\tallowedSignersFile = {}\n",
-                key.display(),
-                signers.display()
-            ),
-        );
+        let signers = operator_signs_with_ssh(&world, true);
         let run = world
             .driftdeck(&["rollback", APP, "--to", &first, "--git", "--yes"])
             .await;
         assert_ran(&run);
         let head = git(&bare, &["rev-parse", "main"]);
         assert_eq!(git(&bare, &["rev-parse", "main^"]), second);
-        let verified = git(
-            &bare,
-            &[
-                "-c",
-                &format!("gpg.ssh.allowedSignersFile={}", signers.display()),
-                "log",
-                "-1",
-                "--format=%G?",
-                "main",
-            ],
-        );
-        assert_eq!(verified, "G", "signed with the operator's ssh key");
-        assert_eq!(color(&world).await, "blue", "synced");
-        assert!(revisions(&world).await.iter().all(|r| *r == head));
+        assert_signed_and_synced(&world, &bare, &signers, &head).await;
     })
     .await;
 }
