@@ -25,6 +25,7 @@ fn main() {
         rev: "main".to_string(),
         path: None,
         limit: None,
+        signatures: true,
     };
 
     let first_screen = measure(|| {

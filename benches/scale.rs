@@ -17,6 +17,8 @@
 //!
 //!     cargo bench --bench scale                  # both variants
 //!     cargo bench --bench scale -- unlabelled    # one of them
+//!     SCALE_WRAP="heaptrack -o /tmp/tui" DRIFTDECK_IDLE_SECS=10 \
+//!         cargo bench --bench scale -- labelled  # the TUI's heap, by call site
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -220,8 +222,13 @@ async fn variant(name: &str, labelled: bool, idle: Duration) {
         .map(|(name, value)| (name.to_string(), value.display().to_string()))
         .collect();
     let socket = format!("driftdeck-scale-{}", std::process::id());
-    let Some(tui) = TmuxProcess::start(&socket, (200, 60), &env, env!("CARGO_BIN_EXE_driftdeck"))
-    else {
+    // SCALE_WRAP runs the TUI under a profiler, e.g. "heaptrack -o /tmp/tui".
+    let wrap = std::env::var("SCALE_WRAP").ok();
+    let command = match &wrap {
+        Some(wrap) => format!("{wrap} {}", env!("CARGO_BIN_EXE_driftdeck")),
+        None => env!("CARGO_BIN_EXE_driftdeck").to_string(),
+    };
+    let Some(tui) = TmuxProcess::start(&socket, (200, 60), &env, &command) else {
         return;
     };
     let deadline = started + Duration::from_secs(120);
@@ -255,6 +262,14 @@ async fn variant(name: &str, labelled: bool, idle: Duration) {
         quiet.count_verb("list"),
         quiet.count_verb("watch"),
     );
+    if wrap.is_some() {
+        // A profiler wants the heap as it is now, not as it is after the
+        // TUI cleaned up: the one profiling kills the TUI (SIGKILL).
+        println!("{name}: profiling: kill -9 the TUI (driftdeck) now; waiting");
+        while std::path::Path::new(&format!("/proc/{}", tui.pid)).exists() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
     drop(tui);
 }
 

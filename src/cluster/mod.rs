@@ -6,6 +6,7 @@ mod client;
 mod kinds;
 mod lease;
 mod live;
+mod live_object;
 mod retry;
 mod store;
 mod watch;
@@ -19,6 +20,7 @@ pub use client::{
 pub use kinds::{KindCatalog, ServedKind};
 pub use lease::{LEASE_DURATION, LeaseError, LeaseRequest, SyncLease, lease_name};
 pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_once};
+pub use live_object::LiveObject;
 pub use store::{LiveStore, LiveUpdate, WatchId};
 pub use watch::{KeepManagers, LiveCache, Tracked};
 

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::live::{LiveRead, Unreadable, Wanted};
-use crate::resource::{ResourceKey, app_of};
+use super::live_object::LiveObject;
+use crate::resource::ResourceKey;
 
 /// What a watch covers: every object of a kind that carries the app label
 /// (any app), or every object of a kind in one namespace (cluster-wide for
@@ -66,11 +67,11 @@ pub enum LiveUpdate {
     /// The full set of objects the watch covers, after a (re-)list.
     Listed {
         watch: WatchId,
-        objects: Vec<Value>,
+        objects: Vec<LiveObject>,
     },
     Applied {
         watch: WatchId,
-        object: Value,
+        object: LiveObject,
     },
     Deleted {
         watch: WatchId,
@@ -105,11 +106,11 @@ impl WatchState {
     }
 }
 
-/// Everything the watches of one context have seen. Objects are shared
-/// (`Arc`) with the views handed out, so a view copies no object.
+/// Everything the watches of one context have seen, each object as its
+/// JSON text (`LiveObject`); a view decodes the objects it hands out.
 #[derive(Debug, Default)]
 pub struct LiveStore {
-    objects: HashMap<ResourceKey, Arc<Value>>,
+    objects: HashMap<ResourceKey, LiveObject>,
     /// The keys of the objects that carry each app's label.
     by_app: HashMap<String, BTreeSet<ResourceKey>>,
     watches: BTreeMap<WatchId, WatchState>,
@@ -129,9 +130,7 @@ impl LiveStore {
                 let mut fresh = BTreeSet::new();
                 let mut changed = Vec::new();
                 for object in objects {
-                    let Ok(key) = ResourceKey::of(&object) else {
-                        continue;
-                    };
+                    let key = object.key().clone();
                     if !self.keeps(&watch, &key) {
                         continue;
                     }
@@ -157,9 +156,7 @@ impl LiveStore {
                 changed
             }
             LiveUpdate::Applied { watch, object } => {
-                let Ok(key) = ResourceKey::of(&object) else {
-                    return Vec::new();
-                };
+                let key = object.key().clone();
                 let state = self.watches.entry(watch.clone()).or_default();
                 if state.failure.take().is_some() {
                     self.watch_epoch += 1;
@@ -212,12 +209,12 @@ impl LiveStore {
     }
 
     /// Stores an object; true when it changed.
-    fn insert(&mut self, key: ResourceKey, object: Value) -> bool {
-        if self.objects.get(&key).is_some_and(|o| **o == object) {
+    fn insert(&mut self, key: ResourceKey, object: LiveObject) -> bool {
+        if self.objects.get(&key).is_some_and(|o| *o == object) {
             return false;
         }
-        let app = app_of(&object).map(str::to_string);
-        if let Some(old) = self.objects.insert(key.clone(), Arc::new(object)) {
+        let app = object.app().map(str::to_string);
+        if let Some(old) = self.objects.insert(key.clone(), object) {
             self.unindex(&key, &old);
         }
         if let Some(app) = app {
@@ -226,8 +223,8 @@ impl LiveStore {
         true
     }
 
-    fn unindex(&mut self, key: &ResourceKey, object: &Value) {
-        if let Some(app) = app_of(object)
+    fn unindex(&mut self, key: &ResourceKey, object: &LiveObject) {
+        if let Some(app) = object.app()
             && let Some(keys) = self.by_app.get_mut(app)
         {
             keys.remove(key);
@@ -301,12 +298,16 @@ impl LiveStore {
         let mut read = LiveRead::default();
         for key in self.by_app.get(app).into_iter().flatten() {
             if let Some(object) = self.objects.get(key) {
-                read.objects.insert(key.clone(), object.clone());
+                read.objects.insert(key.clone(), Arc::new(object.value()));
             }
         }
         for item in wanted {
+            if read.objects.contains_key(&item.key) {
+                continue;
+            }
             if let Some(object) = self.objects.get(&item.key) {
-                read.objects.insert(item.key.clone(), object.clone());
+                read.objects
+                    .insert(item.key.clone(), Arc::new(object.value()));
             }
         }
         for (id, state) in &self.watches {
@@ -348,9 +349,14 @@ impl LiveStore {
         read
     }
 
-    /// The live object with this key, if a watch reports it.
-    pub fn object(&self, key: &ResourceKey) -> Option<&Value> {
-        self.objects.get(key).map(|o| &**o)
+    /// The live object with this key, if a watch reports it (decoded).
+    pub fn object(&self, key: &ResourceKey) -> Option<Value> {
+        self.objects.get(key).map(LiveObject::value)
+    }
+
+    /// The app label of the live object with this key.
+    pub fn app_of(&self, key: &ResourceKey) -> Option<&str> {
+        self.objects.get(key).and_then(LiveObject::app)
     }
 
     /// How many objects are kept.
@@ -429,7 +435,11 @@ mod tests {
     use crate::resource::APP_LABEL;
     use serde_json::json;
 
-    fn deployment(name: &str, app: &str, image: &str) -> Value {
+    fn deployment(name: &str, app: &str, image: &str) -> LiveObject {
+        LiveObject::from_value(&deployment_value(name, app, image)).unwrap()
+    }
+
+    fn deployment_value(name: &str, app: &str, image: &str) -> Value {
         json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": name, "namespace": "web", "labels": {APP_LABEL: app}},
@@ -503,8 +513,12 @@ mod tests {
             object: deployment("a", "shop", "x:3"),
         });
         assert_ne!(store.watch_epoch(), failing, "an event ends the failure");
-        let key = ResourceKey::of(&deployment("a", "shop", "x:3")).unwrap();
-        assert_eq!(store.object(&key).and_then(app_of), Some("shop"));
+        let key = deployment("a", "shop", "x:3").key().clone();
+        assert_eq!(store.app_of(&key), Some("shop"));
+        assert_eq!(
+            store.object(&key).unwrap()["spec"]["template"]["spec"]["containers"][0]["image"],
+            "x:3"
+        );
     }
 
     #[test]
@@ -517,9 +531,10 @@ mod tests {
                 deployment("b", "blog", "x:1"),
             ],
         });
-        let mut unlabelled = deployment("c", "shop", "x:1");
+        let mut unlabelled = deployment_value("c", "shop", "x:1");
         unlabelled["metadata"]["labels"] = json!({});
-        let key = ResourceKey::of(&unlabelled).unwrap();
+        let unlabelled = LiveObject::from_value(&unlabelled).unwrap();
+        let key = unlabelled.key().clone();
         store.set_interest([key.clone()].into());
         let in_namespace = WatchId::unlabelled_for(&key, true);
         store.apply(LiveUpdate::Listed {
@@ -613,7 +628,7 @@ mod tests {
     fn an_object_held_by_two_watches_stays_until_both_let_go() {
         let mut store = LiveStore::default();
         let object = deployment("a", "shop", "x:1");
-        let key = ResourceKey::of(&object).unwrap();
+        let key = object.key().clone();
         store.set_interest([key.clone()].into());
         let by_name = WatchId::unlabelled_for(&key, true);
         store.apply(LiveUpdate::Listed {
@@ -641,7 +656,7 @@ mod tests {
             watch: deployments(),
             object: object.clone(),
         });
-        let key = ResourceKey::of(&object).unwrap();
+        let key = object.key().clone();
         assert_eq!(
             store
                 .apply(LiveUpdate::Deleted {

@@ -12,7 +12,8 @@ use kube::api::{Api, DynamicObject, ListParams, WatchEvent, WatchParams};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::live::{REQUEST_TIMEOUT, to_value};
+use super::live::REQUEST_TIMEOUT;
+use super::live_object::LiveObject;
 use super::retry::{backoff, wait_before_retry};
 use super::store::{LiveStore, LiveUpdate, WatchId};
 use super::{ClusterClient, ServedKind, describe_kube_error};
@@ -497,12 +498,10 @@ impl WatchTask {
                 }
                 Ok(WatchEvent::Deleted(object)) => {
                     remember_version(version, &object);
-                    to_value(object, &self.kind.resource)
-                        .and_then(|object| ResourceKey::of(&object).ok())
-                        .map(|key| LiveUpdate::Deleted {
-                            watch: self.id.clone(),
-                            key,
-                        })
+                    self.value(object).map(|object| LiveUpdate::Deleted {
+                        watch: self.id.clone(),
+                        key: object.key().clone(),
+                    })
                 }
                 Ok(WatchEvent::Bookmark(bookmark)) => {
                     *version = bookmark.metadata.resource_version;
@@ -531,10 +530,8 @@ impl WatchTask {
     }
 
     /// The object as the cache keeps it.
-    fn value(&self, object: DynamicObject) -> Option<serde_json::Value> {
-        let mut value = to_value(object, &self.kind.resource)?;
-        trim_managed_fields(&mut value, self.keep.as_ref());
-        Some(value)
+    fn value(&self, object: DynamicObject) -> Option<LiveObject> {
+        LiveObject::read(object, &self.kind.resource, self.keep.as_ref())
     }
 
     /// Reports a failure; false when the owner is gone.
@@ -547,21 +544,6 @@ impl WatchTask {
                 at: jiff::Timestamp::now(),
             })
             .is_ok()
-    }
-}
-
-/// Drops the `managedFields` entries of managers `keep` does not accept.
-fn trim_managed_fields(object: &mut serde_json::Value, keep: &dyn Fn(&str) -> bool) {
-    if let Some(entries) = object
-        .pointer_mut("/metadata/managedFields")
-        .and_then(serde_json::Value::as_array_mut)
-    {
-        entries.retain(|entry| {
-            entry
-                .get("manager")
-                .and_then(serde_json::Value::as_str)
-                .is_some_and(keep)
-        });
     }
 }
 
@@ -592,24 +574,6 @@ impl QuickEnds {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_the_kept_managers_entries_stay() {
-        let mut object = serde_json::json!({"metadata": {"managedFields": [
-            {"manager": "driftdeck", "fieldsV1": {}},
-            {"manager": "kube-controller-manager", "fieldsV1": {}},
-            {"manager": "kubectl-edit", "fieldsV1": {}},
-            {"fieldsV1": {}}
-        ]}});
-        trim_managed_fields(&mut object, &|m| m == "driftdeck" || m == "kubectl-edit");
-        let managers: Vec<&str> = object["metadata"]["managedFields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["manager"].as_str().unwrap())
-            .collect();
-        assert_eq!(managers, vec!["driftdeck", "kubectl-edit"]);
-    }
 
     #[test]
     fn a_quiet_watch_may_stay_silent_twice_its_bookmark_interval() {

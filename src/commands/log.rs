@@ -44,6 +44,7 @@ pub fn run(global: &GlobalArgs, args: &LogArgs) -> Result<ExitCode, CommandError
         rev: head.commit.to_string(),
         path: args.path_only.then(|| app.path.clone()),
         limit: args.limit,
+        signatures: true,
     };
     let mut out = io::stdout().lock();
     let mut printer = Printer::new(args.output);

@@ -530,6 +530,7 @@ impl Sources {
             rev: revision.to_string(),
             path: None,
             limit: Some(HISTORY_LIMIT),
+            signatures: true,
         };
         let (done, revision) = (self.done.clone(), revision.to_string());
         tokio::task::spawn_blocking(move || {

@@ -12,9 +12,9 @@ use crate::engine::AppReport;
 use crate::resource::ResourceKey;
 
 /// The report on `app`; `live` finds an object in the live cache.
-pub fn controller_report<'a>(
+pub fn controller_report(
     app: &ControllerApp,
-    live: impl Fn(&ResourceKey) -> Option<&'a Value>,
+    live: impl Fn(&ResourceKey) -> Option<Value>,
 ) -> AppReport {
     let state = &app.state;
     let resources: Vec<ResourceResult> = state
@@ -23,7 +23,7 @@ pub fn controller_report<'a>(
         .map(|resource| {
             let health = match (&resource.health, live(&resource.key)) {
                 (Some(said), _) => said.clone(),
-                (None, Some(object)) => health(object),
+                (None, Some(object)) => health(&object),
                 (None, None) => HealthAssessment::new(
                     Health::Unknown,
                     format!("{} keeps it; driftdeck does not watch it", state.kind),

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::SourceError;
 use super::revision::commit_at;
-use super::signature::{SignatureStatus, verify};
+use super::signature::{SignatureStatus, verify_for_log};
 use crate::resource::short_revision;
 
 /// Entries in the first batch: a screenful, so it shows at once.
@@ -30,6 +30,10 @@ pub struct HistoryQuery {
     pub path: Option<String>,
     /// At most this many entries.
     pub limit: Option<usize>,
+    /// Check signatures (gpg or ssh-keygen per signed commit, once per
+    /// commit in a run); without, signed commits say `Unsigned`: for walks
+    /// that only want the commits' ids.
+    pub signatures: bool,
 }
 
 /// One commit in the log.
@@ -107,9 +111,9 @@ pub fn walk_history(
         {
             continue;
         }
-        let signature = if fields.signed {
+        let signature = if fields.signed && query.signatures {
             match repo.find_commit(info.id) {
-                Ok(commit) => verify(&commit),
+                Ok(commit) => verify_for_log(&commit),
                 Err(e) => SignatureStatus::CannotCheck {
                     reason: e.to_string(),
                 },

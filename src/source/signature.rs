@@ -2,9 +2,62 @@
 //! gpg or `ssh-keygen` as git is configured (`gpg.program`,
 //! `gpg.ssh.program`, `gpg.ssh.allowedSignersFile`, `gpg.minTrustLevel`).
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
 use crate::causes::with_causes;
+
+/// The verdicts the commit log has reached, by repository and commit. A
+/// branch's log is walked again at every new head, and checking a signature
+/// runs gpg or ssh-keygen: without this a branch of 200 signed commits that
+/// gets a commit every few seconds kept hundreds of them running at once
+/// (the demo's team did). A verdict stands while git's signing settings
+/// (and the allowed-signers file) stay as they were; "cannot check" for a
+/// minute only, since a key imported into gpg's keyring shows in no setting.
+/// What decides a sync (`signature_at`) is always checked afresh.
+static LOGGED: LazyLock<Mutex<HashMap<(PathBuf, gix::ObjectId), Logged>>> =
+    LazyLock::new(Mutex::default);
+/// Beyond this many verdicts the memo starts again (a bound on memory).
+const LOGGED_LIMIT: usize = 100_000;
+/// How long "cannot check" stands before the log checks again.
+const CANNOT_CHECK_STANDS: Duration = Duration::from_secs(60);
+
+struct Logged {
+    settings: String,
+    status: SignatureStatus,
+    at: Instant,
+}
+
+/// The settings a verdict depends on, as one string to compare.
+fn signing_settings(repo: &gix::Repository) -> String {
+    let config = repo.config_snapshot();
+    let mut settings = String::new();
+    for key in [
+        "gpg.format",
+        "gpg.program",
+        "gpg.openpgp.program",
+        "gpg.x509.program",
+        "gpg.ssh.program",
+        "gpg.ssh.allowedSignersFile",
+        "gpg.minTrustLevel",
+    ] {
+        let value = config.string(key);
+        if key == "gpg.ssh.allowedSignersFile"
+            && let Some(path) = &value
+        {
+            let modified = std::fs::metadata(path.to_string())
+                .and_then(|m| m.modified())
+                .ok();
+            settings.push_str(&format!("{modified:?}"));
+        }
+        settings.push_str(&format!("{key}={value:?}\n"));
+    }
+    settings
+}
 
 /// A commit's signature, checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,6 +108,35 @@ impl SignatureStatus {
             SignatureStatus::CannotCheck { .. } => "unknown",
         }
     }
+}
+
+/// `verify`, once per commit and repository (see `LOGGED`): for the log.
+pub(crate) fn verify_for_log(commit: &gix::Commit<'_>) -> SignatureStatus {
+    let key = (commit.repo.git_dir().to_path_buf(), commit.id);
+    let settings = signing_settings(commit.repo);
+    let memo = || LOGGED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = memo().get(&key)
+        && known.settings == settings
+        && (!matches!(known.status, SignatureStatus::CannotCheck { .. })
+            || known.at.elapsed() < CANNOT_CHECK_STANDS)
+    {
+        return known.status.clone();
+    }
+    let status = verify(commit);
+    let mut logged = memo();
+    if logged.len() >= LOGGED_LIMIT {
+        logged.clear();
+    }
+    let at = Instant::now();
+    logged.insert(
+        key,
+        Logged {
+            settings,
+            status: status.clone(),
+            at,
+        },
+    );
+    status
 }
 
 /// Verifies a commit's signature; every failure to verify becomes a status.

@@ -139,8 +139,9 @@ impl Controllers {
             if !kind.enabled(&self.config) {
                 continue;
             }
-            match store
-                .object(key)
+            let object = store.object(key);
+            match object
+                .as_ref()
                 .and_then(|o| ControllerApp::of(o, &self.config))
             {
                 Some(app) => {
@@ -162,7 +163,7 @@ impl Controllers {
                             );
                         }
                     }
-                    if let Some(object) = store.object(key) {
+                    if let Some(object) = &object {
                         self.follow_with(&name, object, audit);
                     }
                     dirty.insert(name);
@@ -385,7 +386,7 @@ impl Controllers {
                     .iter()
                     .find(|(_, name)| **name == written.app)
                     .map(|(key, _)| key.clone());
-                let seen = key.and_then(|k| store.object(&k).cloned());
+                let seen = key.and_then(|k| store.object(&k));
                 let newest = match (seen, object) {
                     (Some(seen), Some(patched)) => Some(newer(seen, patched)),
                     (seen, patched) => seen.or(patched),

@@ -43,7 +43,7 @@ impl Context {
             }
             let (read, unreadable) = store
                 .object(&key)
-                .map(Inventory::from_object)
+                .map(|object| Inventory::from_object(&object))
                 .unwrap_or_default();
             if !unreadable.is_empty() {
                 tracing::warn!(app = %slot.config.name, inventory = %key, lines = ?unreadable,

@@ -29,7 +29,7 @@ use crate::cluster::{
 use crate::config::{AppConfig, DriftConfig, Paths};
 use crate::drift::ManualManagers;
 use crate::manifests::Checked;
-use crate::resource::{FIELD_MANAGER, ResourceKey, app_of};
+use crate::resource::{FIELD_MANAGER, ResourceKey};
 use crate::source::SignatureStatus;
 use crate::sync::{AuditLog, Inventory, Operator};
 
@@ -559,7 +559,7 @@ impl Context {
                 changed.iter().any(|key| {
                     slot.seen.contains(key)
                         || slot.wanted_keys.contains(key)
-                        || store.object(key).and_then(app_of) == Some(name.as_str())
+                        || store.app_of(key) == Some(name.as_str())
                 })
             })
             .map(|(name, _)| name.clone())
@@ -596,7 +596,7 @@ impl Context {
                 if !interest.insert(wanted.key.clone()) {
                     continue;
                 }
-                let labelled = store.object(&wanted.key).and_then(app_of).is_some();
+                let labelled = store.app_of(&wanted.key).is_some();
                 if labelled {
                     continue;
                 }

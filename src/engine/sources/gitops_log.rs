@@ -31,6 +31,7 @@ impl Sources {
                 rev: revision.to_string(),
                 path: Some(app.config.path.clone()),
                 limit: Some(HISTORY_LIMIT),
+                signatures: false,
             };
             let (done, revision) = (self.done.clone(), revision.to_string());
             tokio::task::spawn_blocking(move || {

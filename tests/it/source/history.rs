@@ -15,6 +15,7 @@ fn query(path: Option<&str>, limit: Option<usize>) -> HistoryQuery {
         rev: "main".to_string(),
         path: path.map(str::to_string),
         limit,
+        signatures: true,
     }
 }
 
@@ -227,6 +228,7 @@ fn the_walk_reports_an_unknown_revision_and_publishes_nothing() {
         rev: "release".to_string(),
         path: None,
         limit: None,
+        signatures: true,
     };
     let err = walk_history(dir.path(), &query, |_| {
         published += 1;

@@ -153,6 +153,7 @@ fn statuses_from(repo: &Path, rev: &str, limit: Option<usize>) -> Vec<(String, S
         rev: rev.to_string(),
         path: None,
         limit,
+        signatures: true,
     };
     walk_history(repo, &query, |batch| {
         entries.extend(batch.into_iter().map(|e| (e.subject, e.signature)));
@@ -296,4 +297,89 @@ fn ssh_signatures_are_checked_against_the_allowed_signers() {
         panic!("no allowed signers, no verdict");
     };
     assert!(reason.contains("allowedSignersFile"), "{reason}");
+}
+
+/// The log is walked again at every new head: a commit's signature is
+/// checked once (ssh-keygen runs once per signed commit, counted by a
+/// wrapper set as `gpg.ssh.program`), and again once the settings change.
+#[test]
+fn each_signature_is_checked_once_while_the_settings_stay() {
+    if !have("git", "--version") || !have("ssh-keygen", "-?") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (key, allowed_line) = ssh_key(dir.path(), "signer");
+    let allowed = dir.path().join("allowed_signers");
+    std::fs::write(&allowed, allowed_line).unwrap();
+    let runs = dir.path().join("runs");
+    let wrapper = dir.path().join("counting-ssh-keygen");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nexec ssh-keygen \"$@\"\n",
+            runs.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    let allowed_setting = allowed.to_str().unwrap();
+    git(
+        &repo,
+        &["config", "gpg.ssh.allowedSignersFile", allowed_setting],
+    );
+    let signing_key = format!("user.signingkey={}", key.display());
+    let signed = [
+        "-c",
+        "gpg.format=ssh",
+        "-c",
+        "commit.gpgsign=true",
+        "-c",
+        &signing_key,
+    ];
+    for message in ["one", "two", "three"] {
+        commit(&repo, message, &signed);
+    }
+    // Only the log's checks are counted from here on.
+    git(
+        &repo,
+        &["config", "gpg.ssh.program", wrapper.to_str().unwrap()],
+    );
+    let verifier_runs = || {
+        std::fs::read_to_string(&runs)
+            .map(|text| text.lines().count())
+            .unwrap_or(0)
+    };
+
+    let good = |walked: Vec<(String, SignatureStatus)>| {
+        walked.len() == 3
+            && walked
+                .iter()
+                .all(|(_, s)| matches!(s, SignatureStatus::Good { .. }))
+    };
+    assert!(good(statuses(&repo)));
+    // gix may run ssh-keygen more than once per check (find the principal,
+    // then verify): what counts is that walking again runs it no more.
+    let per_walk = verifier_runs();
+    assert!(per_walk >= 3, "each signed commit was checked: {per_walk}");
+    for _ in 0..3 {
+        assert!(good(statuses(&repo)));
+    }
+    assert_eq!(verifier_runs(), per_walk, "each commit is checked once");
+
+    // Another allowed-signers file: every verdict is reached again.
+    std::fs::write(&allowed, "").unwrap();
+    let walked = statuses(&repo);
+    assert!(
+        walked
+            .iter()
+            .all(|(_, s)| !matches!(s, SignatureStatus::Good { .. }))
+    );
+    assert_eq!(verifier_runs(), 2 * per_walk);
 }
