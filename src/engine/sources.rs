@@ -99,6 +99,7 @@ pub(super) async fn run(
     mut commands: mpsc::UnboundedReceiver<EngineCommand>,
 ) {
     let pin_file = PinFile::in_data_dir(&paths);
+    let pins_changed = pin_file.changed();
     // A pins file that cannot be read makes every app Unknown, saying why:
     // comparing with the head would hide a rollback.
     let (pins, pins_error) = match pin_file.load() {
@@ -200,6 +201,7 @@ pub(super) async fn run(
         walk_histories: !options.one_shot,
         pin_file,
         pins_error,
+        pins_changed,
         operator: crate::sync::Operator::current(
             options.kubeconfig.as_deref(),
             options.context.as_deref(),
@@ -224,6 +226,8 @@ struct Sources {
     pin_file: PinFile,
     /// Why the pins file could not be read, if it could not.
     pins_error: Option<String>,
+    /// When the pins file last changed, as last read.
+    pins_changed: Option<std::time::SystemTime>,
     /// Who pins (user@host).
     operator: String,
     paths: Paths,
@@ -296,6 +300,7 @@ impl Sources {
             | SourceEvent::Error { source, .. }
             | SourceEvent::NextPoll { source, .. } => source.clone(),
         };
+        self.reload_pins();
         if let SourceEvent::Head {
             tracked, commit, ..
         } = &event

@@ -86,6 +86,14 @@ impl PinFile {
         Ok(pins)
     }
 
+    /// When the file last changed (`None`: there is none), to read it again
+    /// only when another process pinned or unpinned.
+    pub fn changed(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(&self.file)
+            .and_then(|meta| meta.modified())
+            .ok()
+    }
+
     /// Pins `app` (or unpins it, with `None`), keeping the other apps' pins;
     /// gives the pin it replaced.
     pub fn set(&self, app: &str, pin: Option<Pin>) -> Result<Option<Pin>, PinError> {

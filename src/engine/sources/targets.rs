@@ -199,6 +199,48 @@ impl Sources {
         Ok(())
     }
 
+    /// Takes in the pins another process set or removed (`driftdeck
+    /// rollback`, `unpin` while the TUI or `watch` runs), on the pollers'
+    /// rhythm: the file is read again only when it changed. An app pinned
+    /// there is compared at its pin from now on, an unpinned one at its
+    /// branch's head (and auto-sync follows).
+    pub(super) fn reload_pins(&mut self) {
+        let changed = self.pin_file.changed();
+        if changed == self.pins_changed {
+            return;
+        }
+        self.pins_changed = changed;
+        let pins = match self.pin_file.load() {
+            Ok(pins) => pins,
+            Err(err) => {
+                tracing::warn!("{err}; the pins read before are kept");
+                return;
+            }
+        };
+        // A file that could not be read at the start is readable again.
+        let was_unreadable = self.pins_error.take().is_some();
+        for index in 0..self.followed.len() {
+            let followed = &mut self.followed[index];
+            let pinned = pins
+                .get(&followed.config.name)
+                .map(|pin| pin.revision.clone());
+            if pinned == followed.pinned && !was_unreadable {
+                continue;
+            }
+            followed.pinned = pinned.clone();
+            let app = followed.config.name.clone();
+            if let Some(revision) = pinned.clone().or_else(|| followed.head.clone()) {
+                followed.revision = Some(revision.clone());
+                let source = followed.source.clone();
+                self.render(index, &source, &revision);
+            }
+            let _ = self.events.send(EngineEvent::Pinned {
+                app,
+                pinned: Ok(pinned),
+            });
+        }
+    }
+
     /// Answers a plan or sync that cannot be done.
     fn refuse(&self, app: &str, purpose: Purpose, message: String) {
         let app = app.to_string();
