@@ -15,6 +15,7 @@
 //!
 //!     cargo bench --bench engines
 //!     DRIFTDECK_ENGINE_APPS=100 cargo bench --bench engines   # smaller
+//!     DRIFTDECK_ENGINE_SOURCES=1 cargo bench --bench engines  # driftdeck's own diff too
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +25,8 @@ use driftdeck::simcluster::{SimCluster, SimOptions};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 
+#[path = "../tests/common/git.rs"]
+mod common_git;
 #[path = "support/tmux.rs"]
 mod tmux;
 use tmux::TmuxProcess;
@@ -47,6 +50,36 @@ fn copy_of(example: &Value, index: usize) -> Value {
     );
     object["metadata"]["name"] = json!(name);
     object
+}
+
+/// A repository holding the guestbook folder of the Applications' source;
+/// gives it and its head.
+fn guestbook_repository(repo: &Path) -> (PathBuf, String) {
+    let folder = repo.join("guestbook");
+    std::fs::create_dir_all(&folder).unwrap();
+    common_git::git(repo, &["init", "-q", "-b", "main"]);
+    let objects = [
+        json!({"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "guestbook-ui"},
+               "spec": {"ports": [{"port": 80, "targetPort": 80}],
+                        "selector": {"app": "guestbook-ui"}}}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "guestbook-ui"},
+               "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "guestbook-ui"}},
+                        "template": {"metadata": {"labels": {"app": "guestbook-ui"}},
+                                     "spec": {"containers": [{"name": "guestbook-ui",
+                                                              "image": "gcr.io/heptio-images/ks-guestbook-demo:0.2"}]}}}}),
+    ];
+    for (index, object) in objects.iter().enumerate() {
+        let text = serde_json::to_string(object).unwrap();
+        std::fs::write(folder.join(format!("{index}.json")), text).unwrap();
+    }
+    common_git::git(repo, &["add", "-A"]);
+    common_git::git(repo, &["commit", "-qm", "guestbook"]);
+    (
+        repo.to_path_buf(),
+        common_git::git(repo, &["rev-parse", "HEAD"]),
+    )
 }
 
 struct World {
@@ -74,8 +107,14 @@ impl World {
         .map(|file| yaml(&engines_dir().join("crds").join(file)));
         sim.load_objects(crds, "bench").unwrap();
         // Applications keep their status on create (no status subresource).
-        let application =
+        let mut application =
             yaml(&engines_dir().join("objects/argocd/application-synced-healthy-history.yaml"));
+        let source = std::env::var_os("DRIFTDECK_ENGINE_SOURCES")
+            .map(|_| guestbook_repository(&dir.path().join("argocd-example-apps")));
+        if let Some((_, head)) = &source {
+            // Argo CD compared with the local repository's commit.
+            application["status"]["sync"]["revision"] = json!(head);
+        }
         sim.load_objects((0..count).map(|i| copy_of(&application, i)), "bench")
             .unwrap();
         // Kustomizations get theirs through /status, as the controller writes it.
@@ -111,7 +150,19 @@ impl World {
             .await
             .unwrap();
         }
-        std::fs::write(dir.path().join("config.toml"), "").unwrap();
+        // The examples' sources are on github.com, which the machine does
+        // not reach: by default not read (the engines' own verdicts are
+        // measured); with DRIFTDECK_ENGINE_SOURCES=1 the Applications'
+        // repository is mapped to a local one holding their folder, so
+        // driftdeck compares every Application itself too.
+        let config = match &source {
+            Some((repo, _)) => format!(
+                "[engines.sources]\n\"https://github.com/argoproj/argocd-example-apps.git\" = \"{}\"\n",
+                repo.display()
+            ),
+            None => "[engines]\nread_sources = false\n".to_string(),
+        };
+        std::fs::write(dir.path().join("config.toml"), config).unwrap();
         for folder in ["home", "state", "cache", "data"] {
             std::fs::create_dir_all(dir.path().join(folder)).unwrap();
         }
@@ -176,6 +227,19 @@ async fn main() {
         "every engine app is reported: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    if std::env::var_os("DRIFTDECK_ENGINE_SOURCES").is_some() {
+        let compared = reports
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["driftdeck"]["sync"].is_null())
+            .count();
+        assert_eq!(
+            compared, count,
+            "driftdeck compares every Application: {:#}",
+            reports[0]
+        );
+    }
     let mut times = vec![first];
     times.extend((1..ROUNDS).map(|_| run().0));
     times.sort();

@@ -82,6 +82,7 @@ fn report(app: &str, count: usize, big: bool) -> AppReport {
         stale_cause: None,
         engine: None,
         controller: None,
+        driftdeck: None,
     }
 }
 

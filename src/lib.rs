@@ -12,6 +12,7 @@ pub mod engine;
 pub mod engines;
 pub mod logging;
 pub mod manifests;
+pub mod memory;
 pub mod names;
 pub mod quantity;
 pub mod resource;

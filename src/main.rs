@@ -4,6 +4,7 @@ use clap::Parser;
 use driftdeck::cli::Cli;
 
 fn main() -> ExitCode {
+    driftdeck::memory::limit_heap_arenas();
     // Before anything can panic: a panic in any task or thread restores the
     // terminal and ends the process with a non-zero code.
     driftdeck::tui::install_panic_hook();

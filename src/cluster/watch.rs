@@ -23,6 +23,8 @@ use crate::resource::{APP_LABEL, ResourceKey};
 /// across the cluster: one watch instead of one per namespace.
 const NAMESPACES_PER_KIND: usize = 3;
 
+/// Objects per list request.
+const LIST_PAGE: u32 = 500;
 /// How long the server keeps one watch open before it is renewed.
 const WATCH_SECONDS: u32 = 290;
 /// How long a list or a watch request waits for its answer before the
@@ -436,28 +438,34 @@ impl WatchTask {
     }
 
     /// Lists everything the watch covers and reports it. `Ok(None)` when
-    /// the owner is gone.
+    /// the owner is gone. In pages of `LIST_PAGE`, as client-go's reflector
+    /// does: a page's objects are made compact before the next is read, so
+    /// a kind with thousands of objects never sits whole in memory as
+    /// parsed JSON (the peak that glibc's heap then kept).
     async fn list(&self) -> Result<Option<String>, ListFailure> {
-        let params = ListParams {
+        let mut params = ListParams {
             label_selector: self.selection.labels.clone(),
+            limit: Some(LIST_PAGE),
             ..ListParams::default()
         };
-        let list = tokio::time::timeout(REQUEST_TIMEOUT, self.api.list(&params))
-            .await
-            .map_err(|_| ListFailure {
-                cause: super::NoAnswer(REQUEST_TIMEOUT).to_string(),
-                retry_after: None,
-            })?
-            .map_err(|e| ListFailure {
-                cause: describe_kube_error(&e),
-                retry_after: retry_after(&e),
-            })?;
-        let version = list.metadata.resource_version.clone().unwrap_or_default();
-        let objects = list
-            .items
-            .into_iter()
-            .filter_map(|o| self.value(o))
-            .collect();
+        let mut objects = Vec::new();
+        let version = loop {
+            let page = tokio::time::timeout(REQUEST_TIMEOUT, self.api.list(&params))
+                .await
+                .map_err(|_| ListFailure {
+                    cause: super::NoAnswer(REQUEST_TIMEOUT).to_string(),
+                    retry_after: None,
+                })?
+                .map_err(|e| ListFailure {
+                    cause: describe_kube_error(&e),
+                    retry_after: retry_after(&e),
+                })?;
+            objects.extend(page.items.into_iter().filter_map(|o| self.value(o)));
+            match page.metadata.continue_.filter(|token| !token.is_empty()) {
+                Some(token) => params.continue_token = Some(token),
+                None => break page.metadata.resource_version.unwrap_or_default(),
+            }
+        };
         let sent = self.updates.send(LiveUpdate::Listed {
             watch: self.id.clone(),
             objects,

@@ -19,12 +19,15 @@ use crate::drift::{
 struct DiffReport<'a> {
     summary: &'a AppSummary,
     resources: &'a [ResourceResult],
+    /// An engine app's: driftdeck's own comparison, or why there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    driftdeck: Option<&'a crate::engines::OwnComparison>,
 }
 
 /// Exit 0 when everything is in sync, 1 when something drifted, 2 when the
 /// state could not be established.
 pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, CommandError> {
-    let (resources, summary) = match (&args.app, &args.desired, &args.live) {
+    let (resources, summary, own, note) = match (&args.app, &args.desired, &args.live) {
         (Some(app), _, _) => {
             let report = super::status::look(global, Some(app), args.exact)?
                 .pop()
@@ -42,12 +45,19 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, CommandErro
                     reason,
                 });
             }
-            (report.resources, report.summary)
+            // An engine app: why only the engine's verdict is shown, or
+            // that driftdeck's own comparison differs from it.
+            let note = report
+                .driftdeck
+                .as_deref()
+                .zip(report.engine)
+                .and_then(|(own, engine)| own.note(engine, report.summary.status));
+            (report.resources, report.summary, report.driftdeck, note)
         }
         (None, Some(desired), Some(live)) => {
             let resources = assess_objects(&read_objects(desired)?, &read_objects(live)?, &[]);
             let summary = summarize(&resources);
-            (resources, summary)
+            (resources, summary, None, None)
         }
         // clap requires an app or both files.
         _ => {
@@ -58,11 +68,17 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, CommandErro
     };
     let mut out = std::io::stdout().lock();
     match args.output {
-        OutputFormat::Table => write_text(&mut out, &resources, &summary)?,
+        OutputFormat::Table => {
+            write_text(&mut out, &resources, &summary)?;
+            if let Some(note) = note {
+                writeln!(out, "{}", crate::text::printable(&note))?;
+            }
+        }
         OutputFormat::Json => {
             let report = DiffReport {
                 summary: &summary,
                 resources: &resources,
+                driftdeck: own.as_deref(),
             };
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
@@ -99,8 +115,11 @@ fn write_text<W: Write>(
         write!(out, "{}", resource.diff)?;
         writeln!(out)?;
     }
+    let differing = resources.iter().any(|r| r.status != ResourceStatus::Synced);
     match &summary.reason {
         Some(reason) => writeln!(out, "{reason}"),
+        // An engine's Synced beside driftdeck's drift: the note says so.
+        None if differing => Ok(()),
         None if resources.len() == 1 => writeln!(out, "no drift: 1 object in sync"),
         None => writeln!(out, "no drift: {} objects in sync", resources.len()),
     }

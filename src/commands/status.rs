@@ -110,13 +110,18 @@ fn row(report: &AppReport) -> Vec<String> {
             .engine
             .map_or("native", crate::engines::Engine::name)
             .to_string(),
-        match &report.pinned {
-            Some(pin) => format!(
+        match (&report.pinned, report.driftdeck.as_deref()) {
+            (Some(pin), _) => format!(
                 "{}, pinned {}",
                 summary.status,
                 crate::resource::short_revision(pin)
             ),
-            None => summary.status.to_string(),
+            // The engine's verdict, and driftdeck's where they differ.
+            (None, Some(own)) if own.disagrees => match own.sync {
+                Some(sync) => format!("{}, driftdeck: {sync}", summary.status),
+                None => summary.status.to_string(),
+            },
+            (None, _) => summary.status.to_string(),
         },
         summary.health.to_string(),
         summary

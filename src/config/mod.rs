@@ -3,6 +3,7 @@
 
 mod auto_sync;
 mod duration;
+mod engines;
 mod paths;
 mod sync_policy;
 mod work_tree;
@@ -383,37 +384,7 @@ struct RawConfig {
     #[serde(default)]
     drift: sync_policy::RawDrift,
     #[serde(default)]
-    engines: RawEngines,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEngines {
-    argocd: Option<bool>,
-    flux: Option<bool>,
-    argocd_namespace: Option<Spanned<String>>,
-}
-
-impl RawEngines {
-    fn check(self, file: &Path, text: &str) -> Result<crate::engines::EnginesConfig, ConfigError> {
-        let mut engines = crate::engines::EnginesConfig::default();
-        engines.argocd = self.argocd.unwrap_or(engines.argocd);
-        engines.flux = self.flux.unwrap_or(engines.flux);
-        if let Some(namespace) = self.argocd_namespace {
-            let at = namespace.span().start;
-            let namespace = namespace.into_inner();
-            if !crate::names::is_dns1123_label(&namespace) {
-                return Err(ConfigError::at(
-                    file,
-                    text,
-                    at,
-                    "engines.argocd_namespace must be a namespace name (lower-case letters, digits and '-')",
-                ));
-            }
-            engines.argocd_namespace = namespace;
-        }
-        Ok(engines)
-    }
+    engines: engines::RawEngines,
 }
 
 #[derive(Default, Deserialize)]

@@ -38,6 +38,10 @@ pub struct AppReport {
     /// What the engine's object says, for an engine app.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub controller: Option<Box<crate::engines::ControllerState>>,
+    /// For an engine app: driftdeck's own comparison of its source with
+    /// live, or why there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driftdeck: Option<Box<crate::engines::OwnComparison>>,
 }
 
 impl AppReport {
@@ -65,6 +69,7 @@ impl AppReport {
             stale_cause: None,
             engine: None,
             controller: None,
+            driftdeck: None,
         }
     }
 }
@@ -211,6 +216,7 @@ pub fn assess(
         stale_cause: live.stale_cause.clone(),
         engine: None,
         controller: None,
+        driftdeck: None,
     }
 }
 

@@ -63,8 +63,19 @@ pub(crate) fn render_app(
     repo_dir: &Path,
     revision: &str,
 ) -> Result<Checked, String> {
+    render_as(app, &app.name, repo_dir, revision)
+}
+
+/// `render_app` with a chart's release named `release` (an engine app's
+/// release, whose app name holds a `/`).
+pub(crate) fn render_as(
+    app: &AppConfig,
+    release: &str,
+    repo_dir: &Path,
+    revision: &str,
+) -> Result<Checked, String> {
     let settings = AppSettings {
-        name: &app.name,
+        name: release,
         namespace: &app.namespace,
         values: &app.values,
     };

@@ -3,6 +3,7 @@
 //! once and published batch by batch; the results handed to the task of
 //! each app's cluster context, or to the UI.
 
+mod engine_apps;
 mod git_rollback;
 mod gitops_log;
 mod targets;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use self::targets::{Purpose, Rendered};
-use super::context::{ContextTask, ToContext};
+use super::context::{ContextTask, FromContext, ToContext};
 use super::desired::{render_app, tracked_branches};
 use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT, SourceStatus};
 use crate::config::{AppConfig, Paths, SignatureRequirement};
@@ -83,6 +84,13 @@ enum Done {
         app: usize,
         outcome: Result<RollbackOutcome, String>,
     },
+    /// An engine app's source rendered (driftdeck's own comparison).
+    /// Shared by the engine apps alike (same repository, folder,
+    /// revision, namespace, values and release).
+    EngineRendered {
+        key: Box<engine_apps::RenderKey>,
+        result: Result<Arc<Checked>, String>,
+    },
     /// The commits that change an app's path.
     Touching {
         app: usize,
@@ -96,7 +104,7 @@ pub(super) async fn run(
     paths: Paths,
     options: EngineOptions,
     events: mpsc::UnboundedSender<EngineEvent>,
-    mut commands: mpsc::UnboundedReceiver<EngineCommand>,
+    commands: mpsc::UnboundedReceiver<EngineCommand>,
 ) {
     let pin_file = PinFile::in_data_dir(&paths);
     let pins_changed = pin_file.changed();
@@ -129,6 +137,7 @@ pub(super) async fn run(
     // One task per cluster context, for all of its apps. They ring when
     // they made requests, so counts are sent without a timer.
     let requests_made = Arc::new(tokio::sync::Notify::new());
+    let (to_sources, from_contexts) = mpsc::unbounded_channel();
     let mut contexts: BTreeMap<Option<String>, ContextTask> = BTreeMap::new();
     for app in &followed {
         contexts
@@ -140,6 +149,7 @@ pub(super) async fn run(
                     app.context.clone(),
                     true,
                     events.clone(),
+                    to_sources.clone(),
                     requests_made.clone(),
                 )
             })
@@ -157,6 +167,7 @@ pub(super) async fn run(
                 context.clone(),
                 false,
                 events.clone(),
+                to_sources.clone(),
                 requests_made.clone(),
             );
             contexts.insert(context.clone(), task);
@@ -164,12 +175,13 @@ pub(super) async fn run(
     }
 
     // One poller per repository, for all the branches its apps track.
-    let (source_events, mut source_rx) = mpsc::channel(64);
+    let (source_events, source_rx) = mpsc::channel(64);
     let mut by_source: HashMap<SourceLocation, Vec<usize>> = HashMap::new();
     for (index, app) in followed.iter().enumerate() {
         by_source.entry(app.source.clone()).or_default().push(index);
     }
     let mut pollers: HashMap<SourceLocation, PollerHandle> = HashMap::new();
+    let mut tracked = HashMap::new();
     for (source, indexes) in &by_source {
         let apps = indexes.iter().map(|&i| &followed[i].config);
         let interval = apps
@@ -182,15 +194,11 @@ pub(super) async fn run(
             limits: NetworkLimits::default(),
             cache_dir: paths.cache_dir.clone(),
         };
-        let handle = spawn_poller(
-            source.clone(),
-            tracked_branches(apps),
-            config,
-            source_events.clone(),
-        );
+        let branches = tracked_branches(apps);
+        tracked.insert(source.clone(), branches.clone());
+        let handle = spawn_poller(source.clone(), branches, config, source_events.clone());
         pollers.insert(source.clone(), handle);
     }
-    drop(source_events);
 
     let (done_tx, done) = mpsc::unbounded_channel();
     let mut sources = Sources {
@@ -210,10 +218,15 @@ pub(super) async fn run(
         paths,
         events,
         done: done_tx,
+        engine_apps: engine_apps::EngineApps::new(tracked, source_events),
     };
-    sources
-        .serve(pollers, &mut source_rx, done, &mut commands, requests_made)
-        .await;
+    let channels = Channels {
+        sources: source_rx,
+        done,
+        commands,
+        contexts: from_contexts,
+    };
+    sources.serve(pollers, channels, requests_made).await;
 }
 
 struct Sources {
@@ -233,17 +246,31 @@ struct Sources {
     paths: Paths,
     events: mpsc::UnboundedSender<EngineEvent>,
     done: mpsc::UnboundedSender<Done>,
+    /// The engine apps whose sources driftdeck reads (its own comparison).
+    engine_apps: engine_apps::EngineApps,
+}
+
+/// What the main task listens to.
+struct Channels {
+    sources: mpsc::Receiver<SourceEvent>,
+    done: mpsc::UnboundedReceiver<Done>,
+    commands: mpsc::UnboundedReceiver<EngineCommand>,
+    contexts: mpsc::UnboundedReceiver<FromContext>,
 }
 
 impl Sources {
     async fn serve(
         &mut self,
-        pollers: HashMap<SourceLocation, PollerHandle>,
-        source_rx: &mut mpsc::Receiver<SourceEvent>,
-        mut done: mpsc::UnboundedReceiver<Done>,
-        commands: &mut mpsc::UnboundedReceiver<EngineCommand>,
+        mut pollers: HashMap<SourceLocation, PollerHandle>,
+        channels: Channels,
         requests_made: Arc<tokio::sync::Notify>,
     ) {
+        let Channels {
+            sources: mut source_rx,
+            mut done,
+            mut commands,
+            contexts: mut from_contexts,
+        } = channels;
         let mut last_counts = None;
         loop {
             tokio::select! {
@@ -252,6 +279,7 @@ impl Sources {
                     self.report_counts(&pollers, &mut last_counts);
                 }
                 Some(finished) = done.recv() => self.on_done(finished),
+                Some(asked) = from_contexts.recv() => self.on_context_request(asked, &mut pollers),
                 command = commands.recv() => match command {
                     Some(EngineCommand::Refresh { app, generation }) => {
                         self.refresh(&app, generation, &pollers);
@@ -301,10 +329,13 @@ impl Sources {
             | SourceEvent::NextPoll { source, .. } => source.clone(),
         };
         self.reload_pins();
+        self.on_engine_source_event(&event);
+        // Only native apps show a history (engine apps' is the engine's).
         if let SourceEvent::Head {
             tracked, commit, ..
         } = &event
             && self.walk_histories
+            && self.by_source.contains_key(&source)
         {
             self.walk((source.clone(), tracked.clone()), &commit.to_string());
             self.walk_paths(&source, tracked, &commit.to_string());
@@ -433,6 +464,7 @@ impl Sources {
             } => self.on_targeted(app, purpose, result),
             Done::RolledBack { app, rendered } => self.pin(app, rendered),
             Done::GitRolledBack { app, outcome } => self.on_git_rolled_back(app, outcome),
+            Done::EngineRendered { key, result } => self.on_engine_rendered(*key, result),
         }
     }
 
@@ -456,7 +488,9 @@ impl Sources {
         pollers: &HashMap<SourceLocation, PollerHandle>,
     ) {
         let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
-            // An engine app: the context that found it asks its engine.
+            // An engine app: its source is polled now (when driftdeck reads
+            // it); the context that found it asks its engine.
+            self.engine_apps.refresh(app, pollers);
             for context in self.contexts.values() {
                 context.send(ToContext::Generation {
                     app: app.to_string(),

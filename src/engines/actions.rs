@@ -161,7 +161,7 @@ pub fn request_action(
 /// The source a Flux object reads (`spec.sourceRef`, `spec.chartRef` or
 /// the chart template's `sourceRef`), in the object's namespace unless it
 /// names one.
-fn source_key(app: &ControllerApp) -> Option<ResourceKey> {
+pub(super) fn source_key(app: &ControllerApp) -> Option<ResourceKey> {
     let source = app.state.source.as_deref()?;
     let (kind, qualified) = source.split_once(' ')?;
     let (namespace, name) = qualified.split_once('/')?;

@@ -8,13 +8,15 @@ mod actions;
 mod argocd;
 mod flux;
 mod report;
+mod source;
 mod status;
 
 use serde::Serialize;
 use serde_json::Value;
 
 pub use actions::{ActionKind, ActionProgress, ActionRequest, follow_action, request_action};
-pub use report::controller_report;
+pub use report::{OwnComparison, OwnVerdict, controller_report, with_own_verdict};
+pub use source::{EngineSource, engine_source, flux_commit, mapped_location};
 pub use status::{ControllerState, Deployment, LastOperation};
 
 /// The config's `[engines]` table.
@@ -25,6 +27,12 @@ pub struct EnginesConfig {
     /// Applications here are named `argocd/NAME`; elsewhere
     /// `argocd/NAMESPACE/NAME`.
     pub argocd_namespace: String,
+    /// Whether driftdeck reads engine apps' sources to compare them itself
+    /// (`[engines] read_sources`).
+    pub read_sources: bool,
+    /// `[engines.sources]`: repository URL as the engines write it → where
+    /// driftdeck reads it (a local clone, or another URL).
+    pub sources: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for EnginesConfig {
@@ -33,6 +41,8 @@ impl Default for EnginesConfig {
             argocd: true,
             flux: true,
             argocd_namespace: "argocd".to_string(),
+            read_sources: true,
+            sources: Default::default(),
         }
     }
 }
@@ -50,6 +60,14 @@ impl Engine {
         match self {
             Engine::Argocd => "argocd",
             Engine::Flux => "flux",
+        }
+    }
+
+    /// As people write it: `Argo CD`, `Flux`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Engine::Argocd => "Argo CD",
+            Engine::Flux => "Flux",
         }
     }
 }

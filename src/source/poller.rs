@@ -60,6 +60,8 @@ pub struct PollerConfig {
 
 enum Command {
     Refresh,
+    /// Follow these branches from now on (and poll for them now).
+    Track(Vec<Option<String>>),
     Stop,
 }
 
@@ -75,6 +77,12 @@ impl PollerHandle {
     /// repeats when the next try is).
     pub fn refresh(&self) {
         let _ = self.commands.send(Command::Refresh);
+    }
+
+    /// Follows `tracked` from now on, polling for them at once (unless
+    /// backing off): an engine app found later shares the repository's poller.
+    pub fn track(&self, tracked: Vec<Option<String>>) {
+        let _ = self.commands.send(Command::Track(tracked));
     }
 
     /// Requests made to the remote so far.
@@ -155,6 +163,13 @@ impl Poller {
                         Refresh::Now => return Ok(()),
                         Refresh::Deferred(_) => self.announce_next_poll().await?,
                     },
+                    Some(Command::Track(tracked)) => {
+                        self.tracked = tracked;
+                        if let Refresh::Now = self.schedule.refresh(Instant::now()) {
+                            return Ok(());
+                        }
+                        self.announce_next_poll().await?;
+                    }
                     Some(Command::Stop) | None => return Err(Stopped),
                 },
             }
@@ -162,6 +177,8 @@ impl Poller {
     }
 
     async fn poll(&mut self) -> Result<(), Stopped> {
+        // Branches asked for during the poll: polled for right after it.
+        let mut retracked = None;
         let result = {
             let update = update_source(
                 &self.source,
@@ -177,6 +194,7 @@ impl Poller {
                     result = &mut update => break result,
                     command = self.commands.recv() => match command {
                         Some(Command::Refresh) => continue,
+                        Some(Command::Track(tracked)) => retracked = Some(tracked),
                         Some(Command::Stop) | None => return Err(Stopped),
                     },
                 }
@@ -228,6 +246,10 @@ impl Poller {
                 })
                 .await?;
             }
+        }
+        if let Some(tracked) = retracked {
+            self.tracked = tracked;
+            self.schedule.refresh(Instant::now());
         }
         self.announce_next_poll().await
     }

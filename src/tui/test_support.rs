@@ -219,6 +219,7 @@ pub fn guestbook_report() -> AppReport {
         stale_cause: None,
         engine: None,
         controller: None,
+        driftdeck: None,
     }
 }
 
@@ -246,6 +247,7 @@ pub fn podinfo_report() -> AppReport {
         stale_cause: None,
         engine: None,
         controller: None,
+        driftdeck: None,
     }
 }
 

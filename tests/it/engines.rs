@@ -14,3 +14,6 @@ mod actions;
 
 #[path = "engines/discovery.rs"]
 mod discovery;
+
+#[path = "engines/own_diff.rs"]
+mod own_diff;

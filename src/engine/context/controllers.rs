@@ -18,11 +18,15 @@ use crate::cluster::{
 };
 use crate::engine::{AppReport, EngineEvent, Generation};
 use crate::engines::{
-    ActionKind, ActionProgress, ActionRequest, ControllerApp, ControllerKind, EnginesConfig,
-    controller_report, follow_action, request_action,
+    ActionKind, ActionProgress, ActionRequest, ControllerApp, ControllerKind, EngineSource,
+    EnginesConfig, OwnVerdict, controller_report, engine_source, follow_action, request_action,
+    with_own_verdict,
 };
 use crate::resource::ResourceKey;
 use crate::sync::{AuditLog, AuditRecord, Operator, SyncCompleted, SyncStarted, SyncStatus};
+
+/// Flux's Git source kind (group, kind).
+const GIT_REPOSITORY: (&str, &str) = ("source.toolkit.fluxcd.io", "GitRepository");
 
 /// What the task writing an action's patches sends back.
 pub(super) struct Written {
@@ -104,13 +108,44 @@ impl Controllers {
                 self.watches.push(cache.watch_every(served, store));
             }
         }
+        // Kustomizations name their repository in a GitRepository: read
+        // for driftdeck's own comparison, one watch too.
+        if self.reads_git_repositories()
+            && let Some(served) = catalog.preferred(GIT_REPOSITORY.0, GIT_REPOSITORY.1)
+            && served.watchable
+        {
+            self.watches.push(cache.watch_every(served, store));
+        }
         self.announce(store, false);
+    }
+
+    fn reads_git_repositories(&self) -> bool {
+        self.config.read_sources && ControllerKind::FluxKustomization.enabled(&self.config)
     }
 
     /// Whether `start` watches every object of this kind.
     pub(super) fn watches_whole(&self, kind: &ServedKind) -> bool {
-        ControllerKind::of(&kind.resource.group, &kind.resource.kind)
-            .is_some_and(|k| k.enabled(&self.config))
+        let (group, name) = (kind.resource.group.as_str(), kind.resource.kind.as_str());
+        ControllerKind::of(group, name).is_some_and(|k| k.enabled(&self.config))
+            || ((group, name) == GIT_REPOSITORY && self.reads_git_repositories())
+    }
+
+    /// Where the app's manifests come from, or why driftdeck does not
+    /// render them; `None` for no such engine app.
+    pub(super) fn source_of(
+        &self,
+        app: &str,
+        store: &LiveStore,
+    ) -> Option<Result<EngineSource, String>> {
+        let followed = self.apps.get(app)?;
+        let key = ResourceKey {
+            group: followed.app.kind.group().to_string(),
+            kind: followed.app.kind.kind().to_string(),
+            namespace: Some(followed.app.namespace.clone()),
+            name: followed.app.object_name.clone(),
+        };
+        let object = store.object(&key)?;
+        Some(engine_source(&followed.app, &object, |k| store.object(k)))
     }
 
     pub(super) fn has(&self, app: &str) -> bool {
@@ -132,6 +167,20 @@ impl Controllers {
         for key in changed {
             if let Some(apps) = self.by_inventory.get(key) {
                 dirty.extend(apps.iter().cloned());
+            }
+            if (key.group.as_str(), key.kind.as_str()) == GIT_REPOSITORY {
+                // The Kustomizations that read it: their source changed.
+                let named = format!(
+                    "GitRepository {}/{}",
+                    key.namespace.as_deref().unwrap_or_default(),
+                    key.name
+                );
+                dirty.extend(
+                    self.apps
+                        .iter()
+                        .filter(|(_, f)| f.app.state.source.as_deref() == Some(named.as_str()))
+                        .map(|(name, _)| name.clone()),
+                );
             }
             let Some(kind) = ControllerKind::of(&key.group, &key.kind) else {
                 continue;
@@ -230,12 +279,22 @@ impl Controllers {
         }
     }
 
-    /// Reports the app if its report changed.
-    pub(super) fn report(&mut self, app: &str, store: &LiveStore, settled: bool) {
+    /// Reports the app if its report changed; `own` is driftdeck's own
+    /// comparison of its source, when there is one to show.
+    pub(super) fn report(
+        &mut self,
+        app: &str,
+        store: &LiveStore,
+        settled: bool,
+        own: Option<OwnVerdict>,
+    ) {
         let Some(followed) = self.apps.get_mut(app) else {
             return;
         };
         let mut report = controller_report(&followed.app, |key| store.object(key));
+        if let Some(own) = own {
+            report = with_own_verdict(report, own);
+        }
         let watch = WatchId::Every {
             group: followed.app.kind.group().to_string(),
             kind: followed.app.kind.kind().to_string(),

@@ -4,6 +4,7 @@
 
 mod auto;
 mod controllers;
+mod engine_sources;
 mod inventory;
 mod sync;
 
@@ -89,6 +90,22 @@ pub(super) enum ToContext {
     },
 }
 
+/// What a context task asks of the main task: to follow an engine app's
+/// source like a native app's (driftdeck's own comparison), or no more.
+pub(super) enum FromContext {
+    /// Poll `app.repo` and render `app.path` at `revision` (the engine's;
+    /// `None`: the branch's head); answered by `Desired`/`DesiredFailed`.
+    FollowSource {
+        app: Box<AppConfig>,
+        revision: Option<String>,
+        /// A chart's release name.
+        release: String,
+    },
+    ForgetSource {
+        app: String,
+    },
+}
+
 pub(super) struct ContextTask {
     sender: mpsc::UnboundedSender<ToContext>,
     requests: Arc<AtomicU64>,
@@ -102,6 +119,7 @@ impl ContextTask {
         context: Option<String>,
         native_apps: bool,
         events: mpsc::UnboundedSender<EngineEvent>,
+        to_sources: mpsc::UnboundedSender<FromContext>,
         requests_made: Arc<tokio::sync::Notify>,
     ) -> ContextTask {
         let (sender, inbox) = mpsc::unbounded_channel();
@@ -111,6 +129,10 @@ impl ContextTask {
         let task = tokio::spawn(
             Context {
                 controllers,
+                to_sources,
+                engine_sources: Default::default(),
+                read_sources: options.engines.read_sources,
+                source_mapping: options.engines.sources.clone(),
                 native_apps,
                 kubeconfig: options.kubeconfig.clone(),
                 follow: !options.one_shot,
@@ -207,6 +229,12 @@ struct Context {
     controllers: controllers::Controllers,
     /// False for a context read for its engine apps alone: no label watch.
     native_apps: bool,
+    /// Asks the main task to follow engine apps' sources.
+    to_sources: mpsc::UnboundedSender<FromContext>,
+    engine_sources: engine_sources::EngineSources,
+    /// `[engines] read_sources` and `[engines.sources]`.
+    read_sources: bool,
+    source_mapping: BTreeMap<String, String>,
     events: mpsc::UnboundedSender<EngineEvent>,
     requests: Arc<AtomicU64>,
     /// Rung when `requests` changed.
@@ -290,7 +318,11 @@ impl Context {
                 Some(update) = live.recv() => {
                     let epoch = store.watch_epoch();
                     let changed = store.apply(update);
-                    dirty.extend(self.controllers.on_change(&changed, &store, &self.audit));
+                    let touched = self.controllers.on_change(&changed, &store, &self.audit);
+                    if self.follow_engine_sources(&touched, &store) {
+                        retrack = true;
+                    }
+                    dirty.extend(touched);
                     if self.take_inventories(&changed, &store) {
                         retrack = true;
                     }
@@ -330,6 +362,9 @@ impl Context {
                         let settled = store.is_settled();
                         for app in std::mem::take(&mut dirty) {
                             self.report(&app, &store, &catalog, &client, settled).await;
+                        }
+                        if settled {
+                            crate::memory::release_free_heap();
                         }
                         auto_due = self.run_auto(&store, &client, &catalog);
                     }
@@ -499,55 +534,72 @@ impl Context {
         client: &ClusterClient,
         settled: bool,
     ) {
+        let compared = self.compare(app, store, catalog, client).await;
         if self.controllers.has(app) {
-            self.controllers.report(app, store, settled);
+            let (own, own_settled) = self.own_verdict(app, compared);
+            self.controllers
+                .report(app, store, settled && own_settled, own);
             return;
         }
-        let exact = self.exact;
         let Some(slot) = self.apps.get_mut(app) else {
             return;
         };
         let settled = settled && !slot.probing;
-        let report = match (&slot.desired, &slot.failure) {
+        let report = match (compared, &slot.failure) {
             (_, Some(cause)) => AppReport::unknown(
                 app,
                 slot.desired.as_ref().map(|(r, _)| r.clone()),
                 cause.clone(),
             ),
-            (Some((revision, checked)), None) => {
-                let mut view = store.app_view(app, &slot.wanted);
-                view.unserved = slot
-                    .wanted
-                    .iter()
-                    .filter(|w| {
-                        let served =
-                            catalog.lookup(&w.key.group, w.version.as_deref(), &w.key.kind);
-                        served.is_none()
-                    })
-                    .map(|w| w.key.clone())
-                    .collect();
-                view.pods_found = slot.pods_found.clone();
-                slot.seen = view.objects.keys().cloned().collect();
-                let mut report = assess(&slot.config, revision, checked, &view, &self.manual);
-                if exact {
-                    self.exact_cache
-                        .apply(
-                            &mut report,
-                            &slot.config,
-                            revision,
-                            checked,
-                            &view,
-                            client,
-                            catalog,
-                            &self.manual,
-                        )
-                        .await;
-                }
-                report
-            }
+            (Some(report), None) => report,
             (None, None) => return,
         };
         slot.send_if_changed(report, settled, &self.events);
+    }
+
+    /// The app's desired state compared with live, when it has one that
+    /// could be read.
+    async fn compare(
+        &mut self,
+        app: &str,
+        store: &LiveStore,
+        catalog: &KindCatalog,
+        client: &ClusterClient,
+    ) -> Option<AppReport> {
+        let exact = self.exact;
+        let slot = self.apps.get_mut(app)?;
+        let (revision, checked) = match (&slot.desired, &slot.failure) {
+            (Some(desired), None) => desired,
+            _ => return None,
+        };
+        let mut view = store.app_view(app, &slot.wanted);
+        view.unserved = slot
+            .wanted
+            .iter()
+            .filter(|w| {
+                let served = catalog.lookup(&w.key.group, w.version.as_deref(), &w.key.kind);
+                served.is_none()
+            })
+            .map(|w| w.key.clone())
+            .collect();
+        view.pods_found = slot.pods_found.clone();
+        slot.seen = view.objects.keys().cloned().collect();
+        let mut report = assess(&slot.config, revision, checked, &view, &self.manual);
+        if exact {
+            self.exact_cache
+                .apply(
+                    &mut report,
+                    &slot.config,
+                    revision,
+                    checked,
+                    &view,
+                    client,
+                    catalog,
+                    &self.manual,
+                )
+                .await;
+        }
+        Some(report)
     }
 
     /// The apps a change to these objects concerns: those that want them,

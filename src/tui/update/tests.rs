@@ -50,6 +50,7 @@ fn report_of(app: &str, names: &[&str]) -> AppReport {
         stale_cause: None,
         engine: None,
         controller: None,
+        driftdeck: None,
     }
 }
 

@@ -113,7 +113,14 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
         .as_ref()
         .and_then(|r| r.pinned.as_deref())
         .map(|pin| Span::styled(format!(" pin {}", short_revision(pin)), theme.warning));
-    let extra_width = [&stale, &auto, &syncing, &pinned]
+    // An engine app driftdeck compares otherwise than its engine.
+    let disagrees = app
+        .report
+        .as_ref()
+        .and_then(|r| r.driftdeck.as_deref())
+        .filter(|own| own.disagrees)
+        .map(|_| Span::styled(" ≠", theme.warning));
+    let extra_width = [&stale, &auto, &syncing, &pinned, &disagrees]
         .into_iter()
         .flatten()
         .map(|s| text::width(&s.content))
@@ -131,6 +138,7 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
     }
     spans.extend(syncing);
     spans.extend(pinned);
+    spans.extend(disagrees);
     spans.extend(stale);
     spans.extend(auto);
     spans.extend([

@@ -289,6 +289,14 @@ fn app_rows<'a>(
     if let Some(error) = app.source_error() {
         head.extend(wrapped(&format!("! Git: {error}"), width, theme.error));
     }
+    // An engine app: why only the engine's verdict is shown, or that
+    // driftdeck's own comparison differs from it.
+    if let Some((own, engine)) = report.driftdeck.as_deref().zip(report.engine)
+        && let Some(note) = own.note(engine, report.summary.status)
+    {
+        let mark = if own.reason.is_some() { "!" } else { "≠" };
+        head.extend(wrapped(&format!("{mark} {note}"), width, theme.warning));
+    }
     let differs = |r: &&ResourceResult| r.status != ResourceStatus::Synced;
     if !report.resources.iter().any(|r| differs(&r)) {
         let verdict = match &report.summary.reason {

@@ -221,6 +221,8 @@ mod commits_tests;
 #[cfg(test)]
 mod dialog_tests;
 #[cfg(test)]
+mod engine_diff_tests;
+#[cfg(test)]
 mod reading_tests;
 #[cfg(test)]
 mod tests;

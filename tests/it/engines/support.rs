@@ -119,9 +119,22 @@ pub async fn read_back(world: &World, object: &Value) -> Value {
     serde_json::to_value(api.get(name).await.unwrap()).unwrap()
 }
 
-/// A config with no native app (and `extra` appended).
+/// A config with no native app (and `extra` appended), where driftdeck
+/// does not read the engine apps' sources: the examples name github.com,
+/// and tests reach 127.0.0.1 only.
 pub fn config_without_apps(world: &World, extra: &str) {
-    std::fs::write(world.path("config.toml"), extra).unwrap();
+    let off = "[engines]\nread_sources = false\n";
+    let text = match extra.contains("[engines]\n") {
+        true => extra.replacen("[engines]\n", off, 1),
+        false => format!("{off}{extra}"),
+    };
+    config_reading_sources(world, &text);
+}
+
+/// A config with no native app, as `text` says (sources read unless it
+/// says otherwise).
+pub fn config_reading_sources(world: &World, text: &str) {
+    std::fs::write(world.path("config.toml"), text).unwrap();
 }
 
 /// `driftdeck status -o json`: every report, by app name.

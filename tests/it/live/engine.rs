@@ -21,15 +21,7 @@ fn app(world: &World) -> AppConfig {
 }
 
 fn paths(world: &World) -> Paths {
-    let home = world.path("home");
-    Paths {
-        config_file: world.path("config.toml"),
-        config_given: true,
-        themes_dir: home.join("themes"),
-        data_dir: home.join("data"),
-        cache_dir: home.join("cache"),
-        log_dir: home.join("state"),
-    }
+    world.paths()
 }
 
 /// The engine's events, kept until a test looks for them.

@@ -42,20 +42,7 @@ pub(crate) fn configure(world: &World, repo: &str, extra: &str) {
 
 /// A bare copy of the world's repository in `served/deploy.git`.
 pub(crate) fn bare_copy(world: &World) -> PathBuf {
-    let served = world.path("served");
-    std::fs::create_dir_all(&served).unwrap();
-    let bare = served.join("deploy.git");
-    git(
-        world.dir.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            world.repo().to_str().unwrap(),
-            bare.to_str().unwrap(),
-        ],
-    );
-    bare
+    world.bare_copy("deploy.git")
 }
 
 /// Each object's revision annotation.

@@ -128,6 +128,40 @@ impl World {
         std::fs::remove_file(self.app_dir().join(file)).unwrap();
     }
 
+    /// driftdeck's folders in the world's home, for an engine started in
+    /// the test process.
+    pub fn paths(&self) -> driftdeck::config::Paths {
+        let home = self.path("home");
+        driftdeck::config::Paths {
+            config_file: self.path("config.toml"),
+            config_given: true,
+            themes_dir: home.join("themes"),
+            data_dir: home.join("data"),
+            cache_dir: home.join("cache"),
+            log_dir: home.join("state"),
+        }
+    }
+
+    /// A bare clone of the world's repository, as `served/NAME`, for a
+    /// `git daemon` to serve from `served`.
+    pub fn bare_copy(&self, name: &str) -> PathBuf {
+        let served = self.path("served");
+        std::fs::create_dir_all(&served).unwrap();
+        let bare = served.join(name);
+        let (from, to) = (self.repo(), bare.clone());
+        common_git::git(
+            self.dir.path(),
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                from.to_str().unwrap(),
+                to.to_str().unwrap(),
+            ],
+        );
+        bare
+    }
+
     /// git in the world's repository.
     pub fn git(&self, args: &[&str]) -> String {
         std::fs::create_dir_all(self.repo()).unwrap();

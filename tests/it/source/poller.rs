@@ -311,3 +311,46 @@ async fn a_poller_stops_when_nobody_listens() {
         .await
         .expect("the poller ends");
 }
+
+#[tokio::test]
+async fn a_branch_tracked_later_is_polled_at_once_and_reported() {
+    if !have("git", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (upstream, first, _) = Upstream::new(dir.path());
+    super::support::git(&upstream.bare, &["branch", "release", &first]);
+    let daemon = GitDaemon::start(&upstream.served_dir(), &dir.path().join("trace"));
+    let source = SourceLocation::parse(&daemon.url("deploy.git")).unwrap();
+    let (sender, mut events) = mpsc::channel(64);
+    // A long interval: the polls after the first are the ones `track` asks.
+    let poller = spawn_poller(
+        source,
+        vec![Some("main".to_string())],
+        config(
+            &dir.path().join("cache"),
+            Duration::from_secs(3600),
+            Duration::from_secs(600),
+        ),
+        sender,
+    );
+    next_matching(&mut events, "main's head", is_head).await;
+    next_matching(&mut events, "the next poll", is_next_poll).await;
+    // An engine app reading the same repository on another branch.
+    poller.track(vec![Some("main".to_string()), Some("release".to_string())]);
+    let SourceEvent::Head {
+        tracked, commit, ..
+    } = next_matching(&mut events, "release's head", is_head).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(tracked.as_deref(), Some("release"));
+    assert_eq!(commit.to_string(), first);
+    // main did not move: it is not reported again.
+    let next = next_matching(&mut events, "the next poll", |e| {
+        is_head(e) || is_next_poll(e)
+    })
+    .await;
+    assert!(is_next_poll(&next), "{next:?}");
+    poller.stop().await;
+}
