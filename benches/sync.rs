@@ -178,9 +178,9 @@ impl Syncer {
                 let key = o.id.resource_key();
                 match live.objects.get(&key) {
                     Some(found) => {
-                        ResourceResult::compared_with(key, &o.value, found, &[], &manual)
+                        ResourceResult::compared_with(key, &o.value(), found, &[], &manual)
                     }
-                    None => ResourceResult::missing(key, &o.value),
+                    None => ResourceResult::missing(key, &o.value()),
                 }
             })
             .collect();

@@ -18,7 +18,7 @@ use crate::engine::{AppReport, Engine, EngineCommand, EngineEvent};
 use crate::engines::{ActionKind, ActionProgress};
 
 /// How long the engine's answer is awaited.
-const ANSWER_DEADLINE: Duration = DEFAULT_HEALTH_TIMEOUT.0;
+pub(super) const ANSWER_DEADLINE: Duration = DEFAULT_HEALTH_TIMEOUT.0;
 
 pub(super) fn sync(
     global: &GlobalArgs,
@@ -124,15 +124,7 @@ fn run(
         let (sender, mut events) = mpsc::unbounded_channel();
         let engine = Engine::start(Vec::new(), paths, options, sender);
         let report = find(&mut events, &app, contexts).await?;
-        let state = report
-            .controller
-            .as_deref()
-            .ok_or_else(|| CommandError::Unknown {
-                app: app.clone(),
-                reason: "not an engine app".to_string(),
-            })?;
-        let object = format!("{} {}/{}", state.kind, state.namespace, state.name);
-        let what = describe(&order.action, &object, state.target_revision.as_deref());
+        let what = described(&app, &order.action, &report)?;
         if order.dry_run {
             println!("app \"{app}\": would {what} (dry run: nothing written)");
             return Ok(ExitCode::SUCCESS);
@@ -150,39 +142,86 @@ fn run(
     })
 }
 
-/// The app's first settled report, or why there is none.
+/// What asking `action` of the app's engine does, in words (from its report).
+pub(super) fn described(
+    app: &str,
+    action: &ActionKind,
+    report: &AppReport,
+) -> Result<String, CommandError> {
+    let state = report
+        .controller
+        .as_deref()
+        .ok_or_else(|| CommandError::Unknown {
+            app: app.to_string(),
+            reason: "not an engine app".to_string(),
+        })?;
+    let object = format!("{} {}/{}", state.kind, state.namespace, state.name);
+    Ok(action.describe(&object, state.target_revision.as_deref()))
+}
+
+/// The app's first settled report once every context has said which
+/// engine apps it has, or why there is none. The same name in two contexts
+/// is an error naming both: asked, both engines would act.
 async fn find(
     events: &mut mpsc::UnboundedReceiver<EngineEvent>,
     app: &str,
     contexts: usize,
 ) -> Result<Arc<AppReport>, CommandError> {
-    let mut announced = 0;
+    let mut answered = Vec::new();
+    let mut holding = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut report = None;
     let wait = async {
         while let Some(event) = events.recv().await {
             match event {
                 EngineEvent::Report {
                     app: name,
-                    report,
+                    report: said,
                     settled: true,
                     ..
-                } if name == app => return Some(report),
-                EngineEvent::ControllerApps { apps, .. } if !apps.iter().any(|a| a == app) => {
-                    announced += 1;
-                    if announced == contexts {
-                        return None;
+                } if name == app => report = Some(said),
+                EngineEvent::ControllerApps {
+                    context,
+                    apps,
+                    unreadable: cannot,
+                } => {
+                    unreadable.extend(cannot);
+                    if apps.iter().any(|a| a == app) && !holding.contains(&context) {
+                        holding.push(context.clone());
+                    }
+                    if !answered.contains(&context) {
+                        answered.push(context);
                     }
                 }
                 _ => {}
             }
+            if answered.len() < contexts {
+                continue;
+            }
+            match holding.as_slice() {
+                [] => return Ok(None),
+                [_] if report.is_some() => return Ok(report.take()),
+                [_] => {}
+                several => return Err(in_several_contexts(app, several)),
+            }
         }
-        None
+        Ok(None)
     };
     match tokio::time::timeout(super::LOOK_DEADLINE, wait).await {
-        Ok(Some(report)) => Ok(report),
-        Ok(None) => Err(CommandError::Unknown {
-            app: app.to_string(),
-            reason: "no Argo CD or Flux app by this name in the contexts read".to_string(),
-        }),
+        Ok(Ok(Some(report))) => Ok(report),
+        Ok(Err(error)) => Err(error),
+        Ok(Ok(None)) => {
+            // A kind that cannot be listed may hold it: say which.
+            let mut reason = "no Argo CD or Flux app by this name in the contexts read".to_string();
+            for cannot in &unreadable {
+                reason.push_str("; ");
+                reason.push_str(cannot);
+            }
+            Err(CommandError::Unknown {
+                app: app.to_string(),
+                reason,
+            })
+        }
         Err(_) => Err(CommandError::Unknown {
             app: app.to_string(),
             reason: format!("not found within {}s", super::LOOK_DEADLINE.as_secs()),
@@ -190,19 +229,20 @@ async fn find(
     }
 }
 
-fn describe(action: &ActionKind, object: &str, revision: Option<&str>) -> String {
-    match action {
-        ActionKind::Sync { prune } if object.starts_with("Application") => format!(
-            "sync {object} at {} (prune: {})",
-            revision.unwrap_or("its target revision"),
-            if *prune { "yes" } else { "no" }
-        ),
-        ActionKind::Sync { .. } => format!("reconcile {object} and its source now"),
-        ActionKind::Refresh { hard: true } => format!("hard-refresh {object}"),
-        ActionKind::Refresh { hard: false } => format!("refresh {object}"),
-        ActionKind::Suspend => format!("suspend {object}"),
-        ActionKind::Resume => format!("resume {object}"),
-    }
+/// `app "argocd/web" is in the contexts kind-a and kind-b; …`.
+pub(super) fn in_several_contexts(app: &str, contexts: &[Option<String>]) -> CommandError {
+    let mut names: Vec<String> = contexts
+        .iter()
+        .map(|c| {
+            c.clone()
+                .unwrap_or_else(|| "the current context".to_string())
+        })
+        .collect();
+    names.sort();
+    CommandError::Usage(format!(
+        "app \"{app}\" is in the contexts {}; give --context to say which one's engine to ask",
+        names.join(" and ")
+    ))
 }
 
 fn confirmed(app: &str, what: &str) -> Result<bool, CommandError> {

@@ -16,6 +16,7 @@ mod sim;
 mod status;
 mod sync;
 mod sync_all;
+mod sync_all_engines;
 mod table;
 mod tui;
 mod watch;

@@ -86,6 +86,7 @@ pub(super) fn run_at(
     }
     let _log = crate::logging::init(&paths, global.verbose).ok();
     let options = super::engine_options(global, &config, false, false);
+    let contexts = options.contexts.len();
     let repo_dir = apps.first().map(|a| a.source.git_dir(&paths.cache_dir));
     super::runtime()?.block_on(async {
         let mut session = Session::start(apps.clone(), paths, options);
@@ -100,7 +101,7 @@ pub(super) fn run_at(
                 };
                 sync_one(&mut session, one).await
             }
-            None => super::sync_all::run(&mut session, &apps, flags, confirm).await,
+            None => super::sync_all::run(&mut session, &apps, contexts, flags, confirm).await,
         }
     })
 }
@@ -222,6 +223,8 @@ pub(super) struct Session {
     latest: HashMap<String, (Arc<AppReport>, bool)>,
     /// Each app's last word on its pin, from the engine.
     pins: HashMap<String, Result<Option<String>, String>>,
+    /// The engine apps each context has said it has.
+    pub(super) controller_apps: HashMap<Option<String>, Vec<String>>,
 }
 
 impl Session {
@@ -232,6 +235,7 @@ impl Session {
             events,
             latest: HashMap::new(),
             pins: HashMap::new(),
+            controller_apps: HashMap::new(),
         }
     }
 
@@ -249,11 +253,18 @@ impl Session {
         if let EngineEvent::Pinned { app, pinned } = &event {
             self.pins.insert(app.clone(), pinned.clone());
         }
+        if let EngineEvent::ControllerApps { context, apps, .. } = &event {
+            self.controller_apps.insert(context.clone(), apps.clone());
+        }
         Some(event)
     }
 
     /// The app's first settled verdict; an error when none comes in time or
     /// it is Unknown with nothing known of its objects.
+    pub(super) fn send(&self, command: EngineCommand) {
+        self.engine.send(command);
+    }
+
     pub(super) async fn settled(&mut self, app: &str) -> Result<Arc<AppReport>, CommandError> {
         let report = match self.latest.get(app) {
             Some((report, true)) => Some(report.clone()),
@@ -445,7 +456,7 @@ impl Session {
     }
 
     /// The first event `pick` accepts within `deadline`.
-    async fn next<T>(
+    pub(super) async fn next<T>(
         &mut self,
         deadline: Duration,
         mut pick: impl FnMut(&EngineEvent) -> Option<T>,

@@ -3,8 +3,9 @@
 //! followed. One app at a time because a sync already keeps
 //! `sync_concurrency` objects in flight, which is what loads the API
 //! server, and so that the progress and a failure read as one app's.
-//! Exit 0 all synced (or in sync), 1 any failed or not healthy, 2 any
-//! could not run.
+//! Then the OutOfSync Argo CD and Flux apps, each asked of its engine
+//! (`sync_all_engines.rs`). Exit 0 all synced (or in sync), 1 any failed
+//! or not healthy, 2 any could not run.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -14,10 +15,12 @@ use serde::Serialize;
 
 use super::CommandError;
 use super::sync::{Session, confirmed, print_plan, summarize};
+use super::sync_all_engines::{self, Answer, Asked};
 use crate::cli::{OutputFormat, SyncFlags};
 use crate::config::AppConfig;
 use crate::drift::{AppStatus, Health};
 use crate::engine::SyncTarget;
+use crate::engines::ActionKind;
 use crate::sync::{SyncOutcome, SyncPlan, SyncStatus};
 
 /// How an app came out of `sync --all`.
@@ -52,6 +55,12 @@ struct AppResult {
     health: Option<Health>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// An engine app: what its engine was asked (`sync Application …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    asked: Option<String>,
+    /// An engine app: what its engine answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
 }
 
 /// The plan as itself (serde's `rc` feature is off).
@@ -64,14 +73,47 @@ fn shared_plan<S: serde::Serializer>(
 
 impl AppResult {
     fn new(app: &AppConfig, result: Verdict) -> AppResult {
+        AppResult::named(&app.name, result)
+    }
+
+    fn named(app: &str, result: Verdict) -> AppResult {
         AppResult {
-            app: app.name.clone(),
+            app: app.to_string(),
             result,
             plan: None,
             outcome: None,
             health: None,
             error: None,
+            asked: None,
+            message: None,
         }
+    }
+
+    /// An engine app's line, from its engine's answer.
+    fn answered(app: &str, asked: Option<String>, answer: Answer) -> AppResult {
+        let mut result = match answer {
+            Answer::InSync => AppResult::named(app, Verdict::InSync),
+            Answer::CouldNotRun(why) => AppResult::named(app, Verdict::CouldNotRun).because(why),
+            Answer::Done {
+                succeeded: true,
+                message,
+            } => {
+                let mut result = AppResult::named(app, Verdict::Synced);
+                result.message = Some(message);
+                result
+            }
+            Answer::Done {
+                succeeded: false,
+                message,
+            } => {
+                let error = format!("app \"{app}\": {message}");
+                let mut result = AppResult::named(app, Verdict::Failed).because(error);
+                result.message = Some(message);
+                result
+            }
+        };
+        result.asked = asked;
+        result
     }
 
     fn because(mut self, error: impl Into<String>) -> AppResult {
@@ -83,6 +125,7 @@ impl AppResult {
 pub(super) async fn run(
     session: &mut Session,
     apps: &[AppConfig],
+    contexts: usize,
     args: &SyncFlags,
     confirm: bool,
 ) -> Result<ExitCode, CommandError> {
@@ -131,12 +174,27 @@ pub(super) async fn run(
         }
     }
 
-    let names: Vec<&str> = to_sync.iter().map(|(app, _)| app.name.as_str()).collect();
+    let engine_action = ActionKind::Sync { prune: args.prune };
+    let (to_ask, answered) = sync_all_engines::out_of_sync(session, contexts, &engine_action).await;
+    for (app, answer) in answered {
+        results.push(AppResult::answered(&app, None, answer));
+    }
+    if table {
+        for asked in &to_ask {
+            println!("app \"{}\": would {}", asked.app, asked.what);
+        }
+    }
+
+    let names: Vec<&str> = to_sync
+        .iter()
+        .map(|(app, _)| app.name.as_str())
+        .chain(to_ask.iter().map(|asked| asked.app.as_str()))
+        .collect();
     let go = !confirm
-        || to_sync.is_empty()
+        || names.is_empty()
         || confirmed(&format!(
             "sync {} app(s): {}?",
-            to_sync.len(),
+            names.len(),
             names.join(", ")
         ))?;
     for (app, plan) in to_sync {
@@ -165,6 +223,20 @@ pub(super) async fn run(
         }
         result.plan = Some(plan);
         results.push(result);
+    }
+
+    for Asked { app, what } in to_ask {
+        let answer = if !go {
+            Answer::CouldNotRun("not confirmed".to_string())
+        } else if args.dry_run {
+            Answer::Done {
+                succeeded: true,
+                message: "dry run: nothing written".to_string(),
+            }
+        } else {
+            sync_all_engines::ask(session, &app, &engine_action, !args.no_wait).await
+        };
+        results.push(AppResult::answered(&app, Some(what), answer));
     }
 
     // Health once every sync is done: the apps settle side by side.
@@ -213,8 +285,20 @@ fn print_result(result: &AppResult) {
     let app = &result.app;
     match (&result.outcome, result.result) {
         (Some(outcome), _) => summarize(app, outcome, result.health),
+        (None, Verdict::InSync) if crate::engines::is_controller_app_name(app) => {
+            println!("app \"{app}\": nothing to do, its engine says Synced");
+        }
         (None, Verdict::InSync) => {
             println!("app \"{app}\": nothing to do, the cluster matches Git");
+        }
+        (None, Verdict::Synced | Verdict::Failed) if result.asked.is_some() => {
+            let verdict = if result.result == Verdict::Synced {
+                "done"
+            } else {
+                "FAILED"
+            };
+            let message = result.message.as_deref().unwrap_or_default();
+            println!("app \"{app}\": sync {verdict}: {message}");
         }
         (None, Verdict::Synced | Verdict::Failed) => println!("app \"{app}\": not synced"),
         (None, Verdict::CouldNotRun) => println!("app \"{app}\": could not sync"),

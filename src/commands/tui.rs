@@ -35,6 +35,8 @@ pub fn start(
     let mut state = State::new(&config, &paths.config_file, keymap, theme);
     state.notice = theme_warning;
     state.banner = banner;
+    // The dialog of an Argo CD sync shows the initiator it will write.
+    state.operator = Some(crate::sync::Operator::current(None, None).identity());
     tracing::info!(apps = state.apps.len(), "starting the TUI");
     let setup = EngineSetup {
         apps: config.apps.clone(),

@@ -36,6 +36,9 @@ impl DemoCluster {
         let sim = SimCluster::start(SimOptions {
             port,
             rollout_time: ROLLOUT_TIME,
+            // Each change keeps its object for watches to resume from: a
+            // demo left running for hours would keep 10,000 of them.
+            watch_history: 1_000,
             ..SimOptions::default()
         })
         .await?;

@@ -136,14 +136,14 @@ pub fn assess(
             continue; // defined twice: an error the problems already name
         }
         let result = if let Some(live_object) = live.objects.get(&key) {
-            ResourceResult::compared_with(key, &object.value, live_object, &app.ignore, manual)
+            ResourceResult::compared_with(key, &object.value(), live_object, &app.ignore, manual)
         } else if let Some(unreadable) = live.unreadable.iter().find(|u| u.covers(&key)) {
             ResourceResult::unknown(
                 key,
                 format!("cannot read {}: {}", unreadable.what(), unreadable.cause),
             )
         } else if live.unserved.contains(&key) {
-            let mut missing = ResourceResult::missing(key, &object.value);
+            let mut missing = ResourceResult::missing(key, &object.value());
             missing.reason = Some(format!(
                 "the cluster does not serve {} {} (is its CustomResourceDefinition installed?)",
                 kind_label(&object.id.group, &object.id.kind),
@@ -151,7 +151,7 @@ pub fn assess(
             ));
             missing
         } else {
-            ResourceResult::missing(key, &object.value)
+            ResourceResult::missing(key, &object.value())
         };
         resources.push(result);
     }

@@ -87,6 +87,6 @@ pub(crate) fn render_as(
         &settings,
     )
     .map_err(|e| e.to_string())?;
-    checked.forget_sources();
+    checked.make_compact();
     Ok(checked)
 }

@@ -5,6 +5,7 @@
 //! live resourceVersion changes, so a watched app costs no request while
 //! nothing moves.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use futures::{StreamExt, stream};
@@ -44,11 +45,11 @@ impl ExactCache {
         catalog: &KindCatalog,
         manual: &ManualManagers,
     ) {
-        let desired: HashMap<ResourceKey, (&str, &Value)> = checked
+        let desired: HashMap<ResourceKey, (&str, Cow<'_, Value>)> = checked
             .desired
             .objects
             .iter()
-            .map(|o| (o.id.resource_key(), (o.id.version.as_str(), &o.value)))
+            .map(|o| (o.id.resource_key(), (o.id.version.as_str(), o.value())))
             .collect();
         let mut to_ask = Vec::new();
         for resource in &report.resources {
@@ -71,7 +72,7 @@ impl ExactCache {
             {
                 continue;
             }
-            to_ask.push((resource.key.clone(), *version, *object, asked));
+            to_ask.push((resource.key.clone(), *version, &**object, asked));
         }
         let asks: Vec<_> = to_ask
             .into_iter()

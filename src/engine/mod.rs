@@ -119,6 +119,10 @@ pub enum EngineEvent {
     ControllerApps {
         context: Option<String>,
         apps: Vec<String>,
+        /// The engine kinds it cannot list, and why (`cannot list
+        /// Application (argoproj.io) in kind-a: 403 Forbidden: …`): their
+        /// apps are missing from `apps` until they can be.
+        unreadable: Vec<String>,
     },
     /// How an action asked of an engine app goes (`ControllerAction`):
     /// refused or failed to write (`Err`), waiting, or done.

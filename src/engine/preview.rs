@@ -4,6 +4,7 @@
 //! rules and their Secret masking), then the files the commit changed.
 //! `preview` is blocking (gix and the renderers); `compare_revisions` is pure.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -93,12 +94,12 @@ pub fn compare_revisions(
     before: Option<&Checked>,
     after: &Checked,
 ) -> Vec<ResourceResult> {
-    fn keyed(checked: &Checked) -> BTreeMap<ResourceKey, &Value> {
+    fn keyed(checked: &Checked) -> BTreeMap<ResourceKey, Cow<'_, Value>> {
         checked
             .desired
             .objects
             .iter()
-            .map(|o| (o.id.resource_key(), &o.value))
+            .map(|o| (o.id.resource_key(), o.value()))
             .collect()
     }
     let old = before.map(keyed).unwrap_or_default();

@@ -71,7 +71,7 @@ pub async fn settle(
                     }
                     latest.insert(app, (report, settled));
                 }
-                EngineEvent::ControllerApps { context, apps } => {
+                EngineEvent::ControllerApps { context, apps, .. } => {
                     announced.insert(context, apps);
                     found = wanted(&announced);
                     let settled = |name: &String| latest.get(name).is_some_and(|(_, s)| *s);

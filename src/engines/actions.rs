@@ -29,6 +29,12 @@ pub enum ActionKind {
     /// Flux: `spec.suspend`.
     Suspend,
     Resume,
+    /// Argo CD: an operation syncing what the history entry `id` deployed,
+    /// as `argocd app rollback` asks (refused while auto-sync is on).
+    Rollback {
+        id: i64,
+        prune: bool,
+    },
 }
 
 impl ActionKind {
@@ -38,6 +44,31 @@ impl ActionKind {
             ActionKind::Refresh { .. } => "refresh",
             ActionKind::Suspend => "suspend",
             ActionKind::Resume => "resume",
+            ActionKind::Rollback { .. } => "rollback",
+        }
+    }
+
+    /// What asking it does, in words: `sync Application argocd/web at
+    /// 3f2a91c (prune: no)`, `reconcile Kustomization flux-system/apps and
+    /// its source now`. `object` is the app's object as `object_label`
+    /// writes it; `revision` the one an Argo CD sync goes to.
+    pub fn describe(&self, object: &str, revision: Option<&str>) -> String {
+        match self {
+            ActionKind::Sync { prune } if object.starts_with("Application") => format!(
+                "sync {object} at {} (prune: {})",
+                revision.unwrap_or("its target revision"),
+                if *prune { "yes" } else { "no" }
+            ),
+            ActionKind::Sync { .. } => format!("reconcile {object} and its source now"),
+            ActionKind::Refresh { hard: true } => format!("hard-refresh {object}"),
+            ActionKind::Refresh { hard: false } => format!("refresh {object}"),
+            ActionKind::Suspend => format!("suspend {object}"),
+            ActionKind::Resume => format!("resume {object}"),
+            ActionKind::Rollback { id, prune } => format!(
+                "roll back {object} to its history entry #{id}{} (prune: {})",
+                revision.map(|r| format!(", {r}")).unwrap_or_default(),
+                if *prune { "yes" } else { "no" }
+            ),
         }
     }
 }
@@ -120,6 +151,41 @@ pub fn request_action(
             });
             request(vec![(own_key, patch)], None, revision)
         }
+        (Engine::Argocd, ActionKind::Rollback { id, prune }) => {
+            // As Argo CD's API server refuses and writes it (`Rollback`).
+            if state.auto_sync {
+                return refuse("rollback cannot be initiated when auto-sync is enabled");
+            }
+            if state.operation_pending {
+                return refuse("another operation is already in progress");
+            }
+            let Some(entry) = state.history.iter().find(|d| d.id == Some(*id)) else {
+                return refuse(&format!(
+                    "application {} does not have deployment with id {id}",
+                    app.object_name
+                ));
+            };
+            let Some(Value::Object(to)) = &entry.rollback_to else {
+                return refuse(
+                    "cannot rollback to revision deployed with Argo CD v0.11 or lower. sync to revision instead.",
+                );
+            };
+            let mut sync = json!({"prune": prune, "syncStrategy": {"apply": {}}});
+            for (field, value) in to {
+                sync[field] = value.clone();
+            }
+            if !state.sync_options.is_empty() {
+                sync["syncOptions"] = json!(state.sync_options);
+            }
+            let patch = json!({
+                "operation": {"initiatedBy": {"username": operator}, "sync": sync},
+                "status": {"operationState": null}
+            });
+            request(vec![(own_key, patch)], None, Some(entry.revision.clone()))
+        }
+        (Engine::Flux, ActionKind::Rollback { .. }) => {
+            refuse("Flux has no rollback to a history entry; roll back in Git")
+        }
         (Engine::Argocd, ActionKind::Refresh { hard }) => {
             let level = if *hard { "hard" } else { "normal" };
             let patch = json!({"metadata": {"annotations": {REFRESH_ANNOTATION: level}}});
@@ -158,6 +224,61 @@ pub fn request_action(
     }
 }
 
+impl ActionKind {
+    /// What tells, after the writes, that the engine has done it.
+    pub fn followed_by(&self, engine: Engine) -> &'static str {
+        match (self, engine) {
+            (ActionKind::Sync { .. } | ActionKind::Rollback { .. }, Engine::Argocd) => {
+                "then follows status.operationState to its end"
+            }
+            (ActionKind::Rollback { .. }, Engine::Flux) => "",
+            (ActionKind::Sync { .. }, Engine::Flux) => {
+                "then follows status.lastHandledReconcileAt and the Ready condition"
+            }
+            (ActionKind::Refresh { .. }, _) => "then waits for Argo CD to remove the annotation",
+            (ActionKind::Suspend | ActionKind::Resume, _) => "then waits for the change to show",
+        }
+    }
+}
+
+impl ActionRequest {
+    /// What it writes, for a person to read before it is: per object, a
+    /// line naming it, then one line per field (`  spec.suspend: true`;
+    /// `null` removes a field).
+    pub fn written_fields(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (key, patch) in &self.patches {
+            lines.push(format!("{key}:"));
+            flatten(patch, &mut String::new(), &mut lines);
+        }
+        lines
+    }
+}
+
+/// `path: value` for every leaf of a merge patch; an empty object is a
+/// leaf (`syncStrategy.hook: {}`).
+fn flatten(value: &Value, path: &mut String, lines: &mut Vec<String>) {
+    match value {
+        Value::Object(fields) if !fields.is_empty() => {
+            for (name, child) in fields {
+                let length = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                // Annotation names hold dots: quoted, as the drift paths do.
+                if name.contains(['.', '[', ']']) {
+                    path.push_str(&format!("\"{name}\""));
+                } else {
+                    path.push_str(name);
+                }
+                flatten(child, path, lines);
+                path.truncate(length);
+            }
+        }
+        leaf => lines.push(format!("  {path}: {leaf}")),
+    }
+}
+
 /// The source a Flux object reads (`spec.sourceRef`, `spec.chartRef` or
 /// the chart template's `sourceRef`), in the object's namespace unless it
 /// names one.
@@ -183,7 +304,7 @@ pub fn follow_action(
         message: message.to_string(),
     };
     match (&request.action, kind.engine()) {
-        (ActionKind::Sync { .. }, Engine::Argocd) => {
+        (ActionKind::Sync { .. } | ActionKind::Rollback { .. }, Engine::Argocd) => {
             let Some(state) = object
                 .pointer("/status/operationState")
                 .filter(|s| !s.is_null())
@@ -218,7 +339,7 @@ pub fn follow_action(
                 }
             }
         }
-        (ActionKind::Sync { .. }, Engine::Flux) => {
+        (ActionKind::Sync { .. } | ActionKind::Rollback { .. }, Engine::Flux) => {
             let handled = text(object, "/status/lastHandledReconcileAt");
             if handled.is_none() || handled != request.token.as_deref() {
                 return waiting("waiting for Flux to handle the reconcile request");
@@ -249,5 +370,139 @@ pub fn follow_action(
                 waiting("waiting for the change to show")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::engines::EnginesConfig;
+
+    fn app(object: Value) -> ControllerApp {
+        let app = ControllerApp::of(&object, &EnginesConfig::default()).unwrap();
+        // What the TUI rebuilds from the report is the same app.
+        assert_eq!(
+            ControllerApp::of_state(&app.name, &app.state),
+            Some(app.clone())
+        );
+        app
+    }
+
+    #[test]
+    fn an_argocd_sync_is_shown_field_by_field_as_it_will_be_written() {
+        let web = app(json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "web", "namespace": "argocd"},
+            "status": {"sync": {"status": "OutOfSync", "revision": "abc123"}}
+        }));
+        let request =
+            request_action(&web, &ActionKind::Sync { prune: true }, "ada@box", "t").unwrap();
+        assert_eq!(
+            request.written_fields(),
+            [
+                "Application argocd/web:",
+                "  operation.initiatedBy.username: \"ada@box\"",
+                "  operation.sync.prune: true",
+                "  operation.sync.syncStrategy.hook: {}",
+                "  operation.sync.revision: \"abc123\"",
+                "  status.operationState: null",
+            ]
+        );
+        assert_eq!(
+            request
+                .action
+                .describe(&web.object_label(), request.revision.as_deref()),
+            "sync Application argocd/web at abc123 (prune: yes)"
+        );
+    }
+
+    #[test]
+    fn a_flux_reconcile_names_the_object_and_its_source_with_the_quoted_annotation() {
+        let apps = app(json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "apps", "namespace": "flux-system"},
+            "spec": {"sourceRef": {"kind": "GitRepository", "name": "flux-system"}}
+        }));
+        let request =
+            request_action(&apps, &ActionKind::Sync { prune: false }, "ada@box", "T1").unwrap();
+        let lines = request.written_fields();
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert_eq!(
+            lines[1],
+            "  metadata.annotations.\"reconcile.fluxcd.io/requestedAt\": \"T1\""
+        );
+        assert!(
+            lines[2].contains("GitRepository flux-system/flux-system"),
+            "{lines:#?}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod rollback_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::engines::EnginesConfig;
+
+    fn guestbook(automated: bool) -> ControllerApp {
+        let mut object = json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "guestbook", "namespace": "argocd"},
+            "spec": {"syncPolicy": {"syncOptions": ["CreateNamespace=true"]}},
+            "status": {"history": [
+                {"id": 0, "revision": "ba93d48", "deployedAt": "2026-08-18T14:02:12Z"},
+                {"id": 1, "revision": "29d0e77", "deployedAt": "2026-08-19T09:30:43Z",
+                 "source": {"repoURL": "https://example.com/apps.git", "path": "guestbook",
+                            "targetRevision": "HEAD"}}
+            ]}
+        });
+        if automated {
+            object["spec"]["syncPolicy"]["automated"] = json!({"prune": true});
+        }
+        ControllerApp::of(&object, &EnginesConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn a_rollback_syncs_the_entrys_revision_and_source_with_the_apply_strategy() {
+        let action = ActionKind::Rollback {
+            id: 1,
+            prune: false,
+        };
+        let request = request_action(&guestbook(false), &action, "ada@box", "t").unwrap();
+        assert_eq!(request.revision.as_deref(), Some("29d0e77"));
+        assert_eq!(
+            request.patches[0].1,
+            json!({
+                "operation": {"initiatedBy": {"username": "ada@box"}, "sync": {
+                    "prune": false, "syncStrategy": {"apply": {}}, "revision": "29d0e77",
+                    "source": {"repoURL": "https://example.com/apps.git", "path": "guestbook",
+                               "targetRevision": "HEAD"},
+                    "syncOptions": ["CreateNamespace=true"]
+                }},
+                "status": {"operationState": null}
+            })
+        );
+    }
+
+    #[test]
+    fn a_rollback_is_refused_as_argo_cd_refuses_it() {
+        let refused = |app: &ControllerApp, id| {
+            request_action(
+                app,
+                &ActionKind::Rollback { id, prune: false },
+                "ada@box",
+                "t",
+            )
+            .unwrap_err()
+        };
+        assert_eq!(
+            refused(&guestbook(true), 1),
+            "app \"argocd/guestbook\": rollback refused: rollback cannot be initiated when auto-sync is enabled"
+        );
+        assert!(refused(&guestbook(false), 7).contains("does not have deployment with id 7"));
+        assert!(refused(&guestbook(false), 0).contains("v0.11 or lower"));
     }
 }

@@ -2,7 +2,7 @@
 //! as Argo CD computed them, the last operation, the history (stored
 //! oldest first, shown newest first), and the resources it lists.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::Engine;
 use super::status::{
@@ -67,6 +67,17 @@ pub(super) fn application_state(app: &Value) -> ControllerState {
             .and_then(|a| a.get(REFRESH_ANNOTATION))
             .and_then(Value::as_str)
             .map(str::to_string),
+        sync_options: app
+            .pointer("/spec/syncPolicy/syncOptions")
+            .and_then(Value::as_array)
+            .map(|options| {
+                options
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -113,7 +124,27 @@ fn deployment(entry: &Value) -> Deployment {
         deployed_at: owned(entry, "/deployedAt"),
         note: initiator(entry),
         id: entry.get("id").and_then(Value::as_i64),
+        rollback_to: rollback_to(entry),
     }
+}
+
+/// The sync fields Argo CD's API server copies from a history entry for a
+/// rollback (server/application: `Rollback`), if the entry has a source.
+fn rollback_to(entry: &Value) -> Option<Value> {
+    let present = |field: &str| {
+        entry
+            .get(field)
+            .filter(|v| !v.is_null() && *v != &json!({}))
+    };
+    let mut to = serde_json::Map::new();
+    if let Some(source) = present("source") {
+        to.insert("revision".into(), entry.get("revision")?.clone());
+        to.insert("source".into(), source.clone());
+    } else {
+        to.insert("revisions".into(), present("revisions")?.clone());
+        to.insert("sources".into(), present("sources")?.clone());
+    }
+    Some(Value::Object(to))
 }
 
 fn resources(app: &Value) -> Vec<ControllerResource> {

@@ -30,6 +30,7 @@ pub(super) fn kustomization_state(object: &Value) -> ControllerState {
                     deployed_at: owned(e, "/lastReconciled"),
                     note: owned(e, "/lastReconciledStatus"),
                     id: None,
+                    rollback_to: None,
                 })
                 .collect()
         })
@@ -58,6 +59,7 @@ pub(super) fn helm_release_state(object: &Value) -> ControllerState {
                     deployed_at: owned(e, "/lastDeployed"),
                     note: owned(e, "/status"),
                     id: e.get("version").and_then(Value::as_i64),
+                    rollback_to: None,
                 })
                 .collect()
         })
@@ -173,6 +175,7 @@ fn common(
         reconcile_handled: owned(object, "/status/lastHandledReconcileAt"),
         operation_pending: false,
         refresh_pending: None,
+        sync_options: Vec::new(),
     }
 }
 

@@ -204,6 +204,21 @@ impl ControllerApp {
         })
     }
 
+    /// The app again from what its report says (`AppReport::controller`),
+    /// for those that hold the report only (the TUI asking before it acts).
+    pub fn of_state(name: &str, state: &ControllerState) -> Option<ControllerApp> {
+        let kind = ControllerKind::ALL
+            .into_iter()
+            .find(|k| k.engine() == state.engine && k.kind() == state.kind)?;
+        Some(ControllerApp {
+            name: name.to_string(),
+            kind,
+            namespace: state.namespace.clone(),
+            object_name: state.name.clone(),
+            state: state.clone(),
+        })
+    }
+
     /// `Application argocd/guestbook`, as errors name it.
     pub fn object_label(&self) -> String {
         format!(

@@ -46,6 +46,9 @@ pub struct ControllerState {
     pub operation_pending: bool,
     /// Argo CD: the refresh annotation still there (not yet done).
     pub refresh_pending: Option<String>,
+    /// Argo CD: `spec.syncPolicy.syncOptions`, which a rollback carries.
+    #[serde(skip)]
+    pub sync_options: Vec<String>,
 }
 
 /// The last operation: an Argo CD sync, a Flux reconcile.
@@ -62,7 +65,7 @@ pub struct LastOperation {
 }
 
 /// One history entry: a deployed revision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Deployment {
     pub revision: String,
     pub deployed_at: Option<String>,
@@ -70,6 +73,11 @@ pub struct Deployment {
     pub note: Option<String>,
     /// Argo CD's history id (what a rollback names).
     pub id: Option<i64>,
+    /// Argo CD: what a rollback to it syncs, as its API server takes it
+    /// from the entry (`revision` and `source`, or `revisions` and
+    /// `sources`); `None` when the entry has no source to roll back to.
+    #[serde(skip)]
+    pub rollback_to: Option<Value>,
 }
 
 /// One resource as the engine lists it.

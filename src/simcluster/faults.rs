@@ -68,6 +68,10 @@ pub struct FaultSettings {
     pub throttle: Option<Throttling>,
     #[serde(default)]
     pub deny_writes: Vec<WriteDenial>,
+    /// Resources (`applications.argoproj.io`, `configmaps`) whose lists
+    /// and watches are refused 403, as RBAC refuses a user without `list`.
+    #[serde(default)]
+    pub deny_lists: Vec<String>,
 }
 
 /// Why fault settings were refused.
@@ -203,6 +207,14 @@ impl Faults {
         self.set(settings)
     }
 
+    /// Refuses lists and watches of a resource (`applications.argoproj.io`)
+    /// with 403, as RBAC does.
+    pub fn deny_lists(&self, resource: &str) -> Result<(), FaultError> {
+        let mut settings = self.settings();
+        settings.deny_lists.push(resource.to_string());
+        self.set(settings)
+    }
+
     /// Ends every open watch now, as a dropped connection would.
     pub fn drop_watches(&self) {
         self.state
@@ -264,6 +276,21 @@ impl Faults {
             }
         }
         (latency, None)
+    }
+
+    /// Whether a list or watch (`verb`) of `resource` (as the metrics name
+    /// it) is refused.
+    pub(crate) fn list_denied(&self, verb: &str, resource: &str) -> Option<ApiError> {
+        if !matches!(verb, "list" | "watch") {
+            return None;
+        }
+        let shares = self.shares();
+        shares
+            .settings
+            .deny_lists
+            .iter()
+            .any(|denied| denied == resource)
+            .then(|| ApiError::cannot_list(verb, resource))
     }
 
     /// Whether a write to this object is denied.

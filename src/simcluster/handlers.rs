@@ -204,7 +204,7 @@ async fn api(State(app): State<Arc<App>>, request: Request) -> Response {
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    if let Some(error) = fault {
+    if let Some(error) = fault.or_else(|| app.faults.list_denied(verb, &resource)) {
         return error_response(&error);
     }
     let request = ApiRequest {

@@ -289,6 +289,17 @@ impl ApiError {
         Self::plain(403, "Forbidden", message).about(subject, name)
     }
 
+    /// 403 as RBAC words it: `applications.argoproj.io is forbidden: User
+    /// "driftdeck-sim" cannot list resource "applications" in API group
+    /// "argoproj.io" at the cluster scope`.
+    pub fn cannot_list(verb: &str, resource: &str) -> Self {
+        let (plural, group) = resource.split_once('.').unwrap_or((resource, ""));
+        let message = format!(
+            "{resource} is forbidden: User \"driftdeck-sim\" cannot {verb} resource \"{plural}\" in API group \"{group}\" at the cluster scope"
+        );
+        Self::plain(403, "Forbidden", message)
+    }
+
     /// An admission webhook's denial (403 or 422 with the webhook's message).
     pub fn denied_by_webhook(
         code: u16,

@@ -321,7 +321,8 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
             _ if live.is_some() => SyncAction::Update,
             _ => SyncAction::Create,
         };
-        let wave = wave_of(&object.value).map_err(|wave| PlanError::BadWave {
+        let value = object.value();
+        let wave = wave_of(&value).map_err(|wave| PlanError::BadWave {
             app: app.name.clone(),
             object: key.to_string(),
             wave,
@@ -359,13 +360,7 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<SyncPlan, PlanError> {
         takes_over.dedup();
         applies.push(SyncStep {
             api_version,
-            object: stamped(
-                &object.value,
-                &key,
-                &app.name,
-                request.revision,
-                request.pin,
-            ),
+            object: stamped(&value, &key, &app.name, request.revision, request.pin),
             key,
             action,
             wave,

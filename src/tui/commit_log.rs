@@ -1,10 +1,14 @@
 //! The Commits pane as a GitOps log, pure: which commits it lists (by
 //! default those that change the app's path, with the deployed and the
 //! compared ones always), and how each is marked: deployed, head, pinned,
-//! pending (newer than the deployed one, up to the head).
+//! pending (newer than the deployed one, up to the head), and for an Argo
+//! CD or Flux app deployed before (its engine's history). An engine app
+//! whose repository driftdeck does not read lists its engine's history
+//! instead (`engine_history`).
 
 use gix::ObjectId;
 
+use crate::engines::Deployment;
 use crate::source::LogEntry;
 use crate::tui::state::AppState;
 
@@ -19,24 +23,28 @@ pub struct CommitMarks {
     pub pinned: bool,
     /// Between the deployed commit and the head: a sync would deploy it.
     pub pending: bool,
+    /// An engine app's engine deployed it before (its history).
+    pub deployed_before: bool,
 }
 
 /// The revisions the marks are made from.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Revisions {
+pub struct Revisions<'a> {
     pub deployed: Option<ObjectId>,
     /// The branch's head.
     pub head: Option<ObjectId>,
     /// The app's pin (`None`: not pinned).
     pub pinned: Option<ObjectId>,
+    /// An engine app: what its engine deployed, newest first.
+    pub history: &'a [Deployment],
 }
 
-impl Revisions {
+impl<'a> Revisions<'a> {
     /// The deployed and compared revisions of the app's last verdict, and
     /// its pin. A pinned app is compared with its pin, not its branch's
     /// head: the head is then the newest commit of the branch's history,
     /// so that the commits above the pin show as pending.
-    pub fn of(app: &AppState) -> Revisions {
+    pub fn of(app: &'a AppState) -> Revisions<'a> {
         let report = app.report.as_deref();
         let pinned = object_id(report.and_then(|r| r.pinned.as_deref()));
         let head = match pinned {
@@ -47,6 +55,7 @@ impl Revisions {
             deployed: object_id(report.and_then(|r| r.summary.revision.as_deref())),
             head,
             pinned,
+            history: engine_history_of(app).unwrap_or_default(),
         }
     }
 }
@@ -64,8 +73,13 @@ pub fn listed(app: &AppState, all: bool) -> Vec<usize> {
         _ => return (0..commits.len()).collect(),
     };
     let revisions = Revisions::of(app);
+    let history = revisions
+        .history
+        .iter()
+        .map(|d| object_id(Some(d.revision.as_str())));
     let marked: Vec<ObjectId> = [revisions.deployed, revisions.head, revisions.pinned]
         .into_iter()
+        .chain(history)
         .flatten()
         .collect();
     commits
@@ -76,16 +90,41 @@ pub fn listed(app: &AppState, all: bool) -> Vec<usize> {
         .collect()
 }
 
-/// A full commit id as Git's type; `None` for anything else.
+/// A full commit id as Git's type (also Flux's `main@sha1:ID`); `None`
+/// for anything else (a chart version).
 fn object_id(revision: Option<&str>) -> Option<ObjectId> {
-    ObjectId::from_hex(revision?.as_bytes()).ok()
+    let revision = revision?;
+    let hex = revision.rsplit_once("sha1:").map_or(revision, |(_, id)| id);
+    ObjectId::from_hex(hex.as_bytes()).ok()
+}
+
+/// The engine's history of an Argo CD or Flux app (empty when it keeps
+/// none), `None` for a native app.
+fn engine_history_of(app: &AppState) -> Option<&[Deployment]> {
+    let controller = app.report.as_deref()?.controller.as_deref()?;
+    Some(controller.history.as_slice())
+}
+
+/// What the Commits pane lists for an engine app whose branch driftdeck
+/// does not walk (its repository is not known here): its engine's
+/// history, newest first. `None` when it lists commits.
+pub fn engine_history(app: &AppState) -> Option<&[Deployment]> {
+    if app.commits.is_some() {
+        return None;
+    }
+    engine_history_of(app)
 }
 
 /// The marks of every commit, in `commits` order. Pending needs the
 /// deployed commit in the list: without it (never deployed, or deployed
 /// from a commit the branch no longer has) nothing is called pending.
-pub fn marks(commits: &[LogEntry], revisions: Revisions) -> Vec<CommitMarks> {
+pub fn marks(commits: &[LogEntry], revisions: Revisions<'_>) -> Vec<CommitMarks> {
     let (deployed_id, head_id, pinned_id) = (revisions.deployed, revisions.head, revisions.pinned);
+    let earlier: Vec<ObjectId> = revisions
+        .history
+        .iter()
+        .filter_map(|d| object_id(Some(&d.revision)))
+        .collect();
     let position = |id: Option<ObjectId>| {
         let id = id?;
         commits.iter().position(|c| c.id == id)
@@ -101,6 +140,7 @@ pub fn marks(commits: &[LogEntry], revisions: Revisions) -> Vec<CommitMarks> {
             head: head_id == Some(commit.id),
             pinned: pinned_id == Some(commit.id),
             pending: deployed.is_some_and(|deployed| index >= head && index < deployed),
+            deployed_before: Some(index) != deployed && earlier.contains(&commit.id),
         })
         .collect()
 }
@@ -199,6 +239,31 @@ mod tests {
             2,
             "4 changes the path, 5 is the head"
         );
+    }
+
+    #[test]
+    fn an_engine_apps_earlier_deployments_are_marked_in_its_branch() {
+        let app = app(3, 5, &[6]);
+        let history: Vec<Deployment> = [3, 1]
+            .iter()
+            .map(|n| Deployment {
+                // Flux writes `BRANCH@sha1:ID`.
+                revision: format!("main@sha1:{}", id(*n)),
+                deployed_at: None,
+                note: None,
+                id: None,
+                rollback_to: None,
+            })
+            .collect();
+        let revisions = Revisions {
+            history: &history,
+            ..Revisions::of(&app)
+        };
+        let marks = marks(app.commits.as_deref().unwrap(), revisions);
+        let before: Vec<bool> = marks.iter().map(|m| m.deployed_before).collect();
+        // Commits 6 to 1: 3 is the running one (deployed), 1 ran before.
+        assert_eq!(before, [false, false, false, false, false, true]);
+        assert!(marks[3].deployed);
     }
 
     #[test]

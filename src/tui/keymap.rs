@@ -42,6 +42,7 @@ pub enum Action {
     ExternalDiff,
     AllCommits,
     Sync,
+    Suspend,
     Rollback,
     Unpin,
     Confirm,
@@ -92,7 +93,7 @@ const DIALOG_ONLY: &[Context] = &[Context::Dialog];
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::Up,
         Action::Down,
         Action::PageUp,
@@ -117,6 +118,7 @@ impl Action {
         Action::AllCommits,
         Action::Refresh,
         Action::Sync,
+        Action::Suspend,
         Action::Rollback,
         Action::Unpin,
         Action::Confirm,
@@ -224,7 +226,7 @@ impl Action {
             },
             Action::CommandLine => ActionSpec {
                 name: "command_line",
-                description: "command line: app ctx theme sort exact q",
+                description: "commands: app ctx exact refresh sort theme",
                 section: Section::Read,
                 default_keys: &[":"],
                 contexts: PANES_ONLY,
@@ -318,6 +320,14 @@ impl Action {
                 contexts: PANES_ONLY,
                 hint: Some("sync"),
             },
+            Action::Suspend => ActionSpec {
+                name: "suspend",
+                description: "Flux app: suspend or resume it",
+                section: Section::App,
+                default_keys: &["S"],
+                contexts: PANES_ONLY,
+                hint: None,
+            },
             Action::Rollback => ActionSpec {
                 name: "rollback",
                 description: "roll back to the commit: pin, or in Git",
@@ -370,7 +380,7 @@ impl Action {
     pub fn writes(self) -> bool {
         matches!(
             self,
-            Action::Sync | Action::Rollback | Action::Unpin | Action::Confirm
+            Action::Sync | Action::Suspend | Action::Rollback | Action::Unpin | Action::Confirm
         )
     }
 

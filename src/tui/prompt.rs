@@ -99,15 +99,23 @@ pub enum LineCommand {
     Sort(Option<SortMode>),
     /// `None` toggles.
     Exact(Option<bool>),
+    /// Compare again; an Argo CD app is asked to, `hard` without its caches.
+    Refresh {
+        hard: bool,
+    },
     Quit,
 }
 
 /// The commands, with what they take, for completion and the help.
-pub const COMMANDS: [(&str, &str); 6] = [
+pub const COMMANDS: [(&str, &str); 7] = [
     ("app", "NAME    select an app"),
     ("ctx", "[NAME]  list only the apps of a context"),
     ("exact", "[on|off] exact comparison (server dry run)"),
     ("q", "        quit"),
+    (
+        "refresh",
+        "[hard] compare again (Argo CD: hard drops its caches)",
+    ),
     ("sort", "[attention|name|kind]"),
     ("theme", "NAME  use another theme"),
 ];
@@ -134,6 +142,11 @@ impl LineCommand {
             ("exact", Some("on" | "true")) => Ok(LineCommand::Exact(Some(true))),
             ("exact", Some("off" | "false")) => Ok(LineCommand::Exact(Some(false))),
             ("exact", Some(other)) => Err(format!(":exact takes on or off, not \"{other}\"")),
+            ("refresh", None | Some("normal")) => Ok(LineCommand::Refresh { hard: false }),
+            ("refresh", Some("hard")) => Ok(LineCommand::Refresh { hard: true }),
+            ("refresh", Some(other)) => {
+                Err(format!(":refresh takes hard or normal, not \"{other}\""))
+            }
             ("q" | "quit" | "q!" | "qa", None) => Ok(LineCommand::Quit),
             _ => Err(format!(
                 "unknown command \":{line}\"; commands: {}",
@@ -189,6 +202,7 @@ pub fn candidates(
         "theme" => themes.to_vec(),
         "sort" => SortMode::ALL.map(|m| m.name().to_string()).to_vec(),
         "exact" => vec!["on".to_string(), "off".to_string()],
+        "refresh" => vec!["hard".to_string(), "normal".to_string()],
         _ => Vec::new(),
     }
 }
@@ -228,8 +242,17 @@ mod tests {
         assert!(
             LineCommand::parse("snyc")
                 .unwrap_err()
-                .contains("commands: app, ctx, exact, q, sort, theme")
+                .contains("commands: app, ctx, exact, q, refresh, sort, theme")
         );
+        assert_eq!(
+            LineCommand::parse("refresh hard"),
+            Ok(LineCommand::Refresh { hard: true })
+        );
+        assert_eq!(
+            LineCommand::parse("refresh"),
+            Ok(LineCommand::Refresh { hard: false })
+        );
+        assert!(LineCommand::parse("refresh soft").is_err());
         assert!(LineCommand::parse("sort size").is_err());
     }
 

@@ -15,7 +15,7 @@ use super::filter::Query;
 use super::keymap::{Context, Keymap};
 use super::order::SortMode;
 use super::prompt::Prompt;
-use super::syncing::{SyncResult, SyncRun};
+use super::syncing::{EngineRun, SyncResult, SyncRun};
 use super::theme::Theme;
 use crate::config::{Config, HumanDuration, SignatureRequirement};
 use crate::drift::ResourceResult;
@@ -84,6 +84,11 @@ pub struct AppState {
     pub sorted: Vec<usize>,
     /// The sync running, from its confirmation to its end.
     pub sync: Option<SyncRun>,
+    /// An engine app: the action asked of its engine, until it answered.
+    pub engine_action: Option<EngineRun>,
+    /// An engine app: the other contexts with an engine app of the same
+    /// name. Asked, every one's engine would act, so none is asked.
+    pub also_in: Vec<Option<String>>,
     /// Where a Git rollback goes by default (`rollback = "merge-request"`).
     pub rollback_mode: crate::source::RollbackMode,
 }
@@ -115,6 +120,8 @@ impl AppState {
             auto: AutoStatus::Idle,
             sorted: Vec::new(),
             sync: None,
+            engine_action: None,
+            also_in: Vec::new(),
             rollback_mode: Default::default(),
         }
     }
@@ -134,7 +141,10 @@ impl AppState {
 
     /// Whether a verdict is on its way or a sync runs.
     pub fn is_busy(&self) -> bool {
-        self.refreshing || self.pending().is_some() || self.sync.is_some()
+        self.refreshing
+            || self.pending().is_some()
+            || self.sync.is_some()
+            || self.engine_action.is_some()
     }
 
     /// Why `commit` cannot be deployed (its signature, under
@@ -344,6 +354,9 @@ pub struct State {
     pub sync_result: Option<SyncResult>,
     /// Quit was asked for while syncs ran: the UI quits when they end.
     pub quitting: bool,
+    /// `user@host`, as an Argo CD operation's initiator is written; shown
+    /// in the dialog before it is. `None` in tests.
+    pub operator: Option<String>,
 }
 
 impl State {
@@ -400,6 +413,7 @@ impl State {
             pending_git_sync: None,
             sync_result: None,
             quitting: false,
+            operator: None,
         }
     }
 

@@ -85,6 +85,17 @@ impl SyncResult {
     }
 }
 
+/// An action asked of an engine app's engine (Argo CD, Flux), from the
+/// operator's yes to the engine's last word on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineRun {
+    /// `sync`, `refresh`, `suspend`, `resume`.
+    pub verb: &'static str,
+    /// What the engine says meanwhile (`Running: waiting for healthy
+    /// state of apps/Deployment/web`), once it has said something.
+    pub message: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

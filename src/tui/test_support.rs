@@ -325,3 +325,57 @@ pub fn reported() -> State {
     );
     state
 }
+
+/// An Argo CD Application `argocd/web`, OutOfSync at `abc1234…` with two
+/// deployments in its history.
+pub fn argocd_web() -> Value {
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+        "metadata": {"name": "web", "namespace": "argocd"},
+        "spec": {"source": {"repoURL": "https://example.com/deploy.git", "path": "web"}},
+        "status": {
+            "sync": {"status": "OutOfSync", "revision": "abc1234abc1234abc1234abc1234abc1234abc12"},
+            "health": {"status": "Healthy"},
+            "history": [
+                {"id": 1, "revision": "1111111111111111111111111111111111111111",
+                 "deployedAt": "2026-08-20T09:00:00Z",
+                 "source": {"repoURL": "https://example.com/deploy.git", "path": "web"}},
+                {"id": 2, "revision": DEPLOYED, "deployedAt": "2026-08-21T16:00:09Z",
+                 "initiatedBy": {"username": "ada"}}
+            ]
+        }
+    })
+}
+
+/// A Flux Kustomization `flux/flux-system/apps` reading the GitRepository
+/// `flux-system`.
+pub fn flux_apps() -> Value {
+    json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": "apps", "namespace": "flux-system"},
+        "spec": {"sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "path": "./apps"},
+        "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded",
+            "message": "Applied revision: main@sha1:abc"}]}
+    })
+}
+
+/// Engine apps found in the current context and reported as their objects say.
+pub fn with_engine_apps(state: &mut State, objects: &[Value]) {
+    let config = crate::engines::EnginesConfig::default();
+    let apps: Vec<crate::engines::ControllerApp> = objects
+        .iter()
+        .map(|o| crate::engines::ControllerApp::of(o, &config).unwrap())
+        .collect();
+    engine(
+        state,
+        EngineEvent::ControllerApps {
+            context: None,
+            apps: apps.iter().map(|a| a.name.clone()).collect(),
+            unreadable: Vec::new(),
+        },
+    );
+    for app in &apps {
+        let report = crate::engines::controller_report(app, |_| None);
+        engine(state, report_event(&app.name, 0, report));
+    }
+}

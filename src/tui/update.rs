@@ -15,6 +15,7 @@ use crate::drift::ResourceKey;
 use crate::engine::EngineCommand;
 
 mod commits;
+mod controller;
 mod engine;
 mod line;
 mod reading;
@@ -150,7 +151,8 @@ fn act(state: &mut State, action: Action) -> Outcome {
             _ => Outcome::unchanged(),
         },
         Action::AllCommits => commits::toggle_all(state),
-        Action::Refresh => refresh(state),
+        Action::Refresh => controller::refresh(state, false),
+        Action::Suspend => controller::toggle_suspend(state),
         Action::Filter => line::open(state, Purpose::Filter(state.focus)),
         Action::CommandLine => line::open(state, Purpose::Command),
         Action::Sort => line::set_sort(state, state.sort.next()),
@@ -162,7 +164,11 @@ fn act(state: &mut State, action: Action) -> Outcome {
         Action::Yaml => reading::yaml(state),
         Action::SideBySide => reading::side_by_side(state),
         Action::ExternalDiff => reading::external_diff(state),
+        Action::Sync if controller::selected_engine(state).is_some() => controller::sync(state),
         Action::Sync => sync::open(state),
+        Action::Rollback if controller::selected_engine(state).is_some() => {
+            controller::rollback(state)
+        }
         Action::Rollback => rollback::open(state),
         Action::Unpin => rollback::ask_unpin(state),
         // Read only while a dialog is up.
@@ -244,7 +250,13 @@ fn item_count(state: &State, pane: Pane) -> usize {
         Pane::Apps => state.listing.apps.len(),
         Pane::Resources => state.listing.resources.len(),
         Pane::Diff => view::diff_line_count(state),
-        Pane::Commits => state.listed_commits().len(),
+        Pane::Commits => match state
+            .selected_app()
+            .and_then(super::commit_log::engine_history)
+        {
+            Some(history) => history.len(),
+            None => state.listed_commits().len(),
+        },
     }
 }
 
@@ -312,6 +324,8 @@ pub(super) fn keep_cursors_in_view(state: &mut State) {
     }
 }
 
+#[cfg(test)]
+mod controller_tests;
 #[cfg(test)]
 mod line_tests;
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! to their objects, discovery and its cost.
 
 #[path = "engines/support.rs"]
-mod support;
+pub(crate) mod support;
 
 #[path = "engines/mapping.rs"]
 mod mapping;
@@ -14,6 +14,15 @@ mod actions;
 
 #[path = "engines/discovery.rs"]
 mod discovery;
+
+#[path = "engines/contexts.rs"]
+mod contexts;
+
+#[path = "engines/forbidden.rs"]
+pub(crate) mod forbidden;
+
+#[path = "engines/sync_all.rs"]
+mod sync_all;
 
 #[path = "engines/own_diff.rs"]
 mod own_diff;

@@ -14,6 +14,9 @@ pub(crate) mod terminal;
 #[path = "tui/commits.rs"]
 mod commits;
 
+#[path = "tui/engines.rs"]
+mod engines;
+
 #[path = "tui/live.rs"]
 mod live;
 

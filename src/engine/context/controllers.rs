@@ -44,8 +44,9 @@ pub(super) struct Controllers {
     by_key: HashMap<ResourceKey, String>,
     /// The apps whose inventory lists an object: its changes change their health.
     by_inventory: HashMap<ResourceKey, BTreeSet<String>>,
-    /// The names last announced (`EngineEvent::ControllerApps`).
-    announced: Option<Vec<String>>,
+    /// The names and the unreadable kinds last announced
+    /// (`EngineEvent::ControllerApps`).
+    announced: Option<(Vec<String>, Vec<String>)>,
     written: (
         mpsc::UnboundedSender<Written>,
         mpsc::UnboundedReceiver<Written>,
@@ -253,21 +254,42 @@ impl Controllers {
     }
 
     /// Says which engine apps the context has, once every engine watch has
-    /// listed (or, with `patience_spent`, at least answered: failed, or not
-    /// answering yet), and again whenever the set changes.
+    /// listed, or been refused (403: no retry will list it soon), or, with
+    /// `patience_spent`, at least answered (failed, or not answering yet);
+    /// and again whenever the set, or the kinds it cannot list, change.
     pub(super) fn announce(&mut self, store: &LiveStore, patience_spent: bool) {
-        let known = |w: &WatchId| store.has_listed(w) || (patience_spent && store.has_answered(w));
+        let refused = |w: &WatchId| store.failure(w).is_some_and(|(_, c)| c.starts_with("403"));
+        let known = |w: &WatchId| {
+            store.has_listed(w) || refused(w) || (patience_spent && store.has_answered(w))
+        };
         if !self.watches.iter().all(known) {
             return;
         }
-        let names = self.names();
-        if self.announced.as_ref() == Some(&names) {
+        let context = self.context.as_deref().unwrap_or("the current context");
+        let unreadable: Vec<String> = self
+            .watches
+            .iter()
+            .filter(|w| !store.has_listed(w))
+            .filter_map(|w| {
+                let (_, cause) = store.failure(w)?;
+                let WatchId::Every { group, kind } = w else {
+                    return None;
+                };
+                Some(format!(
+                    "cannot list {kind} ({group}) in {context}: {cause}"
+                ))
+            })
+            .collect();
+        let said = (self.names(), unreadable);
+        if self.announced.as_ref() == Some(&said) {
             return;
         }
-        self.announced = Some(names.clone());
+        self.announced = Some(said.clone());
+        let (apps, unreadable) = said;
         let _ = self.events.send(EngineEvent::ControllerApps {
             context: self.context.clone(),
-            apps: names,
+            apps,
+            unreadable,
         });
     }
 
@@ -378,7 +400,10 @@ impl Controllers {
             revision: request.revision.clone().unwrap_or_default(),
             automatic: false,
             trigger: crate::sync::SyncTrigger::Manual,
-            operation: crate::sync::SyncOperation::Sync,
+            operation: match action {
+                ActionKind::Rollback { .. } => crate::sync::SyncOperation::Rollback,
+                _ => crate::sync::SyncOperation::Sync,
+            },
             from_revision: None,
             plan: json!({
                 "engine": followed.app.kind.engine(),

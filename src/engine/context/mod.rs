@@ -409,6 +409,7 @@ impl Context {
                 let _ = self.events.send(EngineEvent::ControllerApps {
                     context: self.name.clone(),
                     apps: Vec::new(),
+                    unreadable: Vec::new(),
                 });
             }
             let retry = Instant::now() + wait;

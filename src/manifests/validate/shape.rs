@@ -124,13 +124,7 @@ pub(super) fn identify(
         )),
         _ => None,
     };
-    let object = DesiredObject {
-        id,
-        scope,
-        value: manifest.value,
-        origin: manifest.origin,
-        source: manifest.source,
-    };
+    let object = DesiredObject::new(id, scope, manifest.value, manifest.origin, manifest.source);
     if let Some(warning) = warning {
         problems.push(Problem::on_field(
             Severity::Warning,

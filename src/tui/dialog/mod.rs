@@ -8,6 +8,7 @@ pub mod plan;
 pub use message::{EditReply, MessageEditor};
 pub use plan::{PlanDialog, Planning, Reply};
 
+use crate::engines::ActionKind;
 use crate::resource::ResourceKey;
 
 /// The dialog on screen and what it is for.
@@ -29,13 +30,18 @@ pub enum Purpose {
     /// there, or revert in Git (on the branch, or to a merge-request
     /// branch), as the dialog's choice says.
     Rollback { app: String, revision: String },
+    /// Ask an Argo CD or Flux app's engine to act (`update/controller.rs`);
+    /// an Argo CD sync's choices say whether to prune.
+    Engine { app: String, action: ActionKind },
 }
 
 impl Purpose {
     /// The app the dialog is about; the engine's `Planned` finds it by it.
     pub fn app(&self) -> &str {
         match self {
-            Purpose::Sync { app, .. } | Purpose::Rollback { app, .. } => app,
+            Purpose::Sync { app, .. }
+            | Purpose::Rollback { app, .. }
+            | Purpose::Engine { app, .. } => app,
         }
     }
 }

@@ -5,8 +5,9 @@
 //! keeps that (`OpenDialog::purpose`) and acts on `Reply::Confirmed`.
 //!
 //! Use: `PlanDialog::new("Sync shop")`, optionally `.with_choices(…)`;
-//! give it the engine's answer with `planned`; feed it the actions read in
-//! `Context::Dialog` with `act`, and act on the reply.
+//! give it the engine's answer with `planned` (or, for an in-cluster
+//! engine's app, what will be written as `Planning::Writes`); feed it the
+//! actions read in `Context::Dialog` with `act`, and act on the reply.
 
 use std::sync::Arc;
 
@@ -21,6 +22,9 @@ pub enum Planning {
     Ready(Arc<SyncPlan>),
     /// Why there is no plan (manifest errors, an empty render, no verdict yet).
     Failed(String),
+    /// No plan: an in-cluster engine plans for itself. What asking it
+    /// writes instead, line by line (an Argo CD or Flux app's action).
+    Writes(Vec<String>),
 }
 
 /// A confirm dialog over a plan.
@@ -94,14 +98,19 @@ impl PlanDialog {
     pub fn plan(&self) -> Option<&Arc<SyncPlan>> {
         match &self.planning {
             Planning::Ready(plan) => Some(plan),
-            Planning::Waiting | Planning::Failed(_) => None,
+            Planning::Waiting | Planning::Failed(_) | Planning::Writes(_) => None,
         }
     }
 
-    /// Whether confirming would do something: a plan that writes.
+    /// Whether confirming would do something: a plan, or a request, that writes.
     pub fn can_confirm(&self) -> bool {
-        self.plan()
-            .is_some_and(|plan| !plan.is_empty() || self.beyond_the_plan.contains(&self.choice))
+        match &self.planning {
+            Planning::Ready(plan) => {
+                !plan.is_empty() || self.beyond_the_plan.contains(&self.choice)
+            }
+            Planning::Writes(lines) => !lines.is_empty(),
+            Planning::Waiting | Planning::Failed(_) => false,
+        }
     }
 
     /// Takes an action. `page` is the rows the plan has on screen and

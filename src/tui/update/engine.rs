@@ -102,15 +102,29 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
             state.requests = counts;
             return Outcome::changed_if(changed);
         }
-        EngineEvent::ControllerApps { context, apps } => {
+        EngineEvent::ControllerApps {
+            context,
+            apps,
+            unreadable,
+        } => {
+            // Sent again only when something changed: a kind it cannot
+            // list (RBAC) is said once, and its apps are missing meanwhile.
+            let said = !unreadable.is_empty();
+            if said {
+                state.notice = Some(format!(
+                    "{}; its apps are not listed until it can be",
+                    unreadable.join("; ")
+                ));
+            }
             let selection = Selection::of(state);
             if !take_controller_apps(state, context, apps) {
-                return Outcome::unchanged();
+                return Outcome::changed_if(said);
             }
             listing::relist_keeping(state, selection);
         }
-        // The TUI asks no engine app's engine to act yet.
-        EngineEvent::ControllerActed { .. } => return Outcome::unchanged(),
+        EngineEvent::ControllerActed { app, progress } => {
+            return super::controller::acted(state, &app, progress);
+        }
         EngineEvent::Auto { app, status } => {
             let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
                 return Outcome::unchanged();
@@ -163,7 +177,9 @@ fn keep_commit(state: &mut State, selected: Option<gix::ObjectId>) {
 }
 
 /// The engine apps a context now has, listed beside the configured ones
-/// (those gone are dropped); true when the list changed.
+/// (those gone are dropped); true when the list changed. A name another
+/// context has already listed stays that context's row, marked as in both
+/// (with a notice): one name cannot say which engine to ask.
 fn take_controller_apps(state: &mut State, context: Option<String>, apps: Vec<String>) -> bool {
     let before = state.apps.len();
     state.apps.retain(|a| {
@@ -172,13 +188,28 @@ fn take_controller_apps(state: &mut State, context: Option<String>, apps: Vec<St
             && !apps.contains(&a.name))
     });
     let mut changed = state.apps.len() != before;
+    for app in &mut state.apps {
+        if app.context != context && !apps.contains(&app.name) {
+            app.also_in.retain(|c| *c != context);
+        }
+    }
     for name in apps {
-        if !state.apps.iter().any(|a| a.name == name) {
-            state.apps.push(AppState {
-                context: context.clone(),
-                ..AppState::new(name)
-            });
-            changed = true;
+        match state.apps.iter_mut().find(|a| a.name == name) {
+            Some(listed) if listed.context != context => {
+                if !listed.also_in.contains(&context) {
+                    listed.also_in.push(context.clone());
+                    state.notice = super::controller::in_several_contexts(listed);
+                    changed = true;
+                }
+            }
+            Some(_) => {}
+            None => {
+                state.apps.push(AppState {
+                    context: context.clone(),
+                    ..AppState::new(name)
+                });
+                changed = true;
+            }
         }
     }
     changed
@@ -223,6 +254,7 @@ mod tests {
         EngineEvent::ControllerApps {
             context: context.map(str::to_string),
             apps: apps.iter().map(|a| a.to_string()).collect(),
+            unreadable: Vec::new(),
         }
     }
 
@@ -254,5 +286,27 @@ mod tests {
         assert!(engine(&mut state, found(None, &["argocd/web"])));
         assert_eq!(names(&state), ["guestbook", "argocd/web", "argocd/api"]);
         assert_eq!(state.apps[2].context.as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn the_same_engine_app_in_two_contexts_is_listed_once_and_named_in_both() {
+        let mut state = state_with_apps(&[]);
+        engine(&mut state, found(Some("kind-a"), &["argocd/guestbook"]));
+        assert!(engine(
+            &mut state,
+            found(Some("kind-b"), &["argocd/guestbook"])
+        ));
+        assert_eq!(names(&state), ["argocd/guestbook"]);
+        assert_eq!(
+            state.notice.as_deref(),
+            Some(
+                "argocd/guestbook is in the contexts kind-a and kind-b: no engine is asked to act on it here; start driftdeck with --context to act on one"
+            )
+        );
+        assert_eq!(state.apps[0].also_in, [Some("kind-b".to_string())]);
+        // Gone from kind-b: kind-a's alone again.
+        engine(&mut state, found(Some("kind-b"), &[]));
+        assert!(state.apps[0].also_in.is_empty());
+        assert_eq!(names(&state), ["argocd/guestbook"]);
     }
 }

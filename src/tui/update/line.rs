@@ -160,6 +160,7 @@ pub(super) fn set_sort(state: &mut State, sort: SortMode) -> Outcome {
 fn run(state: &mut State, command: LineCommand) -> Outcome {
     match command {
         LineCommand::Quit => Outcome::command(Command::Quit),
+        LineCommand::Refresh { hard } => super::controller::refresh(state, hard),
         LineCommand::Sort(mode) => set_sort(state, mode.unwrap_or(state.sort.next())),
         LineCommand::Theme(name) => Outcome::command(Command::LoadTheme(name)),
         LineCommand::Exact(exact) => {

@@ -17,7 +17,7 @@ use crate::tui::msg::{Command, Outcome};
 use crate::tui::state::{Pane, State};
 use ratatui::crossterm::event::KeyEvent;
 
-const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
+pub(super) const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
 
 /// `R`: the rollback dialog for the commit selected in the Commits pane.
 pub(super) fn open(state: &mut State) -> Outcome {

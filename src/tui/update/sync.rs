@@ -73,7 +73,10 @@ pub(super) fn act_in_dialog(state: &mut State, action: Action) -> Outcome {
     };
     match open.dialog.act(action, page, max_scroll) {
         Reply::Unchanged => Outcome::unchanged(),
-        Reply::Changed => Outcome::changed(),
+        Reply::Changed => {
+            super::controller::choice_changed(state);
+            Outcome::changed()
+        }
         Reply::Cancelled => {
             state.dialog = None;
             Outcome::changed()
@@ -83,6 +86,9 @@ pub(super) fn act_in_dialog(state: &mut State, action: Action) -> Outcome {
                 return Outcome::unchanged();
             };
             match (open.purpose, open.dialog.plan()) {
+                (Purpose::Engine { app, action }, _) => {
+                    super::controller::start(state, app, action)
+                }
                 (Purpose::Sync { app, only }, Some(plan)) => start(state, app, only, plan),
                 (Purpose::Rollback { app, revision }, Some(plan)) => {
                     super::rollback::start(state, app, revision, choice, plan)

@@ -5,9 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::symbols::{self, Mark};
-use super::{
-    hint, list_title, pane_frame, render_rows, selection_style, spinner, stale_age, title,
-};
+use super::{hint, list_title, pane_frame, render_list, spinner, stale_age, title};
 use crate::resource::short_revision;
 use crate::text::{self, fit};
 use crate::tui::order::SortMode;
@@ -55,14 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .take(usize::from(inner.height))
         .map(|(i, app)| row(state, app, i == cursor.selected, width))
         .collect();
-    let selected = cursor.selected.checked_sub(cursor.offset);
-    render_rows(
-        frame,
-        inner,
-        rows,
-        selected,
-        selection_style(state, Pane::Apps),
-    );
+    render_list(frame, inner, state, Pane::Apps, rows);
 }
 
 /// `▶ guestbook pin 3f2a91c ✗ ◐`: the marker shows the selection without colour;
@@ -101,12 +92,20 @@ fn row(state: &State, app: &AppState, selected: bool, width: usize) -> Line<'sta
             let age = stale_age(state, since).unwrap_or_default();
             Span::styled(format!(" ⚠{age}"), theme.warning)
         });
-    // A running sync: objects done of those it writes.
-    let syncing = app.sync.as_ref().map(|run| {
-        let (done, total) = run.done_of_total();
-        let word = if run.cancelling { "stopping" } else { "sync" };
-        Span::styled(format!(" {word} {done}/{total}"), theme.progressing)
-    });
+    // A running sync: objects done of those it writes; an engine app's
+    // action until its engine has answered (the status bar says more).
+    let syncing = app
+        .sync
+        .as_ref()
+        .map(|run| {
+            let (done, total) = run.done_of_total();
+            let word = if run.cancelling { "stopping" } else { "sync" };
+            Span::styled(format!(" {word} {done}/{total}"), theme.progressing)
+        })
+        .or_else(|| {
+            let run = app.engine_action.as_ref()?;
+            Some(Span::styled(format!(" {}…", run.verb), theme.progressing))
+        });
     // A rollback's pin: the app is compared with it, not its branch's head.
     let pinned = app
         .report

@@ -2,7 +2,9 @@
 //! by default only the commits that change the app (`a`: all of them); the
 //! deployed commit marked ●, the pending ones (a sync would deploy them) ↑,
 //! the compared head HEAD, a pin PIN and a commit `require_signed` refuses
-//! ⊘, with `N behind` in the title; the
+//! ⊘, with `N behind` in the title (an Argo CD or Flux app: those its
+//! engine deployed before ● muted; without its repository, its engine's
+//! history instead of commits); the
 //! age and signature from 32 cells, the author too from 56. Also the rows
 //! the diff pane shows under a commit: what deploying it would change.
 
@@ -12,10 +14,11 @@ use ratatui::text::{Line, Span};
 
 use super::diff::Row;
 use super::symbols::{self, DEPLOYED, HEAD};
-use super::{hint, pane_frame, render_rows, selection_style, spinner, title};
+use super::{hint, pane_frame, render_list, spinner, title};
 use crate::drift::ResourceStatus;
 use crate::engine::DeployPreview;
-use crate::resource::short_revision;
+use crate::engines::Deployment;
+use crate::resource::{short_revision, short_revision_text};
 use crate::source::{FileChange, LogEntry};
 use crate::text::{self, fit};
 use crate::tui::commit_log::{self, CommitMarks, Revisions};
@@ -61,6 +64,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         );
         return;
     };
+    if let Some(history) = commit_log::engine_history(app) {
+        return render_engine_history(frame, inner, state, app, history);
+    }
     match (commits, &app.history_error) {
         (None, Some(cause)) => hint(
             frame,
@@ -97,16 +103,84 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     row(state, commit, marks[index], undeployable, width)
                 })
                 .collect();
-            let selected = cursor.selected.checked_sub(cursor.offset);
-            render_rows(
-                frame,
-                inner,
-                rows,
-                selected,
-                selection_style(state, Pane::Commits),
-            );
+            render_list(frame, inner, state, Pane::Commits, rows);
         }
     }
+}
+
+/// An engine app whose repository driftdeck does not read: what its
+/// engine says it deployed, newest first, the running one marked.
+fn render_engine_history(
+    frame: &mut Frame,
+    inner: Rect,
+    state: &State,
+    app: &AppState,
+    history: &[Deployment],
+) {
+    let engine = crate::engines::engine_of_name(&app.name).map_or("its engine", |e| e.title());
+    if history.is_empty() {
+        hint(
+            frame,
+            inner,
+            state,
+            vec![Line::from(format!(
+                "{engine} keeps no history of {} yet; what it deploys is listed here, newest first.",
+                app.name
+            ))],
+        );
+        return;
+    }
+    let deployed = app
+        .report
+        .as_ref()
+        .and_then(|r| r.summary.revision.as_deref());
+    let cursor = state.cursors.commits;
+    let width = usize::from(inner.width);
+    let rows = history
+        .iter()
+        .skip(cursor.offset)
+        .take(usize::from(inner.height))
+        .map(|entry| {
+            deployment_row(
+                state,
+                entry,
+                deployed == Some(entry.revision.as_str()),
+                width,
+            )
+        })
+        .collect();
+    render_list(frame, inner, state, Pane::Commits, rows);
+}
+
+/// `● e7c9eda  #3 2026-08-21 16:00 admin`: the revision (a chart version
+/// for a HelmRelease), the engine's id for it, when, and who or how.
+fn deployment_row(state: &State, entry: &Deployment, running: bool, width: usize) -> Line<'static> {
+    let theme = &state.theme;
+    let (marker, style) = if running {
+        (DEPLOYED, theme.deployed)
+    } else {
+        (" ", theme.text)
+    };
+    let mut rest = Vec::new();
+    if let Some(id) = entry.id {
+        rest.push(format!("#{id}"));
+    }
+    if let Some(at) = &entry.deployed_at {
+        // `2026-08-21T16:00:09Z` to the minute.
+        rest.push(at.replacen('T', " ", 1).chars().take(16).collect());
+    }
+    rest.extend(entry.note.clone());
+    let revision = short_revision_text(&entry.revision);
+    let used = 2 + text::width(&revision) + 1;
+    Line::from(vec![
+        Span::styled(format!("{marker} "), style),
+        Span::styled(revision, style),
+        Span::raw(" "),
+        Span::styled(
+            fit(&rest.join(" "), width.saturating_sub(used)),
+            theme.muted,
+        ),
+    ])
 }
 
 /// `4/12 · 3 behind` while only the app's commits are listed, `12` when all
@@ -149,6 +223,8 @@ fn row(
     let theme = &state.theme;
     let (marker, marker_style, id_style) = if marks.deployed {
         (DEPLOYED, theme.deployed, theme.deployed)
+    } else if marks.deployed_before {
+        (DEPLOYED, theme.muted, theme.text)
     } else if marks.pending {
         (PENDING, theme.warning, theme.text)
     } else {

@@ -1,5 +1,6 @@
 //! Draws the plan dialog (`tui/dialog/plan.rs`) over the panes: the counts,
-//! then one line per object (prunes in bold), scrolled; the choices, if the
+//! then one line per object (prunes in bold), scrolled — or, for an engine
+//! app's action, the fields it writes; the choices, if the
 //! dialog has any; the keys that answer it in the bottom border. Also how
 //! many plan lines fit, for `update` to scroll by.
 
@@ -40,12 +41,20 @@ pub fn render(frame: &mut Frame, screen: Rect, state: &State, dialog: &PlanDialo
     render_rows(frame, inner, parts.head, None, theme.text);
     let steps = dialog.plan().map_or(&[][..], |plan| plan.steps.as_slice());
     let width = usize::from(inner.width);
-    let lines = steps
-        .iter()
-        .skip(dialog.scroll)
-        .take(parts.page)
-        .map(|step| step_line(state, step, width))
-        .collect();
+    let lines = match &dialog.planning {
+        Planning::Writes(writes) => writes
+            .iter()
+            .skip(dialog.scroll)
+            .take(parts.page)
+            .map(|line| written_line(state, line, width))
+            .collect(),
+        _ => steps
+            .iter()
+            .skip(dialog.scroll)
+            .take(parts.page)
+            .map(|step| step_line(state, step, width))
+            .collect(),
+    };
     let body = Rect {
         y: inner.y.saturating_add(head),
         height: u16::try_from(parts.page).unwrap_or(u16::MAX),
@@ -72,8 +81,7 @@ pub(crate) fn max_scroll(state: &State) -> usize {
     let Some(open) = &state.dialog else {
         return 0;
     };
-    let steps = open.dialog.plan().map_or(0, |plan| plan.steps.len());
-    steps.saturating_sub(page_rows(state))
+    body_len(&open.dialog).saturating_sub(page_rows(state))
 }
 
 fn measured(state: &State) -> Option<Parts> {
@@ -95,7 +103,7 @@ impl Parts {
     fn of(state: &State, dialog: &PlanDialog, screen: Rect) -> Parts {
         let width = screen.width.saturating_sub(4).min(MAX_WIDTH);
         let head = head(state, dialog, usize::from(width.saturating_sub(2)));
-        let steps = dialog.plan().map_or(0, |plan| plan.steps.len());
+        let steps = body_len(dialog);
         // The choices' rows, and a blank row above them.
         let choices = match choice_rows(state, dialog, usize::from(width.saturating_sub(2))) {
             rows if rows.is_empty() => 0,
@@ -122,6 +130,15 @@ impl Parts {
     }
 }
 
+/// The lines under the head: the plan's steps, or what a request writes.
+fn body_len(dialog: &PlanDialog) -> usize {
+    match &dialog.planning {
+        Planning::Ready(plan) => plan.steps.len(),
+        Planning::Writes(lines) => lines.len(),
+        Planning::Waiting | Planning::Failed(_) => 0,
+    }
+}
+
 /// Above the plan: its counts, or that it is being made, or why there is none.
 fn head(state: &State, dialog: &PlanDialog, width: usize) -> Vec<Line<'static>> {
     let theme = &state.theme;
@@ -144,7 +161,20 @@ fn head(state: &State, dialog: &PlanDialog, width: usize) -> Vec<Line<'static>> 
             Line::styled("the cluster already matches Git", theme.muted),
         ],
         Planning::Ready(plan) => vec![counts(state, plan), Line::from("")],
+        Planning::Writes(_) => Vec::new(),
     }
+}
+
+/// A line of what an engine app's action writes: the objects written to
+/// (`… :`) as titles, the rest (fields, sentences) as text.
+fn written_line(state: &State, line: &str, width: usize) -> Line<'static> {
+    let theme = &state.theme;
+    let style = if line.ends_with(':') && !line.starts_with(' ') {
+        theme.title
+    } else {
+        theme.text
+    };
+    Line::styled(text::truncate(&printable(line), width).into_owned(), style)
 }
 
 /// `at 3f2a91c: 1 to create · 2 to update · 1 to prune`, prunes in their style.

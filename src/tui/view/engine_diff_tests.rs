@@ -38,6 +38,7 @@ fn showing(report: AppReport) -> State {
         EngineEvent::ControllerApps {
             context: None,
             apps: vec!["argocd/web".to_string()],
+            unreadable: Vec::new(),
         },
     );
     engine(&mut state, report_event("argocd/web", 0, report));

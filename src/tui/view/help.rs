@@ -98,7 +98,6 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
             ]));
         }
     }
-    lines.push(Line::from(""));
     lines.push(Line::styled("Symbols", theme.title));
     let legend = |marks: Vec<(symbols::Mark, &'static str)>| {
         let mut spans = vec![Span::raw(" ")];

@@ -156,6 +156,19 @@ fn render_rows(
     }
 }
 
+/// A list pane's rows (from its cursor's offset on), the one its cursor
+/// is on in the pane's selection style.
+fn render_list(frame: &mut Frame, area: Rect, state: &State, pane: Pane, rows: Vec<Line<'static>>) {
+    let cursor = match pane {
+        Pane::Apps => state.cursors.apps,
+        Pane::Resources => state.cursors.resources,
+        Pane::Diff => state.cursors.diff,
+        Pane::Commits => state.cursors.commits,
+    };
+    let selected = cursor.selected.checked_sub(cursor.offset);
+    render_rows(frame, area, rows, selected, selection_style(state, pane));
+}
+
 /// Rows a pane has for its items at the state's size: what `update` pages by.
 pub(crate) fn list_rows(state: &State, pane: Pane) -> usize {
     let screen = Rect::new(0, 0, state.size.width, state.size.height);
@@ -220,6 +233,8 @@ fn pending_line(state: &State, pending: Pending) -> Line<'static> {
 mod commits_tests;
 #[cfg(test)]
 mod dialog_tests;
+#[cfg(test)]
+mod engine_apps_tests;
 #[cfg(test)]
 mod engine_diff_tests;
 #[cfg(test)]

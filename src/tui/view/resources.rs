@@ -12,7 +12,7 @@ use super::diff::wrapped;
 use super::layout::Areas;
 use super::symbols;
 use super::{
-    clock, hint, list_title, notice_rows, pane_frame, pending_line, render_rows, selection_style,
+    clock, hint, list_title, notice_rows, pane_frame, pending_line, render_list, render_rows,
     stale_age, title,
 };
 use crate::drift::{AppStatus, ResourceResult};
@@ -254,14 +254,7 @@ fn table(frame: &mut Frame, area: Rect, state: &State) {
             Line::from(spans)
         })
         .collect();
-    let selected = cursor.selected.checked_sub(cursor.offset);
-    render_rows(
-        frame,
-        body,
-        lines,
-        selected,
-        selection_style(state, Pane::Resources),
-    );
+    render_list(frame, body, state, Pane::Resources, lines);
 }
 
 /// A column's text with a space kept before the next column.

@@ -47,11 +47,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .map(|(_, key, label)| text::width(key) + text::width(label) + 3)
             .sum::<usize>()
     };
-    // The last sync's result is what the operator waits for: hints give
-    // way to it (up to three quarters of the bar).
-    let reserved = state.sync_result.as_ref().map_or(0, |result| {
-        (text::width(&result.text) + 2).min(usize::from(area.width) * 3 / 4)
-    });
+    // The last sync's result, or what an engine says of the action asked
+    // of it, is what the operator waits for: hints give way to it (up to
+    // three quarters of the bar).
+    let awaited = state
+        .sync_result
+        .as_ref()
+        .map(|result| text::width(&result.text))
+        .or_else(|| engine_action_fact(state).map(|fact| fact.width()));
+    let reserved = awaited.map_or(0, |width| (width + 2).min(usize::from(area.width) * 3 / 4));
     for least in HINTS_LEAST_NEEDED_FIRST {
         if width(&shown) + reserved <= usize::from(area.width) {
             break;
@@ -92,6 +96,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Line::from(facts).right_aligned(), area);
 }
 
+/// `⠋ sync argocd/web: Running: waiting for …`: the action asked of the
+/// selected engine app's engine, until it answered.
+fn engine_action_fact(state: &State) -> Option<Span<'static>> {
+    let app = state.selected_app()?;
+    let run = app.engine_action.as_ref()?;
+    let said = run.message.as_deref().unwrap_or("asking its engine");
+    let fact = format!("{} {} {}: {said}", spinner(state), run.verb, app.name);
+    Some(Span::styled(
+        text::printable(&fact).into_owned(),
+        state.theme.progressing,
+    ))
+}
+
 /// What the status bar says beside the hints, most important first.
 fn facts_of(state: &State) -> Vec<Span<'static>> {
     let theme = &state.theme;
@@ -104,6 +121,7 @@ fn facts_of(state: &State) -> Vec<Span<'static>> {
         };
         facts.push(Span::styled(result.text.clone(), style));
     }
+    facts.extend(engine_action_fact(state));
     if state.readonly {
         facts.push(Span::styled("read-only", theme.warning));
     }

@@ -6,31 +6,12 @@
 
 use serde_json::{Value, json};
 
-use super::support::{
-    config_without_apps, create, example, install_engines, read_back, read_until, set_status,
-};
+use super::support::{operation_written, read_back, read_until, set_status, world_with};
 use crate::live::support::World;
 use crate::simcluster::support::within_timeout;
 
-async fn world_with(files: &[&str]) -> (World, Vec<Value>) {
-    let world = World::new().await;
-    install_engines(&world).await;
-    config_without_apps(&world, "");
-    let mut objects = Vec::new();
-    for file in files {
-        let object = example(file);
-        create(&world, object.clone()).await;
-        objects.push(object);
-    }
-    (world, objects)
-}
-
 fn audit_lines(world: &World) -> Vec<Value> {
-    std::fs::read_to_string(world.path("home/data/driftdeck/audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
+    super::support::audit_lines(&world.path("home/data/driftdeck/audit.jsonl"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,30 +20,10 @@ async fn argocd_sync_writes_the_operation_and_reports_the_result_the_controller_
         let (world, objects) = world_with(&["argocd/application-sync-failed.yaml"]).await;
         let app = &objects[0];
         let controller = async {
-            let asked = read_until(&world, app, "the operation is written", |o| {
-                !o["operation"].is_null()
-            })
-            .await;
             // Set as Argo CD's own CLI would set it through its API.
+            let revision = json!("e7c9eda0aebf55e32220440a3b56c848ff02b93c");
+            let asked = operation_written(&world, app, &revision, true).await;
             let operation = &asked["operation"];
-            assert!(
-                operation["initiatedBy"]["username"]
-                    .as_str()
-                    .unwrap()
-                    .contains('@'),
-                "{operation}"
-            );
-            assert_eq!(
-                operation["sync"]["revision"],
-                "e7c9eda0aebf55e32220440a3b56c848ff02b93c"
-            );
-            assert_eq!(operation["sync"]["prune"], true);
-            assert_eq!(operation["sync"]["syncStrategy"], json!({"hook": {}}));
-            assert!(
-                asked["status"]["operationState"].is_null(),
-                "the last operation's state is cleared: {:#}",
-                asked["status"]
-            );
             set_status(&world, app, json!({"operationState": {
                 "phase": "Running", "message": "waiting for healthy state of apps/Deployment/web",
                 "startedAt": "2026-08-21T16:00:00Z", "operation": operation

@@ -131,6 +131,14 @@ pub fn config_without_apps(world: &World, extra: &str) {
     config_reading_sources(world, &text);
 }
 
+/// The world's config as it is (its native apps), with driftdeck not
+/// reading the engine apps' sources (the examples name github.com).
+pub fn sources_off(world: &World) {
+    let config = std::fs::read_to_string(world.path("config.toml")).unwrap_or_default();
+    let text = format!("[engines]\nread_sources = false\n\n{config}");
+    std::fs::write(world.path("config.toml"), text).unwrap();
+}
+
 /// A config with no native app, as `text` says (sources read unless it
 /// says otherwise).
 pub fn config_reading_sources(world: &World, text: &str) {
@@ -162,4 +170,55 @@ pub async fn read_until(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("{what} did not happen within 30 s");
+}
+
+/// The audit log's records, oldest first (none when there is no log).
+pub fn audit_lines(file: &Path) -> Vec<Value> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// Waits for the Application's `operation` and checks it is the one Argo
+/// CD's API server (and `driftdeck sync`) writes: a sync at `revision`
+/// with `prune`, the hook strategy, initiated by `USER@HOST`, the last
+/// operation's state cleared. Gives the object as then read.
+pub async fn operation_written(world: &World, app: &Value, revision: &Value, prune: bool) -> Value {
+    let asked = read_until(world, app, "the operation is written", |o| {
+        !o["operation"].is_null()
+    })
+    .await;
+    let operation = &asked["operation"];
+    assert!(
+        operation["initiatedBy"]["username"]
+            .as_str()
+            .is_some_and(|user| user.contains('@')),
+        "{operation}"
+    );
+    assert_eq!(operation["sync"]["revision"], *revision, "{operation}");
+    assert_eq!(operation["sync"]["prune"], prune, "{operation}");
+    assert_eq!(operation["sync"]["syncStrategy"], json!({"hook": {}}));
+    assert!(
+        asked["status"]["operationState"].is_null(),
+        "the last operation's state is cleared: {:#}",
+        asked["status"]
+    );
+    asked
+}
+
+/// A world with the engines' CRDs, no native app, and these example
+/// objects created (as `create` does).
+pub async fn world_with(files: &[&str]) -> (World, Vec<Value>) {
+    let world = World::new().await;
+    install_engines(&world).await;
+    config_without_apps(&world, "");
+    let mut objects = Vec::new();
+    for file in files {
+        let object = example(file);
+        create(&world, object.clone()).await;
+        objects.push(object);
+    }
+    (world, objects)
 }

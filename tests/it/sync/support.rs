@@ -137,12 +137,12 @@ impl World {
                 match live.objects.get(&key) {
                     Some(found) => ResourceResult::compared_with(
                         key,
-                        &o.value,
+                        &o.value(),
                         found,
                         &app.ignore,
                         &ManualManagers::default(),
                     ),
-                    None => ResourceResult::missing(key, &o.value),
+                    None => ResourceResult::missing(key, &o.value()),
                 }
             })
             .collect();
