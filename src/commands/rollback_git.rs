@@ -16,6 +16,7 @@ use crate::resource::short_revision;
 use crate::source::{
     RollbackMode, RollbackOutcome, SourceError, prepare_rollback, publish_rollback,
 };
+use crate::sync::{PinFile, pin_kept_for_review, unpinned_by_git_rollback, unsignable_rollback};
 
 pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
@@ -38,6 +39,10 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, Command
     } else {
         app.sync.rollback
     };
+    // Read before anything is committed: a pins file that cannot be read
+    // stops the rollback here rather than after the push.
+    let pin_file = PinFile::in_data_dir(&paths);
+    let pinned = pin_file.load()?.remove(&app.name).map(|pin| pin.revision);
     let _log = crate::logging::init(&paths, global.verbose).ok();
     let published = super::runtime()?.block_on(commit_and_push(&app, &paths, args, mode, terminal));
     let outcome = match published {
@@ -55,7 +60,27 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, Command
     report(&app.name, &args.to, &outcome, args.flags.output)?;
     if outcome.merge_request.is_some() {
         // The cluster follows once the merge request is merged.
+        if let Some(pinned) = &pinned {
+            eprintln!(
+                "app \"{}\": {}",
+                app.name,
+                pin_kept_for_review(&app.name, pinned)
+            );
+        }
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(pinned) = &pinned {
+        // The branch now holds the rollback: it replaces the pin, and the
+        // sync below (at the new head) drops the objects' pin annotation.
+        if let Err(err) = pin_file.set(&app.name, None) {
+            eprintln!(
+                "app \"{}\": commit {} pushed, but the pin could not be removed, so it is not synced: {err}",
+                app.name,
+                outcome.commit.to_hex_with_len(7)
+            );
+            return Ok(ExitCode::from(1));
+        }
+        eprintln!("app \"{}\": {}", app.name, unpinned_by_git_rollback(pinned));
     }
     // The same sync as `driftdeck sync`, at the commit just pushed.
     super::sync::run_at(
@@ -98,6 +123,9 @@ async fn commit_and_push(
     let prepared = prepare_rollback(&rollback_app, &args.to)
         .await
         .map_err(source_error)?;
+    if let Some(why) = unsignable_rollback(&app.name, app.sync.require_signed, &prepared.signing) {
+        return Err(Failure::CouldNotRun(CommandError::Usage(why)));
+    }
     let default_message = prepared.default_message(&app.name);
     let message = match &args.message {
         Some(message) => message.clone(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::HumanDuration;
+use super::{HumanDuration, check_range};
 
 /// How long drift (or a new commit) must stand before an automatic sync,
 /// unless the app says otherwise: a burst of changes is corrected once.
@@ -86,20 +86,10 @@ impl RawAutoSync {
                 return Ok(default.0);
             };
             let at = value.span().start;
-            let duration = value.into_inner().0;
-            if duration < least {
-                Err((
-                    at,
-                    format!("{name} must be at least {}", HumanDuration(least)),
-                ))
-            } else if duration > most {
-                Err((
-                    at,
-                    format!("{name} must be at most {}", HumanDuration(most)),
-                ))
-            } else {
-                Ok(duration)
-            }
+            let duration = value.into_inner();
+            check_range(duration, (least, most))
+                .map(|()| duration.0)
+                .map_err(|why| (at, format!("{name} {why}")))
         };
         let settle_delay = duration(
             self.settle_delay,
@@ -146,14 +136,7 @@ impl RawAutoSync {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use std::path::Path;
-
-    fn parse(text: &str) -> Result<Config, String> {
-        Config::parse(Path::new("config.toml"), text).map_err(|e| e.to_string())
-    }
-
-    const APP: &str = "[[app]]\nname = \"a\"\nrepo = \"r\"\n";
+    use crate::config::test_support::{APP, parse};
 
     #[test]
     fn automatic_syncing_is_off_and_any_commit_deploys_by_default() {

@@ -335,7 +335,8 @@ fn check_app_name(name: &str) -> Result<(), &'static str> {
     }
 }
 
-/// `duration` within `(least, most)`, or why not.
+/// `duration` within `(least, most)`, or why not: every bounded duration
+/// of the config is checked here.
 fn check_range(duration: HumanDuration, (least, most): (Duration, Duration)) -> Result<(), String> {
     if duration.0 < least {
         Err(format!("must be at least {}", HumanDuration(least)))
@@ -472,13 +473,25 @@ impl AppConfig {
     }
 }
 
+/// What the config modules' tests share: a config parsed from text, and
+/// the smallest app to add fields to.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_support {
+    use super::Config;
+    use std::path::Path;
 
-    fn parse(text: &str) -> Result<Config, String> {
+    /// The config in `text`, as `config.toml`; its error as text.
+    pub fn parse(text: &str) -> Result<Config, String> {
         Config::parse(Path::new("config.toml"), text).map_err(|e| e.to_string())
     }
+
+    pub const APP: &str = "[[app]]\nname = \"a\"\nrepo = \"r\"\n";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::parse;
+    use super::*;
 
     const FULL: &str = r#"
 [ui]

@@ -184,14 +184,8 @@ impl RawDrift {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{Config, DEFAULT_HEALTH_TIMEOUT, DEFAULT_SYNC_CONCURRENCY};
-    use std::path::Path;
-
-    fn parse(text: &str) -> Result<Config, String> {
-        Config::parse(Path::new("config.toml"), text).map_err(|e| e.to_string())
-    }
-
-    const APP: &str = "[[app]]\nname = \"a\"\nrepo = \"r\"\n";
+    use crate::config::test_support::{APP, parse};
+    use crate::config::{DEFAULT_HEALTH_TIMEOUT, DEFAULT_SYNC_CONCURRENCY};
 
     #[test]
     fn sync_policy_defaults_to_no_prune_and_eight_at_once() {

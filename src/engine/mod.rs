@@ -96,6 +96,10 @@ pub enum EngineEvent {
     GitRolledBack {
         app: String,
         outcome: Result<RollbackOutcome, String>,
+        /// The revision the app was pinned to: unpinned by now when the
+        /// commit went to the app's branch (the rollback replaces the pin),
+        /// still pinned when it went to a merge-request branch.
+        pinned: Option<String>,
     },
     /// The commits of the app's branch that change what it renders from
     /// (its path), at the head the history was walked from.

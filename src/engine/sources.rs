@@ -20,8 +20,8 @@ use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT
 use crate::config::{AppConfig, Paths, SignatureRequirement};
 use crate::manifests::Checked;
 use crate::source::{
-    HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, SignatureStatus,
-    SourceEvent, SourceLocation, signature_at, spawn_poller, walk_history,
+    HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, RollbackOutcome,
+    SignatureStatus, SourceEvent, SourceLocation, signature_at, spawn_poller, walk_history,
 };
 use crate::sync::PinFile;
 
@@ -79,6 +79,11 @@ enum Done {
     },
     /// A rollback applied everything: the app is to be pinned.
     RolledBack { app: usize, rendered: Rendered },
+    /// A Git rollback was published, or why not.
+    GitRolledBack {
+        app: usize,
+        outcome: Result<RollbackOutcome, String>,
+    },
     /// An engine app's source rendered (driftdeck's own comparison).
     /// Shared by the engine apps alike (same repository, folder,
     /// revision, namespace, values and release).
@@ -102,6 +107,7 @@ pub(super) async fn run(
     commands: mpsc::UnboundedReceiver<EngineCommand>,
 ) {
     let pin_file = PinFile::in_data_dir(&paths);
+    let pins_changed = pin_file.changed();
     // A pins file that cannot be read makes every app Unknown, saying why:
     // comparing with the head would hide a rollback.
     let (pins, pins_error) = match pin_file.load() {
@@ -203,6 +209,7 @@ pub(super) async fn run(
         walk_histories: !options.one_shot,
         pin_file,
         pins_error,
+        pins_changed,
         operator: crate::sync::Operator::current(
             options.kubeconfig.as_deref(),
             options.context.as_deref(),
@@ -232,6 +239,8 @@ struct Sources {
     pin_file: PinFile,
     /// Why the pins file could not be read, if it could not.
     pins_error: Option<String>,
+    /// When the pins file last changed, as last read.
+    pins_changed: Option<std::time::SystemTime>,
     /// Who pins (user@host).
     operator: String,
     paths: Paths,
@@ -319,6 +328,7 @@ impl Sources {
             | SourceEvent::Error { source, .. }
             | SourceEvent::NextPoll { source, .. } => source.clone(),
         };
+        self.reload_pins();
         self.on_engine_source_event(&event);
         // Only native apps show a history (engine apps' is the engine's).
         if let SourceEvent::Head {
@@ -453,6 +463,7 @@ impl Sources {
                 result,
             } => self.on_targeted(app, purpose, result),
             Done::RolledBack { app, rendered } => self.pin(app, rendered),
+            Done::GitRolledBack { app, outcome } => self.on_git_rolled_back(app, outcome),
             Done::EngineRendered { key, result } => self.on_engine_rendered(*key, result),
         }
     }

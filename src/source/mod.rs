@@ -33,6 +33,7 @@ pub use location::{RemoteUrl, SourceLocation};
 pub use merge_request::merge_request_url;
 pub use poller::{PollerConfig, PollerHandle, SourceEvent, spawn_poller};
 pub use reach::{referenced_files_at, render_inputs};
+pub use revert::SigningSetup;
 pub use revision::resolve_commit;
 pub use rollback::{
     MergeRequest, RollbackMode, RollbackOutcome, RollbackRequest, UndoneCommit, commits_undone,

@@ -13,6 +13,7 @@ use super::SourceError;
 use super::location::RemoteUrl;
 use super::revision::commit_at;
 use super::rollback::RollbackRequest;
+use super::signature::SignatureFormat;
 use crate::causes::with_causes;
 
 /// Builds the revert commit in `repo_dir` on `base` (default: the branch's
@@ -120,11 +121,7 @@ pub(super) fn build_revert_commit(
         .detach();
     // gix signs as `git commit` would: gpg, ssh-keygen or gpgsm after
     // `gpg.format`, with `user.signingKey`.
-    let wants_signature = repo
-        .config_snapshot()
-        .boolean("commit.gpgSign")
-        .unwrap_or(false);
-    if !wants_signature {
+    if !signing_setup(repo).sign {
         return Ok(id);
     }
     repo.find_commit(id)
@@ -136,6 +133,44 @@ pub(super) fn build_revert_commit(
                 &with_causes(&e),
             )
         })
+}
+
+/// How git is set up to sign the commits it makes (`commit.gpgSign`,
+/// `gpg.format`, `user.signingKey`), from the repository's config and the
+/// operator's: a rollback commit is signed as this says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SigningSetup {
+    /// `commit.gpgSign = true`.
+    pub sign: bool,
+    /// `gpg.format` as written (`openpgp` when unset).
+    pub format_name: String,
+    /// The kind of signature it makes; `None` for a format git does not know.
+    pub format: Option<SignatureFormat>,
+    /// `user.signingKey`, when set.
+    pub key: Option<String>,
+}
+
+pub(super) fn signing_setup(repo: &gix::Repository) -> SigningSetup {
+    let config = repo.config_snapshot();
+    let format_name = config
+        .string("gpg.format")
+        .map(|format| format.to_string())
+        .unwrap_or_else(|| "openpgp".to_string());
+    let format = match format_name.as_str() {
+        "openpgp" => Some(SignatureFormat::Gpg),
+        "x509" => Some(SignatureFormat::X509),
+        "ssh" => Some(SignatureFormat::Ssh),
+        _ => None,
+    };
+    SigningSetup {
+        sign: config.boolean("commit.gpgSign").unwrap_or(false),
+        format_name,
+        format,
+        key: config
+            .string("user.signingKey")
+            .map(|key| key.to_string())
+            .filter(|key| !key.trim().is_empty()),
+    }
 }
 
 /// Why a push did not go through.

@@ -11,6 +11,7 @@ use super::SourceError;
 use super::http::Traffic;
 use super::location::SourceLocation;
 use super::reach::render_inputs;
+use super::revert::{SigningSetup, open, signing_setup};
 use super::revision::resolve_commit;
 use super::rollback::{
     RollbackMode, RollbackOutcome, RollbackRequest, UndoneCommit, commits_undone,
@@ -40,6 +41,9 @@ pub struct PreparedRollback {
     pub branch: String,
     pub paths: Vec<String>,
     pub undone: Vec<UndoneCommit>,
+    /// How git will sign the commit: checked against `require_signed`
+    /// before anything is committed.
+    pub signing: SigningSetup,
 }
 
 impl PreparedRollback {
@@ -122,5 +126,6 @@ fn prepare_in(
         branch: branch.to_string(),
         paths,
         undone,
+        signing: signing_setup(&open(repo_dir)?),
     })
 }

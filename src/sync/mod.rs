@@ -30,11 +30,13 @@ pub use inventory::{INVENTORY_LABEL, Inventory};
 pub use operator::Operator;
 pub use order::{ARGOCD_SYNC_WAVE_ANNOTATION, SYNC_WAVE_ANNOTATION, kind_rank, wave_of};
 pub use ownership::taken_over;
-pub use pins::{PINS_FILE, Pin, PinError, PinFile, Pins};
+pub use pins::{
+    PINS_FILE, Pin, PinError, PinFile, Pins, pin_kept_for_review, unpinned_by_git_rollback,
+};
 pub use plan::{
     PlanCounts, PlanError, PlanRequest, PlannedChange, SyncAction, SyncPlan, SyncStep, plan,
 };
-pub use signed::signature_refusal;
+pub use signed::{signature_refusal, unsignable_rollback};
 
 use crate::cluster::{
     ClusterClient, KindCatalog, LEASE_DURATION, LeaseError, LeaseRequest, SyncLease,

@@ -86,6 +86,14 @@ impl PinFile {
         Ok(pins)
     }
 
+    /// When the file last changed (`None`: there is none), to read it again
+    /// only when another process pinned or unpinned.
+    pub fn changed(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(&self.file)
+            .and_then(|meta| meta.modified())
+            .ok()
+    }
+
     /// Pins `app` (or unpins it, with `None`), keeping the other apps' pins;
     /// gives the pin it replaced.
     pub fn set(&self, app: &str, pin: Option<Pin>) -> Result<Option<Pin>, PinError> {
@@ -114,6 +122,25 @@ impl PinFile {
         temporary.persist(&self.file).map_err(|e| fail(e.error))?;
         Ok(())
     }
+}
+
+/// What a Git rollback does to a pin, said by `rollback --git` and the TUI.
+/// Pushed to the app's branch, the rollback replaces the pin: the branch
+/// now holds what the app is rolled back to, so the app is unpinned and the
+/// new head synced (its objects lose the pin annotation with that sync).
+pub fn unpinned_by_git_rollback(pinned: &str) -> String {
+    format!(
+        "unpinned: the Git rollback replaces the pin at {}",
+        crate::resource::short_revision(pinned)
+    )
+}
+
+/// On a merge-request branch nothing is deployed yet: the pin stays.
+pub fn pin_kept_for_review(app: &str, pinned: &str) -> String {
+    format!(
+        "still pinned to {}: nothing is deployed until the merge request is merged, then `driftdeck unpin {app}` follows the branch again",
+        crate::resource::short_revision(pinned)
+    )
 }
 
 /// A SHA-1 or SHA-256 commit id, in full.

@@ -30,22 +30,31 @@ pub struct CommitMarks {
 /// The revisions the marks are made from.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Revisions<'a> {
-    pub deployed: Option<&'a str>,
-    pub head: Option<&'a str>,
-    /// The app's pin, once the app can be pinned (`None`: not pinned).
-    pub pinned: Option<&'a str>,
+    pub deployed: Option<ObjectId>,
+    /// The branch's head.
+    pub head: Option<ObjectId>,
+    /// The app's pin (`None`: not pinned).
+    pub pinned: Option<ObjectId>,
     /// An engine app: what its engine deployed, newest first.
     pub history: &'a [Deployment],
 }
 
 impl<'a> Revisions<'a> {
-    /// The deployed and compared revisions of the app's last verdict.
+    /// The deployed and compared revisions of the app's last verdict, and
+    /// its pin. A pinned app is compared with its pin, not its branch's
+    /// head: the head is then the newest commit of the branch's history,
+    /// so that the commits above the pin show as pending.
     pub fn of(app: &'a AppState) -> Revisions<'a> {
         let report = app.report.as_deref();
+        let pinned = object_id(report.and_then(|r| r.pinned.as_deref()));
+        let head = match pinned {
+            Some(_) => app.commits.as_deref().and_then(|c| c.first()).map(|c| c.id),
+            None => object_id(report.and_then(|r| r.desired_revision.as_deref())),
+        };
         Revisions {
-            deployed: report.and_then(|r| r.summary.revision.as_deref()),
-            head: report.and_then(|r| r.desired_revision.as_deref()),
-            pinned: None,
+            deployed: object_id(report.and_then(|r| r.summary.revision.as_deref())),
+            head,
+            pinned,
             history: engine_history_of(app).unwrap_or_default(),
         }
     }
@@ -64,11 +73,14 @@ pub fn listed(app: &AppState, all: bool) -> Vec<usize> {
         _ => return (0..commits.len()).collect(),
     };
     let revisions = Revisions::of(app);
-    let history = revisions.history.iter().map(|d| Some(d.revision.as_str()));
+    let history = revisions
+        .history
+        .iter()
+        .map(|d| object_id(Some(d.revision.as_str())));
     let marked: Vec<ObjectId> = [revisions.deployed, revisions.head, revisions.pinned]
         .into_iter()
         .chain(history)
-        .filter_map(object_id)
+        .flatten()
         .collect();
     commits
         .iter()
@@ -107,11 +119,7 @@ pub fn engine_history(app: &AppState) -> Option<&[Deployment]> {
 /// deployed commit in the list: without it (never deployed, or deployed
 /// from a commit the branch no longer has) nothing is called pending.
 pub fn marks(commits: &[LogEntry], revisions: Revisions<'_>) -> Vec<CommitMarks> {
-    let (deployed_id, head_id, pinned_id) = (
-        object_id(revisions.deployed),
-        object_id(revisions.head),
-        object_id(revisions.pinned),
-    );
+    let (deployed_id, head_id, pinned_id) = (revisions.deployed, revisions.head, revisions.pinned);
     let earlier: Vec<ObjectId> = revisions
         .history
         .iter()
@@ -263,12 +271,27 @@ mod tests {
         let app = app(9, 6, &[]);
         let marks = marks(app.commits.as_deref().unwrap(), Revisions::of(&app));
         assert!(marks.iter().all(|m| !m.pending && !m.deployed));
-        let id2 = id(2).to_string();
         let pinned = Revisions {
-            pinned: Some(id2.as_str()),
+            pinned: Some(id(2)),
             ..Revisions::of(&app)
         };
         let marks = super::marks(app.commits.as_deref().unwrap(), pinned);
         assert!(marks[4].pinned);
+    }
+
+    #[test]
+    fn above_a_pin_the_branch_head_and_the_commits_up_to_it_are_pending() {
+        // Pinned to (and deployed at) 3, which the verdict compares with;
+        // the branch has moved on to 6.
+        let mut app = app(3, 3, &[]);
+        let mut report = (**app.report.as_ref().unwrap()).clone();
+        report.pinned = Some(id(3).to_string());
+        app.report = Some(Arc::new(report));
+        let marks = marks(app.commits.as_deref().unwrap(), Revisions::of(&app));
+        assert!(marks[0].head, "the branch's head, not the pin");
+        assert!(!marks[3].head && marks[3].pinned && marks[3].deployed);
+        let pending: Vec<bool> = marks.iter().map(|m| m.pending).collect();
+        assert_eq!(pending, [true, true, true, false, false, false]);
+        assert_eq!(behind(&marks, &listed(&app, true)), 3);
     }
 }

@@ -42,7 +42,7 @@ mod sync_all;
 mod inventory;
 
 #[path = "live/rollback_git.rs"]
-mod rollback_git;
+pub(crate) mod rollback_git;
 
 #[path = "live/overlays.rs"]
 mod overlays;

@@ -1,24 +1,29 @@
 //! The TUI's Git rollback, run off the UI thread: the default message first,
 //! then the commit and its push, by the same functions as
-//! `driftdeck rollback --git`. The sync of a commit pushed to the app's
-//! branch is then asked for by the UI like any other.
+//! `driftdeck rollback --git`. A commit pushed to the app's branch replaces
+//! the app's pin, which is removed before the UI is told (the UI then asks
+//! for the sync of the pushed commit like any other).
 
-use super::Sources;
+use super::{Done, Sources};
+use crate::config::SignatureRequirement;
 use crate::engine::EngineEvent;
-use crate::source::{RollbackMode, prepare_rollback, publish_rollback};
+use crate::source::{
+    PreparedRollback, RollbackApp, RollbackMode, RollbackOutcome, SourceError, prepare_rollback,
+    publish_rollback,
+};
+use crate::sync::unsignable_rollback;
 
 impl Sources {
     /// Works out the default message of a rollback of `app` to `revision`.
     pub(super) fn prepare_git_rollback(&self, app: &str, revision: String) {
-        let Some(rollback_app) = self.rollback_app(app) else {
+        let Some((rollback_app, requirement)) = self.rollback_app(app) else {
             return;
         };
         let events = self.events.clone();
         tokio::spawn(async move {
-            let message = prepare_rollback(&rollback_app, &revision)
+            let message = prepare_signable(&rollback_app, requirement, &revision)
                 .await
-                .map(|prepared| prepared.default_message(&rollback_app.name))
-                .map_err(|err| err.to_string());
+                .map(|prepared| prepared.default_message(&rollback_app.name));
             let _ = events.send(EngineEvent::GitRollbackPrepared {
                 app: rollback_app.name,
                 message,
@@ -34,24 +39,76 @@ impl Sources {
         message: String,
         mode: RollbackMode,
     ) {
-        let Some(rollback_app) = self.rollback_app(app) else {
+        let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
             return;
         };
-        let events = self.events.clone();
+        let Some((rollback_app, requirement)) = self.rollback_app(app) else {
+            return;
+        };
+        let done = self.done.clone();
         tokio::spawn(async move {
-            let outcome = match prepare_rollback(&rollback_app, &revision).await {
-                Ok(prepared) => publish_rollback(&rollback_app, prepared, message, mode).await,
-                Err(err) => Err(err),
+            let outcome = match prepare_signable(&rollback_app, requirement, &revision).await {
+                Ok(prepared) => publish_rollback(&rollback_app, prepared, message, mode)
+                    .await
+                    .map_err(|err| err.to_string()),
+                Err(why) => Err(why),
             };
-            let _ = events.send(EngineEvent::GitRolledBack {
-                app: rollback_app.name,
-                outcome: outcome.map_err(|err| err.to_string()),
+            let _ = done.send(Done::GitRolledBack {
+                app: index,
+                outcome,
             });
         });
     }
 
-    fn rollback_app(&self, app: &str) -> Option<crate::source::RollbackApp> {
+    /// The rollback was published (or not). Pushed to the app's branch, it
+    /// replaces the app's pin: the pin is removed first, so that the sync
+    /// the UI asks for next goes to the pushed commit.
+    pub(super) fn on_git_rolled_back(
+        &mut self,
+        index: usize,
+        outcome: Result<RollbackOutcome, String>,
+    ) {
+        let followed = &self.followed[index];
+        let (app, pinned) = (followed.config.name.clone(), followed.pinned.clone());
+        let on_branch = matches!(&outcome, Ok(o) if o.merge_request.is_none());
+        if on_branch
+            && pinned.is_some()
+            && let Err(cause) = self.clear_pin(index)
+        {
+            let _ = self.events.send(EngineEvent::Pinned {
+                app: app.clone(),
+                pinned: Err(cause),
+            });
+        }
+        let _ = self.events.send(EngineEvent::GitRolledBack {
+            app,
+            outcome,
+            pinned,
+        });
+    }
+
+    fn rollback_app(&self, app: &str) -> Option<(RollbackApp, SignatureRequirement)> {
         let followed = self.followed.iter().find(|f| f.config.name == app)?;
-        Some(followed.config.rollback_app(&self.paths.cache_dir))
+        let config = &followed.config;
+        Some((
+            config.rollback_app(&self.paths.cache_dir),
+            config.sync.require_signed,
+        ))
+    }
+}
+
+/// Prepares the rollback, refused when git would not sign its commit as
+/// the app's `require_signed` asks: before anything is committed.
+async fn prepare_signable(
+    app: &RollbackApp,
+    requirement: SignatureRequirement,
+    revision: &str,
+) -> Result<PreparedRollback, String> {
+    let prepared = prepare_rollback(app, revision)
+        .await
+        .map_err(|err: SourceError| err.to_string())?;
+    match unsignable_rollback(&app.name, requirement, &prepared.signing) {
+        Some(why) => Err(why),
+        None => Ok(prepared),
     }
 }

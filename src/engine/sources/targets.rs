@@ -173,14 +173,21 @@ impl Sources {
         let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
             return;
         };
-        if self.followed[index].pinned.is_some()
-            && let Err(err) = self.pin_file.set(app, None)
-        {
-            let _ = self.events.send(EngineEvent::Pinned {
-                app: app.to_string(),
-                pinned: Err(err.to_string()),
-            });
-            return;
+        let pinned = self.clear_pin(index).map(|()| None);
+        let _ = self.events.send(EngineEvent::Pinned {
+            app: app.to_string(),
+            pinned,
+        });
+    }
+
+    /// Takes the app's pin out of the pins file and compares the app with
+    /// its branch's head again; why not, if the file cannot be written.
+    pub(super) fn clear_pin(&mut self, index: usize) -> Result<(), String> {
+        let followed = &self.followed[index];
+        if followed.pinned.is_some() {
+            self.pin_file
+                .set(&followed.config.name, None)
+                .map_err(|err| err.to_string())?;
         }
         let followed = &mut self.followed[index];
         followed.pinned = None;
@@ -189,10 +196,49 @@ impl Sources {
             let source = followed.source.clone();
             self.render(index, &source, &head);
         }
-        let _ = self.events.send(EngineEvent::Pinned {
-            app: app.to_string(),
-            pinned: Ok(None),
-        });
+        Ok(())
+    }
+
+    /// Takes in the pins another process set or removed (`driftdeck
+    /// rollback`, `unpin` while the TUI or `watch` runs), on the pollers'
+    /// rhythm: the file is read again only when it changed. An app pinned
+    /// there is compared at its pin from now on, an unpinned one at its
+    /// branch's head (and auto-sync follows).
+    pub(super) fn reload_pins(&mut self) {
+        let changed = self.pin_file.changed();
+        if changed == self.pins_changed {
+            return;
+        }
+        self.pins_changed = changed;
+        let pins = match self.pin_file.load() {
+            Ok(pins) => pins,
+            Err(err) => {
+                tracing::warn!("{err}; the pins read before are kept");
+                return;
+            }
+        };
+        // A file that could not be read at the start is readable again.
+        let was_unreadable = self.pins_error.take().is_some();
+        for index in 0..self.followed.len() {
+            let followed = &mut self.followed[index];
+            let pinned = pins
+                .get(&followed.config.name)
+                .map(|pin| pin.revision.clone());
+            if pinned == followed.pinned && !was_unreadable {
+                continue;
+            }
+            followed.pinned = pinned.clone();
+            let app = followed.config.name.clone();
+            if let Some(revision) = pinned.clone().or_else(|| followed.head.clone()) {
+                followed.revision = Some(revision.clone());
+                let source = followed.source.clone();
+                self.render(index, &source, &revision);
+            }
+            let _ = self.events.send(EngineEvent::Pinned {
+                app,
+                pinned: Ok(pinned),
+            });
+        }
     }
 
     /// Answers a plan or sync that cannot be done.

@@ -38,6 +38,9 @@ pub struct PlanDialog {
     pub choices: Vec<String>,
     /// The position of the chosen one in `choices`.
     pub choice: usize,
+    /// The choices that do something even when the plan writes nothing (a
+    /// rollback's commit in Git: the cluster may already be there, pinned).
+    pub beyond_the_plan: Vec<usize>,
     /// The first line of the plan shown.
     pub scroll: usize,
 }
@@ -63,6 +66,7 @@ impl PlanDialog {
             planning: Planning::Waiting,
             choices: Vec::new(),
             choice: 0,
+            beyond_the_plan: Vec::new(),
             scroll: 0,
         }
     }
@@ -71,6 +75,13 @@ impl PlanDialog {
     pub fn with_choices(mut self, choices: Vec<String>) -> PlanDialog {
         self.choices = choices;
         self.choice = 0;
+        self
+    }
+
+    /// The same, where the choices at these positions can be confirmed
+    /// with a plan that writes nothing.
+    pub fn acting_beyond_the_plan(mut self, choices: &[usize]) -> PlanDialog {
+        self.beyond_the_plan = choices.to_vec();
         self
     }
 
@@ -94,7 +105,9 @@ impl PlanDialog {
     /// Whether confirming would do something: a plan, or a request, that writes.
     pub fn can_confirm(&self) -> bool {
         match &self.planning {
-            Planning::Ready(plan) => !plan.is_empty(),
+            Planning::Ready(plan) => {
+                !plan.is_empty() || self.beyond_the_plan.contains(&self.choice)
+            }
             Planning::Writes(lines) => !lines.is_empty(),
             Planning::Waiting | Planning::Failed(_) => false,
         }

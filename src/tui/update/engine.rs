@@ -147,8 +147,12 @@ pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
         EngineEvent::GitRollbackPrepared { app, message } => {
             return super::rollback::message_prepared(state, &app, message);
         }
-        EngineEvent::GitRolledBack { app, outcome } => {
-            return super::rollback::rolled_back_in_git(state, &app, outcome);
+        EngineEvent::GitRolledBack {
+            app,
+            outcome,
+            pinned,
+        } => {
+            return super::rollback::rolled_back_in_git(state, &app, outcome, pinned);
         }
     }
     keep_cursors_in_view(state);

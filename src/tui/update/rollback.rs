@@ -10,12 +10,11 @@ use std::sync::Arc;
 use crate::engine::{EngineCommand, SyncCommand, SyncTarget};
 use crate::resource::short_revision;
 use crate::source::{RollbackMode, RollbackOutcome};
-use crate::sync::SyncPlan;
+use crate::sync::{SyncPlan, pin_kept_for_review, unpinned_by_git_rollback};
 use crate::tui::dialog::{EditReply, MessageEditor, OpenDialog, PlanDialog, Purpose};
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Outcome};
 use crate::tui::state::{Pane, State};
-use crate::tui::syncing::SyncRun;
 use ratatui::crossterm::event::KeyEvent;
 
 pub(super) const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
@@ -44,8 +43,11 @@ pub(super) fn open(state: &mut State) -> Outcome {
         RollbackMode::OnBranch => 0,
         RollbackMode::MergeRequest => 2,
     };
+    // The Git choices commit even when the cluster is already at the
+    // revision (pinned there): that is how a pin is made permanent.
     let mut dialog = PlanDialog::new(format!("Roll back {name} to {}", short_revision(&revision)))
-        .with_choices(ROLLBACK_CHOICES.map(str::to_string).to_vec());
+        .with_choices(ROLLBACK_CHOICES.map(str::to_string).to_vec())
+        .acting_beyond_the_plan(&[1, 2]);
     dialog.choice = preselected;
     state.dialog = Some(OpenDialog {
         dialog,
@@ -102,19 +104,8 @@ pub(super) fn start(
             })],
         };
     }
-    let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
-        return Outcome::changed();
-    };
-    target.sync = Some(SyncRun::of(plan));
-    state.sync_result = None;
-    Outcome {
-        changed: true,
-        commands: vec![Command::Engine(EngineCommand::Sync {
-            app,
-            request: SyncCommand::default(),
-            target: SyncTarget::Pin(revision),
-        })],
-    }
+    let target = SyncTarget::Pin(revision);
+    super::sync::run(state, app, SyncCommand::default(), target, Some(plan))
 }
 
 /// `p`: asks whether to unpin the selected app, if it is pinned.
@@ -235,11 +226,13 @@ pub(super) fn edit_message(state: &mut State, key: KeyEvent) -> Outcome {
 
 /// The rollback commit was pushed (or not): said in the notice line. Pushed
 /// to the app's branch, it is synced there, as `driftdeck rollback --git`
-/// does; on a merge-request branch the cluster waits for the merge.
+/// does (the engine has unpinned a pinned app: the commit replaces the pin);
+/// on a merge-request branch the cluster, and a pin, wait for the merge.
 pub(super) fn rolled_back_in_git(
     state: &mut State,
     app: &str,
     outcome: Result<RollbackOutcome, String>,
+    pinned: Option<String>,
 ) -> Outcome {
     let plan = state
         .pending_git_sync
@@ -259,31 +252,36 @@ pub(super) fn rolled_back_in_git(
             .as_ref()
             .map(|why| format!(" (\"{}\" refused it: {why})", request.target))
             .unwrap_or_default();
-        let open = match (&request.url, &request.no_url) {
-            (Some(url), _) => format!("; open the merge request: {url}"),
-            (None, Some(why)) => format!("; no merge-request URL: {why}"),
-            (None, None) => String::new(),
-        };
-        state.notice = Some(format!(
-            "{app}: commit {commit} pushed to branch \"{}\"{fell_back}{open}",
-            outcome.branch
-        ));
+        let pin = pinned
+            .map(|pinned| format!("; {}", pin_kept_for_review(app, &pinned)))
+            .unwrap_or_default();
+        let pushed = format!("commit {commit} pushed to branch \"{}\"", outcome.branch);
+        // The URL first: the notice shows three rows at most, and a URL is
+        // often wider than one.
+        state.notice = Some(match (&request.url, &request.no_url) {
+            (Some(url), _) => {
+                format!("{app}: open the merge request: {url} ({pushed}{fell_back}){pin}")
+            }
+            (None, Some(why)) => {
+                format!("{app}: {pushed}{fell_back}; no merge-request URL: {why}{pin}")
+            }
+            (None, None) => format!("{app}: {pushed}{fell_back}{pin}"),
+        });
         return Outcome::changed();
     }
+    let unpinned = pinned
+        .map(|pinned| format!("; {}", unpinned_by_git_rollback(&pinned)))
+        .unwrap_or_default();
     state.notice = Some(format!(
-        "{app}: commit {commit} pushed to \"{}\"; syncing it…",
+        "{app}: commit {commit} pushed to \"{}\"{unpinned}; syncing it…",
         outcome.branch
     ));
-    if let (Some(target), Some(plan)) = (state.apps.iter_mut().find(|a| a.name == app), plan) {
-        target.sync = Some(SyncRun::of(&plan));
-    }
-    state.sync_result = None;
-    Outcome {
-        changed: true,
-        commands: vec![Command::Engine(EngineCommand::Sync {
-            app: app.to_string(),
-            request: SyncCommand::default(),
-            target: SyncTarget::Revision(outcome.commit.to_string()),
-        })],
-    }
+    let target = SyncTarget::Revision(outcome.commit.to_string());
+    super::sync::run(
+        state,
+        app.to_string(),
+        SyncCommand::default(),
+        target,
+        plan.as_ref(),
+    )
 }

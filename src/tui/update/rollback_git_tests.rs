@@ -133,6 +133,8 @@ fn the_edited_message_is_confirmed_into_a_git_rollback_then_synced() {
                 merge_request: None,
                 rebuilt: false,
             }),
+            // Pinned before: the pushed commit replaces the pin.
+            pinned: Some(DEPLOYED.into()),
         }),
     );
     assert_eq!(
@@ -147,6 +149,10 @@ fn the_edited_message_is_confirmed_into_a_git_rollback_then_synced() {
     let notice = state.notice.clone().unwrap_or_default();
     assert!(
         notice.contains("1111111") && notice.contains("\"main\""),
+        "{notice}"
+    );
+    assert!(
+        notice.contains("unpinned: the Git rollback replaces the pin at 3f2a91c"),
         "{notice}"
     );
 }
@@ -183,11 +189,14 @@ fn a_merge_request_shows_its_url_and_the_cluster_is_left_alone() {
                 }),
                 rebuilt: false,
             }),
+            pinned: Some(DEPLOYED.into()),
         }),
     );
     assert!(done.commands.is_empty(), "nothing is synced");
     assert!(state.apps[0].sync.is_none());
-    assert!(state.notice.as_deref().unwrap_or_default().contains(url));
+    let notice = state.notice.clone().unwrap_or_default();
+    assert!(notice.contains(url), "{notice}");
+    assert!(notice.contains("still pinned to 3f2a91c"), "{notice}");
 }
 
 #[test]
@@ -238,4 +247,47 @@ fn snapshot_the_rollback_message_editor_at_80x24() {
     let mut state = editing();
     state.size = ratatui::layout::Size::new(80, 24);
     insta::assert_snapshot!("rollback_message_80x24", render(&state).backend());
+}
+
+#[test]
+fn every_rollback_choice_shows_whole_at_80x24() {
+    let state = dialog_open(RollbackMode::MergeRequest);
+    let screen = format!("{:?}", render(&state).backend());
+    for choice in super::rollback::ROLLBACK_CHOICES {
+        assert!(screen.contains(choice), "\"{choice}\" is cut:\n{screen}");
+    }
+    assert!(screen.contains("(•) merge-request branch"), "{screen}");
+}
+
+#[test]
+fn with_the_cluster_already_there_only_the_git_choices_can_be_confirmed() {
+    // Pinned at the commit: rolling the cluster back writes nothing, but a
+    // commit in Git still makes the pin permanent.
+    let mut state = reported();
+    state.focus = Pane::Commits;
+    key(&mut state, 'j');
+    key(&mut state, 'R');
+    let mut nothing = shop_plan();
+    nothing.steps.clear();
+    engine(
+        &mut state,
+        EngineEvent::Planned {
+            app: "guestbook".into(),
+            plan: Ok(Arc::new(nothing)),
+        },
+    );
+    assert!(
+        key(&mut state, 'y').commands.is_empty(),
+        "the pin: nothing to do"
+    );
+    assert!(state.dialog.is_some());
+    press(&mut state, KeyCode::Tab, KeyModifiers::NONE);
+    assert_eq!(
+        key(&mut state, 'y').commands,
+        vec![Command::Engine(EngineCommand::PrepareGitRollback {
+            app: "guestbook".into(),
+            revision: DEPLOYED.into(),
+        })]
+    );
+    assert!(state.rollback_message.is_some(), "the editor opens");
 }

@@ -106,20 +106,34 @@ fn start(
     only: Option<crate::resource::ResourceKey>,
     plan: &Arc<SyncPlan>,
 ) -> Outcome {
-    let Some(target) = state.apps.iter_mut().find(|a| a.name == app) else {
+    let request = SyncCommand {
+        only,
+        ..SyncCommand::default()
+    };
+    run(state, app, request, SyncTarget::Compared, Some(plan))
+}
+
+/// Asks the engine to sync the app at `target`, its row showing the sync
+/// running with the objects of `plan` (the plan the operator confirmed);
+/// every confirmed sync starts here (sync, rollback, Git rollback).
+pub(super) fn run(
+    state: &mut State,
+    app: String,
+    request: SyncCommand,
+    target: SyncTarget,
+    plan: Option<&Arc<SyncPlan>>,
+) -> Outcome {
+    let Some(shown) = state.apps.iter_mut().find(|a| a.name == app) else {
         return Outcome::changed();
     };
-    target.sync = Some(SyncRun::of(plan));
+    shown.sync = Some(plan.map(|plan| SyncRun::of(plan)).unwrap_or_default());
     state.sync_result = None;
     Outcome {
         changed: true,
         commands: vec![Command::Engine(EngineCommand::Sync {
             app,
-            request: SyncCommand {
-                only,
-                ..SyncCommand::default()
-            },
-            target: SyncTarget::Compared,
+            request,
+            target,
         })],
     }
 }

@@ -61,17 +61,14 @@ pub fn render(frame: &mut Frame, screen: Rect, state: &State, dialog: &PlanDialo
         ..inner
     };
     render_rows(frame, body, lines, None, theme.text);
-    if !dialog.choices.is_empty() {
-        let y = inner.bottom().saturating_sub(1);
-        frame.render_widget(
-            choices_line(state, dialog),
-            Rect {
-                y,
-                height: 1,
-                ..inner
-            },
-        );
-    }
+    let choices = choice_rows(state, dialog, width);
+    let rows = u16::try_from(choices.len()).unwrap_or(u16::MAX);
+    let at_bottom = Rect {
+        y: inner.bottom().saturating_sub(rows),
+        height: rows.min(inner.height),
+        ..inner
+    };
+    render_rows(frame, at_bottom, choices, None, theme.text);
 }
 
 /// Plan lines on screen at the state's size.
@@ -107,7 +104,11 @@ impl Parts {
         let width = screen.width.saturating_sub(4).min(MAX_WIDTH);
         let head = head(state, dialog, usize::from(width.saturating_sub(2)));
         let steps = body_len(dialog);
-        let choices = if dialog.choices.is_empty() { 0 } else { 2 };
+        // The choices' rows, and a blank row above them.
+        let choices = match choice_rows(state, dialog, usize::from(width.saturating_sub(2))) {
+            rows if rows.is_empty() => 0,
+            rows => rows.len() + 1,
+        };
         let wanted = head.len() + steps + choices + 2;
         let height = screen
             .height
@@ -222,24 +223,40 @@ fn step_line(state: &State, step: &SyncStep, width: usize) -> Line<'static> {
     Line::styled(text, style)
 }
 
-/// `(•) pin in the cluster   ( ) revert commit`.
-fn choices_line(state: &State, dialog: &PlanDialog) -> Line<'static> {
+/// Between two choices on a row.
+const GAP: &str = "   ";
+
+/// `(•) pin in the cluster   ( ) revert commit`, on as many rows as the
+/// width needs (a choice is never cut: each one can be seen and chosen).
+fn choice_rows(state: &State, dialog: &PlanDialog, width: usize) -> Vec<Line<'static>> {
     let theme = &state.theme;
-    let mut spans = Vec::new();
+    let mut rows: Vec<Vec<Span<'static>>> = Vec::new();
+    let mut used = 0;
     for (i, choice) in dialog.choices.iter().enumerate() {
         let chosen = i == dialog.choice;
         let text = format!(
-            "{} {}   ",
+            "{} {}",
             if chosen { "(•)" } else { "( )" },
             printable(choice)
         );
-        spans.push(if chosen {
+        let cells = text::width(&text);
+        let span = if chosen {
             Span::styled(text, theme.selected)
         } else {
             Span::raw(text)
-        });
+        };
+        match rows.last_mut() {
+            Some(row) if used + GAP.len() + cells <= width => {
+                row.extend([Span::raw(GAP), span]);
+                used += GAP.len() + cells;
+            }
+            _ => {
+                rows.push(vec![span]);
+                used = cells;
+            }
+        }
     }
-    Line::from(spans)
+    rows.into_iter().map(Line::from).collect()
 }
 
 /// The keys that answer the dialog, in its bottom border.

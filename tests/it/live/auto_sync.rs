@@ -1,24 +1,19 @@
 //! Auto-sync and self-heal through the built binary's `driftdeck watch`,
 //! against the simulated cluster and a Git repository polled every second:
 //! a new commit is synced once, a `kubectl scale` is reverted and the
-//! correction backs off when it comes back, and manifests with errors are
-//! never synced.
+//! correction backs off when it comes back, manifests with errors are
+//! never synced, and a pinned app's new commits wait until it is unpinned
+//! (by another process, which the running watch takes in).
 
 use serde_json::{Value, json};
 
+use super::rollback::{assert_ran, stamps, two_commits};
+use super::rollback_git::{self, bare_copy};
 use super::sim::{self, Kubectl, within_timeout};
-use super::support::{NAMESPACE, World};
+use super::support::{APP, NAMESPACE, World, eventually};
 use super::watch::{Watching, configure, is_sync_ended, is_verdict};
+use crate::source::support::GitDaemon;
 use driftdeck::sync::{AuditLog, AuditRecord, SyncTrigger};
-
-/// Write requests to the API server so far (the Lease's and the sync's).
-fn writes(world: &World) -> u64 {
-    let metrics = world.sim.metrics().snapshot();
-    ["create", "update", "patch", "delete"]
-        .iter()
-        .map(|verb| metrics.count_verb(verb))
-        .sum()
-}
 
 /// The triggers and revisions of the syncs in the audit log, oldest first.
 fn audited(world: &World) -> Vec<(SyncTrigger, String)> {
@@ -77,11 +72,11 @@ async fn a_new_commit_is_synced_once_and_watch_exits_0_on_ctrl_c() {
                 is_verdict(l, "Synced") && l["revision"] == head.as_str()
             })
             .await;
-        let after_sync = writes(&world);
+        let after_sync = world.writes();
 
         // Polls and reports go on; the same revision is never synced again.
         tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-        assert_eq!(writes(&world), after_sync, "written again: {:#?}", watch.seen);
+        assert_eq!(world.writes(), after_sync, "written again: {:#?}", watch.seen);
         assert_eq!(audited(&world), vec![(SyncTrigger::Auto, head.clone())]);
         let syncs = watch.seen.iter().filter(|l| is_sync_ended(l)).count();
         assert_eq!(syncs, 1);
@@ -173,7 +168,7 @@ async fn manifests_with_errors_are_never_auto_synced() {
         let reason = held["reason"].as_str().unwrap();
         assert!(reason.contains("error"), "{reason}");
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-        assert_eq!(writes(&world), 0, "{:#?}", watch.seen);
+        assert_eq!(world.writes(), 0, "{:#?}", watch.seen);
         assert!(audited(&world).is_empty());
         assert!(!watch.seen.iter().any(|l: &Value| is_sync_ended(l)));
         let (code, _) = watch.interrupt().await;
@@ -182,6 +177,89 @@ async fn manifests_with_errors_are_never_auto_synced() {
         let unknown = world.driftdeck(&["watch", "shop", "nope"]).await;
         assert_eq!(unknown.code, 2, "{}", unknown.stderr);
         assert!(unknown.stderr.contains("unknown app \"nope\""), "{}", unknown.stderr);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_pinned_app_is_not_auto_synced_until_another_process_unpins_it() {
+    within_timeout(async {
+        let world = World::new().await;
+        let (first, _) = two_commits(&world).await;
+        let bare = bare_copy(&world);
+        let daemon = GitDaemon::start(&world.path("served"), &world.path("trace"));
+        rollback_git::configure(
+            &world,
+            &daemon.url("deploy.git"),
+            "poll = \"1s\"\nauto_sync = true\nsettle_delay = \"0s\"\n",
+        );
+        assert_ran(
+            &world
+                .driftdeck(&["rollback", APP, "--to", &first, "--yes"])
+                .await,
+        );
+        let mut watch = Watching::start(&world, &[]);
+        watch
+            .until("Synced at the pin", |l| {
+                is_verdict(l, "Synced") && l["revision"] == first.as_str()
+            })
+            .await;
+        let writes = world.writes();
+
+        // A new commit pushed; the engine fetches it, then polls twice more.
+        let fetches = daemon.commands("fetch");
+        world.write(
+            "extra.json",
+            &json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "extra", "namespace": NAMESPACE}, "data": {"n": "1"}}),
+        );
+        let head = world.commit("an extra ConfigMap");
+        world.git(&["push", "-q", bare.to_str().unwrap(), "main"]);
+        eventually("the new commit fetched", || async {
+            daemon.commands("fetch") > fetches
+        })
+        .await;
+        let polls = daemon.commands("ls-refs");
+        eventually("two more polls", || async {
+            daemon.commands("ls-refs") >= polls + 2
+        })
+        .await;
+        assert_eq!(
+            world.writes(),
+            writes,
+            "synced while pinned: {:#?}",
+            watch.seen
+        );
+
+        // `driftdeck unpin` in another process: the running watch takes it
+        // in at its next poll and syncs the head by itself.
+        assert_ran(&world.driftdeck(&["unpin", APP]).await);
+        let started = watch
+            .until("the auto-sync", |l| l["auto"] == "started")
+            .await;
+        assert_eq!(started["revision"], head.as_str(), "{started}");
+        let ended = watch.until("the sync's end", is_sync_ended).await;
+        assert_eq!(ended["status"], "succeeded", "{ended}");
+        for (name, revision, pinned) in stamps(&world).await {
+            assert_eq!(revision, head.as_str(), "{name}'s revision");
+            assert_eq!(pinned, Value::Null, "{name} keeps no pin");
+        }
+        let automatic: Vec<(SyncTrigger, String)> =
+            AuditLog::at(&world.path("home/data/driftdeck/audit.jsonl"))
+                .records()
+                .unwrap()
+                .into_iter()
+                .filter_map(|record| match record {
+                    AuditRecord::Start(start) if start.automatic => {
+                        Some((start.trigger, start.revision))
+                    }
+                    _ => None,
+                })
+                .collect();
+        assert_eq!(automatic, vec![(SyncTrigger::Auto, head.clone())]);
+
+        let (code, stderr) = watch.interrupt().await;
+        assert_eq!(code, Some(0), "{stderr}");
     })
     .await;
 }

@@ -45,7 +45,7 @@ pub(crate) async fn stamps(world: &World) -> Vec<(String, Value, Value)> {
         .collect()
 }
 
-pub(super) fn assert_ran(run: &Run) {
+pub(crate) fn assert_ran(run: &Run) {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
 

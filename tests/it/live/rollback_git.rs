@@ -16,8 +16,12 @@ use crate::source::support::{GitDaemon, have};
 /// The operator's git identity (and signing, if given) in the HOME the
 /// binary runs with.
 fn operator_config(world: &World, extra: &str) {
-    let home = world.path("home");
-    std::fs::create_dir_all(&home).unwrap();
+    operator_gitconfig(&world.path("home"), extra);
+}
+
+/// `~/.gitconfig` in `home`: the operator's identity, then `extra`.
+pub(crate) fn operator_gitconfig(home: &Path, extra: &str) {
+    std::fs::create_dir_all(home).unwrap();
     std::fs::write(
         home.join(".gitconfig"),
         format!("[user]\n\tname = Olga Operator\n\temail = olga@example.com\n{extra}"),
@@ -26,7 +30,7 @@ fn operator_config(world: &World, extra: &str) {
 }
 
 /// Points the app at `repo` (a URL or a path), with `extra` config lines.
-fn configure(world: &World, repo: &str, extra: &str) {
+pub(crate) fn configure(world: &World, repo: &str, extra: &str) {
     std::fs::write(
         world.path("config.toml"),
         format!(
@@ -37,12 +41,12 @@ fn configure(world: &World, repo: &str, extra: &str) {
 }
 
 /// A bare copy of the world's repository in `served/deploy.git`.
-fn bare_copy(world: &World) -> PathBuf {
+pub(crate) fn bare_copy(world: &World) -> PathBuf {
     world.bare_copy("deploy.git")
 }
 
 /// Each object's revision annotation.
-async fn revisions(world: &World) -> Vec<String> {
+pub(crate) async fn revisions(world: &World) -> Vec<String> {
     stamps(world)
         .await
         .into_iter()
@@ -51,8 +55,53 @@ async fn revisions(world: &World) -> Vec<String> {
 }
 
 /// The tree of `rev:path` in `repo`, to compare folders between commits.
-fn tree(repo: &Path, rev: &str, path: &str) -> String {
+pub(crate) fn tree(repo: &Path, rev: &str, path: &str) -> String {
     git(repo, &["rev-parse", &format!("{rev}:{path}")])
+}
+
+/// The operator signs commits with an SSH key made here, which git trusts
+/// with `trusted` (to check signatures, as a `require_signed` app's sync
+/// does); gives the allowed-signers file naming the key.
+fn operator_signs_with_ssh(world: &World, trusted: bool) -> PathBuf {
+    let (key, allowed) = crate::source::signatures::ssh_key(world.dir.path(), "olga");
+    let signers = world.path("allowed_signers");
+    std::fs::write(&signers, allowed).unwrap();
+    let trust = match trusted {
+        true => format!(
+            "[gpg \"ssh\"]\n\tallowedSignersFile = {}\n",
+            signers.display()
+        ),
+        false => String::new(),
+    };
+    operator_config(
+        world,
+        &format!(
+            "\tsigningKey = {}\n[commit]\n\tgpgSign = true\n[gpg]\n\tformat = ssh\n{trust}",
+            key.display()
+        ),
+    );
+    signers
+}
+
+/// `main` in `bare` is `head`, signed by a key `signers` allows, and the
+/// cluster is synced at it (the first commit's content: blue).
+async fn assert_signed_and_synced(world: &World, bare: &Path, signers: &Path, head: &str) {
+    assert_eq!(git(bare, &["rev-parse", "main"]), head);
+    let verified = git(
+        bare,
+        &[
+            "-c",
+            &format!("gpg.ssh.allowedSignersFile={}", signers.display()),
+            "log",
+            "-1",
+            "--format=%G?",
+            "main",
+        ],
+    );
+    assert_eq!(verified, "G", "signed with the operator's ssh key");
+    assert_eq!(color(world).await, "blue", "synced");
+    let stamped = revisions(world).await;
+    assert!(stamped.iter().all(|r| r == head), "{stamped:?}");
 }
 
 #[tokio::test]
@@ -132,14 +181,7 @@ async fn over_git_daemon_the_commit_is_signed_pushed_and_synced() {
         let bare = bare_copy(&world);
         let daemon = GitDaemon::start(&world.path("served"), &world.path("trace"));
         configure(&world, &daemon.url("deploy.git"), "");
-        let (key, allowed) = crate::source::signatures::ssh_key(world.dir.path(), "olga");
-        operator_config(
-            &world,
-            &format!(
-                "\tsigningKey = {}\n[commit]\n\tgpgSign = true\n[gpg]\n\tformat = ssh\n",
-                key.display()
-            ),
-        );
+        let signers = operator_signs_with_ssh(&world, false);
 
         let run = world
             .driftdeck(&["rollback", APP, "--to", &first, "--git", "--yes"])
@@ -160,22 +202,7 @@ async fn over_git_daemon_the_commit_is_signed_pushed_and_synced() {
             git(&bare, &["log", "-1", "--format=%b", "main"]).contains(&second[..7]),
             "the commit undone is listed"
         );
-        let signers = world.path("allowed_signers");
-        std::fs::write(&signers, allowed).unwrap();
-        let verified = git(
-            &bare,
-            &[
-                "-c",
-                &format!("gpg.ssh.allowedSignersFile={}", signers.display()),
-                "log",
-                "-1",
-                "--format=%G?",
-                "main",
-            ],
-        );
-        assert_eq!(verified, "G", "signed with the operator's ssh key");
-        assert_eq!(color(&world).await, "blue", "synced");
-        assert!(revisions(&world).await.iter().all(|r| *r == head));
+        assert_signed_and_synced(&world, &bare, &signers, &head).await;
     })
     .await;
 }
@@ -251,6 +278,190 @@ async fn a_review_branch_is_pushed_when_asked_configured_or_protected() {
 
         assert_eq!(color(&world).await, "green", "the cluster is untouched");
         assert_eq!(revisions(&world).await, before);
+    })
+    .await;
+}
+
+/// The pins file's text (empty when there is none).
+fn pins(world: &World) -> String {
+    std::fs::read_to_string(world.path("home/data/driftdeck/pins.json")).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_git_rollback_replaces_the_pin_and_a_review_branch_keeps_it() {
+    within_timeout(async {
+        let world = World::new().await;
+        let (first, second) = two_commits(&world).await;
+        let bare = bare_copy(&world);
+        configure(&world, &format!("file://{}", bare.display()), "");
+        operator_config(&world, "");
+        assert_ran(
+            &world
+                .driftdeck(&["rollback", APP, "--to", &first, "--yes"])
+                .await,
+        );
+        assert!(pins(&world).contains(&first), "pinned: {}", pins(&world));
+
+        // Pushed to the branch: the commit replaces the pin, and the new
+        // head is synced (not refused as a sync of a pinned app).
+        let run = world
+            .driftdeck(&["rollback", APP, "--to", &first, "--git", "--yes"])
+            .await;
+        assert_ran(&run);
+        assert!(
+            run.stderr.contains(&format!(
+                "unpinned: the Git rollback replaces the pin at {}",
+                &first[..7]
+            )),
+            "{}",
+            run.stderr
+        );
+        let head = git(&bare, &["rev-parse", "main"]);
+        assert_eq!(git(&bare, &["rev-parse", "main^"]), second, "one commit");
+        assert!(!pins(&world).contains(APP), "{}", pins(&world));
+        for (name, revision, pinned) in stamps(&world).await {
+            assert_eq!(revision, head.as_str(), "{name}'s revision");
+            assert_eq!(pinned, serde_json::Value::Null, "{name} keeps no pin");
+        }
+        let report = world.status().await;
+        assert_eq!(report["status"], "Synced", "{report:#}");
+        assert_eq!(report["desired_revision"], head.as_str());
+        assert_eq!(report["pinned"], serde_json::Value::Null);
+
+        // Pinned again (green); a review branch deploys nothing, so the pin
+        // stays and the cluster is not written to.
+        assert_ran(
+            &world
+                .driftdeck(&["rollback", APP, "--to", &second, "--yes"])
+                .await,
+        );
+        assert_eq!(color(&world).await, "green");
+        let writes = world.writes();
+        let run = world
+            .driftdeck(&[
+                "rollback", APP, "--to", &second, "--git", "--branch", "--yes",
+            ])
+            .await;
+        assert_ran(&run);
+        assert!(
+            run.stderr
+                .contains(&format!("still pinned to {}", &second[..7])),
+            "{}",
+            run.stderr
+        );
+        let review = format!("driftdeck/rollback-{APP}-{}", &second[..7]);
+        assert_eq!(
+            tree(&bare, &review, "apps/shop"),
+            tree(&bare, &second, "apps/shop")
+        );
+        assert_eq!(git(&bare, &["rev-parse", "main"]), head, "main untouched");
+        assert!(pins(&world).contains(&second), "{}", pins(&world));
+        assert_eq!(world.writes(), writes, "the cluster is not touched");
+        assert_eq!(color(&world).await, "green");
+    })
+    .await;
+}
+
+/// How many commit objects `repo` holds, reachable or not.
+fn commit_objects(repo: &Path) -> usize {
+    git(
+        repo,
+        &[
+            "cat-file",
+            "--batch-all-objects",
+            "--batch-check=%(objecttype)",
+        ],
+    )
+    .lines()
+    .filter(|kind| *kind == "commit")
+    .count()
+}
+
+/// The bare clones driftdeck keeps in its cache folder.
+fn cached_clones(world: &World) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![world.path("home/cache")];
+    while let Some(folder) = folders.pop() {
+        if folder.join("objects").is_dir() && folder.join("HEAD").is_file() {
+            found.push(folder);
+            continue;
+        }
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                folders.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn require_signed_refuses_a_git_rollback_git_would_not_sign_before_committing() {
+    within_timeout(async {
+        let world = World::new().await;
+        let (first, second) = two_commits(&world).await;
+        let bare = bare_copy(&world);
+        let url = format!("file://{}", bare.display());
+        let refs = || git(&bare, &["for-each-ref", "--format=%(refname) %(objectname)"]);
+        let (refs_before, writes) = (refs(), world.writes());
+        let refused = |run: &super::support::Run, why: &str| {
+            assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+            assert!(run.stderr.contains(why), "{}", run.stderr);
+            assert!(
+                run.stderr.contains("nothing was committed"),
+                "{}",
+                run.stderr
+            );
+            assert_eq!(refs(), refs_before, "nothing pushed");
+            assert_eq!(world.writes(), writes, "nothing synced");
+            for clone in cached_clones(&world) {
+                assert_eq!(commit_objects(&clone), 2, "no commit made in {clone:?}");
+            }
+        };
+
+        // No signing set up.
+        configure(&world, &url, "require_signed = true\n");
+        operator_config(&world, "");
+        let run = world
+            .driftdeck(&["rollback", APP, "--to", &first, "--git", "--yes"])
+            .await;
+        refused(
+            &run,
+            &format!(
+                "{APP} requires signed commits (require_signed = true) and git is not configured to sign: set user.signingkey and commit.gpgsign = true"
+            ),
+        );
+        assert!(!cached_clones(&world).is_empty(), "the branch was fetched");
+
+        // Signing with gpg where ssh is required: refused before gpg runs.
+        configure(&world, &url, "require_signed = \"ssh\"\n");
+        operator_config(
+            &world,
+            "\tsigningKey = 0x0123456789ABCDEF\n[commit]\n\tgpgSign = true\n",
+        );
+        let run = world
+            .driftdeck(&["rollback", APP, "--to", &first, "--git", "--yes"])
+            .await;
+        refused(
+            &run,
+            &format!(
+                "{APP} requires ssh-signed commits (require_signed = \"ssh\") and git signs with gpg (gpg.format = openpgp): set user.signingkey (an SSH key), gpg.format = ssh"
+            ),
+        );
+
+        // Signing with an SSH key git trusts: committed, signed, pushed and
+        // synced, the sync accepting the new head's signature.
+        if !have("ssh-keygen", "-?") {
+            return;
+        }
+        let signers = operator_signs_with_ssh(&world, true);
+        let run = world
+            .driftdeck(&["rollback", APP, "--to", &first, "--git", "--yes"])
+            .await;
+        assert_ran(&run);
+        let head = git(&bare, &["rev-parse", "main"]);
+        assert_eq!(git(&bare, &["rev-parse", "main^"]), second);
+        assert_signed_and_synced(&world, &bare, &signers, &head).await;
     })
     .await;
 }

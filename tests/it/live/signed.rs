@@ -8,14 +8,6 @@ use super::watch::configure;
 use crate::source::signatures::ssh_key;
 use crate::source::support::have;
 
-fn writes(world: &World) -> u64 {
-    let metrics = world.sim.metrics().snapshot();
-    ["create", "update", "patch", "delete"]
-        .iter()
-        .map(|verb| metrics.count_verb(verb))
-        .sum()
-}
-
 #[tokio::test]
 async fn an_unsigned_head_or_rollback_target_is_refused_and_a_signed_one_is_synced() {
     super::sim::within_timeout(async {
@@ -36,7 +28,7 @@ async fn an_unsigned_head_or_rollback_target_is_refused_and_a_signed_one_is_sync
             "{}",
             run.stderr
         );
-        assert_eq!(writes(&world), 0, "nothing may be written");
+        assert_eq!(world.writes(), 0, "nothing may be written");
 
         // git (and driftdeck through gix) trust the key from the operator's
         // global config, as a team would set it up.
@@ -93,7 +85,7 @@ async fn an_unsigned_head_or_rollback_target_is_refused_and_a_signed_one_is_sync
             "{}",
             run.stderr
         );
-        assert_eq!(writes(&world), 0, "nothing may be written");
+        assert_eq!(world.writes(), 0, "nothing may be written");
         let report = world.status().await;
         assert_eq!(report["desired_revision"], signed.as_str(), "{report:#}");
         assert_eq!(report["pinned"], serde_json::Value::Null, "{report:#}");

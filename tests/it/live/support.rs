@@ -284,6 +284,17 @@ impl World {
         report
     }
 
+    /// Write requests the cluster has answered so far (every verb that
+    /// changes state: the Lease's and the syncs'), as `/_sim/metrics`
+    /// counts them.
+    pub fn writes(&self) -> u64 {
+        let metrics = self.sim.metrics().snapshot();
+        ["create", "update", "patch", "delete", "deletecollection"]
+            .iter()
+            .map(|verb| metrics.count_verb(verb))
+            .sum()
+    }
+
     /// Everything driftdeck wrote to its log files.
     pub fn logs(&self) -> String {
         let dir = self.path("home/state/driftdeck");

@@ -9,15 +9,6 @@ use super::sim::within_timeout;
 use super::terminal::{Home, Tmux};
 use super::world::{APP, NAMESPACE, World};
 
-/// Writes counted by the simulated cluster: every verb that changes state.
-fn writes(world: &World) -> u64 {
-    let metrics = world.sim.metrics().snapshot();
-    ["create", "update", "patch", "delete", "deletecollection"]
-        .iter()
-        .map(|verb| metrics.count_verb(verb))
-        .sum()
-}
-
 /// The shop deployed, then Git moved on (a ConfigMap changed, one added)
 /// and a labelled ConfigMap left live that Git no longer has; pruning on.
 async fn drifted_shop() -> World {
@@ -81,7 +72,7 @@ async fn s_shows_the_plan_esc_writes_nothing_and_y_syncs_the_app() {
         }
         tmux.press("Escape");
         tmux.wait_for("the dialog closed", |s| !s.contains("to prune"));
-        assert_eq!(writes(&world), 0, "esc wrote nothing");
+        assert_eq!(world.writes(), 0, "esc wrote nothing");
 
         tmux.press("s");
         tmux.wait_for("the plan again", |s| s.contains("y go"));
@@ -92,7 +83,7 @@ async fn s_shows_the_plan_esc_writes_nothing_and_y_syncs_the_app() {
             "{screen}"
         );
         tmux.wait_for("the app Synced", |s| s.contains(&format!("{APP} · Synced")));
-        assert!(writes(&world) > 0);
+        assert!(world.writes() > 0);
 
         tmux.press("q");
         tmux.assert_shell_usable();
@@ -119,7 +110,7 @@ async fn read_only_has_no_sync_key_and_refuses_s() {
         tmux.press("s");
         let screen = tmux.wait_for("the refusal", |s| s.contains("read-only"));
         assert!(!screen.contains("to prune"), "{screen}");
-        assert_eq!(writes(&world), 0);
+        assert_eq!(world.writes(), 0);
         tmux.press("q");
         tmux.assert_shell_usable();
     })

@@ -100,8 +100,13 @@ impl Tmux {
 
     /// Types a command line into the shell.
     pub fn type_line(&self, line: &str) {
-        self.tmux(&["send-keys", "-t", "0", "-l", line]);
+        self.type_text(line);
         self.tmux(&["send-keys", "-t", "0", "Enter"]);
+    }
+
+    /// Types `text` as it is, each character a key.
+    pub fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "0", "-l", text]);
     }
 
     /// Presses keys, in tmux's names (`q`, `Escape`, `Tab`).
