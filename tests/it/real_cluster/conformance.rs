@@ -570,9 +570,8 @@ fn scrub(value: &mut Value, key: &str) {
             // way round (a loaded machine made this test flaky).
             if key == "managedFields" {
                 items.sort_by_key(|entry| {
-                    ["manager", "operation", "subresource"].map(|field| {
-                        entry[field].as_str().unwrap_or_default().to_string()
-                    })
+                    ["manager", "operation", "subresource"]
+                        .map(|field| entry[field].as_str().unwrap_or_default().to_string())
                 });
             }
         }
