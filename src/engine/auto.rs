@@ -173,6 +173,11 @@ impl AutoState {
         if !policy.auto_sync {
             return hold(Hold::Off);
         }
+        // A pinned app is compared at its pin, so it is in sync there while
+        // newer commits wait: paused is what the operator must see.
+        if guards.pinned {
+            return hold(Hold::Pinned);
+        }
         if report.summary.status == AppStatus::Synced {
             return hold(Hold::InSync);
         }
@@ -187,9 +192,6 @@ impl AutoState {
         }
         if guards.readonly {
             return hold(Hold::ReadOnly);
-        }
-        if guards.pinned {
-            return hold(Hold::Pinned);
         }
         let errors = report.problems.iter().filter(|p| p.is_error()).count();
         if errors > 0 {

@@ -247,6 +247,24 @@ fn guards_hold_every_automatic_sync() {
 }
 
 #[test]
+fn a_pinned_app_in_sync_at_its_pin_says_auto_sync_is_paused() {
+    let t0 = Instant::now();
+    let policy = policy(true);
+    let mut state = AutoState::default();
+    // Compared at the pin, it is Synced there while a newer commit waits.
+    let at_pin = report(AppStatus::Synced, OLD, Some(OLD));
+    state.observe(&at_pin, t0);
+    let pinned = Guards {
+        pinned: true,
+        ..Guards::default()
+    };
+    let decision = state.decide(&at_pin, true, &policy, &pinned, t0 + secs(60));
+    assert_eq!(decision, AutoDecision::Nothing(Hold::Pinned));
+    let unpinned = state.decide(&at_pin, true, &policy, &Guards::default(), t0 + secs(60));
+    assert_eq!(unpinned, AutoDecision::Nothing(Hold::InSync));
+}
+
+#[test]
 fn statuses_say_when_and_why() {
     let now = Instant::now();
     let wall = jiff::Timestamp::from_second(1_700_000_000).unwrap();
