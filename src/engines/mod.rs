@@ -14,9 +14,11 @@ mod status;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use actions::{ActionKind, ActionProgress, ActionRequest, follow_action, request_action};
+pub use actions::{
+    ActionKind, ActionProgress, ActionRequest, follow_action, request_action, source_key,
+};
 pub use report::{OwnComparison, OwnVerdict, controller_report, with_own_verdict};
-pub use source::{EngineSource, engine_source, flux_commit, mapped_location};
+pub use source::{EngineSource, engine_source, flux_commit, mapped_location, native_config};
 pub use status::{ControllerState, Deployment, LastOperation};
 
 /// The config's `[engines]` table.
@@ -143,6 +145,26 @@ impl ControllerKind {
             }
             _ => format!("{}/{namespace}/{name}", self.prefix()),
         }
+    }
+}
+
+/// The object an engine app's name stands for, as `app_name` writes it:
+/// its kind, namespace and name; `None` for a native app's name.
+pub fn object_of_name(
+    app: &str,
+    config: &EnginesConfig,
+) -> Option<(ControllerKind, String, String)> {
+    let kind = ControllerKind::ALL.into_iter().find(|k| {
+        app.strip_prefix(k.prefix())
+            .is_some_and(|rest| rest.starts_with('/'))
+    })?;
+    let rest = &app[kind.prefix().len() + 1..];
+    match (kind, rest.split_once('/')) {
+        (_, Some((namespace, name))) => Some((kind, namespace.to_string(), name.to_string())),
+        (ControllerKind::ArgoApplication, None) => {
+            Some((kind, config.argocd_namespace.clone(), rest.to_string()))
+        }
+        (_, None) => None,
     }
 }
 
