@@ -155,3 +155,77 @@ async fn an_engine_app_rollback_without_git_or_without_a_source_is_refused_clear
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flux_kustomization_is_rolled_back_in_its_mapped_clone_and_reconcile_requested() {
+    within_timeout(async {
+        let world = World::new().await;
+        install_engines(&world).await;
+        let url = "ssh://git@github.com/example-org/fleet-infra";
+        config_reading_sources(
+            &world,
+            &format!(
+                "[engines.sources]\n\"{url}\" = \"{}\"\n",
+                world.repo().display()
+            ),
+        );
+        let blue = world.git(&["rev-parse", "HEAD"]);
+        let mut objects = shop_objects();
+        let (_, config_map) = objects
+            .iter_mut()
+            .find(|(f, _)| *f == "configmap.json")
+            .unwrap();
+        config_map["data"]["color"] = json!("green");
+        world.write("configmap.json", config_map);
+        let green = world.commit("green");
+        create(
+            &world,
+            json!({
+                "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+                "metadata": {"name": "fleet", "namespace": "flux-system"},
+                "spec": {"interval": "1m0s", "url": url, "ref": {"branch": "main"}}
+            }),
+        )
+        .await;
+        let kustomization = create(
+            &world,
+            json!({
+                "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                "metadata": {"name": "shop", "namespace": "flux-system"},
+                "spec": {"interval": "10m0s", "path": "./apps/shop", "prune": true,
+                         "sourceRef": {"kind": "GitRepository", "name": "fleet"}},
+                "status": {"lastAppliedRevision": format!("main@sha1:{green}"),
+                           "lastAttemptedRevision": format!("main@sha1:{green}")}
+            }),
+        )
+        .await;
+        operator_gitconfig(&world.path("home"), "");
+
+        let run = world
+            .driftdeck(&[
+                "rollback",
+                "flux/flux-system/shop",
+                "--to",
+                &blue,
+                "--git",
+                "--yes",
+                "-m",
+                "Roll back the green",
+            ])
+            .await;
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("Flux applies it"), "{}", run.stdout);
+        assert_eq!(world.git(&["rev-parse", "main~1"]), green);
+        assert_eq!(
+            world.git(&["rev-parse", "main:apps/shop"]),
+            world.git(&["rev-parse", &format!("{blue}:apps/shop")]),
+            "the app's folder is restored"
+        );
+        let written = read_back(&world, &kustomization).await;
+        assert!(
+            written["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"].is_string(),
+            "{written:#}"
+        );
+    })
+    .await;
+}
