@@ -257,6 +257,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_app_name_gives_back_its_object() {
+        let config = EnginesConfig::default();
+        for (kind, namespace, name) in [
+            (ControllerKind::ArgoApplication, "argocd", "web"),
+            (ControllerKind::ArgoApplication, "team-a", "web"),
+            (ControllerKind::FluxKustomization, "flux-system", "apps"),
+            (ControllerKind::FluxHelmRelease, "podinfo", "podinfo"),
+        ] {
+            let app = kind.app_name(namespace, name, &config);
+            assert_eq!(
+                object_of_name(&app, &config),
+                Some((kind, namespace.to_string(), name.to_string())),
+                "{app}"
+            );
+        }
+        assert_eq!(object_of_name("flux/apps", &config), None);
+        assert_eq!(object_of_name("web", &config), None);
+    }
+
+    #[test]
     fn names_follow_the_engine_and_the_argocd_namespace() {
         let config = EnginesConfig::default();
         let argo = ControllerKind::ArgoApplication;
