@@ -78,6 +78,26 @@ pub(super) fn toggle(
     run(global, paths, config, order)
 }
 
+/// Asks the engine app's engine to converge on what was just pushed to
+/// its source, without waiting for it to finish.
+pub(super) fn converge(
+    global: &GlobalArgs,
+    paths: Paths,
+    config: Config,
+    app: &str,
+    action: ActionKind,
+) -> Result<ExitCode, CommandError> {
+    let order = Order {
+        app,
+        action,
+        confirm: false,
+        dry_run: false,
+        wait: false,
+        json: false,
+    };
+    run(global, paths, config, order)
+}
+
 /// The config, unless driftdeck is read-only.
 fn writable(global: &GlobalArgs, app: &str) -> Result<(Paths, Config), CommandError> {
     let (paths, config) = load_config(global)?;

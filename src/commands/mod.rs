@@ -11,6 +11,7 @@ mod log;
 mod object_file;
 mod paths;
 mod rollback;
+mod rollback_controller;
 mod rollback_git;
 mod sim;
 mod status;

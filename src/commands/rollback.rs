@@ -11,6 +11,12 @@ use crate::resource::short_revision;
 use crate::sync::PinFile;
 
 pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, CommandError> {
+    if crate::engines::is_controller_app_name(&args.app) {
+        if !args.git {
+            return Err(super::rollback_controller::not_git(&args.app));
+        }
+        return super::rollback_controller::run(global, args);
+    }
     if args.git {
         return super::rollback_git::run(global, args);
     }

@@ -93,7 +93,7 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, Command
 
 /// Why the rollback stopped: before anything was written (exit 2), or
 /// while publishing (exit 1).
-enum Failure {
+pub(super) enum Failure {
     CouldNotRun(CommandError),
     Failed(String),
 }
@@ -106,7 +106,7 @@ impl From<CommandError> for Failure {
 
 /// Fetches the branch, builds the message (edited on a terminal), makes the
 /// commit and publishes it. `None`: the operator emptied the message.
-async fn commit_and_push(
+pub(super) async fn commit_and_push(
     app: &AppConfig,
     paths: &Paths,
     args: &RollbackArgs,
@@ -201,7 +201,7 @@ fn strip_comments(text: &str) -> Option<String> {
 }
 
 /// Says where the commit went; a merge request's URL on stdout.
-fn report(
+pub(super) fn report(
     app: &str,
     to: &str,
     outcome: &RollbackOutcome,

@@ -282,7 +282,7 @@ fn flatten(value: &Value, path: &mut String, lines: &mut Vec<String>) {
 /// The source a Flux object reads (`spec.sourceRef`, `spec.chartRef` or
 /// the chart template's `sourceRef`), in the object's namespace unless it
 /// names one.
-pub(super) fn source_key(app: &ControllerApp) -> Option<ResourceKey> {
+pub fn source_key(app: &ControllerApp) -> Option<ResourceKey> {
     let source = app.state.source.as_deref()?;
     let (kind, qualified) = source.split_once(' ')?;
     let (namespace, name) = qualified.split_once('/')?;

@@ -14,9 +14,11 @@ mod status;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use actions::{ActionKind, ActionProgress, ActionRequest, follow_action, request_action};
+pub use actions::{
+    ActionKind, ActionProgress, ActionRequest, follow_action, request_action, source_key,
+};
 pub use report::{OwnComparison, OwnVerdict, controller_report, with_own_verdict};
-pub use source::{EngineSource, engine_source, flux_commit, mapped_location};
+pub use source::{EngineSource, engine_source, flux_commit, mapped_location, native_config};
 pub use status::{ControllerState, Deployment, LastOperation};
 
 /// The config's `[engines]` table.
@@ -146,6 +148,26 @@ impl ControllerKind {
     }
 }
 
+/// The object an engine app's name stands for, as `app_name` writes it:
+/// its kind, namespace and name; `None` for a native app's name.
+pub fn object_of_name(
+    app: &str,
+    config: &EnginesConfig,
+) -> Option<(ControllerKind, String, String)> {
+    let kind = ControllerKind::ALL.into_iter().find(|k| {
+        app.strip_prefix(k.prefix())
+            .is_some_and(|rest| rest.starts_with('/'))
+    })?;
+    let rest = &app[kind.prefix().len() + 1..];
+    match (kind, rest.split_once('/')) {
+        (_, Some((namespace, name))) => Some((kind, namespace.to_string(), name.to_string())),
+        (ControllerKind::ArgoApplication, None) => {
+            Some((kind, config.argocd_namespace.clone(), rest.to_string()))
+        }
+        (_, None) => None,
+    }
+}
+
 /// Whether a name is an engine app's (native app names hold no `/`).
 pub fn is_controller_app_name(name: &str) -> bool {
     engine_of_name(name).is_some()
@@ -233,6 +255,26 @@ impl ControllerApp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_app_name_gives_back_its_object() {
+        let config = EnginesConfig::default();
+        for (kind, namespace, name) in [
+            (ControllerKind::ArgoApplication, "argocd", "web"),
+            (ControllerKind::ArgoApplication, "team-a", "web"),
+            (ControllerKind::FluxKustomization, "flux-system", "apps"),
+            (ControllerKind::FluxHelmRelease, "podinfo", "podinfo"),
+        ] {
+            let app = kind.app_name(namespace, name, &config);
+            assert_eq!(
+                object_of_name(&app, &config),
+                Some((kind, namespace.to_string(), name.to_string())),
+                "{app}"
+            );
+        }
+        assert_eq!(object_of_name("flux/apps", &config), None);
+        assert_eq!(object_of_name("web", &config), None);
+    }
 
     #[test]
     fn names_follow_the_engine_and_the_argocd_namespace() {

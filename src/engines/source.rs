@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use super::status::text;
 use super::{ControllerApp, ControllerKind};
+use crate::config::{AppConfig, DEFAULT_POLL};
 use crate::resource::ResourceKey;
+use crate::source::SourceLocation;
 
 /// An engine app's source, as driftdeck renders it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +237,33 @@ pub fn mapped_location<'a>(url: &'a str, mapping: &'a BTreeMap<String, String>) 
         .iter()
         .find(|(from, _)| comparable_url(from) == wanted)
         .map_or(url, |(_, to)| to.as_str())
+}
+
+/// The native app an engine app's source amounts to, named as the engine
+/// app, its URL mapped by `[engines.sources]`; or why it cannot be read.
+/// Never synced by driftdeck: actions go through the engine.
+pub fn native_config(
+    app: &str,
+    source: &EngineSource,
+    mapping: &BTreeMap<String, String>,
+    context: Option<String>,
+) -> Result<AppConfig, String> {
+    let repo = mapped_location(&source.url, mapping).to_string();
+    let location =
+        SourceLocation::parse(&repo).map_err(|err| format!("cannot read the source: {err}"))?;
+    Ok(AppConfig {
+        name: app.to_string(),
+        repo,
+        source: location,
+        branch: source.branch.clone(),
+        path: source.path.clone(),
+        context,
+        namespace: source.namespace.clone(),
+        poll: DEFAULT_POLL,
+        values: source.values.clone(),
+        ignore: Vec::new(),
+        sync: Box::default(),
+    })
 }
 
 fn comparable_url(url: &str) -> &str {

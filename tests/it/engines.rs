@@ -26,3 +26,4 @@ mod sync_all;
 
 #[path = "engines/own_diff.rs"]
 mod own_diff;
+mod rollback_git;

@@ -9,10 +9,8 @@ use std::collections::HashMap;
 
 use super::{Context, FromContext, Slot};
 use crate::cluster::LiveStore;
-use crate::config::{AppConfig, DEFAULT_POLL};
 use crate::engine::AppReport;
-use crate::engines::{EngineSource, OwnVerdict, is_controller_app_name, mapped_location};
-use crate::source::SourceLocation;
+use crate::engines::{EngineSource, OwnVerdict, is_controller_app_name, native_config};
 
 /// What each engine app's source was last found to be.
 #[derive(Default)]
@@ -64,19 +62,16 @@ impl Context {
             if self.engine_sources.followed.get(app) == Some(&source) {
                 continue;
             }
-            let repo = mapped_location(&source.url, &self.source_mapping).to_string();
-            let location = match SourceLocation::parse(&repo) {
-                Ok(location) => location,
-                Err(err) => {
+            let config = match native_config(app, &source, &self.source_mapping, self.name.clone())
+            {
+                Ok(config) => config,
+                Err(why) => {
                     slots_changed |= self.forget_engine_source(app);
-                    self.engine_sources
-                        .not_compared
-                        .insert(app.clone(), format!("cannot read the source: {err}"));
+                    self.engine_sources.not_compared.insert(app.clone(), why);
                     continue;
                 }
             };
             self.engine_sources.not_compared.remove(app);
-            let config = engine_app_config(app, &source, repo, location, self.name.clone());
             if self.apps.get(app).is_none_or(|slot| slot.config != config) {
                 self.apps.insert(app.clone(), Slot::new(config.clone()));
                 slots_changed = true;
@@ -133,29 +128,5 @@ impl Context {
             }
             None => (None, false),
         }
-    }
-}
-
-/// The native app an engine app's source amounts to, named as the engine
-/// app: never synced by driftdeck (actions go through the engine).
-fn engine_app_config(
-    app: &str,
-    source: &EngineSource,
-    repo: String,
-    location: SourceLocation,
-    context: Option<String>,
-) -> AppConfig {
-    AppConfig {
-        name: app.to_string(),
-        repo,
-        source: location,
-        branch: source.branch.clone(),
-        path: source.path.clone(),
-        context,
-        namespace: source.namespace.clone(),
-        poll: DEFAULT_POLL,
-        values: source.values.clone(),
-        ignore: Vec::new(),
-        sync: Box::default(),
     }
 }
