@@ -57,8 +57,9 @@ impl LiveObject {
         Some(LiveObject { key, app, json })
     }
 
-    /// An object given as JSON (tests, and objects read by other means).
-    pub fn from_value(object: &Value) -> Option<LiveObject> {
+    /// An object given as JSON, for the store's tests.
+    #[cfg(test)]
+    pub(crate) fn from_value(object: &Value) -> Option<LiveObject> {
         let key = ResourceKey::of(object).ok()?;
         let app = crate::resource::app_of(object).map(Box::from);
         let json = serde_json::to_string(object).ok()?.into_boxed_str();

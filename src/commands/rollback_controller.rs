@@ -7,7 +7,7 @@
 
 use std::process::ExitCode;
 
-use super::rollback_git::{Failure, commit_and_push, report};
+use super::rollback_git::{commit_and_push, published_or_exit, report};
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, RollbackArgs};
 use crate::cluster::{ClusterClient, KindCatalog, get};
@@ -54,17 +54,10 @@ pub(super) fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, 
     } else {
         RollbackMode::OnBranch
     };
-    let outcome = match runtime.block_on(commit_and_push(&app, &paths, args, mode, terminal)) {
-        Ok(Some(outcome)) => outcome,
-        Ok(None) => {
-            eprintln!("app \"{}\": not rolled back (empty message)", app.name);
-            return Ok(ExitCode::from(2));
-        }
-        Err(Failure::CouldNotRun(err)) => return Err(err),
-        Err(Failure::Failed(why)) => {
-            eprintln!("app \"{}\": {why}", app.name);
-            return Ok(ExitCode::from(1));
-        }
+    let published = runtime.block_on(commit_and_push(&app, &paths, args, mode, terminal));
+    let outcome = match published_or_exit(&app.name, published)? {
+        Ok(outcome) => outcome,
+        Err(code) => return Ok(code),
     };
     drop(runtime);
     if outcome.merge_request.is_some() {

@@ -45,17 +45,9 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, Command
     let pinned = pin_file.load()?.remove(&app.name).map(|pin| pin.revision);
     let _log = crate::logging::init(&paths, global.verbose).ok();
     let published = super::runtime()?.block_on(commit_and_push(&app, &paths, args, mode, terminal));
-    let outcome = match published {
-        Ok(Some(outcome)) => outcome,
-        Ok(None) => {
-            eprintln!("app \"{}\": not rolled back (empty message)", app.name);
-            return Ok(ExitCode::from(2));
-        }
-        Err(Failure::CouldNotRun(err)) => return Err(err),
-        Err(Failure::Failed(why)) => {
-            eprintln!("app \"{}\": {why}", app.name);
-            return Ok(ExitCode::from(1));
-        }
+    let outcome = match published_or_exit(&app.name, published)? {
+        Ok(outcome) => outcome,
+        Err(code) => return Ok(code),
     };
     report(&app.name, &args.to, &outcome, args.flags.output)?;
     if outcome.merge_request.is_some() {
@@ -96,6 +88,27 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, Command
 pub(super) enum Failure {
     CouldNotRun(CommandError),
     Failed(String),
+}
+
+/// What `commit_and_push` gave, or the exit code once the reason it
+/// published nothing was said: 2 for an emptied message, 1 for a failure
+/// while publishing.
+pub(super) fn published_or_exit(
+    app: &str,
+    published: Result<Option<RollbackOutcome>, Failure>,
+) -> Result<Result<RollbackOutcome, ExitCode>, CommandError> {
+    match published {
+        Ok(Some(outcome)) => Ok(Ok(outcome)),
+        Ok(None) => {
+            eprintln!("app \"{app}\": not rolled back (empty message)");
+            Ok(Err(ExitCode::from(2)))
+        }
+        Err(Failure::CouldNotRun(err)) => Err(err),
+        Err(Failure::Failed(why)) => {
+            eprintln!("app \"{app}\": {why}");
+            Ok(Err(ExitCode::from(1)))
+        }
+    }
 }
 
 impl From<CommandError> for Failure {

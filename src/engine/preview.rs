@@ -154,33 +154,13 @@ fn applied(object: &Value) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
-
     use serde_json::json;
 
     use super::*;
-    use crate::config::Config;
-    use crate::manifests::{ManifestFile, check_files};
+    use crate::sync::test_support::checked;
 
     fn app() -> AppConfig {
-        let text = "[[app]]\nname = \"shop\"\nrepo = \"r\"\nnamespace = \"shop\"\n";
-        Config::parse(Path::new("config.toml"), text)
-            .unwrap()
-            .apps
-            .remove(0)
-    }
-
-    fn checked(objects: &[Value]) -> Checked {
-        let files: Vec<ManifestFile> = objects
-            .iter()
-            .enumerate()
-            .map(|(i, o)| ManifestFile {
-                path: PathBuf::from(format!("{i}.json")),
-                bytes: o.to_string().into_bytes(),
-                rendered_by: None,
-            })
-            .collect();
-        check_files(&files, Path::new("apps/shop"), "shop")
+        crate::sync::test_support::app("")
     }
 
     fn config_map(name: &str, data: Value) -> Value {
