@@ -1,14 +1,16 @@
-//! The quick way from one YAML document to a JSON value: granit-parser's
-//! events (the parser serde-saphyr reads with, under the same options) built
-//! straight into a `serde_json::Value`. It takes only what it can read
-//! exactly as serde-saphyr would: mappings with string keys, lists, untagged
-//! scalars, no anchors, aliases, tags or merge keys, nothing near a limit.
-//! Anything else, and every error, is left to serde-saphyr, so values,
-//! lines, messages and limits are serde-saphyr's whatever the input.
+//! The quick ways from one YAML document to a JSON value. First its lines,
+//! read straight into the value (`lines.rs`: plain manifests, most of
+//! them); else granit-parser's events (the parser serde-saphyr reads with,
+//! under the same options) built into a `serde_json::Value`. Each takes only
+//! what it can read exactly as serde-saphyr would: mappings with string
+//! keys, lists, untagged scalars, no anchors, aliases, tags or merge keys,
+//! nothing near a limit. Anything else, and every error, is left to
+//! serde-saphyr, so values, lines, messages and limits are serde-saphyr's
+//! whatever the input.
 //!
 //! serde-saphyr records each mapping entry as events and replays it into the
-//! value, which costs more than parsing itself; manifests are almost always
-//! plain enough for this path.
+//! value, which costs more than parsing itself; granit-parser's events cost
+//! most of the rest.
 
 use std::borrow::Cow;
 
