@@ -208,19 +208,7 @@ impl<'t> Lines<'t, '_> {
         let start = self.items.len();
         let mut line = first;
         loop {
-            let after_dash = &line.rest[1..];
-            let content = after_dash.trim_start_matches(' ');
-            let item = if content.is_empty() {
-                self.advance();
-                self.nested_or_null(column, false)?
-            } else {
-                let item = Line {
-                    indent: column + 1 + after_dash.len() - content.len(),
-                    rest: content,
-                    number: line.number,
-                };
-                self.inline(item)?
-            };
+            let item = self.value_after(line, &line.rest[1..], false)?;
             self.items.push(item);
             match self.peek() {
                 Some(next) if next.indent == column && next.is_list_item() => line = next,
@@ -243,21 +231,7 @@ impl<'t> Lines<'t, '_> {
             let (text, style, after) = key(line.rest)?;
             self.count_node()?;
             let name = map_key(Cow::Borrowed(text), style)?;
-            let value = after.trim_start_matches(' ');
-            let value = if value.is_empty() {
-                self.advance();
-                self.nested_or_null(column, true)?
-            } else {
-                let item = Line {
-                    indent: line.indent + (line.rest.len() - value.len()),
-                    rest: value,
-                    number: line.number,
-                };
-                if item.is_list_item() || key(value).is_some() {
-                    return None;
-                }
-                self.inline(item)?
-            };
+            let value = self.value_after(line, after, true)?;
             self.entries.push((name, value));
             match self.peek() {
                 Some(next) if next.indent == column => line = next,
@@ -267,6 +241,26 @@ impl<'t> Lines<'t, '_> {
         }
         self.depth -= 1;
         self.map_from(start)
+    }
+
+    /// The value of a key (`of_key`) or list item at `line`, where `after`
+    /// is the rest of the line past the `:` or `-`.
+    fn value_after(&mut self, line: Line<'t>, after: &'t str, of_key: bool) -> Option<Value> {
+        let content = after.trim_start_matches(' ');
+        if content.is_empty() {
+            self.advance();
+            return self.nested_or_null(line.indent, of_key);
+        }
+        let item = Line {
+            indent: line.indent + line.rest.len() - content.len(),
+            rest: content,
+            number: line.number,
+        };
+        // `key: - a` and `key: a: b` are errors, for serde-saphyr to word.
+        if of_key && (item.is_list_item() || key(content).is_some()) {
+            return None;
+        }
+        self.inline(item)
     }
 
     /// The value of a key or list item with nothing after it on its line:
@@ -342,52 +336,58 @@ impl<'t> Lines<'t, '_> {
     fn flow(&mut self, text: &'t str) -> Option<(Value, &'t str)> {
         self.open()?;
         let (value, after) = if let Some(inner) = text.strip_prefix('{') {
-            self.flow_mapping(inner)?
+            let start = self.entries.len();
+            let after = self.flow_entries(inner, '}', Self::flow_mapping_entry)?;
+            (self.map_from(start)?, after)
         } else {
-            self.flow_list(text.strip_prefix('[')?)?
+            let start = self.items.len();
+            let after = self.flow_entries(text.strip_prefix('[')?, ']', Self::flow_list_item)?;
+            (Value::Array(self.items.split_off(start)), after)
         };
         self.depth -= 1;
         Some((value, after))
     }
 
-    fn flow_mapping(&mut self, inner: &'t str) -> Option<(Value, &'t str)> {
-        let start = self.entries.len();
+    /// The entries of a flow collection up to its `close` bracket, each read
+    /// by `entry`; what follows the bracket. A comma before the bracket is
+    /// left to the event path.
+    fn flow_entries(
+        &mut self,
+        inner: &'t str,
+        close: char,
+        entry: fn(&mut Self, &'t str) -> Option<&'t str>,
+    ) -> Option<&'t str> {
         let mut rest = inner.trim_start_matches(' ');
-        if let Some(after) = rest.strip_prefix('}') {
-            return Some((Value::Object(Map::new()), after));
+        if let Some(after) = rest.strip_prefix(close) {
+            return Some(after);
         }
         loop {
-            let (text, style, after) = key(rest)?;
-            if !after.starts_with(' ') {
-                return None;
-            }
-            self.count_node()?;
-            let name = map_key(Cow::Borrowed(text), style)?;
-            let (value, after) = self.flow_node(after.trim_start_matches(' '))?;
-            self.entries.push((name, value));
-            rest = after.trim_start_matches(' ');
-            if let Some(after) = rest.strip_prefix('}') {
-                return Some((self.map_from(start)?, after));
+            rest = entry(self, rest)?.trim_start_matches(' ');
+            if let Some(after) = rest.strip_prefix(close) {
+                return Some(after);
             }
             rest = rest.strip_prefix(',')?.trim_start_matches(' ');
         }
     }
 
-    fn flow_list(&mut self, inner: &'t str) -> Option<(Value, &'t str)> {
-        let start = self.items.len();
-        let mut rest = inner.trim_start_matches(' ');
-        if let Some(after) = rest.strip_prefix(']') {
-            return Some((Value::Array(Vec::new()), after));
+    /// `key: value` of a flow mapping, into `entries`.
+    fn flow_mapping_entry(&mut self, text: &'t str) -> Option<&'t str> {
+        let (key_text, style, after) = key(text)?;
+        if !after.starts_with(' ') {
+            return None;
         }
-        loop {
-            let (item, after) = self.flow_node(rest)?;
-            self.items.push(item);
-            rest = after.trim_start_matches(' ');
-            if let Some(after) = rest.strip_prefix(']') {
-                return Some((Value::Array(self.items.split_off(start)), after));
-            }
-            rest = rest.strip_prefix(',')?.trim_start_matches(' ');
-        }
+        self.count_node()?;
+        let name = map_key(Cow::Borrowed(key_text), style)?;
+        let (value, after) = self.flow_node(after.trim_start_matches(' '))?;
+        self.entries.push((name, value));
+        Some(after)
+    }
+
+    /// An item of a flow list, into `items`.
+    fn flow_list_item(&mut self, text: &'t str) -> Option<&'t str> {
+        let (item, after) = self.flow_node(text)?;
+        self.items.push(item);
+        Some(after)
     }
 
     /// A value inside a flow collection, and what follows it.
