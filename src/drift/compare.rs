@@ -9,13 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::evidence::Evidence;
-use super::field_path::{self, Item, Locator, Segment};
+use super::field_path::{self, Item, Locator, Segment, is_quantity_path};
 use super::ignore_rules::{pointers_for, remove_pointer};
 use super::lookup::field;
 use super::manual_changes::ManualManagers;
 use super::merge_keys::{ListKind, list_kind, same_key};
 use super::normalize::{Normalization, display_form};
-use super::quantity::is_quantity_path;
 use super::secret_mask;
 use super::value_eq::{is_empty_like, scalars_equal, values_equal};
 use super::yaml_diff;
