@@ -15,10 +15,12 @@ use crate::engines::{
     ActionKind, ActionProgress, ControllerApp, Engine, engine_of_name, request_action,
 };
 use crate::resource::short_revision_text;
+use crate::tui::app_state::AppState;
 use crate::tui::commit_log;
 use crate::tui::dialog::{OpenDialog, PlanDialog, Planning, Purpose};
 use crate::tui::msg::{Command, Outcome};
-use crate::tui::state::{AppState, Pane, State};
+use crate::tui::pane::Pane;
+use crate::tui::state::State;
 use crate::tui::syncing::{EngineRun, SyncResult};
 
 /// An Argo CD sync's choices, in this order: whether to prune.

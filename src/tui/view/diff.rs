@@ -21,10 +21,12 @@ use crate::engine::AppReport;
 use crate::resource::short_revision;
 use crate::source::{LogEntry, SignatureStatus};
 use crate::text;
+use crate::tui::app_state::AppState;
 use crate::tui::filter;
+use crate::tui::pane::Pane;
 use crate::tui::sides::{DiffLine, PairRow};
 use crate::tui::state::DiffMode;
-use crate::tui::state::{AppState, Detail, Pane, State};
+use crate::tui::state::{Detail, State};
 
 /// Lines holding the search text stand out without colour too.
 const SEARCH_MATCH: Style = Style::new()

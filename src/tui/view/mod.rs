@@ -19,7 +19,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 
-use super::state::{Pane, Pending, State};
+use super::app_state::Pending;
+use super::pane::Pane;
+use super::state::State;
 use layout::{Areas, MIN_HEIGHT, MIN_WIDTH};
 
 pub(crate) use diff::find as find_in_diff;
