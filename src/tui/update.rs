@@ -17,6 +17,7 @@ use crate::engine::EngineCommand;
 
 mod commits;
 mod controller;
+mod dialog;
 mod engine;
 mod line;
 mod reading;
@@ -124,7 +125,7 @@ fn act(state: &mut State, action: Action) -> Outcome {
         return Outcome::unchanged();
     }
     if state.dialog.is_some() {
-        return sync::act_in_dialog(state, action);
+        return dialog::act_in_dialog(state, action);
     }
     match action {
         Action::Quit => sync::quit(state),
