@@ -7,6 +7,7 @@ mod kinds;
 mod lease;
 mod live;
 mod live_object;
+mod read_once;
 mod retry;
 mod store;
 mod watch;
@@ -19,8 +20,9 @@ pub use client::{
 };
 pub use kinds::{KindCatalog, ServedKind};
 pub use lease::{LEASE_DURATION, LeaseError, LeaseRequest, SyncLease, lease_name};
-pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_once};
+pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods};
 pub use live_object::LiveObject;
+pub use read_once::read_once;
 pub use store::{LiveStore, LiveUpdate, WatchId};
 pub use watch::{KeepManagers, LiveCache, Tracked};
 

@@ -12,7 +12,7 @@ use kube::api::{Api, DynamicObject, ListParams, WatchEvent, WatchParams};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::live::REQUEST_TIMEOUT;
+use super::client::REQUEST_TIMEOUT;
 use super::live_object::LiveObject;
 use super::retry::{backoff, wait_before_retry};
 use super::store::{LiveStore, LiveUpdate, WatchId};
