@@ -7,6 +7,7 @@ mod kinds;
 mod lease;
 mod live;
 mod live_object;
+mod live_update;
 mod read_once;
 mod retry;
 mod store;
@@ -22,8 +23,9 @@ pub use kinds::{KindCatalog, ServedKind};
 pub use lease::{LEASE_DURATION, LeaseError, LeaseRequest, SyncLease, lease_name};
 pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods};
 pub use live_object::LiveObject;
+pub use live_update::{LiveUpdate, WatchId};
 pub use read_once::read_once;
-pub use store::{LiveStore, LiveUpdate, WatchId};
+pub use store::LiveStore;
 pub use watch::{KeepManagers, LiveCache, Tracked};
 
 #[derive(Debug, thiserror::Error)]

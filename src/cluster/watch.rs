@@ -14,8 +14,9 @@ use tokio::task::JoinHandle;
 
 use super::client::REQUEST_TIMEOUT;
 use super::live_object::LiveObject;
+use super::live_update::{LiveUpdate, WatchId};
 use super::retry::{backoff, wait_before_retry};
-use super::store::{LiveStore, LiveUpdate, WatchId};
+use super::store::LiveStore;
 use super::{ClusterClient, ServedKind, describe_kube_error};
 use crate::resource::{APP_LABEL, ResourceKey};
 
