@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::diff::Row;
+use super::rows::Row;
 use super::symbols::{self, DEPLOYED, HEAD};
 use super::{hint, pane_frame, render_list, spinner, title};
 use crate::drift::ResourceStatus;
