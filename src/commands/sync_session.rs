@@ -66,12 +66,13 @@ impl Session {
         Some(event)
     }
 
-    /// The app's first settled verdict; an error when none comes in time or
-    /// it is Unknown with nothing known of its objects.
+    /// Sends a command to the engine without waiting for its answer.
     pub(super) fn send(&self, command: EngineCommand) {
         self.engine.send(command);
     }
 
+    /// The app's first settled verdict; an error when none comes in time or
+    /// it is Unknown with nothing known of its objects.
     pub(super) async fn settled(&mut self, app: &str) -> Result<Arc<AppReport>, CommandError> {
         let report = match self.latest.get(app) {
             Some((report, true)) => Some(report.clone()),
