@@ -200,12 +200,21 @@ fn a_new_head_renders_every_app_tracking_the_branch_and_walks_its_history_once()
             "render b at 1",
         ]
     );
-    // The same head again (a poll that found nothing new): nothing to do
-    // but show the source.
+    // The same head again (a refresh): no render, no history walk; the
+    // path walked again only for an app whose walk has not answered.
+    state.on_finished(Finished::Touching {
+        app: state.index_of("a").unwrap(),
+        revision: rev(1),
+        touching: Default::default(),
+    });
     let again = state.on_source_event(&head("r", None, 1));
     assert_eq!(
         describe(&state, &again),
-        ["show a's source, error None", "show b's source, error None"]
+        [
+            "walk the path of b at 1",
+            "show a's source, error None",
+            "show b's source, error None"
+        ]
     );
     // The other branch's head concerns its app alone.
     let dev = state.on_source_event(&head("r", Some("dev"), 2));
@@ -481,7 +490,8 @@ fn engine_apps_alike_share_one_render_delivered_to_each_context() {
         key,
         result: Ok(Arc::new(Checked::default())),
     };
-    let mut delivered = describe(&state, &state.on_finished(done));
+    let effects = state.on_finished(done);
+    let mut delivered = describe(&state, &effects);
     delivered.sort();
     assert_eq!(
         delivered,
