@@ -330,7 +330,8 @@ impl Sources {
         }
         // An engine app: its source is polled now (when driftdeck reads
         // it); the context that found it asks its engine.
-        if let Some(poller) = (self.state.engine_apps.source_of(app)).and_then(|s| self.pollers.get(s))
+        if let Some(poller) =
+            (self.state.engine_apps.source_of(app)).and_then(|s| self.pollers.get(s))
         {
             poller.refresh();
         }

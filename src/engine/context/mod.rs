@@ -552,4 +552,3 @@ impl Context {
         cache.track(&needed, store);
     }
 }
-

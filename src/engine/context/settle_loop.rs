@@ -213,6 +213,11 @@ mod tests {
         settled: false,
         labels_known: false,
     };
+    /// The label watches have listed, other watches not yet.
+    const LABELLED: StoreFacts = StoreFacts {
+        settled: false,
+        labels_known: true,
+    };
 
     fn names(apps: &[&str]) -> Vec<String> {
         apps.iter().map(|a| a.to_string()).collect()
@@ -265,50 +270,42 @@ mod tests {
         assert_eq!(settle.wake_at(true, t3), Some(t3 + SETTLE));
     }
 
+    /// A loop whose label watches have listed and whose watches are
+    /// tracked, the other watches still listing.
+    fn tracked_while_listing(t0: Instant) -> SettleLoop {
+        let mut settle = SettleLoop::new(names(&["a"]), t0);
+        assert_eq!(settle.fired(LABELLED, t0 + SETTLE), vec![Action::Track]);
+        settle
+    }
+
+    fn first_report(settled: bool, prime_passed: bool) -> Option<Action> {
+        Some(Action::Report {
+            apps: names(&["a"]),
+            settled,
+            prime_passed,
+        })
+    }
+
     #[test]
     fn nothing_is_reported_before_the_store_settles_unless_prime_wait_passed() {
         let t0 = Instant::now();
-        let mut settle = SettleLoop::new(names(&["a"]), t0);
-        let known = StoreFacts {
-            settled: false,
-            labels_known: true,
-        };
-        assert_eq!(settle.fired(known, t0 + SETTLE), vec![Action::Track]);
+        let mut settle = tracked_while_listing(t0);
         // Not settled: the next wake-up is the end of the prime wait.
         let t1 = t0 + SETTLE * 2;
         assert_eq!(settle.wake_at(false, t1), Some(t0 + PRIME_WAIT));
-        assert_eq!(settle.fired(known, t1), vec![]);
-        let round = settle.fired(known, t0 + PRIME_WAIT);
-        assert_eq!(
-            round.first(),
-            Some(&Action::Report {
-                apps: names(&["a"]),
-                settled: false,
-                prime_passed: true,
-            })
-        );
+        assert_eq!(settle.fired(LABELLED, t1), vec![]);
+        let round = settle.fired(LABELLED, t0 + PRIME_WAIT);
+        assert_eq!(round.first().cloned(), first_report(false, true));
     }
 
     #[test]
     fn a_settled_store_is_reported_at_once() {
         let t0 = Instant::now();
-        let mut settle = SettleLoop::new(names(&["a"]), t0);
-        let known = StoreFacts {
-            settled: false,
-            labels_known: true,
-        };
-        assert_eq!(settle.fired(known, t0 + SETTLE), vec![Action::Track]);
+        let mut settle = tracked_while_listing(t0);
         let t1 = t0 + Duration::from_secs(2);
         assert_eq!(settle.wake_at(true, t1), Some(t0 + SETTLE));
         let round = settle.fired(SETTLED, t1);
-        assert_eq!(
-            round.first(),
-            Some(&Action::Report {
-                apps: names(&["a"]),
-                settled: true,
-                prime_passed: false,
-            })
-        );
+        assert_eq!(round.first().cloned(), first_report(true, false));
     }
 
     #[test]
@@ -321,11 +318,7 @@ mod tests {
         // Still unknown: waits again, and reports nothing meanwhile.
         let t2 = t1 + SETTLE;
         assert_eq!(settle.fired(LISTING, t2), vec![]);
-        let known = StoreFacts {
-            settled: false,
-            labels_known: true,
-        };
-        assert_eq!(settle.fired(known, t2 + SETTLE), vec![Action::Track]);
+        assert_eq!(settle.fired(LABELLED, t2 + SETTLE), vec![Action::Track]);
     }
 
     #[test]

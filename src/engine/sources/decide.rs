@@ -343,9 +343,7 @@ impl Decisions {
                 }
                 self.publish_history(&branch)
             }
-            Finished::EngineRendered { key, result } => {
-                self.engine_apps.on_rendered(*key, result)
-            }
+            Finished::EngineRendered { key, result } => self.engine_apps.on_rendered(*key, result),
         }
     }
 

@@ -117,7 +117,11 @@ fn describe(state: &Decisions, effects: &[SourceEffect]) -> Vec<String> {
                 format!("render {} at {}", name(app), short(revision))
             }
             SourceEffect::RenderEngineApp { key, config, .. } => {
-                format!("render engine app {} at {}", config.name, short(&key.revision))
+                format!(
+                    "render engine app {} at {}",
+                    config.name,
+                    short(&key.revision)
+                )
             }
             SourceEffect::WalkHistory { branch, revision } => {
                 format!("walk {}:{:?} at {}", branch.0, branch.1, short(revision))
@@ -156,7 +160,10 @@ fn describe(state: &Decisions, effects: &[SourceEffect]) -> Vec<String> {
                     app,
                     commits,
                     generation,
-                } => format!("show {app} {} commits, generation {generation}", commits.len()),
+                } => format!(
+                    "show {app} {} commits, generation {generation}",
+                    commits.len()
+                ),
                 EngineEvent::HistoryFailed { app, cause, .. } => {
                     format!("show {app}'s history failed: {cause}")
                 }
@@ -179,17 +186,33 @@ fn describe(state: &Decisions, effects: &[SourceEffect]) -> Vec<String> {
         .collect()
 }
 
+/// What a poller's event makes the task do, one line each.
+fn polled(state: &mut Decisions, event: &SourceEvent) -> Vec<String> {
+    let effects = state.on_source_event(event);
+    describe(state, &effects)
+}
+
+/// What a finished render or walk makes the task do, one line each.
+fn finished(state: &mut Decisions, done: Finished) -> Vec<String> {
+    let effects = state.on_finished(done);
+    describe(state, &effects)
+}
+
 /// Only the lines that start with `what`.
-fn only(lines: Vec<String>, what: &str) -> Vec<String> {
-    lines.into_iter().filter(|l| l.starts_with(what)).collect()
+fn only(lines: &[String], what: &str) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l.starts_with(what))
+        .cloned()
+        .collect()
 }
 
 #[test]
 fn a_new_head_renders_every_app_tracking_the_branch_and_walks_its_history_once() {
     let mut state = decisions(&[], None);
-    let effects = state.on_source_event(&head("r", None, 1));
+    let effects = polled(&mut state, &head("r", None, 1));
     assert_eq!(
-        describe(&state, &effects),
+        effects,
         [
             "walk r:None at 1",
             "walk the path of a at 1",
@@ -207,9 +230,9 @@ fn a_new_head_renders_every_app_tracking_the_branch_and_walks_its_history_once()
         revision: rev(1),
         touching: Default::default(),
     });
-    let again = state.on_source_event(&head("r", None, 1));
+    let again = polled(&mut state, &head("r", None, 1));
     assert_eq!(
-        describe(&state, &again),
+        again,
         [
             "walk the path of b at 1",
             "show a's source, error None",
@@ -217,8 +240,8 @@ fn a_new_head_renders_every_app_tracking_the_branch_and_walks_its_history_once()
         ]
     );
     // The other branch's head concerns its app alone.
-    let dev = state.on_source_event(&head("r", Some("dev"), 2));
-    assert_eq!(only(describe(&state, &dev), "render"), ["render c at 2"]);
+    let dev = polled(&mut state, &head("r", Some("dev"), 2));
+    assert_eq!(only(&dev, "render"), ["render c at 2"]);
 }
 
 #[test]
@@ -229,11 +252,8 @@ fn a_render_finished_for_an_older_revision_is_dropped() {
     let stale = rendered(&state, "a", 1, Ok(()));
     assert!(state.on_finished(stale).is_empty());
     let current = rendered(&state, "a", 2, Ok(()));
-    let effects = state.on_finished(current);
-    assert_eq!(
-        describe(&state, &effects),
-        ["tell prod: a desired at 2"]
-    );
+    let effects = finished(&mut state, current);
+    assert_eq!(effects, ["tell prod: a desired at 2"]);
 }
 
 #[test]
@@ -241,20 +261,17 @@ fn a_failed_render_is_reported_to_the_context_of_its_app() {
     let mut state = decisions(&[], None);
     state.on_source_event(&head("r", None, 1));
     let failed = rendered(&state, "b", 1, Err("kustomize: no such file"));
-    let effects = state.on_finished(failed);
-    assert_eq!(
-        describe(&state, &effects),
-        ["tell staging: b failed: kustomize: no such file"]
-    );
+    let effects = finished(&mut state, failed);
+    assert_eq!(effects, ["tell staging: b failed: kustomize: no such file"]);
 }
 
 #[test]
 fn a_failed_poll_makes_unknown_only_the_apps_with_nothing_rendered() {
     let mut state = decisions(&[], None);
     state.on_source_event(&head("r", Some("dev"), 1));
-    let effects = state.on_source_event(&poll_failed("r", None, "r: connection refused"));
+    let effects = polled(&mut state, &poll_failed("r", None, "r: connection refused"));
     assert_eq!(
-        describe(&state, &effects),
+        effects,
         [
             "tell prod: a failed: r: connection refused",
             "show a's source, error Some(\"r: connection refused\")",
@@ -271,36 +288,33 @@ fn a_missing_branch_makes_its_apps_unknown_until_it_returns() {
     let mut state = decisions(&[], None);
     state.on_source_event(&head("r", None, 1));
     state.on_source_event(&head("r", Some("dev"), 2));
-    let gone = state.on_source_event(&poll_failed("r", Some(Some("dev")), "no branch dev"));
+    let gone = polled(
+        &mut state,
+        &poll_failed("r", Some(Some("dev")), "no branch dev"),
+    );
     assert_eq!(
-        describe(&state, &gone),
+        gone,
         [
             "tell current: c failed: no branch dev",
             "show c's source, error Some(\"no branch dev\")"
         ]
     );
     // Back at the same commit: rendered again, as its desired state was dropped.
-    let back = state.on_source_event(&head("r", Some("dev"), 2));
-    assert_eq!(only(describe(&state, &back), "render"), ["render c at 2"]);
+    let back = polled(&mut state, &head("r", Some("dev"), 2));
+    assert_eq!(only(&back, "render"), ["render c at 2"]);
 }
 
 #[test]
 fn a_pinned_app_is_rendered_at_its_pin_whatever_the_head() {
     let pin = rev(9);
     let mut state = decisions(&[("a", &pin)], None);
-    let first = state.on_source_event(&head("r", None, 1));
-    assert_eq!(
-        only(describe(&state, &first), "render"),
-        ["render a at 9", "render b at 1"]
-    );
-    let newer = state.on_source_event(&head("r", None, 2));
-    assert_eq!(only(describe(&state, &newer), "render"), ["render b at 2"]);
+    let first = polled(&mut state, &head("r", None, 1));
+    assert_eq!(only(&first, "render"), ["render a at 9", "render b at 1"]);
+    let newer = polled(&mut state, &head("r", None, 2));
+    assert_eq!(only(&newer, "render"), ["render b at 2"]);
     let done = rendered(&state, "a", 9, Ok(()));
-    let effects = state.on_finished(done);
-    assert_eq!(
-        describe(&state, &effects),
-        ["tell prod: a desired at 9 (pinned)"]
-    );
+    let effects = finished(&mut state, done);
+    assert_eq!(effects, ["tell prod: a desired at 9 (pinned)"]);
 }
 
 #[test]
@@ -323,7 +337,10 @@ fn a_rollback_pins_the_app_with_the_render_it_made() {
     let effects = state.pinned(index, rev(1), Arc::new(Checked::default()), None);
     assert_eq!(
         describe(&state, &effects),
-        ["tell staging: b desired at 1 (pinned)", "show b pinned at 1"]
+        [
+            "tell staging: b desired at 1 (pinned)",
+            "show b pinned at 1"
+        ]
     );
     // A render of the head, asked before the rollback, comes too late.
     let late = rendered(&state, "b", 3, Ok(()));
@@ -360,18 +377,18 @@ fn pins_set_or_removed_by_another_process_are_followed() {
 fn an_unreadable_pins_file_makes_apps_unknown_until_it_is_read() {
     let cause = "pins.toml:3: expected a table";
     let mut state = decisions(&[], Some(cause));
-    let effects = state.on_source_event(&head("r", None, 1));
+    let effects = polled(&mut state, &head("r", None, 1));
     assert_eq!(
-        only(describe(&state, &effects), "tell"),
+        only(&effects, "tell"),
         [
             "tell prod: a failed: pins.toml:3: expected a table",
             "tell staging: b failed: pins.toml:3: expected a table",
         ]
     );
-    assert!(only(describe(&state, &effects), "render").is_empty());
+    assert!(only(&effects, "render").is_empty());
     let readable = state.pins_reloaded(&Pins::new());
     assert_eq!(
-        only(describe(&state, &readable), "render"),
+        only(&describe(&state, &readable), "render"),
         ["render a at 1", "render b at 1"]
     );
 }
@@ -401,10 +418,14 @@ fn history_batches_are_published_to_the_branch_apps_and_stale_ones_dropped() {
     let mut state = decisions(&[], None);
     state.on_source_event(&head("r", None, 1));
     state.on_source_event(&head("r", None, 2));
-    assert!(state.on_finished(walked(None, 1, Ok(vec![entry(1)]))).is_empty());
-    let first = state.on_finished(walked(None, 2, Ok(vec![entry(2)])));
+    assert!(
+        state
+            .on_finished(walked(None, 1, Ok(vec![entry(1)])))
+            .is_empty()
+    );
+    let first = finished(&mut state, walked(None, 2, Ok(vec![entry(2)])));
     assert_eq!(
-        describe(&state, &first),
+        first,
         [
             "show a 1 commits, generation 0",
             "show b 1 commits, generation 0"
@@ -412,9 +433,9 @@ fn history_batches_are_published_to_the_branch_apps_and_stale_ones_dropped() {
     );
     // Batches add up; a failure is shown beside what was read.
     state.on_finished(walked(None, 2, Ok(vec![entry(1)])));
-    let failed = state.on_finished(walked(None, 2, Err("object missing")));
+    let failed = finished(&mut state, walked(None, 2, Err("object missing")));
     assert_eq!(
-        describe(&state, &failed),
+        failed,
         [
             "show a 2 commits, generation 0",
             "show a's history failed: object missing",
@@ -478,8 +499,8 @@ fn engine_apps_alike_share_one_render_delivered_to_each_context() {
     let effects = state.on_source_event(&head("other", None, 5));
     let lines = describe(&state, &effects);
     // One of the two starts the render, the other waits for it.
-    assert_eq!(only(lines.clone(), "render engine app").len(), 1);
-    assert_eq!(only(lines, "render d"), ["render d at 5"]);
+    assert_eq!(only(&lines, "render engine app").len(), 1);
+    assert_eq!(only(&lines, "render d"), ["render d at 5"]);
     let Some(SourceEffect::RenderEngineApp { key, .. }) = effects
         .into_iter()
         .find(|e| matches!(e, SourceEffect::RenderEngineApp { .. }))
@@ -490,8 +511,8 @@ fn engine_apps_alike_share_one_render_delivered_to_each_context() {
         key,
         result: Ok(Arc::new(Checked::default())),
     };
-    let effects = state.on_finished(done);
-    let mut delivered = describe(&state, &effects);
+    let effects = finished(&mut state, done);
+    let mut delivered = effects;
     delivered.sort();
     assert_eq!(
         delivered,
@@ -529,7 +550,12 @@ fn an_engine_app_on_a_new_branch_gets_it_polled_and_a_moved_one_asks_at_once() {
         describe(&state, &first),
         ["follow elsewhere [Some(\"live\")]"]
     );
-    assert!(state.engine_apps.on_context_request(asked(Some(1))).is_empty());
+    assert!(
+        state
+            .engine_apps
+            .on_context_request(asked(Some(1)))
+            .is_empty()
+    );
     let moved = state.engine_apps.on_context_request(asked(Some(2)));
     assert_eq!(describe(&state, &moved), ["poll elsewhere now"]);
 }
@@ -541,9 +567,9 @@ fn an_engine_app_whose_source_fails_says_which_source_and_revision() {
         .engine_apps
         .on_context_request(follow_source("argocd/east", "east", Some(3)));
     // Before any render, a failed poll is the app's answer.
-    let failed = state.on_source_event(&poll_failed("other", None, "other: timed out"));
+    let failed = polled(&mut state, &poll_failed("other", None, "other: timed out"));
     assert_eq!(
-        only(describe(&state, &failed), "tell east"),
+        only(&failed, "tell east"),
         ["tell east: argocd/east failed: cannot read the source other: timed out"]
     );
     let effects = state.on_source_event(&head("other", None, 5));
@@ -553,14 +579,18 @@ fn an_engine_app_whose_source_fails_says_which_source_and_revision() {
     else {
         panic!("the engine's revision is rendered");
     };
-    assert_eq!(short(&key.revision), "3", "the engine's revision, not the head");
+    assert_eq!(
+        short(&key.revision),
+        "3",
+        "the engine's revision, not the head"
+    );
     let done = Finished::EngineRendered {
         key,
         result: Err("no kustomization.yaml".to_string()),
     };
-    let effects = state.on_finished(done);
+    let effects = finished(&mut state, done);
     assert_eq!(
-        describe(&state, &effects),
+        effects,
         [format!(
             "tell east: argocd/east failed: cannot render the source other at {}: no kustomization.yaml",
             crate::resource::short_revision(&rev(3))

@@ -236,7 +236,8 @@ impl EngineApps {
         }
         self.forget_unwanted_renders();
         let waiting = vec![app.to_string()];
-        self.renders.insert(key.clone(), Render::Running { waiting });
+        self.renders
+            .insert(key.clone(), Render::Running { waiting });
         Some(SourceEffect::RenderEngineApp {
             key: Box::new(key),
             config: Box::new(config),
