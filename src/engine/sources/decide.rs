@@ -418,7 +418,7 @@ impl Decisions {
             .iter()
             .enumerate()
             .filter(|(_, app)| app.tracks(branch))
-            .filter(|(_, app)| !app.touching.as_ref().is_some_and(|(r, _)| r == revision))
+            .filter(|(_, app)| app.touching.as_ref().is_none_or(|(r, _)| r != revision))
             .map(|(index, _)| SourceEffect::WalkPaths {
                 app: index,
                 revision: revision.to_string(),
