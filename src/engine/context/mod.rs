@@ -14,9 +14,6 @@ mod sync;
 pub(super) use messages::{FromContext, ToContext};
 pub(super) use sync::At;
 
-use self::settle_loop::{Action, SettleLoop, StoreFacts, Taken};
-use self::slot::Slot;
-
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +23,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use self::settle_loop::{Action, SettleLoop, StoreFacts, Taken};
+use self::slot::Slot;
 use super::assess::{AppReport, assess};
 use super::exact::ExactCache;
 use super::{EngineEvent, EngineOptions, SyncRefused};
