@@ -1,9 +1,9 @@
 //! Server-side apply as driftdeck's field manager.
 
-use kube::api::{Patch, PatchParams};
+use kube::api::{DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 
-use super::live::{REQUEST_TIMEOUT, to_value};
+use super::client::REQUEST_TIMEOUT;
 use super::{ClusterClient, ServedKind, describe_kube_error};
 use crate::resource::{FIELD_MANAGER, ResourceKey};
 
@@ -227,6 +227,19 @@ pub async fn replace_managed_fields(
         Ok(Err(err)) => Err(WriteRefusal::from_kube(&err)),
         Ok(Ok(_)) => Ok(()),
     }
+}
+
+/// A read object as JSON, with the apiVersion and kind a list leaves out.
+fn to_value(object: DynamicObject, resource: &kube::discovery::ApiResource) -> Option<Value> {
+    let mut value = serde_json::to_value(object).ok()?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "apiVersion".into(),
+            Value::String(resource.api_version.clone()),
+        );
+        map.insert("kind".into(), Value::String(resource.kind.clone()));
+    }
+    Some(value)
 }
 
 #[cfg(test)]

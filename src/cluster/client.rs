@@ -15,6 +15,9 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use super::ClusterError;
 use super::retry::{READ_RETRIES, is_transient, parse_retry_after, wait_before_retry};
 
+/// How long one list or get may take before it counts as unreadable.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// How long one request may wait for its answer unless the config says otherwise.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 

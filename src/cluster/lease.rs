@@ -12,7 +12,7 @@ use kube::api::{Api, DeleteParams, PostParams, Preconditions};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::live::REQUEST_TIMEOUT;
+use super::client::REQUEST_TIMEOUT;
 use super::{ClusterClient, describe_kube_error};
 use crate::resource::{APP_LABEL, MANAGED_BY_LABEL};
 

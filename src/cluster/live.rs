@@ -3,17 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::{StreamExt, stream};
 use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 
+use super::client::REQUEST_TIMEOUT;
 use super::{ClusterClient, KindCatalog};
 use crate::resource::ResourceKey;
 
-/// How long one list or get may take before it counts as unreadable.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Lists and gets in flight at once against one server.
 const CONCURRENCY: usize = 8;
 
@@ -132,59 +130,4 @@ pub fn kind_label(group: &str, kind: &str) -> String {
     } else {
         format!("{group}/{kind}")
     }
-}
-
-/// A read object as JSON, with the apiVersion and kind a list leaves out.
-pub(super) fn to_value(
-    object: DynamicObject,
-    resource: &kube::discovery::ApiResource,
-) -> Option<Value> {
-    let mut value = serde_json::to_value(object).ok()?;
-    if let Some(map) = value.as_object_mut() {
-        map.insert(
-            "apiVersion".into(),
-            Value::String(resource.api_version.clone()),
-        );
-        map.insert("kind".into(), Value::String(resource.kind.clone()));
-    }
-    Some(value)
-}
-
-/// One look at an app's live objects, the way the engine's one-shot mode
-/// takes it: a label list of every watchable kind, and a list per kind and
-/// namespace of the wanted objects, gathered in a live store. For code that
-/// acts on one app outside the engine (tests, benchmarks).
-pub async fn read_once(
-    client: &ClusterClient,
-    catalog: &mut KindCatalog,
-    app: &str,
-    wanted: &[Wanted],
-) -> Result<LiveRead, super::ClusterError> {
-    use super::{LiveCache, LiveStore};
-    let (updates, mut reports) = tokio::sync::mpsc::unbounded_channel();
-    let kinds = catalog.watchable();
-    let mut store = LiveStore::default();
-    let keep_all: super::KeepManagers = Arc::new(|_: &str| true);
-    let mut cache = LiveCache::start(client.clone(), &kinds, updates, false, keep_all, &mut store);
-    let mut needed = Vec::new();
-    for item in wanted {
-        let (group, version) = (&item.key.group, item.version.as_deref());
-        if let Some(kind) = catalog
-            .resolve(client, group, version, &item.key.kind)
-            .await?
-        {
-            needed.push((kind, item.key.clone()));
-        }
-    }
-    store.set_interest(wanted.iter().map(|w| w.key.clone()).collect());
-    cache.track(&needed, &mut store);
-    while !store.is_settled() {
-        match reports.recv().await {
-            Some(update) => {
-                store.apply(update);
-            }
-            None => break,
-        }
-    }
-    Ok(store.app_view(app, wanted))
 }

@@ -7,6 +7,8 @@ mod kinds;
 mod lease;
 mod live;
 mod live_object;
+mod live_update;
+mod read_once;
 mod retry;
 mod store;
 mod watch;
@@ -19,9 +21,11 @@ pub use client::{
 };
 pub use kinds::{KindCatalog, ServedKind};
 pub use lease::{LEASE_DURATION, LeaseError, LeaseRequest, SyncLease, lease_name};
-pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods, read_once};
+pub use live::{LiveRead, PodQuery, Unreadable, Wanted, kind_label, probe_pods};
 pub use live_object::LiveObject;
-pub use store::{LiveStore, LiveUpdate, WatchId};
+pub use live_update::{LiveUpdate, WatchId};
+pub use read_once::read_once;
+pub use store::LiveStore;
 pub use watch::{KeepManagers, LiveCache, Tracked};
 
 #[derive(Debug, thiserror::Error)]

@@ -12,10 +12,11 @@ use kube::api::{Api, DynamicObject, ListParams, WatchEvent, WatchParams};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::live::REQUEST_TIMEOUT;
+use super::client::REQUEST_TIMEOUT;
 use super::live_object::LiveObject;
+use super::live_update::{LiveUpdate, WatchId};
 use super::retry::{backoff, wait_before_retry};
-use super::store::{LiveStore, LiveUpdate, WatchId};
+use super::store::LiveStore;
 use super::{ClusterClient, ServedKind, describe_kube_error};
 use crate::resource::{APP_LABEL, ResourceKey};
 

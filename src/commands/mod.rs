@@ -18,6 +18,7 @@ mod status;
 mod sync;
 mod sync_all;
 mod sync_all_engines;
+mod sync_session;
 mod table;
 mod tui;
 mod watch;

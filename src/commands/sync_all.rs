@@ -14,8 +14,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::CommandError;
-use super::sync::{Session, confirmed, print_plan, summarize};
 use super::sync_all_engines::{self, Answer, Asked};
+use super::sync_session::{Session, confirmed, print_plan, summarize};
 use crate::cli::{OutputFormat, SyncFlags};
 use crate::config::AppConfig;
 use crate::drift::{AppStatus, Health};

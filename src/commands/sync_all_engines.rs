@@ -5,7 +5,7 @@
 //! asked (both engines would act).
 
 use super::controller::{ANSWER_DEADLINE, described, in_several_contexts};
-use super::sync::Session;
+use super::sync_session::Session;
 use crate::drift::AppStatus;
 use crate::engine::{EngineCommand, EngineEvent};
 use crate::engines::{ActionKind, ActionProgress};

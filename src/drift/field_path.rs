@@ -1,6 +1,7 @@
 //! Where a field is inside an object, written two ways: an RFC 6901 JSON
 //! pointer for programs and a dotted path with list items named by their
-//! merge key for people (`spec.template.spec.containers[web].image`).
+//! merge key for people (`spec.template.spec.containers[web].image`); and
+//! which paths hold a quantity by the Kubernetes schema.
 
 use std::fmt::Write as _;
 
@@ -93,6 +94,37 @@ pub(crate) fn display(path: &[Segment<'_>]) -> String {
     out
 }
 
+/// Maps whose values are quantities: container resources, quotas, limit
+/// ranges, capacities.
+const QUANTITY_MAPS: &[&str] = &[
+    "limits",
+    "requests",
+    "hard",
+    "used",
+    "capacity",
+    "allocatable",
+    "overhead",
+    "max",
+    "min",
+    "default",
+    "defaultRequest",
+    "maxLimitRequestRatio",
+];
+
+/// Fields that are quantities themselves.
+const QUANTITY_FIELDS: &[&str] = &["sizeLimit", "divisor"];
+
+/// Whether the value at this path is a quantity by the Kubernetes schema.
+pub(crate) fn is_quantity_path(path: &[Segment<'_>]) -> bool {
+    match path {
+        [.., Segment::Field(parent), Segment::Field(field)] => {
+            QUANTITY_FIELDS.contains(field) || QUANTITY_MAPS.contains(parent)
+        }
+        [Segment::Field(field)] => QUANTITY_FIELDS.contains(field),
+        _ => false,
+    }
+}
+
 /// A scalar as written, without JSON quotes around strings.
 fn scalar_text(value: &Value) -> String {
     match value {
@@ -155,5 +187,16 @@ mod tests {
             display(&labels),
             "metadata.labels.\"app.kubernetes.io/name\""
         );
+    }
+
+    #[test]
+    fn quantity_paths_follow_the_schema() {
+        let path = |names: &[&'static str]| -> Vec<Segment<'static>> {
+            names.iter().map(|n| Segment::Field(n)).collect()
+        };
+        assert!(is_quantity_path(&path(&["resources", "limits", "cpu"])));
+        assert!(is_quantity_path(&path(&["emptyDir", "sizeLimit"])));
+        assert!(!is_quantity_path(&path(&["spec", "replicas"])));
+        assert!(!is_quantity_path(&path(&["env"])));
     }
 }

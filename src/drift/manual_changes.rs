@@ -74,8 +74,9 @@ impl ManualManagers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drift::compare::{ChangeKind, compare_with};
+    use crate::drift::compare::compare_with;
     use crate::drift::evidence::LAST_APPLIED_ANNOTATION;
+    use crate::drift::field_change::ChangeKind;
     use serde_json::json;
 
     fn deployment(env: Value) -> Value {

@@ -5,6 +5,7 @@
 mod app_summary;
 mod compare;
 mod evidence;
+mod field_change;
 mod field_path;
 mod health;
 mod ignore_rules;
@@ -18,6 +19,7 @@ mod resource_result;
 mod secret_mask;
 mod stamp;
 mod value_eq;
+mod walk;
 mod yaml_diff;
 
 pub use crate::resource::{
@@ -25,8 +27,9 @@ pub use crate::resource::{
     ResourceKey, group_of,
 };
 pub use app_summary::{AppStatus, AppSummary, StatusCounts, summarize};
-pub use compare::{ChangeKind, FieldChange, ResourceDiff, compare, compare_with};
+pub use compare::{compare, compare_with};
 pub use evidence::LAST_APPLIED_ANNOTATION;
+pub use field_change::{ChangeKind, FieldChange, ResourceDiff};
 pub use health::{Health, HealthAssessment, health};
 pub use manual_changes::{MANUAL_MANAGERS, ManualManagers};
 pub use pairing::{KeyedObject, assess_objects};

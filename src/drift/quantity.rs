@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 
-use super::field_path::Segment;
 use crate::quantity::{self, Format};
 
 /// An exact amount: `mantissa × 10^exponent`, with trailing zeros moved into
@@ -12,37 +11,6 @@ use crate::quantity::{self, Format};
 pub struct Quantity {
     mantissa: i128,
     exponent: i32,
-}
-
-/// Maps whose values are quantities: container resources, quotas, limit
-/// ranges, capacities.
-const QUANTITY_MAPS: &[&str] = &[
-    "limits",
-    "requests",
-    "hard",
-    "used",
-    "capacity",
-    "allocatable",
-    "overhead",
-    "max",
-    "min",
-    "default",
-    "defaultRequest",
-    "maxLimitRequestRatio",
-];
-
-/// Fields that are quantities themselves.
-const QUANTITY_FIELDS: &[&str] = &["sizeLimit", "divisor"];
-
-/// Whether the value at this path is a quantity by the Kubernetes schema.
-pub(crate) fn is_quantity_path(path: &[Segment<'_>]) -> bool {
-    match path {
-        [.., Segment::Field(parent), Segment::Field(field)] => {
-            QUANTITY_FIELDS.contains(field) || QUANTITY_MAPS.contains(parent)
-        }
-        [Segment::Field(field)] => QUANTITY_FIELDS.contains(field),
-        _ => false,
-    }
 }
 
 impl Quantity {
@@ -90,7 +58,6 @@ impl Quantity {
 
 #[cfg(test)]
 mod tests {
-    use super::super::value_eq::scalars_equal;
     use super::*;
     use serde_json::json;
 
@@ -152,27 +119,5 @@ mod tests {
         for text in ["10e2147483647", "1000e2147483647", "0.1e-2147483648"] {
             assert_eq!(Quantity::parse(text), None, "{text}");
         }
-        // Then they are compared as text.
-        assert!(!scalars_equal(
-            &json!("10e2147483647"),
-            &json!("100e2147483646"),
-            true
-        ));
-        assert!(scalars_equal(
-            &json!("10e2147483647"),
-            &json!("10e2147483647"),
-            true
-        ));
-    }
-
-    #[test]
-    fn quantity_paths_follow_the_schema() {
-        let path = |names: &[&'static str]| -> Vec<Segment<'static>> {
-            names.iter().map(|n| Segment::Field(n)).collect()
-        };
-        assert!(is_quantity_path(&path(&["resources", "limits", "cpu"])));
-        assert!(is_quantity_path(&path(&["emptyDir", "sizeLimit"])));
-        assert!(!is_quantity_path(&path(&["spec", "replicas"])));
-        assert!(!is_quantity_path(&path(&["env"])));
     }
 }

@@ -6,7 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::compare::{ChangeKind, FieldChange, compare_with, diff_label};
+use super::compare::{compare_with, diff_label};
+use super::field_change::{ChangeKind, FieldChange};
 use super::health::{Health, HealthAssessment, health};
 use super::manual_changes::ManualManagers;
 use super::normalize::{Normalization, display_form};

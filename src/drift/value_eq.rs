@@ -88,4 +88,18 @@ mod tests {
         ));
         assert!(!values_equal(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
     }
+
+    #[test]
+    fn quantities_past_i32_exponents_compare_as_text() {
+        assert!(!scalars_equal(
+            &json!("10e2147483647"),
+            &json!("100e2147483646"),
+            true
+        ));
+        assert!(scalars_equal(
+            &json!("10e2147483647"),
+            &json!("10e2147483647"),
+            true
+        ));
+    }
 }

@@ -1,75 +1,38 @@
 //! The engine's main task: one poller per repository; each app rendered at
 //! its branch's head when it moves; each tracked branch's history walked
 //! once and published batch by batch; the results handed to the task of
-//! each app's cluster context, or to the UI.
+//! each app's cluster context, or to the UI. What to do is decided in
+//! `decide.rs` (pure, returning `SourceEffect`s); this task runs it.
 
+mod decide;
+#[cfg(test)]
+mod decide_tests;
 mod engine_apps;
 mod git_rollback;
 mod gitops_log;
 mod targets;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use self::decide::{Branch, Decisions, Finished, Followed, SourceEffect};
 use self::targets::{Purpose, Rendered};
 use super::context::{ContextTask, FromContext, ToContext};
-use super::desired::{render_app, tracked_branches};
-use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT, SourceStatus};
-use crate::config::{AppConfig, Paths, SignatureRequirement};
-use crate::manifests::Checked;
+use super::desired::{render_app, render_as};
+use super::{EngineCommand, EngineEvent, EngineOptions, Generation, HISTORY_LIMIT};
+use crate::config::{AppConfig, DEFAULT_POLL, Paths, SignatureRequirement};
 use crate::source::{
-    HistoryQuery, LogEntry, NetworkLimits, PollPacing, PollerConfig, PollerHandle, RollbackOutcome,
+    HistoryQuery, NetworkLimits, PollPacing, PollerConfig, PollerHandle, RollbackOutcome,
     SignatureStatus, SourceEvent, SourceLocation, signature_at, spawn_poller, walk_history,
 };
 use crate::sync::PinFile;
 
-/// One app, as the main task follows it.
-struct Followed {
-    config: AppConfig,
-    source: SourceLocation,
-    context: Option<String>,
-    /// The revision last rendered (or being rendered): the pin, else the head.
-    revision: Option<String>,
-    /// The branch's head, as last polled.
-    head: Option<String>,
-    /// The revision the app is pinned to (a rollback): rendered and
-    /// compared instead of the head, until unpinned.
-    pinned: Option<String>,
-    generation: Generation,
-    status: SourceStatus,
-    /// The tracked branch does not exist: an error no successful poll ends,
-    /// only the branch's return.
-    branch_missing: bool,
-    /// The commits that change the app's path, at the head walked last.
-    touching: Option<(String, Arc<HashSet<gix::ObjectId>>)>,
-}
-
-/// A branch of a repository, as apps track it (`None`: the default branch).
-type Branch = (SourceLocation, Option<String>);
-
-/// A branch's history as walked so far.
-struct History {
-    revision: String,
-    commits: Vec<LogEntry>,
-    /// Why the walk stopped before its end.
-    failure: Option<String>,
-}
-
 /// What the blocking pool reports back.
 enum Done {
-    Rendered {
-        app: usize,
-        revision: String,
-        result: Result<Arc<Checked>, String>,
-        signature: Option<SignatureStatus>,
-    },
-    Walked {
-        branch: Box<Branch>,
-        revision: String,
-        batch: Result<Vec<LogEntry>, String>,
-    },
+    /// A render or walk, decided on by `Decisions::on_finished`.
+    Finished(Finished),
     /// A revision resolved and rendered to plan or sync at.
     Targeted {
         app: usize,
@@ -83,19 +46,6 @@ enum Done {
     GitRolledBack {
         app: usize,
         outcome: Result<RollbackOutcome, String>,
-    },
-    /// An engine app's source rendered (driftdeck's own comparison).
-    /// Shared by the engine apps alike (same repository, folder,
-    /// revision, namespace, values and release).
-    EngineRendered {
-        key: Box<engine_apps::RenderKey>,
-        result: Result<Arc<Checked>, String>,
-    },
-    /// The commits that change an app's path.
-    Touching {
-        app: usize,
-        revision: String,
-        touching: HashSet<gix::ObjectId>,
     },
 }
 
@@ -116,21 +66,10 @@ pub(super) async fn run(
     };
     let followed: Vec<Followed> = apps
         .into_iter()
-        .map(|config| Followed {
-            source: config.source.clone(),
-            context: options.context.clone().or_else(|| config.context.clone()),
-            revision: None,
-            head: None,
-            pinned: pins.get(&config.name).map(|pin| pin.revision.clone()),
-            generation: 0,
-            status: SourceStatus {
-                next_poll: None,
-                in_backoff: false,
-                error: None,
-            },
-            branch_missing: false,
-            touching: None,
-            config,
+        .map(|config| {
+            let context = options.context.clone().or_else(|| config.context.clone());
+            let pinned = pins.get(&config.name).map(|pin| pin.revision.clone());
+            Followed::new(config, context, pinned)
         })
         .collect();
 
@@ -174,41 +113,26 @@ pub(super) async fn run(
         }
     }
 
+    let state = Decisions::new(followed, !options.one_shot, pins_error);
     // One poller per repository, for all the branches its apps track.
     let (source_events, source_rx) = mpsc::channel(64);
-    let mut by_source: HashMap<SourceLocation, Vec<usize>> = HashMap::new();
-    for (index, app) in followed.iter().enumerate() {
-        by_source.entry(app.source.clone()).or_default().push(index);
-    }
-    let mut pollers: HashMap<SourceLocation, PollerHandle> = HashMap::new();
-    let mut tracked = HashMap::new();
-    for (source, indexes) in &by_source {
-        let apps = indexes.iter().map(|&i| &followed[i].config);
-        let interval = apps
-            .clone()
-            .map(|app| app.poll.0)
-            .min()
-            .unwrap_or(crate::config::DEFAULT_POLL.0);
-        let config = PollerConfig {
-            pacing: PollPacing::every(interval),
-            limits: NetworkLimits::default(),
-            cache_dir: paths.cache_dir.clone(),
-        };
-        let branches = tracked_branches(apps);
-        tracked.insert(source.clone(), branches.clone());
-        let handle = spawn_poller(source.clone(), branches, config, source_events.clone());
-        pollers.insert(source.clone(), handle);
-    }
+    let pollers: HashMap<SourceLocation, PollerHandle> = state
+        .pollers()
+        .into_iter()
+        .map(|(source, interval, branches)| {
+            let config = poller_config(interval, &paths);
+            let handle = spawn_poller(source.clone(), branches, config, source_events.clone());
+            (source, handle)
+        })
+        .collect();
 
     let (done_tx, done) = mpsc::unbounded_channel();
     let mut sources = Sources {
-        followed,
-        by_source,
+        state,
         contexts,
-        histories: HashMap::new(),
-        walk_histories: !options.one_shot,
+        pollers,
+        source_events,
         pin_file,
-        pins_error,
         pins_changed,
         operator: crate::sync::Operator::current(
             options.kubeconfig.as_deref(),
@@ -218,7 +142,6 @@ pub(super) async fn run(
         paths,
         events,
         done: done_tx,
-        engine_apps: engine_apps::EngineApps::new(tracked, source_events),
     };
     let channels = Channels {
         sources: source_rx,
@@ -226,19 +149,25 @@ pub(super) async fn run(
         commands,
         contexts: from_contexts,
     };
-    sources.serve(pollers, channels, requests_made).await;
+    sources.serve(channels, requests_made).await;
 }
 
+fn poller_config(interval: std::time::Duration, paths: &Paths) -> PollerConfig {
+    PollerConfig {
+        pacing: PollPacing::every(interval),
+        limits: NetworkLimits::default(),
+        cache_dir: paths.cache_dir.clone(),
+    }
+}
+
+/// The sources task: the decisions' state, and what runs their effects.
 struct Sources {
-    followed: Vec<Followed>,
-    by_source: HashMap<SourceLocation, Vec<usize>>,
+    state: Decisions,
     contexts: BTreeMap<Option<String>, ContextTask>,
-    histories: HashMap<Branch, History>,
-    /// False for a one-shot look, which shows no history.
-    walk_histories: bool,
+    pollers: HashMap<SourceLocation, PollerHandle>,
+    /// Where pollers report (those started later for engine apps too).
+    source_events: mpsc::Sender<SourceEvent>,
     pin_file: PinFile,
-    /// Why the pins file could not be read, if it could not.
-    pins_error: Option<String>,
     /// When the pins file last changed, as last read.
     pins_changed: Option<std::time::SystemTime>,
     /// Who pins (user@host).
@@ -246,8 +175,6 @@ struct Sources {
     paths: Paths,
     events: mpsc::UnboundedSender<EngineEvent>,
     done: mpsc::UnboundedSender<Done>,
-    /// The engine apps whose sources driftdeck reads (its own comparison).
-    engine_apps: engine_apps::EngineApps,
 }
 
 /// What the main task listens to.
@@ -259,12 +186,7 @@ struct Channels {
 }
 
 impl Sources {
-    async fn serve(
-        &mut self,
-        mut pollers: HashMap<SourceLocation, PollerHandle>,
-        channels: Channels,
-        requests_made: Arc<tokio::sync::Notify>,
-    ) {
+    async fn serve(&mut self, channels: Channels, requests_made: Arc<tokio::sync::Notify>) {
         let Channels {
             sources: mut source_rx,
             mut done,
@@ -275,14 +197,19 @@ impl Sources {
         loop {
             tokio::select! {
                 Some(event) = source_rx.recv() => {
-                    self.on_source_event(event);
-                    self.report_counts(&pollers, &mut last_counts);
+                    let mut effects = self.reload_pins();
+                    effects.extend(self.state.on_source_event(&event));
+                    self.execute(effects);
+                    self.report_counts(&mut last_counts);
                 }
                 Some(finished) = done.recv() => self.on_done(finished),
-                Some(asked) = from_contexts.recv() => self.on_context_request(asked, &mut pollers),
+                Some(asked) = from_contexts.recv() => {
+                    let effects = self.state.engine_apps.on_context_request(asked);
+                    self.execute(effects);
+                }
                 command = commands.recv() => match command {
                     Some(EngineCommand::Refresh { app, generation }) => {
-                        self.refresh(&app, generation, &pollers);
+                        self.refresh(&app, generation);
                     }
                     Some(EngineCommand::SetExact { exact }) => {
                         for context in self.contexts.values() {
@@ -317,145 +244,16 @@ impl Sources {
                     }
                     None => return,
                 },
-                _ = requests_made.notified() => self.report_counts(&pollers, &mut last_counts),
+                _ = requests_made.notified() => self.report_counts(&mut last_counts),
             }
-        }
-    }
-
-    fn on_source_event(&mut self, event: SourceEvent) {
-        let source = match &event {
-            SourceEvent::Head { source, .. }
-            | SourceEvent::Error { source, .. }
-            | SourceEvent::NextPoll { source, .. } => source.clone(),
-        };
-        self.reload_pins();
-        self.on_engine_source_event(&event);
-        // Only native apps show a history (engine apps' is the engine's).
-        if let SourceEvent::Head {
-            tracked, commit, ..
-        } = &event
-            && self.walk_histories
-            && self.by_source.contains_key(&source)
-        {
-            self.walk((source.clone(), tracked.clone()), &commit.to_string());
-            self.walk_paths(&source, tracked, &commit.to_string());
-        }
-        let indexes = self.by_source.get(&source).cloned().unwrap_or_default();
-        let mut to_render = Vec::new();
-        for index in indexes {
-            let app = &mut self.followed[index];
-            match &event {
-                SourceEvent::Head {
-                    tracked, commit, ..
-                } if *tracked == app.config.branch => {
-                    app.status.error = None;
-                    app.branch_missing = false;
-                    app.head = Some(commit.to_string());
-                    // A pinned app stays at its pin: newer commits are pending.
-                    let revision = app.pinned.clone().unwrap_or_else(|| commit.to_string());
-                    if app.revision.as_deref() != Some(revision.as_str()) {
-                        app.revision = Some(revision.clone());
-                        to_render.push((index, revision));
-                    }
-                }
-                SourceEvent::Head { .. } => continue,
-                SourceEvent::Error {
-                    missing: Some(branch),
-                    ..
-                } if *branch != app.config.branch => continue,
-                SourceEvent::Error {
-                    missing,
-                    cause,
-                    retry_at,
-                    ..
-                } => {
-                    app.status.error = Some(cause.clone());
-                    app.status.next_poll = Some(*retry_at);
-                    app.status.in_backoff = missing.is_none();
-                    app.branch_missing = missing.is_some();
-                    // No desired state to show: the app is Unknown, and says why.
-                    if missing.is_some() || app.revision.is_none() {
-                        app.revision = None;
-                        if let Some(context) = self.contexts.get(&app.context) {
-                            context.send(ToContext::DesiredFailed {
-                                app: app.config.name.clone(),
-                                cause: cause.clone(),
-                            });
-                        }
-                    }
-                }
-                SourceEvent::NextPoll { at, in_backoff, .. } => {
-                    app.status.next_poll = Some(*at);
-                    app.status.in_backoff = *in_backoff;
-                    // A poll that succeeded after errors: the branch need not
-                    // have moved for the error to be over.
-                    if !*in_backoff && !app.branch_missing {
-                        app.status.error = None;
-                    }
-                }
-            }
-            let _ = self.events.send(EngineEvent::Source {
-                app: app.config.name.clone(),
-                source: app.status.clone(),
-            });
-        }
-        for (index, revision) in to_render {
-            self.render(index, &source, &revision);
         }
     }
 
     fn on_done(&mut self, finished: Done) {
         match finished {
-            Done::Rendered {
-                app,
-                revision,
-                result,
-                signature,
-            } => {
-                let followed = &self.followed[app];
-                if followed.revision.as_deref() != Some(revision.as_str()) {
-                    return; // a newer revision is being rendered
-                }
-                if let Some(context) = self.contexts.get(&followed.context) {
-                    let name = followed.config.name.clone();
-                    context.send(match result {
-                        Ok(checked) => ToContext::Desired {
-                            app: name,
-                            revision,
-                            checked,
-                            pinned: followed.pinned.clone(),
-                            signature,
-                        },
-                        Err(cause) => ToContext::DesiredFailed { app: name, cause },
-                    });
-                }
-            }
-            Done::Touching {
-                app,
-                revision,
-                touching,
-            } => {
-                let followed = &mut self.followed[app];
-                followed.touching = Some((revision, Arc::new(touching)));
-                self.publish_touching(app);
-            }
-            Done::Walked {
-                branch,
-                revision,
-                batch,
-            } => {
-                let Some(history) = self
-                    .histories
-                    .get_mut(&branch)
-                    .filter(|h| h.revision == revision)
-                else {
-                    return; // the branch moved since; a newer walk runs
-                };
-                match batch {
-                    Ok(batch) => history.commits.extend(batch),
-                    Err(cause) => history.failure = Some(cause),
-                }
-                self.publish_history(&branch);
+            Done::Finished(finished) => {
+                let effects = self.state.on_finished(finished);
+                self.execute(effects);
             }
             Done::Targeted {
                 app,
@@ -464,121 +262,125 @@ impl Sources {
             } => self.on_targeted(app, purpose, result),
             Done::RolledBack { app, rendered } => self.pin(app, rendered),
             Done::GitRolledBack { app, outcome } => self.on_git_rolled_back(app, outcome),
-            Done::EngineRendered { key, result } => self.on_engine_rendered(*key, result),
+        }
+    }
+
+    /// Does what was decided.
+    fn execute(&mut self, effects: Vec<SourceEffect>) {
+        for effect in effects {
+            match effect {
+                SourceEffect::Render { app, revision } => self.render(app, revision),
+                SourceEffect::RenderEngineApp {
+                    key,
+                    config,
+                    release,
+                } => {
+                    let done = self.done.clone();
+                    let repo_dir = config.source.git_dir(&self.paths.cache_dir);
+                    tokio::task::spawn_blocking(move || {
+                        let result = render_as(&config, &release, &repo_dir, &key.revision);
+                        let result = result.map(Arc::new);
+                        let _ = done.send(Done::Finished(Finished::EngineRendered { key, result }));
+                    });
+                }
+                SourceEffect::WalkHistory { branch, revision } => self.walk(branch, revision),
+                SourceEffect::WalkPaths { app, revision } => self.walk_paths(app, revision),
+                SourceEffect::Follow { source, branches } => match self.pollers.get(&source) {
+                    Some(poller) => poller.track(branches),
+                    None => {
+                        let config = poller_config(DEFAULT_POLL.0, &self.paths);
+                        let events = self.source_events.clone();
+                        let poller = spawn_poller(source.clone(), branches, config, events);
+                        self.pollers.insert(source, poller);
+                    }
+                },
+                SourceEffect::PollNow(source) => {
+                    if let Some(poller) = self.pollers.get(&source) {
+                        poller.refresh();
+                    }
+                }
+                SourceEffect::ToContext { context, message } => {
+                    if let Some(context) = self.contexts.get(&context) {
+                        context.send(message);
+                    }
+                }
+                SourceEffect::Emit(event) => {
+                    let _ = self.events.send(event);
+                }
+            }
         }
     }
 
     /// Hands a message to the task of the app's context.
     fn to_context_of(&self, app: &str, message: ToContext) {
         let context = self
-            .followed
-            .iter()
-            .find(|f| f.config.name == app)
-            .and_then(|f| self.contexts.get(&f.context));
+            .state
+            .index_of(app)
+            .and_then(|index| self.contexts.get(&self.state.followed[index].context));
         if let Some(context) = context {
             context.send(message);
         }
     }
 
     /// Polls the app's repository now; later replies carry `generation`.
-    fn refresh(
-        &mut self,
-        app: &str,
-        generation: Generation,
-        pollers: &HashMap<SourceLocation, PollerHandle>,
-    ) {
-        let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
-            // An engine app: its source is polled now (when driftdeck reads
-            // it); the context that found it asks its engine.
-            self.engine_apps.refresh(app, pollers);
-            for context in self.contexts.values() {
-                context.send(ToContext::Generation {
-                    app: app.to_string(),
-                    generation,
-                });
-            }
-            return;
-        };
-        let followed = &mut self.followed[index];
-        followed.generation = generation;
-        if let Some(poller) = pollers.get(&followed.source) {
+    fn refresh(&mut self, app: &str, generation: Generation) {
+        if let Some(index) = self.state.index_of(app) {
+            let effects = self.state.refresh(index, generation);
+            return self.execute(effects);
+        }
+        // An engine app: its source is polled now (when driftdeck reads
+        // it); the context that found it asks its engine.
+        if let Some(poller) =
+            (self.state.engine_apps.source_of(app)).and_then(|s| self.pollers.get(s))
+        {
             poller.refresh();
         }
-        if let Some(context) = self.contexts.get(&followed.context) {
+        for context in self.contexts.values() {
             context.send(ToContext::Generation {
                 app: app.to_string(),
                 generation,
             });
         }
-        // The history is the same unless the branch moves: answer again.
-        let branch = (followed.source.clone(), followed.config.branch.clone());
-        self.publish_history(&branch);
-        self.publish_touching(index);
     }
 
     /// Renders an app at a revision on the blocking pool.
-    fn render(&self, index: usize, source: &SourceLocation, revision: &str) {
-        if let Some(cause) = &self.pins_error {
-            let followed = &self.followed[index];
-            if let Some(context) = self.contexts.get(&followed.context) {
-                context.send(ToContext::DesiredFailed {
-                    app: followed.config.name.clone(),
-                    cause: cause.clone(),
-                });
-            }
-            return;
-        }
-        let (repo_dir, app, revision, done) = (
-            source.git_dir(&self.paths.cache_dir),
-            self.followed[index].config.clone(),
-            revision.to_string(),
+    fn render(&self, index: usize, revision: String) {
+        let followed = &self.state.followed[index];
+        let (repo_dir, app, done) = (
+            followed.source.git_dir(&self.paths.cache_dir),
+            followed.config.clone(),
             self.done.clone(),
         );
         tokio::task::spawn_blocking(move || {
             let result = render_app(&app, &repo_dir, &revision).map(Arc::new);
             let signature = signature_if_required(&app, &repo_dir, &revision);
-            let _ = done.send(Done::Rendered {
+            let _ = done.send(Done::Finished(Finished::Rendered {
                 app: index,
                 revision,
                 result,
                 signature,
-            });
+            }));
         });
     }
 
-    /// Walks a branch's history on the blocking pool, once per head for
-    /// every app that tracks it; batches come back as they are read.
-    fn walk(&mut self, branch: Branch, revision: &str) {
-        if self
-            .histories
-            .get(&branch)
-            .is_some_and(|h| h.revision == revision)
-        {
-            return;
-        }
-        self.histories.insert(
-            branch.clone(),
-            History {
-                revision: revision.to_string(),
-                commits: Vec::new(),
-                failure: None,
-            },
-        );
+    /// Walks a branch's history on the blocking pool; batches come back as
+    /// they are read.
+    fn walk(&self, branch: Branch, revision: String) {
         let repo_dir = branch.0.git_dir(&self.paths.cache_dir);
         let query = HistoryQuery {
-            rev: revision.to_string(),
+            rev: revision.clone(),
             path: None,
             limit: Some(HISTORY_LIMIT),
             signatures: true,
         };
-        let (done, revision) = (self.done.clone(), revision.to_string());
+        let done = self.done.clone();
         tokio::task::spawn_blocking(move || {
             let walked = walk_history(&repo_dir, &query, |batch| {
-                let sent = done.send(Done::Walked {
+                let sent = done.send(Done::Finished(Finished::Walked {
                     branch: Box::new(branch.clone()),
                     revision: revision.clone(),
                     batch: Ok(batch),
-                });
+                }));
                 if sent.is_ok() {
                     std::ops::ControlFlow::Continue(())
                 } else {
@@ -588,49 +390,18 @@ impl Sources {
             if let Err(err) = walked {
                 tracing::warn!(repo = %branch.0, error = %err, "cannot walk the history");
                 let batch = Err(err.to_string());
-                let _ = done.send(Done::Walked {
+                let _ = done.send(Done::Finished(Finished::Walked {
                     branch: Box::new(branch),
                     revision,
                     batch,
-                });
+                }));
             }
         });
     }
 
-    /// Sends a branch's history so far to every app that tracks it.
-    fn publish_history(&self, branch: &Branch) {
-        let Some(history) = self.histories.get(branch) else {
-            return;
-        };
-        let commits = (!history.commits.is_empty()).then(|| Arc::new(history.commits.clone()));
-        for app in &self.followed {
-            if app.source != branch.0 || app.config.branch != branch.1 {
-                continue;
-            }
-            if let Some(commits) = &commits {
-                let _ = self.events.send(EngineEvent::Commits {
-                    app: app.config.name.clone(),
-                    generation: app.generation,
-                    commits: commits.clone(),
-                });
-            }
-            if let Some(cause) = &history.failure {
-                let _ = self.events.send(EngineEvent::HistoryFailed {
-                    app: app.config.name.clone(),
-                    generation: app.generation,
-                    cause: cause.clone(),
-                });
-            }
-        }
-    }
-
     /// Sends the request counts when they changed since the last time.
-    fn report_counts(
-        &self,
-        pollers: &HashMap<SourceLocation, PollerHandle>,
-        last: &mut Option<(u64, u64)>,
-    ) {
-        let git: u64 = pollers.values().map(PollerHandle::requests).sum();
+    fn report_counts(&self, last: &mut Option<(u64, u64)>) {
+        let git: u64 = self.pollers.values().map(PollerHandle::requests).sum();
         let cluster: u64 = self.contexts.values().map(ContextTask::requests).sum();
         if *last != Some((git, cluster)) {
             *last = Some((git, cluster));

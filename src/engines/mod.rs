@@ -7,6 +7,7 @@
 mod actions;
 mod argocd;
 mod flux;
+mod own_comparison;
 mod report;
 mod source;
 mod status;
@@ -17,7 +18,8 @@ use serde_json::Value;
 pub use actions::{
     ActionKind, ActionProgress, ActionRequest, follow_action, request_action, source_key,
 };
-pub use report::{OwnComparison, OwnVerdict, controller_report, with_own_verdict};
+pub use own_comparison::OwnComparison;
+pub use report::{OwnVerdict, controller_report, with_own_verdict};
 pub use source::{EngineSource, engine_source, flux_commit, mapped_location, native_config};
 pub use status::{ControllerState, Deployment, LastOperation};
 

@@ -5,17 +5,16 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
 use serde_json::Value;
 
-use super::{ControllerApp, Engine};
+use super::ControllerApp;
+use super::own_comparison::OwnComparison;
 use crate::drift::{
     AppStatus, AppSummary, Health, HealthAssessment, ResourceResult, ResourceStatus, health,
     summarize,
 };
 use crate::engine::AppReport;
 use crate::resource::ResourceKey;
-use crate::resource::short_revision;
 
 /// The report on `app`; `live` finds an object in the live cache.
 pub fn controller_report(
@@ -72,22 +71,6 @@ pub fn controller_report(
     }
 }
 
-/// driftdeck's own comparison of an engine app's source with live
-/// (`driftdeck` in a report's JSON).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OwnComparison {
-    /// driftdeck's verdict, by its drift rules; `None` when not compared.
-    pub sync: Option<AppStatus>,
-    /// The commit rendered and compared.
-    pub revision: Option<String>,
-    /// Where driftdeck read it: the repository and the folder.
-    pub source: Option<String>,
-    /// Why there is no comparison (or why its verdict is Unknown).
-    pub reason: Option<String>,
-    /// The engine says Synced and driftdeck sees drift, or the reverse.
-    pub disagrees: bool,
-}
-
 /// What driftdeck could make of an engine app's source.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OwnVerdict {
@@ -98,26 +81,6 @@ pub enum OwnVerdict {
     },
     /// Not compared, and why.
     NotCompared(String),
-}
-
-impl OwnComparison {
-    /// One line for the Diff pane and `diff`: why only the engine's verdict
-    /// is shown, or that driftdeck disagrees with it; `None` otherwise.
-    pub fn note(&self, engine: Engine, engine_sync: AppStatus) -> Option<String> {
-        if let Some(reason) = &self.reason {
-            return Some(format!("{reason}; showing {}'s verdict", engine.title()));
-        }
-        let sync = self.sync.filter(|_| self.disagrees)?;
-        let at = self
-            .revision
-            .as_deref()
-            .map(|r| format!(" at {}", short_revision(r)))
-            .unwrap_or_default();
-        Some(format!(
-            "{} says {engine_sync}; driftdeck sees {sync}{at}",
-            engine.title()
-        ))
-    }
 }
 
 /// The engine's report with driftdeck's own comparison: the summary stays
@@ -169,7 +132,7 @@ pub fn with_own_verdict(mut report: AppReport, own: OwnVerdict) -> AppReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engines::EnginesConfig;
+    use crate::engines::{Engine, EnginesConfig};
     use serde_json::json;
 
     fn application(sync: &str, resources: Value) -> ControllerApp {

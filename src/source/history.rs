@@ -2,7 +2,8 @@
 //! published as they are ready, so the first screen shows before a long
 //! walk ends (gitui's revlog does the same).
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -66,9 +67,6 @@ pub fn walk_history(
         cause: cause.to_string(),
     };
     let mut repo = gix::open(repo_dir).map_err(|e| git("cannot open the repository".into(), &e))?;
-    // Each commit is read by the walk and again for its fields; the cache
-    // makes the second read a copy.
-    repo.object_cache_size_if_unset(32 * 1024 * 1024);
     let rev = &query.rev;
     let tip = commit_at(&repo, repo_dir, rev)?.id;
     let path: Vec<&[u8]> = match query.path.as_deref() {
@@ -79,50 +77,53 @@ pub fn walk_history(
             .map(str::as_bytes)
             .collect(),
     };
-    let walk = repo
-        .rev_walk([tip])
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(
-            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
-        ))
-        .all()
-        .map_err(|e| git(format!("cannot walk the history of \"{rev}\""), &e))?;
+    if !path.is_empty() {
+        // Consecutive commits share most of the trees under the path.
+        repo.object_cache_size_if_unset(4 * 1024 * 1024);
+    }
+    let walk_failed =
+        |e: &dyn std::fmt::Display| git(format!("cannot walk the history of \"{rev}\""), e);
+    let mut walk = DateWalk::new(&repo, tip).map_err(|e| walk_failed(&e))?;
 
     let limit = query.limit.unwrap_or(usize::MAX);
     let mut listed = 0usize;
     let mut batch = Vec::with_capacity(FIRST_BATCH);
     let mut batch_size = FIRST_BATCH;
-    let mut commit_buf = Vec::new();
     let mut filter = (!path.is_empty()).then(|| PathFilter::new(&path));
-    for info in walk {
-        if listed >= limit {
+    while listed < limit {
+        let Some(next) = walk.next().map_err(|e| walk_failed(&e))? else {
             break;
-        }
-        let info = info.map_err(|e| git(format!("cannot walk the history of \"{rev}\""), &e))?;
-        let read = |e: &dyn std::fmt::Display| git(format!("cannot read commit {}", info.id), e);
-        let commit = repo
-            .objects
-            .find_commit_iter(&info.id, &mut commit_buf)
-            .map_err(|e| read(&e))?;
-        let fields = CommitFields::parse(commit).map_err(|e| read(&e))?;
-        if let Some(filter) = &mut filter
-            && !filter
-                .touches(&repo, info.id, &fields)
-                .map_err(|e| read(&e))?
-        {
-            continue;
-        }
-        let signature = if fields.signed && query.signatures {
-            match repo.find_commit(info.id) {
-                Ok(commit) => verify_for_log(&commit),
-                Err(e) => SignatureStatus::CannotCheck {
-                    reason: e.to_string(),
-                },
-            }
-        } else {
-            SignatureStatus::Unsigned
         };
-        batch.push(fields.into_entry(info.id, signature));
-        listed += 1;
+        let read = |e: &dyn std::fmt::Display| git(format!("cannot read commit {}", next.id), e);
+        let mut fields = CommitFields::parse(gix::objs::CommitRefIter::from_bytes(
+            &next.data,
+            next.id.kind(),
+        ))
+        .map_err(|e| read(&e))?;
+        if next.grafted {
+            fields.parents.clear();
+        }
+        let listed_here = match &mut filter {
+            Some(filter) => filter
+                .touches(&repo, &walk, next.id, &fields)
+                .map_err(|e| read(&e))?,
+            None => true,
+        };
+        if listed_here {
+            let signature = if fields.signed && query.signatures {
+                match repo.find_commit(next.id) {
+                    Ok(commit) => verify_for_log(&commit),
+                    Err(e) => SignatureStatus::CannotCheck {
+                        reason: e.to_string(),
+                    },
+                }
+            } else {
+                SignatureStatus::Unsigned
+            };
+            batch.push(fields.into_entry(next.id, signature));
+            listed += 1;
+        }
+        walk.recycle(next.data);
         if batch.len() >= batch_size {
             batch_size = BATCH;
             let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
@@ -135,6 +136,124 @@ pub fn walk_history(
         let _ = publish(batch);
     }
     Ok(listed)
+}
+
+/// The commits reachable from a tip, newest first by committer time and,
+/// at equal times, in the order they were met: `git log`'s order. Each
+/// commit is read from the object database once, when it is met as a
+/// parent, and kept until its turn (gix's walk reads it again then, and the
+/// log a third time for its fields).
+struct DateWalk<'r> {
+    repo: &'r gix::Repository,
+    queue: BinaryHeap<Queued>,
+    seen: gix::hashtable::HashSet<ObjectId>,
+    /// The tree of every queued commit, for the path filter's parents.
+    trees: gix::hashtable::HashMap<ObjectId, ObjectId>,
+    /// Commits of a shallow clone whose parents are not there.
+    shallow: Option<gix::shallow::Commits>,
+    met: u64,
+    spare: Vec<Vec<u8>>,
+}
+
+/// A commit read and waiting for its turn.
+struct Queued {
+    time: i64,
+    met: Reverse<u64>,
+    id: ObjectId,
+    data: Vec<u8>,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.met).cmp(&(other.time, other.met))
+    }
+}
+
+/// A commit's turn: its id and its undecoded text.
+struct Walked {
+    id: ObjectId,
+    data: Vec<u8>,
+    /// A shallow clone's last commit: its parents are not there.
+    grafted: bool,
+}
+
+impl<'r> DateWalk<'r> {
+    fn new(repo: &'r gix::Repository, tip: ObjectId) -> Result<DateWalk<'r>, gix::Error> {
+        let mut walk = DateWalk {
+            repo,
+            queue: BinaryHeap::new(),
+            seen: Default::default(),
+            trees: Default::default(),
+            shallow: repo.shallow_commits().map_err(gix::Error::from_error)?,
+            met: 0,
+            spare: Vec::new(),
+        };
+        walk.meet(tip)?;
+        Ok(walk)
+    }
+
+    fn next(&mut self) -> Result<Option<Walked>, gix::Error> {
+        let Some(Queued { id, data, .. }) = self.queue.pop() else {
+            return Ok(None);
+        };
+        self.trees.remove(&id);
+        let grafted = self
+            .shallow
+            .as_ref()
+            .is_some_and(|shallow| shallow.binary_search(&id).is_ok());
+        if !grafted {
+            for parent in gix::objs::CommitRefIter::from_bytes(&data, id.kind()).parent_ids() {
+                if !self.seen.contains(&parent) {
+                    self.meet(parent)?;
+                }
+            }
+        }
+        Ok(Some(Walked { id, data, grafted }))
+    }
+
+    /// Reads a commit met for the first time and queues it.
+    fn meet(&mut self, id: ObjectId) -> Result<(), gix::Error> {
+        self.seen.insert(id);
+        let mut data = self.spare.pop().unwrap_or_default();
+        let mut commit = self.repo.objects.find_commit_iter(&id, &mut data)?;
+        let tree = commit.tree_id().map_err(gix::Error::from_error)?;
+        let time = commit
+            .committer()
+            .map_err(gix::Error::from_error)?
+            .time()
+            .map(|t| t.seconds)
+            .unwrap_or(0);
+        self.trees.insert(id, tree);
+        self.met += 1;
+        self.queue.push(Queued {
+            time,
+            met: Reverse(self.met),
+            id,
+            data,
+        });
+        Ok(())
+    }
+
+    /// The tree of a commit met and not yet walked.
+    fn queued_tree(&self, id: &ObjectId) -> Option<ObjectId> {
+        self.trees.get(id).copied()
+    }
+
+    /// Gives back a walked commit's buffer for the next read.
+    fn recycle(&mut self, data: Vec<u8>) {
+        self.spare.push(data);
+    }
 }
 
 /// The fields of a commit the log shows, decoded in one pass; the text is
@@ -224,6 +343,7 @@ impl<'a> PathFilter<'a> {
     fn touches(
         &mut self,
         repo: &gix::Repository,
+        walk: &DateWalk,
         id: ObjectId,
         commit: &CommitFields,
     ) -> Result<bool, gix::Error> {
@@ -239,11 +359,14 @@ impl<'a> PathFilter<'a> {
             let entry = match self.pending.get(parent) {
                 Some(entry) => *entry,
                 None => {
-                    let tree = repo
-                        .objects
-                        .find_commit_iter(parent, &mut self.buf)?
-                        .tree_id()
-                        .map_err(gix::Error::from_error)?;
+                    let tree = match walk.queued_tree(parent) {
+                        Some(tree) => tree,
+                        None => repo
+                            .objects
+                            .find_commit_iter(parent, &mut self.buf)?
+                            .tree_id()
+                            .map_err(gix::Error::from_error)?,
+                    };
                     let entry = entry_at(repo, tree, self.path, &mut self.buf)?;
                     self.pending.insert(*parent, entry);
                     entry

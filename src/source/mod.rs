@@ -16,6 +16,7 @@ mod revert;
 mod revision;
 mod rollback;
 mod rollback_prepare;
+mod rollback_request;
 mod schedule;
 mod signature;
 mod tree;
@@ -36,12 +37,13 @@ pub use reach::{referenced_files_at, render_inputs};
 pub use revert::SigningSetup;
 pub use revision::resolve_commit;
 pub use rollback::{
-    MergeRequest, RollbackMode, RollbackOutcome, RollbackRequest, UndoneCommit, commits_undone,
-    default_rollback_message, git_rollback, rollback_branch_name,
+    MergeRequest, RollbackOutcome, UndoneCommit, commits_undone, default_rollback_message,
+    git_rollback, rollback_branch_name,
 };
 pub use rollback_prepare::{
     PUSH_TIMEOUT, PreparedRollback, RollbackApp, prepare_rollback, publish_rollback,
 };
+pub use rollback_request::{RollbackMode, RollbackRequest};
 pub use schedule::{JitterSource, PollPacing, PollSchedule, Refresh};
 pub use signature::{SignatureFormat, SignatureStatus, signature_at};
 pub use tree::{AppFolder, TreeFile, files_at, materialize};

@@ -12,7 +12,7 @@ use gix::ObjectId;
 use super::SourceError;
 use super::location::RemoteUrl;
 use super::revision::commit_at;
-use super::rollback::RollbackRequest;
+use super::rollback_request::RollbackRequest;
 use super::signature::SignatureFormat;
 use crate::causes::with_causes;
 

@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use gix::ObjectId;
 use serde::Serialize;
@@ -20,41 +19,9 @@ use super::revert::{
     PushFailure, branch_tip, build_in, build_revert_commit, keep, open, push, set_branch,
 };
 use super::revision::commit_at;
-use super::update::{NetworkLimits, update_source};
+use super::rollback_request::{RollbackMode, RollbackRequest};
+use super::update::update_source;
 use crate::resource::short_revision;
-
-/// Where the rollback commit goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RollbackMode {
-    /// On the app's branch, then synced.
-    #[default]
-    OnBranch,
-    /// On a new branch, for a merge request; the cluster is left alone.
-    MergeRequest,
-}
-
-/// What to roll back, where, and how to say it.
-#[derive(Debug, Clone)]
-pub struct RollbackRequest {
-    pub source: SourceLocation,
-    /// Where remote clones live (`Paths::cache_dir`).
-    pub cache_dir: PathBuf,
-    /// The app, for messages and the new branch's name.
-    pub app: String,
-    /// The app's branch (resolved, not the default's `None`).
-    pub branch: String,
-    /// The paths restored, from the repository root (`"."` for all of it):
-    /// the app's folder, and for kustomize every folder it refers to.
-    pub paths: Vec<String>,
-    /// The revision whose content of `paths` is restored.
-    pub to: String,
-    pub message: String,
-    pub mode: RollbackMode,
-    pub limits: NetworkLimits,
-    /// How long one `git push` may take.
-    pub push_timeout: Duration,
-}
 
 /// The rollback commit, published.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

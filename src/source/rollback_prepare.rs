@@ -14,9 +14,9 @@ use super::reach::render_inputs;
 use super::revert::{SigningSetup, open, signing_setup};
 use super::revision::resolve_commit;
 use super::rollback::{
-    RollbackMode, RollbackOutcome, RollbackRequest, UndoneCommit, commits_undone,
-    default_rollback_message, git_rollback,
+    RollbackOutcome, UndoneCommit, commits_undone, default_rollback_message, git_rollback,
 };
+use super::rollback_request::{RollbackMode, RollbackRequest};
 use super::update::{NetworkLimits, update_source};
 
 /// How long one `git push` may take.

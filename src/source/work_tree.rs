@@ -9,7 +9,7 @@ use std::process::Command;
 use gix::ObjectId;
 
 use super::SourceError;
-use super::rollback::RollbackRequest;
+use super::rollback_request::RollbackRequest;
 
 /// Refuses when a path of the rollback has changes not committed (staged,
 /// unstaged or untracked files), naming a few of them.

@@ -10,7 +10,7 @@ use gix::ObjectId;
 
 use crate::engines::Deployment;
 use crate::source::LogEntry;
-use crate::tui::state::AppState;
+use crate::tui::app_state::AppState;
 
 /// How one commit is marked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! apps also by `engine:` (`argocd`, `flux`, `native`).
 
 use crate::drift::ResourceResult;
-use crate::tui::state::AppState;
+use crate::tui::app_state::AppState;
 use crate::tui::view::symbols;
 
 /// A parsed filter. Empty matches everything.

@@ -2,8 +2,10 @@
 //! show and in what order, after a verdict, a sort, a filter or a context
 //! change. The cursors stay on the app and the resource they were on.
 
+use super::app_state::AppState;
 use super::order::{SortMode, sort_apps, sort_resources};
-use super::state::{AppState, Pane, State};
+use super::pane::Pane;
+use super::state::State;
 use crate::drift::ResourceKey;
 use crate::text;
 

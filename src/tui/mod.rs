@@ -2,6 +2,7 @@
 //! replies) go through a pure `update` that changes the `State` and returns
 //! commands; a pure `view` draws the state. The loop owns the state alone.
 
+pub mod app_state;
 pub mod commit_log;
 pub mod dialog;
 mod event_loop;
@@ -12,6 +13,7 @@ mod listing;
 pub mod memory;
 pub mod msg;
 pub mod order;
+pub mod pane;
 pub mod prompt;
 mod sides;
 pub mod state;

@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 
 use crate::drift::{AppStatus, Health, ResourceResult, ResourceStatus};
-use crate::tui::state::AppState;
+use crate::tui::app_state::AppState;
 
 /// How the lists are sorted; a key cycles through them and the choice is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -8,7 +8,7 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::{CursorMove, TextArea};
 
 use super::order::SortMode;
-use super::state::Pane;
+use super::pane::Pane;
 
 /// What the line is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

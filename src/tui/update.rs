@@ -8,14 +8,16 @@ use ratatui::layout::Size;
 use super::keymap::{Action, Context};
 use super::listing;
 use super::msg::{Command, Msg, Outcome};
+use super::pane::Pane;
 use super::prompt::Purpose;
-use super::state::{Cursor, Detail, Pane, State};
+use super::state::{Cursor, Detail, State};
 use super::view::{self, help};
 use crate::drift::ResourceKey;
 use crate::engine::EngineCommand;
 
 mod commits;
 mod controller;
+mod dialog;
 mod engine;
 mod line;
 mod reading;
@@ -123,7 +125,7 @@ fn act(state: &mut State, action: Action) -> Outcome {
         return Outcome::unchanged();
     }
     if state.dialog.is_some() {
-        return sync::act_in_dialog(state, action);
+        return dialog::act_in_dialog(state, action);
     }
     match action {
         Action::Quit => sync::quit(state),

@@ -6,105 +6,40 @@ mod auto;
 mod controllers;
 mod engine_sources;
 mod inventory;
+mod messages;
+mod settle_loop;
+mod slot;
 mod sync;
 
+pub(super) use messages::{FromContext, ToContext};
 pub(super) use sync::At;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use self::settle_loop::{Action, SettleLoop, StoreFacts, Taken};
+use self::slot::Slot;
 use super::assess::{AppReport, assess};
-use super::auto::{AutoState, AutoStatus};
 use super::exact::ExactCache;
-use super::{EngineEvent, EngineOptions, Generation, SyncCommand, SyncRefused};
+use super::{EngineEvent, EngineOptions, SyncRefused};
 use crate::cluster::{
-    ClusterClient, KeepManagers, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind, Wanted,
+    ClusterClient, KeepManagers, KindCatalog, LiveCache, LiveStore, PodQuery, ServedKind,
     probe_pods,
 };
-use crate::config::{AppConfig, DriftConfig, Paths};
+use crate::config::{DriftConfig, Paths};
 use crate::drift::ManualManagers;
-use crate::manifests::Checked;
 use crate::resource::{FIELD_MANAGER, ResourceKey};
-use crate::source::SignatureStatus;
-use crate::sync::{AuditLog, Inventory, Operator};
+use crate::sync::{AuditLog, Operator};
 
-/// Changes are gathered this long before apps are compared again.
-const SETTLE: Duration = Duration::from_millis(100);
-/// Reports wait this long at most for every watch's first list.
-const PRIME_WAIT: Duration = Duration::from_secs(10);
 /// Waits between attempts to reach a cluster that could not be reached.
 const RECONNECT_FIRST: Duration = Duration::from_secs(2);
 const RECONNECT_LAST: Duration = Duration::from_secs(60);
-
-/// What the main task tells a context task.
-pub(super) enum ToContext {
-    Follow {
-        app: Box<AppConfig>,
-    },
-    Desired {
-        app: String,
-        revision: String,
-        checked: Arc<Checked>,
-        /// The revision is the app's pin, not its branch's head.
-        pinned: Option<String>,
-        /// The revision's signature, when the app requires one.
-        signature: Option<SignatureStatus>,
-    },
-    DesiredFailed {
-        app: String,
-        cause: String,
-    },
-    Generation {
-        app: String,
-        generation: Generation,
-    },
-    /// Compare with server-side dry runs (exact mode), or not.
-    Exact(bool),
-    /// `at`: another revision than the one compared.
-    Plan {
-        app: String,
-        prune: bool,
-        at: Option<Box<At>>,
-        only: Option<ResourceKey>,
-    },
-    /// `finished` hears whether the sync applied everything.
-    Sync {
-        app: String,
-        request: SyncCommand,
-        at: Option<Box<At>>,
-        finished: Option<oneshot::Sender<bool>>,
-    },
-    CancelSync {
-        app: String,
-    },
-    /// Sent to every context: the one that has the engine app acts.
-    ControllerAction {
-        app: String,
-        action: crate::engines::ActionKind,
-    },
-}
-
-/// What a context task asks of the main task: to follow an engine app's
-/// source like a native app's (driftdeck's own comparison), or no more.
-pub(super) enum FromContext {
-    /// Poll `app.repo` and render `app.path` at `revision` (the engine's;
-    /// `None`: the branch's head); answered by `Desired`/`DesiredFailed`.
-    FollowSource {
-        app: Box<AppConfig>,
-        revision: Option<String>,
-        /// A chart's release name.
-        release: String,
-    },
-    ForgetSource {
-        app: String,
-    },
-}
 
 pub(super) struct ContextTask {
     sender: mpsc::UnboundedSender<ToContext>,
@@ -176,39 +111,6 @@ impl Drop for ContextTask {
     }
 }
 
-/// One app of the context.
-struct Slot {
-    config: AppConfig,
-    desired: Option<(String, Arc<Checked>)>,
-    failure: Option<String>,
-    generation: Generation,
-    wanted: Vec<Wanted>,
-    /// The keys of `wanted`, to tell quickly whether a change concerns the app.
-    wanted_keys: HashSet<ResourceKey>,
-    pod_queries: Vec<PodQuery>,
-    pods_found: BTreeMap<PodQuery, bool>,
-    /// Pod probes asked and not yet answered.
-    probing: bool,
-    /// The live objects the last comparison saw: a change to one of them
-    /// concerns this app even once it is gone or relabelled.
-    seen: HashSet<ResourceKey>,
-    last: Option<Arc<AppReport>>,
-    /// Whether the last report sent was settled.
-    last_settled: bool,
-    /// Stops the running sync, if one runs.
-    sync_cancel: Option<watch::Sender<bool>>,
-    /// The revision the app is pinned to (a rollback): compared instead of
-    /// the branch's head; auto-sync leaves a pinned app alone.
-    pub(super) pinned: Option<String>,
-    /// The desired revision's signature, when the app requires one.
-    signature: Option<SignatureStatus>,
-    auto: AutoState,
-    /// The automatic syncing status last sent.
-    auto_shown: AutoStatus,
-    /// What the app's last sync recorded it deployed.
-    inventory: Inventory,
-}
-
 struct Context {
     kubeconfig: Option<std::path::PathBuf>,
     /// False for a one-shot look: no watch after the first lists.
@@ -278,62 +180,46 @@ impl Context {
         for app in self.apps.keys().cloned().collect::<Vec<_>>() {
             self.probe(&app, &client, &catalog);
         }
-        let started = Instant::now();
-        let mut dirty: BTreeSet<String> = self.apps.keys().cloned().collect();
-        // The objects Git names changed: watches to start or stop. Done
-        // once the messages of a settle period are in, so that apps whose
-        // desired states arrive together share a namespace's first list.
-        let mut retrack = true;
-        let mut deadline = Instant::now() + SETTLE;
-        // When an automatic sync falls due (settle delay, self-heal backoff).
-        let mut auto_due: Option<Instant> = None;
+        let mut settle = SettleLoop::new(self.apps.keys().cloned(), Instant::now());
         loop {
-            let ready =
-                !dirty.is_empty() && (store.is_settled() || started.elapsed() >= PRIME_WAIT);
-            let wake = if ready || retrack {
-                deadline
-            } else {
-                started + PRIME_WAIT
-            };
-            let idle = dirty.is_empty() && !retrack;
+            let wake = settle.wake_at(store.is_settled(), Instant::now());
             tokio::select! {
                 message = inbox.recv() => {
                     let Some(message) = message else { return };
                     let Some(message) = self.act(message, &store, &client, &catalog) else {
                         continue;
                     };
-                    let wants_changed = matches!(message, ToContext::Desired { .. });
+                    let desired = matches!(message, ToContext::Desired { .. });
                     let exact_switch = matches!(message, ToContext::Exact(_));
-                    if let Some(app) = self.take(message) {
-                        if wants_changed {
-                            retrack = true;
-                            self.probe(&app, &client, &catalog);
+                    let taken = match self.take(message) {
+                        Some(app) => {
+                            if desired {
+                                self.probe(&app, &client, &catalog);
+                            }
+                            Taken::App { app, desired }
                         }
-                        dirty.insert(app);
-                    } else if exact_switch {
-                        // Every app is compared again, the other way.
-                        dirty.extend(self.apps.keys().cloned());
-                    }
+                        None if exact_switch => Taken::ExactSwitched,
+                        None => Taken::Nothing,
+                    };
+                    settle.taken(taken, self.apps.keys().cloned(), Instant::now());
                 }
                 Some(update) = live.recv() => {
+                    let now = Instant::now();
                     let epoch = store.watch_epoch();
                     let changed = store.apply(update);
                     let touched = self.controllers.on_change(&changed, &store, &self.audit);
                     if self.follow_engine_sources(&touched, &store) {
-                        retrack = true;
+                        settle.retrack(now);
                     }
-                    dirty.extend(touched);
+                    settle.compare(touched, now);
                     if self.take_inventories(&changed, &store) {
-                        retrack = true;
+                        settle.retrack(now);
                     }
                     if store.watch_epoch() != epoch {
-                        // Staleness is part of every app's view; a first list
-                        // may show labels that make a watch needless.
-                        dirty.extend(self.apps.keys().cloned());
-                        dirty.extend(self.controllers.names());
-                        retrack = true;
+                        let every_app = self.apps.keys().cloned().chain(self.controllers.names());
+                        settle.watches_changed(every_app, now);
                     } else {
-                        dirty.extend(self.apps_touched(&changed, &store));
+                        settle.compare(self.apps_touched(&changed, &store), now);
                     }
                 }
                 Some(written) = self.controllers.next_written() => {
@@ -343,35 +229,34 @@ impl Context {
                     if let Some(slot) = self.apps.get_mut(&app) {
                         slot.pods_found = found;
                         slot.probing = false;
-                        dirty.insert(app);
+                        settle.compare([app], Instant::now());
                     }
                 }
-                _ = tokio::time::sleep_until(auto_due.unwrap_or(wake)), if auto_due.is_some() => {
-                    auto_due = self.run_auto(&store, &client, &catalog);
-                }
-                _ = tokio::time::sleep_until(wake), if !idle => {
-                    // Which wanted objects carry no label is known only once
-                    // the label watches have listed: until then, wait.
-                    if retrack && !store.labels_known() {
-                        deadline = Instant::now() + SETTLE;
-                    } else if retrack {
-                        retrack = false;
-                        self.track(&mut cache, &mut store, &client, &mut catalog).await;
-                    } else if ready {
-                        self.controllers.announce(&store, started.elapsed() >= PRIME_WAIT);
-                        let settled = store.is_settled();
-                        for app in std::mem::take(&mut dirty) {
-                            self.report(&app, &store, &catalog, &client, settled).await;
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    let facts = StoreFacts {
+                        settled: store.is_settled(),
+                        labels_known: store.labels_known(),
+                    };
+                    for action in settle.fired(facts, Instant::now()) {
+                        match action {
+                            Action::Track => {
+                                self.track(&mut cache, &mut store, &client, &mut catalog).await;
+                            }
+                            Action::Report { apps, settled, prime_passed } => {
+                                self.controllers.announce(&store, prime_passed);
+                                for app in apps {
+                                    self.report(&app, &store, &catalog, &client, settled).await;
+                                }
+                                if settled {
+                                    crate::memory::release_free_heap();
+                                }
+                            }
+                            Action::RunAuto => {
+                                settle.auto_due(self.run_auto(&store, &client, &catalog));
+                            }
                         }
-                        if settled {
-                            crate::memory::release_free_heap();
-                        }
-                        auto_due = self.run_auto(&store, &client, &catalog);
                     }
                 }
-            }
-            if idle && (!dirty.is_empty() || retrack) {
-                deadline = Instant::now() + SETTLE;
             }
             let total = client.requests().total();
             if self.requests.swap(total, Ordering::Relaxed) != total {
@@ -664,51 +549,5 @@ impl Context {
         }
         store.set_interest(interest);
         cache.track(&needed, store);
-    }
-}
-
-impl Slot {
-    fn new(config: AppConfig) -> Slot {
-        Slot {
-            config,
-            desired: None,
-            failure: None,
-            generation: 0,
-            wanted: Vec::new(),
-            wanted_keys: HashSet::new(),
-            pod_queries: Vec::new(),
-            pods_found: BTreeMap::new(),
-            probing: false,
-            seen: HashSet::new(),
-            last: None,
-            last_settled: false,
-            sync_cancel: None,
-            pinned: None,
-            signature: None,
-            auto: AutoState::default(),
-            auto_shown: AutoStatus::Idle,
-            inventory: Inventory::default(),
-        }
-    }
-
-    fn send_if_changed(
-        &mut self,
-        mut report: AppReport,
-        settled: bool,
-        events: &mpsc::UnboundedSender<EngineEvent>,
-    ) {
-        report.pinned = self.pinned.clone();
-        if self.last.as_deref() == Some(&report) && self.last_settled == settled {
-            return;
-        }
-        let report = Arc::new(report);
-        self.last = Some(report.clone());
-        self.last_settled = settled;
-        let _ = events.send(EngineEvent::Report {
-            app: self.config.name.clone(),
-            generation: self.generation,
-            report,
-            settled,
-        });
     }
 }

@@ -4,23 +4,18 @@
 //! by the one poller of that repository (native apps' included, a branch
 //! added to it when needed), and the app is rendered at the engine's
 //! revision — the head only while the engine names none — then handed to
-//! the context as any desired state is.
+//! the context as any desired state is. Decided here as values
+//! (`SourceEffect`s), run by the sources task.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
-
-use super::{Branch, Done, Sources};
-use crate::config::{AppConfig, DEFAULT_POLL};
+use super::decide::{Branch, SourceEffect};
+use crate::config::AppConfig;
 use crate::engine::context::{FromContext, ToContext};
-use crate::engine::desired::render_as;
 use crate::manifests::Checked;
 use crate::resource::short_revision;
-use crate::source::{
-    NetworkLimits, PollPacing, PollerConfig, PollerHandle, SourceEvent, SourceLocation,
-    spawn_poller,
-};
+use crate::source::{SourceEvent, SourceLocation};
 
 pub(super) struct EngineApps {
     apps: HashMap<String, EngineApp>,
@@ -34,8 +29,6 @@ pub(super) struct EngineApps {
     heads: HashMap<Branch, String>,
     /// A repository's last poll error, until a poll succeeds.
     errors: HashMap<SourceLocation, String>,
-    /// Where new pollers report.
-    source_events: mpsc::Sender<SourceEvent>,
 }
 
 /// What a render depends on.
@@ -46,7 +39,7 @@ pub(in crate::engine) struct RenderKey {
     namespace: String,
     values: Vec<String>,
     release: String,
-    revision: String,
+    pub(super) revision: String,
 }
 
 enum Render {
@@ -66,79 +59,42 @@ struct EngineApp {
 }
 
 impl EngineApps {
-    pub(super) fn new(
-        tracked: HashMap<SourceLocation, Vec<Option<String>>>,
-        source_events: mpsc::Sender<SourceEvent>,
-    ) -> EngineApps {
+    /// `tracked`: the branches the native apps' pollers follow.
+    pub(super) fn new(tracked: HashMap<SourceLocation, Vec<Option<String>>>) -> EngineApps {
         EngineApps {
             apps: HashMap::new(),
             renders: HashMap::new(),
             tracked,
             heads: HashMap::new(),
             errors: HashMap::new(),
-            source_events,
         }
     }
 
-    /// Polls the app's repository now, if driftdeck reads it.
-    pub(super) fn refresh(&self, app: &str, pollers: &HashMap<SourceLocation, PollerHandle>) {
-        if let Some(poller) = self
-            .apps
-            .get(app)
-            .and_then(|followed| pollers.get(&followed.config.source))
-        {
-            poller.refresh();
-        }
+    /// The repository of the engine app, if driftdeck reads it.
+    pub(super) fn source_of(&self, app: &str) -> Option<&SourceLocation> {
+        self.apps.get(app).map(|followed| &followed.config.source)
     }
 
     /// Makes the repository's poller follow `branch`: a new poller, or one
-    /// more branch for the existing one. True when it followed it already.
-    fn follow_branch(
-        &mut self,
-        branch: &Branch,
-        pollers: &mut HashMap<SourceLocation, PollerHandle>,
-        cache_dir: &std::path::Path,
-    ) -> bool {
-        let (source, name) = branch;
+    /// more branch for the existing one. None when it followed it already.
+    fn follow_branch(&mut self, (source, name): &Branch) -> Option<SourceEffect> {
         let tracked = self.tracked.entry(source.clone()).or_default();
-        if tracked.contains(name) && pollers.contains_key(source) {
-            return true;
+        if tracked.contains(name) {
+            return None;
         }
-        if !tracked.contains(name) {
-            tracked.push(name.clone());
-        }
-        match pollers.get(source) {
-            Some(poller) => poller.track(tracked.clone()),
-            None => {
-                let config = PollerConfig {
-                    pacing: PollPacing::every(DEFAULT_POLL.0),
-                    limits: NetworkLimits::default(),
-                    cache_dir: cache_dir.to_path_buf(),
-                };
-                let poller = spawn_poller(
-                    source.clone(),
-                    tracked.clone(),
-                    config,
-                    self.source_events.clone(),
-                );
-                pollers.insert(source.clone(), poller);
-            }
-        }
-        false
+        tracked.push(name.clone());
+        Some(SourceEffect::Follow {
+            source: source.clone(),
+            branches: tracked.clone(),
+        })
     }
-}
 
-impl Sources {
     /// A context asks to follow an engine app's source, or no more.
-    pub(super) fn on_context_request(
-        &mut self,
-        asked: FromContext,
-        pollers: &mut HashMap<SourceLocation, PollerHandle>,
-    ) {
+    pub(super) fn on_context_request(&mut self, asked: FromContext) -> Vec<SourceEffect> {
         let (config, revision, release) = match asked {
             FromContext::ForgetSource { app } => {
-                self.engine_apps.apps.remove(&app);
-                return;
+                self.apps.remove(&app);
+                return Vec::new();
             }
             FromContext::FollowSource {
                 app,
@@ -148,8 +104,7 @@ impl Sources {
         };
         let name = config.name.clone();
         let branch: Branch = (config.source.clone(), config.branch.clone());
-        let engine_apps = &mut self.engine_apps;
-        let moved = match engine_apps.apps.get_mut(&name) {
+        let moved = match self.apps.get_mut(&name) {
             Some(followed) if followed.config == config && followed.release == release => {
                 let moved = followed.revision != revision;
                 followed.revision = revision;
@@ -163,34 +118,33 @@ impl Sources {
                     rendering: None,
                     failed: false,
                 };
-                engine_apps.apps.insert(name.clone(), followed);
+                self.apps.insert(name.clone(), followed);
                 false
             }
         };
-        let followed_already = engine_apps.follow_branch(&branch, pollers, &self.paths.cache_dir);
+        let mut effects: Vec<SourceEffect> = self.follow_branch(&branch).into_iter().collect();
         // The engine went to another revision: it may be newer than the
         // clone, so the repository is asked (cheaply) at once.
-        if moved
-            && followed_already
-            && let Some(poller) = pollers.get(&branch.0)
-        {
-            poller.refresh();
+        if moved && effects.is_empty() {
+            effects.push(SourceEffect::PollNow(branch.0.clone()));
         }
-        if let Some(head) = self.engine_apps.heads.get(&branch).cloned() {
-            self.render_engine_app(&name, &head);
-        } else if let Some(cause) = self.engine_apps.errors.get(&branch.0).cloned() {
-            self.engine_source_failed(&name, &cause);
+        if let Some(head) = self.heads.get(&branch).cloned() {
+            effects.extend(self.render(&name, &head));
+        } else if let Some(cause) = self.errors.get(&branch.0) {
+            effects.extend(self.source_failed(&name, cause));
         }
+        effects
     }
 
     /// A poller's news, for the engine apps that read its repository.
-    pub(super) fn on_engine_source_event(&mut self, event: &SourceEvent) {
+    pub(super) fn on_source_event(&mut self, event: &SourceEvent) -> Vec<SourceEffect> {
         let on = |source: &SourceLocation, apps: &HashMap<String, EngineApp>| -> Vec<String> {
             apps.iter()
                 .filter(|(_, a)| a.config.source == *source)
                 .map(|(name, _)| name.clone())
                 .collect()
         };
+        let mut effects = Vec::new();
         match event {
             SourceEvent::Head {
                 source,
@@ -199,14 +153,12 @@ impl Sources {
                 ..
             } => {
                 let head = commit.to_string();
-                let engine_apps = &mut self.engine_apps;
-                engine_apps
-                    .heads
+                self.heads
                     .insert((source.clone(), tracked.clone()), head.clone());
-                engine_apps.errors.remove(source);
-                for app in on(source, &engine_apps.apps) {
-                    if self.engine_apps.apps[&app].config.branch == *tracked {
-                        self.render_engine_app(&app, &head);
+                self.errors.remove(source);
+                for app in on(source, &self.apps) {
+                    if self.apps[&app].config.branch == *tracked {
+                        effects.extend(self.render(&app, &head));
                     }
                 }
             }
@@ -216,23 +168,22 @@ impl Sources {
                 cause,
                 ..
             } => {
-                let engine_apps = &mut self.engine_apps;
                 match missing {
                     None => {
-                        engine_apps.errors.insert(source.clone(), cause.clone());
+                        self.errors.insert(source.clone(), cause.clone());
                     }
                     Some(branch) => {
-                        engine_apps.heads.remove(&(source.clone(), branch.clone()));
+                        self.heads.remove(&(source.clone(), branch.clone()));
                     }
                 }
-                for app in on(source, &engine_apps.apps) {
-                    let followed = &self.engine_apps.apps[&app];
+                for app in on(source, &self.apps) {
+                    let followed = &self.apps[&app];
                     let concerned = missing
                         .as_ref()
                         .is_none_or(|b| *b == followed.config.branch);
                     // A failed poll after a render leaves that render standing.
                     if concerned && (missing.is_some() || followed.rendering.is_none()) {
-                        self.engine_source_failed(&app, cause);
+                        effects.extend(self.source_failed(&app, cause));
                     }
                 }
             }
@@ -241,25 +192,24 @@ impl Sources {
                 in_backoff: false,
                 ..
             } => {
-                self.engine_apps.errors.remove(source);
+                self.errors.remove(source);
             }
             SourceEvent::NextPoll { .. } => {}
         }
+        effects
     }
 
     /// Renders the engine app at its engine's revision (`head` while the
     /// engine names none), unless that is done or under way; apps alike
     /// share one render.
-    fn render_engine_app(&mut self, app: &str, head: &str) {
-        let Some(followed) = self.engine_apps.apps.get_mut(app) else {
-            return;
-        };
+    fn render(&mut self, app: &str, head: &str) -> Option<SourceEffect> {
+        let followed = self.apps.get_mut(app)?;
         let target = followed
             .revision
             .clone()
             .unwrap_or_else(|| head.to_string());
         if followed.rendering.as_deref() == Some(target.as_str()) && !followed.failed {
-            return;
+            return None;
         }
         followed.rendering = Some(target.clone());
         followed.failed = false;
@@ -273,40 +223,31 @@ impl Sources {
             revision: target,
         };
         let (config, release) = (config.clone(), followed.release.clone());
-        match self.engine_apps.renders.get_mut(&key) {
+        match self.renders.get_mut(&key) {
             Some(Render::Done(checked)) => {
                 let checked = checked.clone();
-                self.deliver(app, &key.revision, Ok(checked));
-                return;
+                return self.deliver(app, &key.revision, Ok(checked));
             }
             Some(Render::Running { waiting }) => {
                 waiting.push(app.to_string());
-                return;
+                return None;
             }
             None => {}
         }
         self.forget_unwanted_renders();
-        self.engine_apps.renders.insert(
-            key.clone(),
-            Render::Running {
-                waiting: vec![app.to_string()],
-            },
-        );
-        let done = self.done.clone();
-        let repo_dir = config.source.git_dir(&self.paths.cache_dir);
-        tokio::task::spawn_blocking(move || {
-            let result = render_as(&config, &release, &repo_dir, &key.revision).map(Arc::new);
-            let _ = done.send(Done::EngineRendered {
-                key: Box::new(key),
-                result,
-            });
-        });
+        let waiting = vec![app.to_string()];
+        self.renders
+            .insert(key.clone(), Render::Running { waiting });
+        Some(SourceEffect::RenderEngineApp {
+            key: Box::new(key),
+            config: Box::new(config),
+            release,
+        })
     }
 
     /// Drops the finished renders no app compares with any more.
     fn forget_unwanted_renders(&mut self) {
-        let engine_apps = &mut self.engine_apps;
-        let wanted: std::collections::HashSet<(&SourceLocation, &str, &str)> = engine_apps
+        let wanted: HashSet<(&SourceLocation, &str, &str)> = self
             .apps
             .values()
             .filter_map(|a| {
@@ -317,38 +258,42 @@ impl Sources {
                 ))
             })
             .collect();
-        engine_apps.renders.retain(|key, render| {
+        self.renders.retain(|key, render| {
             matches!(render, Render::Running { .. })
                 || wanted.contains(&(&key.source, key.path.as_str(), key.revision.as_str()))
         });
     }
 
-    pub(super) fn on_engine_rendered(
+    /// A render finished: handed to every app that waited for it.
+    pub(super) fn on_rendered(
         &mut self,
         key: RenderKey,
         result: Result<Arc<Checked>, String>,
-    ) {
-        let Some(Render::Running { waiting }) = self.engine_apps.renders.remove(&key) else {
-            return;
+    ) -> Vec<SourceEffect> {
+        let Some(Render::Running { waiting }) = self.renders.remove(&key) else {
+            return Vec::new();
         };
         // A failure is not kept: the next poll may bring what was missing.
         if let Ok(checked) = &result {
-            self.engine_apps
-                .renders
+            self.renders
                 .insert(key.clone(), Render::Done(checked.clone()));
         }
-        for app in waiting {
-            self.deliver(&app, &key.revision, result.clone());
-        }
+        waiting
+            .iter()
+            .filter_map(|app| self.deliver(app, &key.revision, result.clone()))
+            .collect()
     }
 
     /// Hands the app's render to its context, unless the app moved on.
-    fn deliver(&mut self, app: &str, revision: &str, result: Result<Arc<Checked>, String>) {
-        let Some(followed) = self.engine_apps.apps.get_mut(app) else {
-            return;
-        };
+    fn deliver(
+        &mut self,
+        app: &str,
+        revision: &str,
+        result: Result<Arc<Checked>, String>,
+    ) -> Option<SourceEffect> {
+        let followed = self.apps.get_mut(app)?;
         if followed.rendering.as_deref() != Some(revision) {
-            return; // another revision is being rendered
+            return None; // another revision is being rendered
         }
         followed.failed = result.is_err();
         let message = match result {
@@ -368,27 +313,27 @@ impl Sources {
                 ),
             },
         };
-        if let Some(context) = self.contexts.get(&followed.config.context) {
-            context.send(message);
-        }
+        Some(SourceEffect::ToContext {
+            context: followed.config.context.clone(),
+            message,
+        })
     }
 
     /// Tells the app's context that its source cannot be read, and why.
-    fn engine_source_failed(&self, app: &str, cause: &str) {
-        let Some(followed) = self.engine_apps.apps.get(app) else {
-            return;
-        };
+    fn source_failed(&self, app: &str, cause: &str) -> Option<SourceEffect> {
+        let followed = self.apps.get(app)?;
         let source = followed.config.source.to_string();
         // Most causes begin with the repository already.
         let cause = cause
             .strip_prefix(source.as_str())
             .and_then(|rest| rest.strip_prefix(": "))
             .unwrap_or(cause);
-        if let Some(context) = self.contexts.get(&followed.config.context) {
-            context.send(ToContext::DesiredFailed {
+        Some(SourceEffect::ToContext {
+            context: followed.config.context.clone(),
+            message: ToContext::DesiredFailed {
                 app: app.to_string(),
                 cause: format!("cannot read the source {source}: {cause}"),
-            });
-        }
+            },
+        })
     }
 }

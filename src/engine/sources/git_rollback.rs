@@ -39,7 +39,7 @@ impl Sources {
         message: String,
         mode: RollbackMode,
     ) {
-        let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
+        let Some(index) = self.state.index_of(app) else {
             return;
         };
         let Some((rollback_app, requirement)) = self.rollback_app(app) else {
@@ -68,7 +68,7 @@ impl Sources {
         index: usize,
         outcome: Result<RollbackOutcome, String>,
     ) {
-        let followed = &self.followed[index];
+        let followed = &self.state.followed[index];
         let (app, pinned) = (followed.config.name.clone(), followed.pinned.clone());
         let on_branch = matches!(&outcome, Ok(o) if o.merge_request.is_none());
         if on_branch
@@ -88,7 +88,7 @@ impl Sources {
     }
 
     fn rollback_app(&self, app: &str) -> Option<(RollbackApp, SignatureRequirement)> {
-        let followed = self.followed.iter().find(|f| f.config.name == app)?;
+        let followed = &self.state.followed[self.state.index_of(app)?];
         let config = &followed.config;
         Some((
             config.rollback_app(&self.paths.cache_dir),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
+use super::decide::SourceEffect;
 use super::{Done, Sources};
 use crate::engine::context::{At, ToContext};
 use crate::engine::desired::render_app;
@@ -43,7 +44,7 @@ impl Sources {
     /// Plans or syncs the app at `target`: the revision compared is the
     /// context's already; another is resolved and rendered first.
     pub(super) fn targeted(&mut self, app: &str, target: SyncTarget, purpose: Purpose) {
-        let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
+        let Some(index) = self.state.index_of(app) else {
             self.refuse(app, purpose, format!("app \"{app}\" is not followed"));
             return;
         };
@@ -55,7 +56,7 @@ impl Sources {
             SyncTarget::Revision(rev) => (rev, false),
             SyncTarget::Pin(rev) => (rev, true),
         };
-        if let (Some(pinned), false) = (&self.followed[index].pinned, rollback) {
+        if let (Some(pinned), false) = (&self.state.followed[index].pinned, rollback) {
             let message = format!(
                 "app \"{app}\" is pinned to {}: unpin it first (driftdeck unpin {app}), or roll back to \"{rev}\"",
                 short_revision(pinned)
@@ -63,7 +64,7 @@ impl Sources {
             self.refuse(app, purpose, message);
             return;
         }
-        let followed = &self.followed[index];
+        let followed = &self.state.followed[index];
         let (repo_dir, config, done) = (
             followed.source.git_dir(&self.paths.cache_dir),
             followed.config.clone(),
@@ -98,7 +99,7 @@ impl Sources {
         purpose: Purpose,
         result: Result<(Rendered, bool), String>,
     ) {
-        let app = self.followed[index].config.name.clone();
+        let app = self.state.followed[index].config.name.clone();
         let (rendered, rollback) = match result {
             Ok(rendered) => rendered,
             Err(cause) => return self.refuse(&app, purpose, cause),
@@ -136,7 +137,7 @@ impl Sources {
             checked,
             signature,
         } = rendered;
-        let app = self.followed[index].config.name.clone();
+        let app = self.state.followed[index].config.name.clone();
         let pin = Pin {
             revision: revision.clone(),
             since: jiff::Timestamp::now(),
@@ -149,28 +150,14 @@ impl Sources {
             });
             return;
         }
-        let followed = &mut self.followed[index];
-        followed.pinned = Some(revision.clone());
-        followed.revision = Some(revision.clone());
-        if let Some(context) = self.contexts.get(&followed.context) {
-            context.send(ToContext::Desired {
-                app: app.clone(),
-                revision: revision.clone(),
-                checked,
-                pinned: Some(revision.clone()),
-                signature,
-            });
-        }
-        let _ = self.events.send(EngineEvent::Pinned {
-            app,
-            pinned: Ok(Some(revision)),
-        });
+        let effects = self.state.pinned(index, revision, checked, signature);
+        self.execute(effects);
     }
 
     /// Removes the app's pin; it is rendered and compared at its branch's
     /// head again.
     pub(super) fn unpin(&mut self, app: &str) {
-        let Some(index) = self.followed.iter().position(|f| f.config.name == app) else {
+        let Some(index) = self.state.index_of(app) else {
             return;
         };
         let pinned = self.clear_pin(index).map(|()| None);
@@ -183,19 +170,14 @@ impl Sources {
     /// Takes the app's pin out of the pins file and compares the app with
     /// its branch's head again; why not, if the file cannot be written.
     pub(super) fn clear_pin(&mut self, index: usize) -> Result<(), String> {
-        let followed = &self.followed[index];
+        let followed = &self.state.followed[index];
         if followed.pinned.is_some() {
             self.pin_file
                 .set(&followed.config.name, None)
                 .map_err(|err| err.to_string())?;
         }
-        let followed = &mut self.followed[index];
-        followed.pinned = None;
-        if let Some(head) = followed.head.clone() {
-            followed.revision = Some(head.clone());
-            let source = followed.source.clone();
-            self.render(index, &source, &head);
-        }
+        let effects = self.state.unpinned(index);
+        self.execute(effects.into_iter().collect());
         Ok(())
     }
 
@@ -204,40 +186,18 @@ impl Sources {
     /// rhythm: the file is read again only when it changed. An app pinned
     /// there is compared at its pin from now on, an unpinned one at its
     /// branch's head (and auto-sync follows).
-    pub(super) fn reload_pins(&mut self) {
+    pub(super) fn reload_pins(&mut self) -> Vec<SourceEffect> {
         let changed = self.pin_file.changed();
         if changed == self.pins_changed {
-            return;
+            return Vec::new();
         }
         self.pins_changed = changed;
-        let pins = match self.pin_file.load() {
-            Ok(pins) => pins,
+        match self.pin_file.load() {
+            Ok(pins) => self.state.pins_reloaded(&pins),
             Err(err) => {
                 tracing::warn!("{err}; the pins read before are kept");
-                return;
+                Vec::new()
             }
-        };
-        // A file that could not be read at the start is readable again.
-        let was_unreadable = self.pins_error.take().is_some();
-        for index in 0..self.followed.len() {
-            let followed = &mut self.followed[index];
-            let pinned = pins
-                .get(&followed.config.name)
-                .map(|pin| pin.revision.clone());
-            if pinned == followed.pinned && !was_unreadable {
-                continue;
-            }
-            followed.pinned = pinned.clone();
-            let app = followed.config.name.clone();
-            if let Some(revision) = pinned.clone().or_else(|| followed.head.clone()) {
-                followed.revision = Some(revision.clone());
-                let source = followed.source.clone();
-                self.render(index, &source, &revision);
-            }
-            let _ = self.events.send(EngineEvent::Pinned {
-                app,
-                pinned: Ok(pinned),
-            });
         }
     }
 

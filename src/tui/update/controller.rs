@@ -9,16 +9,18 @@
 //! the Lease and the audit log; its answers (`ControllerActed`) go to the
 //! app's row, the status bar and, when it failed, the notice line.
 
-use super::rollback::READ_ONLY;
+use super::sync::READ_ONLY;
 use crate::engine::EngineCommand;
 use crate::engines::{
     ActionKind, ActionProgress, ControllerApp, Engine, engine_of_name, request_action,
 };
 use crate::resource::short_revision_text;
+use crate::tui::app_state::AppState;
 use crate::tui::commit_log;
 use crate::tui::dialog::{OpenDialog, PlanDialog, Planning, Purpose};
 use crate::tui::msg::{Command, Outcome};
-use crate::tui::state::{AppState, Pane, State};
+use crate::tui::pane::Pane;
+use crate::tui::state::State;
 use crate::tui::syncing::{EngineRun, SyncResult};
 
 /// An Argo CD sync's choices, in this order: whether to prune.

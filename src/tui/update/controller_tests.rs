@@ -14,7 +14,8 @@ use crate::engine::EngineEvent;
 use crate::engines::{ActionKind, ActionProgress};
 use crate::tui::dialog::{Planning, Purpose};
 use crate::tui::msg::{Command, Msg, Outcome};
-use crate::tui::state::{Pane, State};
+use crate::tui::pane::Pane;
+use crate::tui::state::State;
 use crate::tui::test_support::{argocd_web, flux_apps, state_with_apps, with_engine_apps};
 
 fn press(state: &mut State, code: KeyCode, modifiers: KeyModifiers) -> Outcome {

@@ -5,9 +5,10 @@
 
 use super::keep_cursors_in_view;
 use crate::engine::{EngineEvent, Generation};
+use crate::tui::app_state::AppState;
 use crate::tui::listing::{self, Selection};
 use crate::tui::msg::Outcome;
-use crate::tui::state::{AppState, RequestCounts, State};
+use crate::tui::state::{RequestCounts, State};
 
 pub(super) fn receive(state: &mut State, event: EngineEvent) -> Outcome {
     match event {

@@ -9,8 +9,9 @@ use crate::tui::listing;
 use crate::tui::memory::Memory;
 use crate::tui::msg::{Command, Outcome};
 use crate::tui::order::SortMode;
+use crate::tui::pane::Pane;
 use crate::tui::prompt::{LineCommand, Prompt, Purpose, candidates, complete};
-use crate::tui::state::{Pane, State};
+use crate::tui::state::State;
 use crate::tui::theme::BUILT_IN;
 use crate::tui::view;
 

@@ -4,8 +4,9 @@
 
 use super::keep_cursors_in_view;
 use crate::tui::msg::{Command, ExternalDiff, Outcome};
+use crate::tui::pane::Pane;
 use crate::tui::sides;
-use crate::tui::state::{DiffMode, Pane, State, YamlSide};
+use crate::tui::state::{DiffMode, State, YamlSide};
 use crate::tui::view;
 
 /// Columns one sideways step moves.

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::sync::READ_ONLY;
 use crate::engine::{EngineCommand, SyncCommand, SyncTarget};
 use crate::resource::short_revision;
 use crate::source::{RollbackMode, RollbackOutcome};
@@ -14,10 +15,9 @@ use crate::sync::{SyncPlan, pin_kept_for_review, unpinned_by_git_rollback};
 use crate::tui::dialog::{EditReply, MessageEditor, OpenDialog, PlanDialog, Purpose};
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Outcome};
-use crate::tui::state::{Pane, State};
+use crate::tui::pane::Pane;
+use crate::tui::state::State;
 use ratatui::crossterm::event::KeyEvent;
-
-pub(super) const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
 
 /// `R`: the rollback dialog for the commit selected in the Commits pane.
 pub(super) fn open(state: &mut State) -> Outcome {

@@ -15,7 +15,8 @@ use crate::engine::{EngineCommand, EngineEvent, SyncCommand, SyncTarget};
 use crate::source::{MergeRequest, RollbackMode, RollbackOutcome};
 use crate::sync::test_support::shop_plan;
 use crate::tui::msg::{Command, Msg, Outcome};
-use crate::tui::state::{Pane, State};
+use crate::tui::pane::Pane;
+use crate::tui::state::State;
 use crate::tui::test_support::{DEPLOYED, engine, reported};
 
 fn press(state: &mut State, code: KeyCode, modifiers: KeyModifiers) -> Outcome {

@@ -11,7 +11,8 @@ use crate::engine::{EngineCommand, EngineEvent, SyncCommand, SyncTarget};
 use crate::sync::test_support::shop_plan;
 use crate::tui::dialog::Purpose;
 use crate::tui::msg::{Command, Msg, Outcome};
-use crate::tui::state::{Pane, State};
+use crate::tui::pane::Pane;
+use crate::tui::state::State;
 use crate::tui::test_support::{DEPLOYED, engine, guestbook_report, report_event, reported};
 
 fn key(state: &mut State, c: char) -> Outcome {

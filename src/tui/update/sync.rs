@@ -1,5 +1,5 @@
 //! Syncing from the TUI: the sync action plans and opens the confirm
-//! dialog, the dialog's keys, the engine's sync events taken into the
+//! dialog (its keys are in `dialog.rs`), the engine's sync events taken into the
 //! state, and quitting that lets a running sync finish its objects in
 //! flight first.
 
@@ -7,21 +7,21 @@ use std::sync::Arc;
 
 use crate::engine::{EngineCommand, SyncCommand, SyncRefused, SyncTarget};
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
-use crate::tui::dialog::{OpenDialog, PlanDialog, Planning, Purpose, Reply};
+use crate::tui::dialog::{OpenDialog, PlanDialog, Planning, Purpose};
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Outcome};
 use crate::tui::state::{Detail, State};
 use crate::tui::syncing::{SyncResult, SyncRun};
-use crate::tui::view::dialog as dialog_view;
+
+/// Why an acting key (sync, rollback, unpin, an engine's action) does nothing.
+pub(super) const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
 
 /// `s`: asks the engine for the plan of the selected app, or of the
 /// selected resource alone when a resource is shown, and opens the dialog
 /// that will show it.
 pub(super) fn open(state: &mut State) -> Outcome {
     if state.readonly {
-        state.notice = Some(
-            "sync is off: driftdeck is read-only (--readonly or [ui] readonly = true)".to_string(),
-        );
+        state.notice = Some(format!("sync is off: {READ_ONLY}"));
         return Outcome::changed();
     }
     let only = match state.detail() {
@@ -58,49 +58,8 @@ pub(super) fn open(state: &mut State) -> Outcome {
     }
 }
 
-/// A key in the dialog: scroll, choose, cancel, or go.
-pub(super) fn act_in_dialog(state: &mut State, action: Action) -> Outcome {
-    if action == Action::Quit {
-        state.dialog = None;
-        return quit(state);
-    }
-    let (page, max_scroll) = (
-        dialog_view::page_rows(state),
-        dialog_view::max_scroll(state),
-    );
-    let Some(open) = state.dialog.as_mut() else {
-        return Outcome::unchanged();
-    };
-    match open.dialog.act(action, page, max_scroll) {
-        Reply::Unchanged => Outcome::unchanged(),
-        Reply::Changed => {
-            super::controller::choice_changed(state);
-            Outcome::changed()
-        }
-        Reply::Cancelled => {
-            state.dialog = None;
-            Outcome::changed()
-        }
-        Reply::Confirmed { choice } => {
-            let Some(open) = state.dialog.take() else {
-                return Outcome::unchanged();
-            };
-            match (open.purpose, open.dialog.plan()) {
-                (Purpose::Engine { app, action }, _) => {
-                    super::controller::start(state, app, action)
-                }
-                (Purpose::Sync { app, only }, Some(plan)) => start(state, app, only, plan),
-                (Purpose::Rollback { app, revision }, Some(plan)) => {
-                    super::rollback::start(state, app, revision, choice, plan)
-                }
-                (_, None) => Outcome::changed(),
-            }
-        }
-    }
-}
-
 /// The operator said yes: the engine plans afresh and runs the sync.
-fn start(
+pub(super) fn start(
     state: &mut State,
     app: String,
     only: Option<crate::resource::ResourceKey>,

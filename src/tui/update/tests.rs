@@ -9,8 +9,9 @@ use super::*;
 use crate::config::Config;
 use crate::drift::{ResourceResult, summarize};
 use crate::engine::{AppReport, EngineEvent};
+use crate::tui::app_state::Pending;
 use crate::tui::keymap::Keymap;
-use crate::tui::state::{Detail, Pending};
+use crate::tui::state::Detail;
 use crate::tui::test_support::{
     commit, commits_event, engine, guestbook_commits, guestbook_report, key as resource_key,
     report_event, source_failed, source_ok, state_with_apps,

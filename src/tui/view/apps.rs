@@ -8,8 +8,10 @@ use super::symbols::{self, Mark};
 use super::{hint, list_title, pane_frame, render_list, spinner, stale_age, title};
 use crate::resource::short_revision;
 use crate::text::{self, fit};
+use crate::tui::app_state::AppState;
 use crate::tui::order::SortMode;
-use crate::tui::state::{AppState, Pane, State};
+use crate::tui::pane::Pane;
+use crate::tui::state::State;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let mut detail = if state.apps.is_empty() {

@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::diff::Row;
+use super::rows::Row;
 use super::symbols::{self, DEPLOYED, HEAD};
 use super::{hint, pane_frame, render_list, spinner, title};
 use crate::drift::ResourceStatus;
@@ -21,8 +21,10 @@ use crate::engines::Deployment;
 use crate::resource::{short_revision, short_revision_text};
 use crate::source::{FileChange, LogEntry};
 use crate::text::{self, fit};
+use crate::tui::app_state::AppState;
 use crate::tui::commit_log::{self, CommitMarks, Revisions};
-use crate::tui::state::{AppState, Pane, State};
+use crate::tui::pane::Pane;
+use crate::tui::state::State;
 
 /// From this inner width on, rows show the age and the signature.
 const MEDIUM: usize = 32;

@@ -17,7 +17,7 @@ use crate::engine::{DeployPreview, EngineCommand, EngineEvent, compare_revisions
 use crate::manifests::{Checked, ManifestFile, check_files};
 use crate::source::{ChangedFile, FileChange};
 use crate::tui::msg::{Command, Msg};
-use crate::tui::state::Pane;
+use crate::tui::pane::Pane;
 use crate::tui::test_support::{DEPLOYED, HEAD, engine, reported};
 use crate::tui::update::update;
 

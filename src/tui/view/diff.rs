@@ -9,22 +9,22 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use serde_json::Value;
 
-use super::layout::Areas;
 use super::long_lines;
 use super::reading;
+use super::rows::{Row, Rows};
 use super::symbols::{DEPLOYED, HEAD};
 use super::{clock, hint, pane_frame, pending_line, render_rows, symbols, title};
-use crate::drift::{FieldChange, ResourceResult, ResourceStatus};
+use crate::drift::{ResourceResult, ResourceStatus};
 use crate::engine::AppReport;
 use crate::resource::short_revision;
 use crate::source::{LogEntry, SignatureStatus};
 use crate::text;
+use crate::tui::app_state::AppState;
 use crate::tui::filter;
-use crate::tui::sides::{DiffLine, PairRow};
+use crate::tui::pane::Pane;
 use crate::tui::state::DiffMode;
-use crate::tui::state::{AppState, Detail, Pane, State};
+use crate::tui::state::{Detail, State};
 
 /// Lines holding the search text stand out without colour too.
 const SEARCH_MATCH: Style = Style::new()
@@ -119,10 +119,10 @@ pub fn line_count(state: &State) -> usize {
 pub fn find(state: &State, from: usize, forward: bool, inclusive: bool) -> Option<usize> {
     let search = state.filters.diff.to_lowercase();
     let rows = state.selected_app().and_then(|app| body(state, app))?;
-    let width = pane_width(state);
+    let width = super::diff_room(state);
     let hits = rows
         .enumerate()
-        .filter(|(_, row)| filter::contains(&row_text(state, row, width), &search))
+        .filter(|(_, row)| filter::contains(&row.text(state, width), &search))
         .map(|(i, _)| i);
     if forward {
         hits.into_iter()
@@ -134,64 +134,17 @@ pub fn find(state: &State, from: usize, forward: bool, inclusive: bool) -> Optio
 
 /// The widest line's cells, for how far the pane scrolls sideways.
 pub fn widest_line(state: &State) -> usize {
-    let width = pane_width(state);
+    let width = super::diff_room(state);
     state
         .selected_app()
         .and_then(|app| body(state, app))
         .map_or(0, |rows| {
             rows.filter(|row| !row.is_fitted())
-                .map(|row| text::width(&row_text(state, &row, width)))
+                .map(|row| text::width(&row.text(state, width)))
                 .max()
                 .unwrap_or(0)
         })
 }
-
-fn row_text(state: &State, row: &Row<'_>, width: usize) -> String {
-    match row {
-        Row::Diff(_, text) => (*text).to_string(),
-        Row::Side(line) => reading::side_line(state, *line).to_string(),
-        Row::Built(line) => line.to_string(),
-        Row::Differing(resource) => differing_line(state, resource).to_string(),
-        Row::Change(change) => change_line(state, change).to_string(),
-        Row::Pair(pair, words) => reading::pair_line(state, pair, *words, width).to_string(),
-    }
-}
-
-/// One line of the pane, held as what it is drawn from: cheap to count and
-/// to skip, styled only when it is shown.
-pub(super) enum Row<'a> {
-    /// A short line, built already (statuses, wrapped messages).
-    Built(Line<'static>),
-    /// A resource that differs, in the app's list.
-    Differing(&'a ResourceResult),
-    Change(&'a FieldChange),
-    /// A line of the unified diff and its index (the first two may be file headers).
-    Diff(usize, &'a str),
-    /// A line of one side's YAML.
-    Side(DiffLine<'a>),
-    /// Two columns; changed words marked when set.
-    Pair(PairRow<'a>, bool),
-}
-
-impl Row<'_> {
-    fn line(self, state: &State, width: usize) -> Line<'static> {
-        match self {
-            Row::Built(line) => line,
-            Row::Differing(resource) => differing_line(state, resource),
-            Row::Change(change) => change_line(state, change),
-            Row::Diff(index, text) => diff_line(state, index, text),
-            Row::Side(line) => reading::side_line(state, line),
-            Row::Pair(pair, words) => reading::pair_line(state, &pair, words, width),
-        }
-    }
-
-    /// Two columns are laid out to the pane's width already.
-    fn is_fitted(&self) -> bool {
-        matches!(self, Row::Pair(..))
-    }
-}
-
-pub(super) type Rows<'a> = Box<dyn Iterator<Item = Row<'a>> + 'a>;
 
 /// The pane's rows, or `None` before the app's first verdict.
 fn body<'a>(state: &'a State, app: &'a AppState) -> Option<Rows<'a>> {
@@ -204,7 +157,7 @@ fn body<'a>(state: &'a State, app: &'a AppState) -> Option<Rows<'a>> {
     Some(match state.detail() {
         Detail::Resource(resource) => match state.reading.mode {
             DiffMode::Changes => Box::new(resource_rows(state, resource)),
-            mode => reading::rows(state, resource, mode, pane_width(state)),
+            mode => reading::rows(state, resource, mode, super::diff_room(state)),
         },
         Detail::App | Detail::Commit(_) => Box::new(app_rows(state, app, report)),
     })
@@ -279,7 +232,7 @@ fn app_rows<'a>(
     report: &'a AppReport,
 ) -> impl Iterator<Item = Row<'a>> + 'a {
     let theme = &state.theme;
-    let width = pane_width(state);
+    let width = super::diff_room(state);
     let mut head = Vec::new();
     if let Some(since) = report.stale_since {
         let cause = report.stale_cause.as_deref().unwrap_or("a watch failed");
@@ -343,23 +296,6 @@ fn app_rows<'a>(
         .map(Row::Built)
         .chain(differing)
         .chain(problems.into_iter().map(Row::Built))
-}
-
-/// `✗ Deployment guestbook/frontend · OutOfSync`, a resource in the app's list.
-fn differing_line(state: &State, resource: &ResourceResult) -> Line<'static> {
-    let status = symbols::resource(&state.theme, resource.status);
-    Line::from(vec![
-        Span::styled(status.symbol, status.style),
-        Span::styled(format!(" {}", resource.key), state.theme.diff_header),
-        Span::styled(format!(" · {}", status.word), status.style),
-    ])
-}
-
-/// The diff pane's inner width at the state's size.
-pub fn pane_width(state: &State) -> usize {
-    let screen = Rect::new(0, 0, state.size.width, state.size.height);
-    Areas::of(screen, super::notice_rows(state))
-        .map_or(0, |areas| usize::from(areas.diff.width.saturating_sub(2)))
 }
 
 /// `text` in lines of at most `width` characters, broken at spaces (within
@@ -455,43 +391,6 @@ fn commit_lines(
         ));
     }
     lines
-}
-
-/// `  spec.replicas: 2 → 3`, the live value in the diff's `-` colour and
-/// Git's in its `+` colour.
-fn change_line(state: &State, change: &FieldChange) -> Line<'static> {
-    let theme = &state.theme;
-    Line::from(vec![
-        Span::raw(format!("  {}: ", change.path)),
-        Span::styled(value(change.live.as_ref()), theme.diff_removed),
-        Span::raw(" → "),
-        Span::styled(value(change.desired.as_ref()), theme.diff_added),
-    ])
-}
-
-/// A value as JSON, so `"1"` and `1` read apart; `(not set)` for a field one side lacks.
-fn value(value: Option<&Value>) -> String {
-    match value {
-        Some(value) => serde_json::to_string(value).unwrap_or_default(),
-        None => "(not set)".to_string(),
-    }
-}
-
-/// One line of the unified diff, coloured by its marker; the marker stays,
-/// so the diff reads without colour.
-fn diff_line(state: &State, index: usize, text: &str) -> Line<'static> {
-    let theme = &state.theme;
-    let file_header = index < 2 && (text.starts_with("--- ") || text.starts_with("+++ "));
-    let style = if file_header || text.starts_with("@@") {
-        theme.diff_header
-    } else if text.starts_with('+') {
-        theme.diff_added
-    } else if text.starts_with('-') {
-        theme.diff_removed
-    } else {
-        theme.text
-    };
-    Line::styled(text.to_string(), style)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::*;
 use crate::engine::EngineEvent;
 use crate::engines::ActionProgress;
 use crate::tui::msg::Msg;
-use crate::tui::state::Pane;
+use crate::tui::pane::Pane;
 use crate::tui::test_support::{argocd_web, flux_apps, state_with_apps, with_engine_apps};
 use crate::tui::update::update;
 

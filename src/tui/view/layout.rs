@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 
-use crate::tui::state::Pane;
+use crate::tui::pane::Pane;
 
 /// Below this the panes cannot be used; a one-line notice replaces them.
 pub const MIN_WIDTH: u16 = 40;

@@ -10,6 +10,7 @@ mod long_lines;
 mod message;
 mod reading;
 mod resources;
+mod rows;
 mod status_bar;
 pub(crate) mod symbols;
 
@@ -19,12 +20,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 
-use super::state::{Pane, Pending, State};
+use super::app_state::Pending;
+use super::pane::Pane;
+use super::state::State;
 use layout::{Areas, MIN_HEIGHT, MIN_WIDTH};
 
 pub(crate) use diff::find as find_in_diff;
 pub(crate) use diff::line_count as diff_line_count;
-pub(crate) use diff::pane_width as diff_room;
 pub(crate) use diff::widest_line as diff_widest_line;
 
 /// Draws the whole screen.
@@ -181,6 +183,13 @@ pub(crate) fn list_rows(state: &State, pane: Pane) -> usize {
     } else {
         rows
     }
+}
+
+/// The diff pane's inner width at the state's size.
+pub(crate) fn diff_room(state: &State) -> usize {
+    let screen = Rect::new(0, 0, state.size.width, state.size.height);
+    Areas::of(screen, notice_rows(state))
+        .map_or(0, |areas| usize::from(areas.diff.width.saturating_sub(2)))
 }
 
 /// The rows the notice takes, wrapped to the screen's width (at most three).

@@ -18,7 +18,9 @@ use super::{
 use crate::drift::{AppStatus, ResourceResult};
 use crate::resource::short_revision;
 use crate::text::fit;
-use crate::tui::state::{AppState, Pane, State};
+use crate::tui::app_state::AppState;
+use crate::tui::pane::Pane;
+use crate::tui::state::State;
 
 /// STATUS and HEALTH fit their longest words ("✗ OutOfSync", "◐ Progressing").
 const STATUS_WIDTH: usize = 12;

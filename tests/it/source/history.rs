@@ -239,3 +239,87 @@ fn the_walk_reports_an_unknown_revision_and_publishes_nothing() {
     assert!(err.contains("cannot resolve revision \"release\""), "{err}");
     assert_eq!(published, 0);
 }
+
+/// Commits made in the same second (scripts, merge queues) come in the
+/// order git log gives them: by time, then in the order they were met.
+#[test]
+fn merged_commits_of_the_same_second_come_in_git_logs_order() {
+    if !have("git", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    let at = |date: &str, args: &[&str]| {
+        let mut command = super::support::git_command(repo, args);
+        command
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date);
+        assert!(command.status().unwrap().success(), "git {args:?}");
+    };
+    let same = "2024-01-02T00:00:00Z";
+    at(
+        "2024-01-01T00:00:00Z",
+        &["commit", "-q", "--allow-empty", "-m", "base"],
+    );
+    for branch in ["a", "b", "c"] {
+        git(repo, &["checkout", "-q", "-b", branch, "main"]);
+        for n in 1..=3 {
+            at(
+                same,
+                &[
+                    "commit",
+                    "-q",
+                    "--allow-empty",
+                    "-m",
+                    &format!("{branch}{n}"),
+                ],
+            );
+        }
+    }
+    git(repo, &["checkout", "-q", "main"]);
+    at(same, &["commit", "-q", "--allow-empty", "-m", "main1"]);
+    at(same, &["merge", "-q", "--no-ff", "-m", "merge a", "a"]);
+    at(
+        same,
+        &["merge", "-q", "--no-ff", "-m", "merge b and c", "b", "c"],
+    );
+    at(same, &["commit", "-q", "--allow-empty", "-m", "main2"]);
+
+    let ours = subjects(&batches(repo, &query(None, None)));
+    let theirs = git(repo, &["log", "--format=%s", "main"]);
+    assert_eq!(ours, theirs.lines().collect::<Vec<_>>());
+    assert_eq!(ours.len(), 14, "every commit once");
+}
+
+/// A shallow clone's history ends where the clone does, as git log's.
+#[test]
+fn a_shallow_clone_is_walked_to_its_boundary() {
+    if !have("git", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full.git");
+    generate_history(&full, 50, 10);
+    let shallow = dir.path().join("shallow");
+    let url = format!("file://{}", full.display());
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            "--depth",
+            "5",
+            &url,
+            shallow.to_str().unwrap(),
+        ],
+    );
+    let ours = subjects(&batches(&shallow, &query(None, None)));
+    let theirs = git(&shallow, &["log", "--format=%s", "main"]);
+    assert_eq!(ours, theirs.lines().collect::<Vec<_>>());
+    assert_eq!(ours.len(), 5);
+    let web = subjects(&batches(&shallow, &query(Some("apps/web"), None)));
+    let theirs = git(&shallow, &["log", "--format=%s", "main", "--", "apps/web"]);
+    assert_eq!(web, theirs.lines().collect::<Vec<_>>());
+}
