@@ -451,3 +451,56 @@ fn ordinary_manifests_take_the_line_path() {
         }
     }
 }
+
+/// Real manifests — the CRDs and example objects of Argo CD and Flux, the
+/// conformance corpus, the demo's and the tests' own — read the same by
+/// every path, and most by the line path.
+#[test]
+fn real_manifests_agree_on_every_path() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    let mut folders = vec![
+        root.join("../shared/conformance"),
+        root.join("src"),
+        root.join("tests"),
+    ];
+    if !folders[0].is_dir() {
+        eprintln!(
+            "SKIPPED the conformance corpus: ../shared/conformance is not beside the repository"
+        );
+    }
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                files.push(path);
+            }
+        }
+    }
+    let (mut documents, mut by_lines) = (0, 0);
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        for document in split_documents(&text, usize::MAX - 1) {
+            documents += 1;
+            agrees(document.text, MAX_NODES_PER_DOCUMENT);
+            if lines::read(
+                document.text,
+                MAX_NODES_PER_DOCUMENT,
+                &mut lines::Buffers::default(),
+            )
+            .is_some()
+            {
+                by_lines += 1;
+            }
+        }
+    }
+    eprintln!(
+        "{documents} documents in {} files, {by_lines} by the line path",
+        files.len()
+    );
+    assert!(documents > 0 && by_lines > 0);
+}
