@@ -23,6 +23,9 @@ pub struct LogError {
 #[must_use = "logs stop when the guard is dropped"]
 pub struct LogGuard(#[allow(dead_code)] WorkerGuard);
 
+/// Lines waiting for the writer thread at most.
+const LOG_QUEUE_LINES: usize = 8192;
+
 /// Starts logging to today's file. `verbosity` is the count of `-v` flags;
 /// `DRIFTDECK_LOG` (an `EnvFilter` directive such as `driftdeck=trace`) overrides it.
 pub fn init(paths: &Paths, verbosity: u8) -> Result<LogGuard, LogError> {
@@ -38,7 +41,11 @@ pub fn init(paths: &Paths, verbosity: u8) -> Result<LogGuard, LogError> {
         .max_log_files(KEPT_LOG_FILES)
         .build(&paths.log_dir)
         .map_err(|e| fail(e.to_string()))?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The default queue of 128,000 lines is made up front: 4 MB resident
+    // for a log that writes a few lines a minute. A full queue drops lines.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(appender);
     let level = match verbosity {
         0 => "info",
         1 => "debug",
