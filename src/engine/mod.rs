@@ -29,8 +29,8 @@ use std::time::SystemTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::config::{AppConfig, DriftConfig, Paths};
-use crate::engines::{ActionKind, ActionProgress, EnginesConfig};
+use crate::config::{AppConfig, DriftConfig, EnginesConfig, Paths};
+use crate::engines::{ActionKind, ActionProgress};
 use crate::resource::ResourceKey;
 use crate::source::{LogEntry, RollbackMode, RollbackOutcome};
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};

@@ -132,7 +132,8 @@ pub fn with_own_verdict(mut report: AppReport, own: OwnVerdict) -> AppReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engines::{Engine, EnginesConfig};
+    use crate::config::EnginesConfig;
+    use crate::engines::Engine;
     use serde_json::json;
 
     fn application(sync: &str, resources: Value) -> ControllerApp {

@@ -361,7 +361,7 @@ pub fn flux_apps() -> Value {
 
 /// Engine apps found in the current context and reported as their objects say.
 pub fn with_engine_apps(state: &mut State, objects: &[Value]) {
-    let config = crate::engines::EnginesConfig::default();
+    let config = crate::config::EnginesConfig::default();
     let apps: Vec<crate::engines::ControllerApp> = objects
         .iter()
         .map(|o| crate::engines::ControllerApp::of(o, &config).unwrap())

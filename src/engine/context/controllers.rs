@@ -16,11 +16,11 @@ use crate::cluster::{
     ClusterClient, KindCatalog, LEASE_DURATION, LeaseRequest, LiveCache, LiveStore, ServedKind,
     SyncLease, WatchId, merge_patch,
 };
+use crate::config::EnginesConfig;
 use crate::engine::{AppReport, EngineEvent, Generation};
 use crate::engines::{
     ActionKind, ActionProgress, ActionRequest, ControllerApp, ControllerKind, EngineSource,
-    EnginesConfig, OwnVerdict, controller_report, engine_source, follow_action, request_action,
-    with_own_verdict,
+    OwnVerdict, controller_report, engine_source, follow_action, request_action, with_own_verdict,
 };
 use crate::resource::ResourceKey;
 use crate::sync::{AuditLog, AuditRecord, Operator, SyncCompleted, SyncStarted, SyncStatus};
