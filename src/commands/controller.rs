@@ -14,8 +14,9 @@ use tokio::sync::mpsc;
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, RefreshArgs, SyncFlags, ToggleArgs};
 use crate::config::{Config, DEFAULT_HEALTH_TIMEOUT, Paths};
-use crate::engine::{AppReport, Engine, EngineCommand, EngineEvent};
+use crate::engine::{Engine, EngineCommand, EngineEvent};
 use crate::engines::{ActionKind, ActionProgress};
+use crate::report::AppReport;
 
 /// How long the engine's answer is awaited.
 pub(super) const ANSWER_DEADLINE: Duration = DEFAULT_HEALTH_TIMEOUT.0;

@@ -8,7 +8,6 @@ mod actions;
 mod argocd;
 mod flux;
 mod own_comparison;
-mod report;
 mod source;
 mod status;
 
@@ -19,7 +18,6 @@ pub use actions::{
     ActionKind, ActionProgress, ActionRequest, follow_action, request_action, source_key,
 };
 pub use own_comparison::OwnComparison;
-pub use report::{OwnVerdict, controller_report, with_own_verdict};
 pub use source::{EngineSource, engine_source, flux_commit, mapped_location, native_config};
 pub use status::{ControllerState, Deployment, LastOperation};
 

@@ -17,11 +17,12 @@ use crate::cluster::{
     SyncLease, WatchId, merge_patch,
 };
 use crate::config::EnginesConfig;
-use crate::engine::{AppReport, EngineEvent, Generation};
+use crate::engine::{EngineEvent, Generation};
 use crate::engines::{
     ActionKind, ActionProgress, ActionRequest, ControllerApp, ControllerKind, EngineSource,
-    OwnVerdict, controller_report, engine_source, follow_action, request_action, with_own_verdict,
+    engine_source, follow_action, request_action,
 };
+use crate::report::{AppReport, OwnVerdict, controller_report, with_own_verdict};
 use crate::resource::ResourceKey;
 use crate::sync::{AuditLog, AuditRecord, Operator, SyncCompleted, SyncStarted, SyncStatus};
 

@@ -7,13 +7,12 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::ControllerApp;
-use super::own_comparison::OwnComparison;
+use super::AppReport;
 use crate::drift::{
     AppStatus, AppSummary, Health, HealthAssessment, ResourceResult, ResourceStatus, health,
     summarize,
 };
-use crate::engine::AppReport;
+use crate::engines::{ControllerApp, OwnComparison};
 use crate::resource::ResourceKey;
 
 /// The report on `app`; `live` finds an object in the live cache.
