@@ -102,11 +102,7 @@ pub(super) fn converge(
 /// The config, unless driftdeck is read-only.
 fn writable(global: &GlobalArgs, app: &str) -> Result<(Paths, Config), CommandError> {
     let (paths, config) = load_config(global)?;
-    if global.readonly || config.ui.readonly {
-        return Err(CommandError::Usage(format!(
-            "app \"{app}\": refused: driftdeck is read-only (--readonly or [ui] readonly = true)"
-        )));
-    }
+    super::refuse_when_read_only(&config, &format!("app \"{app}\": refused"))?;
     Ok((paths, config))
 }
 

@@ -49,6 +49,10 @@ pub struct Config {
     pub engines: EnginesConfig,
 }
 
+/// Why an action that writes (sync, rollback, unpin, an engine's action)
+/// is refused while `readonly` is on: the words the TUI and the commands show.
+pub const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UiConfig {
