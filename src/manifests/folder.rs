@@ -6,8 +6,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::ManifestError;
+use super::file::{ManifestFile, display_path, is_manifest_path};
 use super::limits;
-use super::load::{ManifestFile, display_path, is_manifest_path};
 use super::problems::{Problem, Problems, Severity};
 
 /// `ELOOP` on Linux: too many levels of symbolic links.

@@ -2,11 +2,10 @@
 //! file, document index and line it came from. Files are parsed in parallel;
 //! the result is in file order whatever the threads do.
 
-use std::fmt;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use serde_saphyr::{MessageFormatter, Spanned};
 
@@ -14,45 +13,12 @@ use super::ManifestError;
 use super::cores;
 use super::documents::{DocumentText, split_documents};
 use super::field_lines::SourceDocument;
+use super::file::Renderer;
+use super::file::{ManifestFile, Origin, display_path, is_manifest_path};
 use super::limits::{self, NodeBudget, Reading};
 use super::problems::{Problem, Problems, Severity};
-use super::render::{self, Renderer};
+use super::render;
 use super::yaml::{Quick, Reader};
-
-/// A file of the app's folder, read from disk or from a Git tree, or the
-/// output of a renderer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestFile {
-    /// Relative to the app's folder; empty for a renderer's output.
-    pub path: PathBuf,
-    pub bytes: Vec<u8>,
-    pub rendered_by: Option<Renderer>,
-}
-
-/// Where an object was written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct Origin {
-    /// The file; for a renderer's output, the app folder (kustomize) or the
-    /// chart template it came from (helm).
-    pub file: PathBuf,
-    /// 0-based index of the YAML document in the file or stream.
-    pub document: usize,
-    /// 1-based line where the object starts (in the renderer's output when
-    /// `rendered_by` is set).
-    pub line: usize,
-    pub rendered_by: Option<Renderer>,
-}
-
-/// `deploy.yaml:12`, or `apps/web (kustomize build):40` for rendered output.
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(renderer) = self.rendered_by {
-            write!(f, " ({})", renderer.command())?;
-        }
-        write!(f, ":{}", self.line)
-    }
-}
 
 /// One parsed document (or item of a `kind: List`), not yet checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,27 +35,6 @@ pub struct Manifest {
 pub struct Loaded {
     pub manifests: Vec<Manifest>,
     pub problems: Problems,
-}
-
-/// `.yaml`, `.yml` and `.json` files, outside dot-files and dot-folders.
-pub fn is_manifest_path(path: &Path) -> bool {
-    let hidden = path.components().any(|c| match c {
-        Component::Normal(name) => name.as_encoded_bytes().starts_with(b"."),
-        _ => false,
-    });
-    let extension = path.extension().and_then(|e| e.to_str());
-    !hidden && matches!(extension, Some("yaml" | "yml" | "json"))
-}
-
-/// `root/relative` as shown to the user: no `./` in front when `root` is `.`.
-pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
-    if relative.as_os_str().is_empty() {
-        root.to_path_buf()
-    } else if root.as_os_str().is_empty() || root == Path::new(".") {
-        relative.to_path_buf()
-    } else {
-        root.join(relative)
-    }
 }
 
 /// Reads one file from disk, whatever its name, such as the file of
@@ -515,23 +460,6 @@ mod tests {
         assert_eq!(
             loaded.manifests[0].value["data"],
             serde_json::json!({"mode": 420, "flag": true, "big": 1000, "text": "0644"})
-        );
-    }
-
-    #[test]
-    fn display_paths_read_as_typed() {
-        assert_eq!(
-            display_path(Path::new("."), Path::new("a.yaml")),
-            Path::new("a.yaml")
-        );
-        assert_eq!(display_path(Path::new("."), Path::new("")), Path::new("."));
-        assert_eq!(
-            display_path(Path::new("apps/web"), Path::new("")),
-            Path::new("apps/web")
-        );
-        assert_eq!(
-            display_path(Path::new("apps/web"), Path::new("base/a.yaml")),
-            Path::new("apps/web/base/a.yaml")
         );
     }
 

@@ -4,8 +4,10 @@
 //! that stands in the way of syncing them.
 
 mod cores;
+mod desired;
 mod documents;
 mod field_lines;
+mod file;
 mod folder;
 mod identity;
 mod limits;
@@ -16,72 +18,21 @@ mod render;
 mod validate;
 mod yaml;
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
 
+pub use desired::{DesiredObject, DesiredState};
 pub use field_lines::SourceDocument;
+pub use file::{ManifestFile, Origin, Renderer, is_manifest_path};
 pub use identity::{ObjectId, Scope};
 pub use limits::{MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, Reading, human_bytes};
-pub use load::{Loaded, Manifest, ManifestFile, Origin, is_manifest_path, load_file, load_files};
+pub use load::{Loaded, Manifest, load_file, load_files};
 pub use problems::{PortRef, Problem, Problems, ReferenceTarget, Severity, UnresolvedReference};
 pub use references::{KUSTOMIZATION_FILES, Reference, chart_references, kustomization_references};
-pub use render::{RenderError, Renderer, find_on_path};
+pub use render::{RenderError, find_on_path};
 pub use validate::validate;
-
-/// The objects Git asks for, in file and document order.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DesiredState {
-    pub objects: Vec<DesiredObject>,
-}
-
-/// One object of the desired state.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DesiredObject {
-    /// Its namespace is the app's when the object names none and its kind is
-    /// namespaced (or unknown).
-    pub id: ObjectId,
-    pub scope: Scope,
-    /// The object as written (the namespace is not filled in); `Null` once
-    /// `text` holds it (read both through `value()`).
-    value: Value,
-    /// The object as JSON text, once `Checked::make_compact` made it so.
-    text: Option<Box<str>>,
-    pub origin: Origin,
-    /// The document it was parsed from.
-    pub source: Arc<SourceDocument>,
-}
-
-impl DesiredObject {
-    pub fn new(
-        id: ObjectId,
-        scope: Scope,
-        value: Value,
-        origin: Origin,
-        source: Arc<SourceDocument>,
-    ) -> DesiredObject {
-        DesiredObject {
-            id,
-            scope,
-            value,
-            text: None,
-            origin,
-            source,
-        }
-    }
-
-    /// The object as written (the namespace is not filled in): borrowed, or
-    /// decoded from its text once the state was made compact. The text was
-    /// written from a value, so it reads back.
-    pub fn value(&self) -> Cow<'_, Value> {
-        match &self.text {
-            Some(text) => Cow::Owned(serde_json::from_str(text).unwrap_or(Value::Null)),
-            None => Cow::Borrowed(&self.value),
-        }
-    }
-}
 
 /// A desired state and the problems with it.
 #[derive(Debug, Clone, Default, PartialEq)]

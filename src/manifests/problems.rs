@@ -8,10 +8,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::DesiredObject;
+use super::desired::DesiredObject;
+use super::file::{Origin, Renderer};
 use super::identity::ObjectId;
-use super::load::Origin;
-use super::render::Renderer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -10,44 +10,9 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use super::AppSettings;
+use super::file::{ManifestFile, Renderer};
 use super::limits;
-use super::load::ManifestFile;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Renderer {
-    Kustomize,
-    Helm,
-}
-
-impl Renderer {
-    /// The command as the user would type it, for messages.
-    pub fn command(self) -> &'static str {
-        match self {
-            Renderer::Kustomize => "kustomize build",
-            Renderer::Helm => "helm template",
-        }
-    }
-
-    /// The renderer a folder asks for, from the names of the files at its
-    /// top; a kustomization wins over a chart (kustomize can inflate charts).
-    pub fn for_folder<'a>(top_level_names: impl IntoIterator<Item = &'a str>) -> Option<Renderer> {
-        let mut found = None;
-        for name in top_level_names {
-            match name {
-                "kustomization.yaml" | "kustomization.yml" | "Kustomization" => {
-                    return Some(Renderer::Kustomize);
-                }
-                "Chart.yaml" => found = Some(Renderer::Helm),
-                _ => {}
-            }
-        }
-        found
-    }
-}
 
 /// Why a renderer could not be run at all (as opposed to running and failing
 /// on the app's files, which is a problem with the desired state).
