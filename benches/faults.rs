@@ -148,7 +148,7 @@ struct Watcher {
     current: bool,
 }
 
-fn is_current(report: &driftdeck::engine::AppReport) -> bool {
+fn is_current(report: &driftdeck::report::AppReport) -> bool {
     report.stale_since.is_none() && report.summary.status.to_string() == "Synced"
 }
 
@@ -156,7 +156,7 @@ impl Watcher {
     /// Waits for a report for which `wanted` holds; `None` after `PATIENCE`.
     async fn report(
         &mut self,
-        wanted: impl Fn(&driftdeck::engine::AppReport) -> bool,
+        wanted: impl Fn(&driftdeck::report::AppReport) -> bool,
     ) -> Option<String> {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use driftdeck::config::Config;
 use driftdeck::drift::{ResourceKey, ResourceResult, summarize};
-use driftdeck::engine::{AppReport, EngineEvent};
+use driftdeck::engine::EngineEvent;
+use driftdeck::report::AppReport;
 use driftdeck::tui::{Keymap, Msg, State, Theme, update, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

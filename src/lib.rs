@@ -15,6 +15,7 @@ pub mod manifests;
 pub mod memory;
 pub mod names;
 pub mod quantity;
+pub mod report;
 pub mod resource;
 pub mod simcluster;
 pub mod source;

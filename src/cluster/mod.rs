@@ -12,6 +12,7 @@ mod read_once;
 mod retry;
 mod store;
 mod watch;
+mod watch_task;
 
 pub use apply::{
     ApplyMode, WriteRefusal, apply, delete, dry_run_apply, get, merge_patch, replace_managed_fields,
@@ -26,7 +27,8 @@ pub use live_object::LiveObject;
 pub use live_update::{LiveUpdate, WatchId};
 pub use read_once::read_once;
 pub use store::LiveStore;
-pub use watch::{KeepManagers, LiveCache, Tracked};
+pub use watch::{LiveCache, Tracked};
+pub use watch_task::KeepManagers;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {

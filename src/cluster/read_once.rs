@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::live::{LiveRead, Wanted};
 use super::store::LiveStore;
-use super::watch::{KeepManagers, LiveCache};
+use super::watch::LiveCache;
+use super::watch_task::KeepManagers;
 use super::{ClusterClient, ClusterError, KindCatalog};
 
 /// One look at an app's live objects, the way the engine's one-shot mode

@@ -14,8 +14,9 @@ use tokio::sync::mpsc;
 use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, RefreshArgs, SyncFlags, ToggleArgs};
 use crate::config::{Config, DEFAULT_HEALTH_TIMEOUT, Paths};
-use crate::engine::{AppReport, Engine, EngineCommand, EngineEvent};
+use crate::engine::{Engine, EngineCommand, EngineEvent};
 use crate::engines::{ActionKind, ActionProgress};
+use crate::report::AppReport;
 
 /// How long the engine's answer is awaited.
 pub(super) const ANSWER_DEADLINE: Duration = DEFAULT_HEALTH_TIMEOUT.0;
@@ -101,11 +102,7 @@ pub(super) fn converge(
 /// The config, unless driftdeck is read-only.
 fn writable(global: &GlobalArgs, app: &str) -> Result<(Paths, Config), CommandError> {
     let (paths, config) = load_config(global)?;
-    if global.readonly || config.ui.readonly {
-        return Err(CommandError::Usage(format!(
-            "app \"{app}\": refused: driftdeck is read-only (--readonly or [ui] readonly = true)"
-        )));
-    }
+    super::refuse_when_read_only(&config, &format!("app \"{app}\": refused"))?;
     Ok((paths, config))
 }
 

@@ -26,7 +26,7 @@ mod watch;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, GlobalArgs};
-use crate::config::{Config, ConfigError, PathError, Paths};
+use crate::config::{Config, ConfigError, PathError, Paths, READ_ONLY};
 
 /// Why a command could not run (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -209,6 +209,16 @@ pub(crate) fn configured_app<'a>(
         app: name.to_string(),
         file: config.file.clone(),
     })
+}
+
+/// Refuses a command that writes while driftdeck is read-only (`--readonly`
+/// is folded into the config by `load_config`); `refused` leads the
+/// message, e.g. `app "web": rollback refused`.
+pub(super) fn refuse_when_read_only(config: &Config, refused: &str) -> Result<(), CommandError> {
+    if config.ui.readonly {
+        return Err(CommandError::Usage(format!("{refused}: {READ_ONLY}")));
+    }
+    Ok(())
 }
 
 pub fn load_config(global: &GlobalArgs) -> Result<(Paths, Config), CommandError> {

@@ -32,11 +32,7 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, Command
 /// annotation until the next sync, which applies them without it.
 pub fn unpin(global: &GlobalArgs, app: &str) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
-    if config.ui.readonly {
-        return Err(CommandError::Usage(format!(
-            "app \"{app}\": unpin refused: driftdeck is read-only (--readonly or [ui] readonly = true)"
-        )));
-    }
+    super::refuse_when_read_only(&config, &format!("app \"{app}\": unpin refused"))?;
     super::configured_app(&config, app)?;
     match PinFile::in_data_dir(&paths).set(app, None)? {
         Some(pin) => eprintln!(

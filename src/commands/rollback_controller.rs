@@ -33,12 +33,7 @@ pub(super) fn not_git(app: &str) -> CommandError {
 
 pub(super) fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
-    if global.readonly || config.ui.readonly {
-        return Err(CommandError::Usage(format!(
-            "app \"{}\": rollback refused: driftdeck is read-only (--readonly or [ui] readonly = true)",
-            args.app
-        )));
-    }
+    super::refuse_when_read_only(&config, &format!("app \"{}\": rollback refused", args.app))?;
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
     if !args.flags.yes && !terminal {
         return Err(CommandError::Usage(format!(

@@ -20,12 +20,7 @@ use crate::sync::{PinFile, pin_kept_for_review, unpinned_by_git_rollback, unsign
 
 pub fn run(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode, CommandError> {
     let (paths, config) = load_config(global)?;
-    if global.readonly || config.ui.readonly {
-        return Err(CommandError::Usage(format!(
-            "app \"{}\": rollback refused: driftdeck is read-only (--readonly or [ui] readonly = true)",
-            args.app
-        )));
-    }
+    super::refuse_when_read_only(&config, &format!("app \"{}\": rollback refused", args.app))?;
     let app = super::configured_app(&config, &args.app)?.clone();
     let terminal = std::io::stdin().is_terminal();
     if !args.flags.yes && !terminal {

@@ -9,7 +9,8 @@ use super::{CommandError, load_config};
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::config::AppConfig;
 use crate::drift::{AppStatus, StatusCounts};
-use crate::engine::{AppReport, EngineApps, settle};
+use crate::engine::{EngineApps, settle};
+use crate::report::AppReport;
 use crate::text::printable;
 
 /// Exit 0 when every app reported is Synced, 1 when any is OutOfSync, 2

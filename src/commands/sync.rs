@@ -53,11 +53,7 @@ pub(super) fn run_at(
         SyncTarget::Pin(_) => "rollback",
         _ => "sync",
     };
-    if global.readonly || config.ui.readonly {
-        return Err(CommandError::Usage(format!(
-            "{who}: {what} refused: driftdeck is read-only (--readonly or [ui] readonly = true)"
-        )));
-    }
+    super::refuse_when_read_only(&config, &format!("{who}: {what} refused"))?;
     if let Some(name) = app
         && crate::engines::is_controller_app_name(name)
     {

@@ -14,9 +14,9 @@ use crate::cli::SyncFlags;
 use crate::config::{AppConfig, Paths};
 use crate::drift::{AppStatus, Health};
 use crate::engine::{
-    AppReport, Engine, EngineCommand, EngineEvent, EngineOptions, SyncCommand, SyncRefused,
-    SyncTarget,
+    Engine, EngineCommand, EngineEvent, EngineOptions, SyncCommand, SyncRefused, SyncTarget,
 };
+use crate::report::AppReport;
 use crate::resource::short_revision;
 use crate::sync::{ObjectResult, SyncAction, SyncOutcome, SyncPlan, SyncProgress};
 

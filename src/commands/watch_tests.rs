@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::engine::{AppReport, SyncRefused};
+use crate::engine::SyncRefused;
+use crate::report::AppReport;
 use crate::sync::{ObjectOutcome, SyncAction, SyncOutcome};
 
 const REV: &str = "3f2a91c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6";

@@ -8,8 +8,35 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::ConfigError;
-use crate::engines::EnginesConfig;
 use crate::source::SourceLocation;
+
+/// The config's `[engines]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnginesConfig {
+    pub argocd: bool,
+    pub flux: bool,
+    /// Applications here are named `argocd/NAME`; elsewhere
+    /// `argocd/NAMESPACE/NAME`.
+    pub argocd_namespace: String,
+    /// Whether driftdeck reads engine apps' sources to compare them itself
+    /// (`[engines] read_sources`).
+    pub read_sources: bool,
+    /// `[engines.sources]`: repository URL as the engines write it → where
+    /// driftdeck reads it (a local clone, or another URL).
+    pub sources: BTreeMap<String, String>,
+}
+
+impl Default for EnginesConfig {
+    fn default() -> Self {
+        EnginesConfig {
+            argocd: true,
+            flux: true,
+            argocd_namespace: "argocd".to_string(),
+            read_sources: true,
+            sources: Default::default(),
+        }
+    }
+}
 
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]

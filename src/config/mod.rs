@@ -24,6 +24,7 @@ pub use auto_sync::{
     AutoSyncPolicy, DEFAULT_SELF_HEAL_BACKOFF, DEFAULT_SETTLE_DELAY, SignatureRequirement,
 };
 pub use duration::HumanDuration;
+pub use engines::EnginesConfig;
 pub use paths::{LOG_PREFIX, LOG_SUFFIX, PathError, Paths};
 pub use sync_policy::{DEFAULT_HEALTH_TIMEOUT, DEFAULT_SYNC_CONCURRENCY, DriftConfig, SyncPolicy};
 pub use work_tree::offer_work_tree_app;
@@ -45,8 +46,12 @@ pub struct Config {
     /// `[drift]`: what counts as drift beyond the built-in rules.
     pub drift: DriftConfig,
     /// `[engines]`: which in-cluster engines' apps are shown.
-    pub engines: crate::engines::EnginesConfig,
+    pub engines: EnginesConfig,
 }
+
+/// Why an action that writes (sync, rollback, unpin, an engine's action)
+/// is refused while `readonly` is on: the words the TUI and the commands show.
+pub const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -19,9 +19,20 @@ pub enum AppStatus {
     Unknown,
 }
 
+impl AppStatus {
+    /// The state's word, as the screen shows it and the filter matches it.
+    pub fn word(self) -> &'static str {
+        match self {
+            AppStatus::Synced => "Synced",
+            AppStatus::OutOfSync => "OutOfSync",
+            AppStatus::Unknown => "Unknown",
+        }
+    }
+}
+
 impl fmt::Display for AppStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        f.write_str(self.word())
     }
 }
 

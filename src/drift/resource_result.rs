@@ -30,9 +30,22 @@ pub enum ResourceStatus {
     Unknown,
 }
 
+impl ResourceStatus {
+    /// The state's word, as the screen shows it and the filter matches it.
+    pub fn word(self) -> &'static str {
+        match self {
+            ResourceStatus::Synced => "Synced",
+            ResourceStatus::OutOfSync => "OutOfSync",
+            ResourceStatus::Missing => "Missing",
+            ResourceStatus::Extra => "Extra",
+            ResourceStatus::Unknown => "Unknown",
+        }
+    }
+}
+
 impl fmt::Display for ResourceStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        f.write_str(self.word())
     }
 }
 

@@ -4,75 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
-
 use crate::cluster::{LiveRead, PodQuery, Wanted, kind_label};
 use crate::config::AppConfig;
-use crate::drift::{AppStatus, AppSummary, Health, ManualManagers, ResourceResult, summarize};
+use crate::drift::{AppStatus, Health, ManualManagers, ResourceResult, summarize};
 use crate::manifests::{Checked, Problem, ReferenceTarget, Severity};
+use crate::report::AppReport;
 use crate::resource::{ResourceKey, app_of, short_revision};
 use crate::sync::inventory;
-
-/// Everything known about one app at one moment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AppReport {
-    pub app: String,
-    /// The commit of the tracked branch that was compared, if Git could be read.
-    pub desired_revision: Option<String>,
-    /// The full commit the app is pinned to (a rollback), compared instead
-    /// of the branch's head; `None` when not pinned.
-    pub pinned: Option<String>,
-    #[serde(flatten)]
-    pub summary: AppSummary,
-    pub resources: Vec<ResourceResult>,
-    /// Manifest problems at the desired revision; reference warnings only
-    /// while the live state does not resolve them either.
-    pub problems: Vec<Problem>,
-    /// Set when the live state shown is the last known one, because a watch
-    /// failed at that time.
-    pub stale_since: Option<jiff::Timestamp>,
-    pub stale_cause: Option<String>,
-    /// The in-cluster engine whose app this is (`argocd`, `flux`); `None`
-    /// for a native app, which driftdeck itself compares and syncs.
-    pub engine: Option<crate::engines::Engine>,
-    /// What the engine's object says, for an engine app.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub controller: Option<Box<crate::engines::ControllerState>>,
-    /// For an engine app: driftdeck's own comparison of its source with
-    /// live, or why there is none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub driftdeck: Option<Box<crate::engines::OwnComparison>>,
-}
-
-impl AppReport {
-    /// An app whose state could not be established at all: Git or the
-    /// cluster could not be read.
-    pub fn unknown(
-        app: &str,
-        desired_revision: Option<String>,
-        cause: impl Into<String>,
-    ) -> AppReport {
-        AppReport {
-            app: app.to_string(),
-            desired_revision,
-            pinned: None,
-            summary: AppSummary {
-                status: AppStatus::Unknown,
-                health: Health::Unknown,
-                revision: None,
-                counts: Default::default(),
-                reason: Some(cause.into()),
-            },
-            resources: Vec::new(),
-            problems: Vec::new(),
-            stale_since: None,
-            stale_cause: None,
-            engine: None,
-            controller: None,
-            driftdeck: None,
-        }
-    }
-}
 
 /// What to read live for a desired state: its objects by name (they may
 /// carry no app label yet) and the targets of references Git leaves

@@ -10,9 +10,9 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::assess::AppReport;
 use crate::config::AutoSyncPolicy;
 use crate::drift::AppStatus;
+use crate::report::AppReport;
 use crate::resource::short_revision;
 use crate::sync::SyncTrigger;
 

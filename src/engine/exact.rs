@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use futures::{StreamExt, stream};
 use serde_json::Value;
 
-use super::assess::AppReport;
 use crate::cluster::{ClusterClient, KindCatalog, LiveRead, dry_run_apply};
 use crate::config::AppConfig;
 use crate::drift::{ManualManagers, ResourceResult, ResourceStatus, summarize};
 use crate::manifests::Checked;
+use crate::report::AppReport;
 use crate::resource::ResourceKey;
 
 /// Dry runs in flight at once against one server.

@@ -16,7 +16,7 @@ mod preview;
 mod settle;
 mod sources;
 
-pub use assess::{AppReport, assess, live_queries};
+pub use assess::{assess, live_queries};
 pub use auto::AutoStatus;
 pub(crate) use desired::render_app;
 pub use desired::{DesiredError, desired_at};
@@ -29,8 +29,9 @@ use std::time::SystemTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::config::{AppConfig, DriftConfig, Paths};
-use crate::engines::{ActionKind, ActionProgress, EnginesConfig};
+use crate::config::{AppConfig, DriftConfig, EnginesConfig, Paths};
+use crate::engines::{ActionKind, ActionProgress};
+use crate::report::AppReport;
 use crate::resource::ResourceKey;
 use crate::source::{LogEntry, RollbackMode, RollbackOutcome};
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};

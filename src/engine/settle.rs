@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::{AppReport, Engine, EngineEvent, EngineOptions};
+use super::{Engine, EngineEvent, EngineOptions};
 use crate::config::{AppConfig, Paths};
+use crate::report::AppReport;
 
 /// Which engine apps (Argo CD, Flux) a look reports on, after the native ones.
 #[derive(Debug, Clone, PartialEq, Eq)]

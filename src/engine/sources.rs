@@ -7,6 +7,7 @@
 mod decide;
 #[cfg(test)]
 mod decide_tests;
+mod effects;
 mod engine_apps;
 mod git_rollback;
 mod gitops_log;
@@ -17,7 +18,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use self::decide::{Branch, Decisions, Finished, Followed, SourceEffect};
+use self::decide::{Decisions, Followed};
+use self::effects::{Branch, Finished, SourceEffect};
 use self::targets::{Purpose, Rendered};
 use super::context::{ContextTask, FromContext, ToContext};
 use super::desired::{render_app, render_as};

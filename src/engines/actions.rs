@@ -378,7 +378,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::engines::EnginesConfig;
+    use crate::config::EnginesConfig;
 
     fn app(object: Value) -> ControllerApp {
         let app = ControllerApp::of(&object, &EnginesConfig::default()).unwrap();
@@ -445,7 +445,7 @@ mod rollback_tests {
     use serde_json::json;
 
     use super::*;
-    use crate::engines::EnginesConfig;
+    use crate::config::EnginesConfig;
 
     fn guestbook(automated: bool) -> ControllerApp {
         let mut object = json!({

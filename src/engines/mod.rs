@@ -8,7 +8,6 @@ mod actions;
 mod argocd;
 mod flux;
 mod own_comparison;
-mod report;
 mod source;
 mod status;
 
@@ -19,37 +18,10 @@ pub use actions::{
     ActionKind, ActionProgress, ActionRequest, follow_action, request_action, source_key,
 };
 pub use own_comparison::OwnComparison;
-pub use report::{OwnVerdict, controller_report, with_own_verdict};
 pub use source::{EngineSource, engine_source, flux_commit, mapped_location, native_config};
 pub use status::{ControllerState, Deployment, LastOperation};
 
-/// The config's `[engines]` table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnginesConfig {
-    pub argocd: bool,
-    pub flux: bool,
-    /// Applications here are named `argocd/NAME`; elsewhere
-    /// `argocd/NAMESPACE/NAME`.
-    pub argocd_namespace: String,
-    /// Whether driftdeck reads engine apps' sources to compare them itself
-    /// (`[engines] read_sources`).
-    pub read_sources: bool,
-    /// `[engines.sources]`: repository URL as the engines write it → where
-    /// driftdeck reads it (a local clone, or another URL).
-    pub sources: std::collections::BTreeMap<String, String>,
-}
-
-impl Default for EnginesConfig {
-    fn default() -> Self {
-        EnginesConfig {
-            argocd: true,
-            flux: true,
-            argocd_namespace: "argocd".to_string(),
-            read_sources: true,
-            sources: Default::default(),
-        }
-    }
-}
+use crate::config::EnginesConfig;
 
 /// The in-cluster engine an app belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -1,6 +1,6 @@
 //! driftdeck's own comparison of an engine app's source with live, as an
-//! app's report carries it beside the engine's verdict (`report.rs` makes
-//! it; `engine::AppReport` holds it).
+//! app's report carries it beside the engine's verdict
+//! (`report::with_own_verdict` makes it; `report::AppReport` holds it).
 
 use serde::Serialize;
 

@@ -274,7 +274,7 @@ fn comparable_url(url: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engines::EnginesConfig;
+    use crate::config::EnginesConfig;
     use serde_json::json;
 
     fn app_of(object: &Value) -> ControllerApp {

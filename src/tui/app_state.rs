@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::syncing::{EngineRun, SyncRun};
 use crate::config::{HumanDuration, SignatureRequirement};
-use crate::engine::{AppReport, AutoStatus, DeployPreview, Generation, SourceStatus};
+use crate::engine::{AutoStatus, DeployPreview, Generation, SourceStatus};
+use crate::report::AppReport;
 use crate::source::LogEntry;
 
 /// What the UI knows about one app: the engine's last word on each thing,

@@ -164,7 +164,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::engine::AppReport;
+    use crate::report::AppReport;
     use crate::source::SignatureStatus;
 
     fn id(n: u8) -> ObjectId {

@@ -5,7 +5,6 @@
 
 use crate::drift::ResourceResult;
 use crate::tui::app_state::AppState;
-use crate::tui::view::symbols;
 
 /// A parsed filter. Empty matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,8 +57,8 @@ impl Query {
             Term::Kind(v) => contains(&key.kind, v),
             Term::Namespace(v) => contains(namespace, v),
             Term::Name(v) => contains(&key.name, v),
-            Term::Status(v) => contains(symbols::resource_word(resource.status), v),
-            Term::Health(v) => contains(symbols::health_word(resource.health.status), v),
+            Term::Status(v) => contains(resource.status.word(), v),
+            Term::Health(v) => contains(resource.health.status.word(), v),
             Term::Engine(_) => false,
         })
     }
@@ -70,10 +69,8 @@ impl Query {
         let summary = app.report.as_ref().map(|r| &r.summary);
         self.terms.iter().all(|term| match term {
             Term::Any(v) | Term::Name(v) => contains(&app.name, v),
-            Term::Status(v) => {
-                summary.is_some_and(|s| contains(symbols::app_status_word(s.status), v))
-            }
-            Term::Health(v) => summary.is_some_and(|s| contains(symbols::health_word(s.health), v)),
+            Term::Status(v) => summary.is_some_and(|s| contains(s.status.word(), v)),
+            Term::Health(v) => summary.is_some_and(|s| contains(s.health.word(), v)),
             Term::Engine(v) => contains(crate::engines::engine_word(&app.name), v),
             Term::Kind(_) | Term::Namespace(_) => false,
         })

@@ -14,8 +14,9 @@ use super::theme::Theme;
 use super::update::update;
 use crate::config::Config;
 use crate::drift::{ResourceKey, ResourceResult, summarize};
-use crate::engine::{AppReport, EngineEvent, Generation, SourceStatus};
+use crate::engine::{EngineEvent, Generation, SourceStatus};
 use crate::manifests::{Problem, Severity};
+use crate::report::AppReport;
 use crate::resource::short_revision;
 use crate::source::{LogEntry, SignatureStatus};
 
@@ -361,7 +362,7 @@ pub fn flux_apps() -> Value {
 
 /// Engine apps found in the current context and reported as their objects say.
 pub fn with_engine_apps(state: &mut State, objects: &[Value]) {
-    let config = crate::engines::EnginesConfig::default();
+    let config = crate::config::EnginesConfig::default();
     let apps: Vec<crate::engines::ControllerApp> = objects
         .iter()
         .map(|o| crate::engines::ControllerApp::of(o, &config).unwrap())
@@ -375,7 +376,7 @@ pub fn with_engine_apps(state: &mut State, objects: &[Value]) {
         },
     );
     for app in &apps {
-        let report = crate::engines::controller_report(app, |_| None);
+        let report = crate::report::controller_report(app, |_| None);
         engine(state, report_event(&app.name, 0, report));
     }
 }

@@ -50,9 +50,23 @@ impl HealthAssessment {
     }
 }
 
+impl Health {
+    /// The state's word, as the screen shows it and the filter matches it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Health::Healthy => "Healthy",
+            Health::Progressing => "Progressing",
+            Health::Suspended => "Suspended",
+            Health::Missing => "Missing",
+            Health::Degraded => "Degraded",
+            Health::Unknown => "Unknown",
+        }
+    }
+}
+
 impl fmt::Display for Health {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        f.write_str(self.word())
     }
 }
 

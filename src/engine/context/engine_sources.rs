@@ -9,8 +9,9 @@ use std::collections::HashMap;
 
 use super::{Context, FromContext, Slot};
 use crate::cluster::LiveStore;
-use crate::engine::AppReport;
-use crate::engines::{EngineSource, OwnVerdict, is_controller_app_name, native_config};
+use crate::engines::{EngineSource, is_controller_app_name, native_config};
+use crate::report::AppReport;
+use crate::report::OwnVerdict;
 
 /// What each engine app's source was last found to be.
 #[derive(Default)]

@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use self::settle_loop::{Action, SettleLoop, StoreFacts, Taken};
 use self::slot::Slot;
-use super::assess::{AppReport, assess};
+use super::assess::assess;
 use super::exact::ExactCache;
 use super::{EngineEvent, EngineOptions, SyncRefused};
 use crate::cluster::{
@@ -34,6 +34,7 @@ use crate::cluster::{
 };
 use crate::config::{DriftConfig, Paths};
 use crate::drift::ManualManagers;
+use crate::report::AppReport;
 use crate::resource::{FIELD_MANAGER, ResourceKey};
 use crate::sync::{AuditLog, Operator};
 

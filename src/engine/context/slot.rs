@@ -8,10 +8,10 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cluster::{PodQuery, Wanted};
 use crate::config::AppConfig;
-use crate::engine::assess::AppReport;
 use crate::engine::auto::{AutoState, AutoStatus};
 use crate::engine::{EngineEvent, Generation};
 use crate::manifests::Checked;
+use crate::report::AppReport;
 use crate::resource::ResourceKey;
 use crate::source::SignatureStatus;
 use crate::sync::Inventory;

@@ -9,7 +9,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::engine_apps::{EngineApps, RenderKey};
+use super::effects::{Branch, Finished, SourceEffect};
+use super::engine_apps::EngineApps;
 use crate::config::{AppConfig, DEFAULT_POLL};
 use crate::engine::context::ToContext;
 use crate::engine::desired::tracked_branches;
@@ -17,9 +18,6 @@ use crate::engine::{EngineEvent, Generation, SourceStatus};
 use crate::manifests::Checked;
 use crate::source::{LogEntry, SignatureStatus, SourceEvent, SourceLocation};
 use crate::sync::Pins;
-
-/// A branch of a repository, as apps track it (`None`: the default branch).
-pub(super) type Branch = (SourceLocation, Option<String>);
 
 /// One app, as the sources task follows it.
 pub(super) struct Followed {
@@ -74,66 +72,6 @@ struct History {
     commits: Vec<LogEntry>,
     /// Why the walk stopped before its end.
     failure: Option<String>,
-}
-
-/// What the blocking pool reports back that is decided here.
-pub(super) enum Finished {
-    Rendered {
-        app: usize,
-        revision: String,
-        result: Result<Arc<Checked>, String>,
-        signature: Option<SignatureStatus>,
-    },
-    Walked {
-        branch: Box<Branch>,
-        revision: String,
-        batch: Result<Vec<LogEntry>, String>,
-    },
-    /// An engine app's source rendered (driftdeck's own comparison).
-    /// Shared by the engine apps alike (same repository, folder,
-    /// revision, namespace, values and release).
-    EngineRendered {
-        key: Box<RenderKey>,
-        result: Result<Arc<Checked>, String>,
-    },
-    /// The commits that change an app's path.
-    Touching {
-        app: usize,
-        revision: String,
-        touching: HashSet<gix::ObjectId>,
-    },
-}
-
-/// What the sources task is to do next.
-pub(super) enum SourceEffect {
-    /// Render the app (an index into `followed`) at `revision`, on the
-    /// blocking pool; answered by `Finished::Rendered`.
-    Render { app: usize, revision: String },
-    /// Render an engine app's source; answered by `Finished::EngineRendered`.
-    RenderEngineApp {
-        key: Box<RenderKey>,
-        config: Box<AppConfig>,
-        release: String,
-    },
-    /// Walk the branch's history from `revision`, in batches.
-    WalkHistory { branch: Branch, revision: String },
-    /// Walk the history of the app's path from `revision`.
-    WalkPaths { app: usize, revision: String },
-    /// Make the repository's poller follow these branches (a new poller if
-    /// it has none).
-    Follow {
-        source: SourceLocation,
-        branches: Vec<Option<String>>,
-    },
-    /// Ask the repository's poller to poll now.
-    PollNow(SourceLocation),
-    /// Hand a message to the task of a context.
-    ToContext {
-        context: Option<String>,
-        message: ToContext,
-    },
-    /// Tell the UI.
-    Emit(EngineEvent),
 }
 
 /// The sources task's state: the apps followed, the histories walked, the

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::decide::{Decisions, Finished, Followed, SourceEffect};
+use super::decide::{Decisions, Followed};
+use super::effects::{Finished, SourceEffect};
 use crate::config::{AppConfig, Config};
 use crate::engine::context::{FromContext, ToContext};
 use crate::engine::{EngineEvent, Generation};

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::decide::{Branch, SourceEffect};
+use super::effects::{Branch, RenderKey, SourceEffect};
 use crate::config::AppConfig;
 use crate::engine::context::{FromContext, ToContext};
 use crate::manifests::Checked;
@@ -29,17 +29,6 @@ pub(super) struct EngineApps {
     heads: HashMap<Branch, String>,
     /// A repository's last poll error, until a poll succeeds.
     errors: HashMap<SourceLocation, String>,
-}
-
-/// What a render depends on.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(in crate::engine) struct RenderKey {
-    source: SourceLocation,
-    path: String,
-    namespace: String,
-    values: Vec<String>,
-    release: String,
-    pub(super) revision: String,
 }
 
 enum Render {

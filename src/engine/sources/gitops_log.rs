@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use super::decide::Finished;
+use super::effects::Finished;
 use super::{Done, Sources};
 use crate::engine::{EngineEvent, HISTORY_LIMIT, preview};
 use crate::source::{HistoryQuery, walk_history};

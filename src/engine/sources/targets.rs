@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::decide::SourceEffect;
+use super::effects::SourceEffect;
 use super::{Done, Sources};
 use crate::engine::context::{At, ToContext};
 use crate::engine::desired::render_app;

@@ -9,7 +9,7 @@
 //! the Lease and the audit log; its answers (`ControllerActed`) go to the
 //! app's row, the status bar and, when it failed, the notice line.
 
-use super::sync::READ_ONLY;
+use crate::config::READ_ONLY;
 use crate::engine::EngineCommand;
 use crate::engines::{
     ActionKind, ActionProgress, ControllerApp, Engine, engine_of_name, request_action,

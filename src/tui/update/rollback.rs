@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::sync::READ_ONLY;
+use crate::config::READ_ONLY;
 use crate::engine::{EngineCommand, SyncCommand, SyncTarget};
 use crate::resource::short_revision;
 use crate::source::{RollbackMode, RollbackOutcome};

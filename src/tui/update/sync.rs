@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::config::READ_ONLY;
 use crate::engine::{EngineCommand, SyncCommand, SyncRefused, SyncTarget};
 use crate::sync::{SyncOutcome, SyncPlan, SyncProgress};
 use crate::tui::dialog::{OpenDialog, PlanDialog, Planning, Purpose};
@@ -12,9 +13,6 @@ use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Outcome};
 use crate::tui::state::{Detail, State};
 use crate::tui::syncing::{SyncResult, SyncRun};
-
-/// Why an acting key (sync, rollback, unpin, an engine's action) does nothing.
-pub(super) const READ_ONLY: &str = "driftdeck is read-only (--readonly or [ui] readonly = true)";
 
 /// `s`: asks the engine for the plan of the selected app, or of the
 /// selected resource alone when a resource is shown, and opens the dialog

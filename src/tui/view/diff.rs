@@ -16,7 +16,7 @@ use super::rows::{Row, Rows};
 use super::symbols::{DEPLOYED, HEAD};
 use super::{clock, hint, pane_frame, pending_line, render_rows, symbols, title};
 use crate::drift::{ResourceResult, ResourceStatus};
-use crate::engine::AppReport;
+use crate::report::AppReport;
 use crate::resource::short_revision;
 use crate::source::{LogEntry, SignatureStatus};
 use crate::text;

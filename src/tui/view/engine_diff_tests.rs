@@ -8,10 +8,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 
 use super::view;
-use crate::engine::{AppReport, EngineEvent};
-use crate::engines::{
-    ControllerApp, EnginesConfig, OwnVerdict, controller_report, with_own_verdict,
-};
+use crate::config::EnginesConfig;
+use crate::engine::EngineEvent;
+use crate::engines::ControllerApp;
+use crate::report::AppReport;
+use crate::report::{OwnVerdict, controller_report, with_own_verdict};
 use crate::tui::msg::Msg;
 use crate::tui::state::State;
 use crate::tui::test_support::{engine, guestbook_report, report_event, state_with_apps};

@@ -89,38 +89,8 @@ pub fn sync(theme: &Theme, status: AppStatus) -> Mark {
     };
     Mark {
         symbol,
-        word: app_status_word(status),
+        word: status.word(),
         style,
-    }
-}
-
-/// The words for states, without a theme: what the filter matches.
-pub fn app_status_word(status: AppStatus) -> &'static str {
-    match status {
-        AppStatus::Synced => "Synced",
-        AppStatus::OutOfSync => "OutOfSync",
-        AppStatus::Unknown => "Unknown",
-    }
-}
-
-pub fn health_word(health: Health) -> &'static str {
-    match health {
-        Health::Healthy => "Healthy",
-        Health::Progressing => "Progressing",
-        Health::Suspended => "Suspended",
-        Health::Missing => "Missing",
-        Health::Degraded => "Degraded",
-        Health::Unknown => "Unknown",
-    }
-}
-
-pub fn resource_word(status: ResourceStatus) -> &'static str {
-    match status {
-        ResourceStatus::Synced => "Synced",
-        ResourceStatus::OutOfSync => "OutOfSync",
-        ResourceStatus::Missing => "Missing",
-        ResourceStatus::Extra => "Extra",
-        ResourceStatus::Unknown => "Unknown",
     }
 }
 
@@ -135,7 +105,7 @@ pub fn health(theme: &Theme, health: Health) -> Mark {
     };
     Mark {
         symbol,
-        word: health_word(health),
+        word: health.word(),
         style,
     }
 }
@@ -150,7 +120,7 @@ pub fn resource(theme: &Theme, status: ResourceStatus) -> Mark {
     };
     Mark {
         symbol,
-        word: resource_word(status),
+        word: status.word(),
         style,
     }
 }

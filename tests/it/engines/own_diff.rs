@@ -311,8 +311,8 @@ async fn report_until(
     events: &mut tokio::sync::mpsc::UnboundedReceiver<driftdeck::engine::EngineEvent>,
     app: &str,
     what: &str,
-    check: impl Fn(&driftdeck::engine::AppReport) -> bool,
-) -> driftdeck::engine::AppReport {
+    check: impl Fn(&driftdeck::report::AppReport) -> bool,
+) -> driftdeck::report::AppReport {
     let wait = async {
         loop {
             match events.recv().await {
@@ -362,7 +362,7 @@ async fn in_the_tui_s_engine_driftdeck_follows_argocd_to_a_new_revision() {
         };
         let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
         let _engine = Engine::start(Vec::new(), paths, options, sender);
-        let own_sync = |report: &driftdeck::engine::AppReport| {
+        let own_sync = |report: &driftdeck::report::AppReport| {
             report.driftdeck.as_deref().and_then(|own| own.sync)
         };
         let at_first = report_until(&mut events, "argocd/shop", "the first comparison", |r| {

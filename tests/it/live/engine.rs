@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use driftdeck::config::{AppConfig, Config, Paths};
-use driftdeck::engine::{AppReport, Engine, EngineCommand, EngineEvent, EngineOptions};
+use driftdeck::engine::{Engine, EngineCommand, EngineEvent, EngineOptions};
+use driftdeck::report::AppReport;
 use serde_json::json;
 use tokio::sync::mpsc;
 

@@ -7,13 +7,12 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::ControllerApp;
-use super::own_comparison::OwnComparison;
+use super::AppReport;
 use crate::drift::{
     AppStatus, AppSummary, Health, HealthAssessment, ResourceResult, ResourceStatus, health,
     summarize,
 };
-use crate::engine::AppReport;
+use crate::engines::{ControllerApp, OwnComparison};
 use crate::resource::ResourceKey;
 
 /// The report on `app`; `live` finds an object in the live cache.
@@ -132,7 +131,8 @@ pub fn with_own_verdict(mut report: AppReport, own: OwnVerdict) -> AppReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engines::{Engine, EnginesConfig};
+    use crate::config::EnginesConfig;
+    use crate::engines::Engine;
     use serde_json::json;
 
     fn application(sync: &str, resources: Value) -> ControllerApp {
