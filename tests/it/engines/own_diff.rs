@@ -8,7 +8,10 @@
 
 use serde_json::{Value, json};
 
-use super::support::{config_reading_sources, create, install_engines, reports};
+use super::support::{
+    commit_a_green_config_map, config_mapping_flux_source_to_the_repo, config_reading_sources,
+    create, install_engines, reports,
+};
 use crate::live::support::{NAMESPACE, World, resource, shop_objects};
 use crate::simcluster::support::within_timeout;
 use crate::source::support::{GitDaemon, free_port, have};
@@ -137,14 +140,7 @@ async fn flux_kustomization_mapped_to_a_local_clone_shows_a_deleted_object_as_mi
     within_timeout(async {
         let world = World::new().await;
         install_engines(&world).await;
-        let url = "ssh://git@github.com/example-org/fleet-infra";
-        config_reading_sources(
-            &world,
-            &format!(
-                "[engines.sources]\n\"{url}\" = \"{}\"\n",
-                world.repo().display()
-            ),
-        );
+        let url = config_mapping_flux_source_to_the_repo(&world);
         let head = world.git(&["rev-parse", "HEAD"]);
         create(
             &world,
@@ -343,14 +339,7 @@ async fn in_the_tui_s_engine_driftdeck_follows_argocd_to_a_new_revision() {
         let first = world.git(&["rev-parse", "HEAD"]);
         deploy_as(&world, "argocd-controller", json!({})).await;
         // A new commit: the ConfigMap turns green in Git.
-        let mut objects = shop_objects();
-        let (_, config_map) = objects
-            .iter_mut()
-            .find(|(f, _)| *f == "configmap.json")
-            .unwrap();
-        config_map["data"]["color"] = json!("green");
-        world.write("configmap.json", config_map);
-        let second = world.commit("green");
+        let second = commit_a_green_config_map(&world);
         let app = application("shop", world.repo().to_str().unwrap(), &first);
         create(&world, app.clone()).await;
 

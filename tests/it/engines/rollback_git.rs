@@ -5,10 +5,13 @@
 
 use serde_json::json;
 
-use super::support::{config_reading_sources, create, install_engines, read_back};
+use super::support::{
+    commit_a_green_config_map, config_mapping_flux_source_to_the_repo, config_reading_sources,
+    create, install_engines, read_back,
+};
 use crate::common_git;
 use crate::live::rollback_git::operator_gitconfig;
-use crate::live::support::{NAMESPACE, World, shop_objects};
+use crate::live::support::{NAMESPACE, World};
 use crate::simcluster::support::within_timeout;
 use crate::source::support::GitDaemon;
 
@@ -34,14 +37,7 @@ async fn an_argocd_app_is_rolled_back_in_git_and_argocd_asked_to_refresh() {
         config_reading_sources(&world, "");
         let blue = world.git(&["rev-parse", "HEAD"]);
         // A bad change: the ConfigMap turns green.
-        let mut objects = shop_objects();
-        let (_, config_map) = objects
-            .iter_mut()
-            .find(|(f, _)| *f == "configmap.json")
-            .unwrap();
-        config_map["data"]["color"] = json!("green");
-        world.write("configmap.json", config_map);
-        let green = world.commit("green");
+        let green = commit_a_green_config_map(&world);
         let bare = world.bare_copy("shop.git");
         let daemon = GitDaemon::start(&world.path("served"), &world.path("trace"));
         let app = create(&world, application(&daemon.url("shop.git"), &green)).await;
@@ -161,23 +157,9 @@ async fn a_flux_kustomization_is_rolled_back_in_its_mapped_clone_and_reconcile_r
     within_timeout(async {
         let world = World::new().await;
         install_engines(&world).await;
-        let url = "ssh://git@github.com/example-org/fleet-infra";
-        config_reading_sources(
-            &world,
-            &format!(
-                "[engines.sources]\n\"{url}\" = \"{}\"\n",
-                world.repo().display()
-            ),
-        );
+        let url = config_mapping_flux_source_to_the_repo(&world);
         let blue = world.git(&["rev-parse", "HEAD"]);
-        let mut objects = shop_objects();
-        let (_, config_map) = objects
-            .iter_mut()
-            .find(|(f, _)| *f == "configmap.json")
-            .unwrap();
-        config_map["data"]["color"] = json!("green");
-        world.write("configmap.json", config_map);
-        let green = world.commit("green");
+        let green = commit_a_green_config_map(&world);
         create(
             &world,
             json!({

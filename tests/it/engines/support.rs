@@ -145,6 +145,32 @@ pub fn config_reading_sources(world: &World, text: &str) {
     std::fs::write(world.path("config.toml"), text).unwrap();
 }
 
+/// The Flux examples' repository URL, mapped in the config to the world's
+/// repository (a local clone, as `[engines.sources]` maps it); the URL.
+pub fn config_mapping_flux_source_to_the_repo(world: &World) -> &'static str {
+    let url = "ssh://git@github.com/example-org/fleet-infra";
+    config_reading_sources(
+        world,
+        &format!(
+            "[engines.sources]\n\"{url}\" = \"{}\"\n",
+            world.repo().display()
+        ),
+    );
+    url
+}
+
+/// A new commit in which the shop's ConfigMap turns green; its id.
+pub fn commit_a_green_config_map(world: &World) -> String {
+    let mut objects = crate::live::support::shop_objects();
+    let (_, config_map) = objects
+        .iter_mut()
+        .find(|(f, _)| *f == "configmap.json")
+        .unwrap();
+    config_map["data"]["color"] = json!("green");
+    world.write("configmap.json", config_map);
+    world.commit("green")
+}
+
 /// `driftdeck status -o json`: every report, by app name.
 pub async fn reports(world: &World, args: &[&str]) -> Vec<Value> {
     let mut all = vec!["status", "-o", "json"];
