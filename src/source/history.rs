@@ -83,7 +83,7 @@ pub fn walk_history(
     }
     let walk_failed =
         |e: &dyn std::fmt::Display| git(format!("cannot walk the history of \"{rev}\""), e);
-    let mut walk = DateWalk::new(&repo, tip).map_err(|e| walk_failed(&e))?;
+    let mut walk = DateWalk::new(&repo, tip, !path.is_empty()).map_err(|e| walk_failed(&e))?;
 
     let limit = query.limit.unwrap_or(usize::MAX);
     let mut listed = 0usize;
@@ -147,8 +147,9 @@ struct DateWalk<'r> {
     repo: &'r gix::Repository,
     queue: BinaryHeap<Queued>,
     seen: gix::hashtable::HashSet<ObjectId>,
-    /// The tree of every queued commit, for the path filter's parents.
-    trees: gix::hashtable::HashMap<ObjectId, ObjectId>,
+    /// The tree of every queued commit, for the path filter's parents;
+    /// `None` when no path filter asks.
+    trees: Option<gix::hashtable::HashMap<ObjectId, ObjectId>>,
     /// Commits of a shallow clone whose parents are not there.
     shallow: Option<gix::shallow::Commits>,
     met: u64,
@@ -189,12 +190,16 @@ struct Walked {
 }
 
 impl<'r> DateWalk<'r> {
-    fn new(repo: &'r gix::Repository, tip: ObjectId) -> Result<DateWalk<'r>, gix::Error> {
+    fn new(
+        repo: &'r gix::Repository,
+        tip: ObjectId,
+        keep_trees: bool,
+    ) -> Result<DateWalk<'r>, gix::Error> {
         let mut walk = DateWalk {
             repo,
             queue: BinaryHeap::new(),
             seen: Default::default(),
-            trees: Default::default(),
+            trees: keep_trees.then(Default::default),
             shallow: repo.shallow_commits().map_err(gix::Error::from_error)?,
             met: 0,
             spare: Vec::new(),
@@ -207,7 +212,9 @@ impl<'r> DateWalk<'r> {
         let Some(Queued { id, data, .. }) = self.queue.pop() else {
             return Ok(None);
         };
-        self.trees.remove(&id);
+        if let Some(trees) = &mut self.trees {
+            trees.remove(&id);
+        }
         let grafted = self
             .shallow
             .as_ref()
@@ -234,7 +241,9 @@ impl<'r> DateWalk<'r> {
             .time()
             .map(|t| t.seconds)
             .unwrap_or(0);
-        self.trees.insert(id, tree);
+        if let Some(trees) = &mut self.trees {
+            trees.insert(id, tree);
+        }
         self.met += 1;
         self.queue.push(Queued {
             time,
@@ -247,7 +256,7 @@ impl<'r> DateWalk<'r> {
 
     /// The tree of a commit met and not yet walked.
     fn queued_tree(&self, id: &ObjectId) -> Option<ObjectId> {
-        self.trees.get(id).copied()
+        self.trees.as_ref()?.get(id).copied()
     }
 
     /// Gives back a walked commit's buffer for the next read.
